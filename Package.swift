@@ -1,0 +1,29 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "perftop",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "perftop", targets: ["perftop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CNCurses", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncurses-dev"])]),
+        .target(name: "ProfileModel", dependencies: ["CZlib"]),
+        .target(name: "TUI", dependencies: ["ProfileModel", "CNCurses"]),
+        .executableTarget(name: "perftop", dependencies: [
+            "ProfileModel", "TUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "perftop-bench", dependencies: ["ProfileModel", "TUI"]),
+        .testTarget(name: "ProfileModelTests", dependencies: ["ProfileModel"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "ProfileModel"]),
+        .testTarget(name: "perftopTests", dependencies: ["ProfileModel"]),
+    ]
+)

@@ -1,0 +1,352 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Folded (collapsed) stacks: `frame;frame;... COUNT` per line, root first.
+/// Written by flamegraph.pl's stackcollapse tools, inferno, py-spy `--format raw` and Tachyon.
+public enum FoldedReader: ProfileReader {
+    public static let name = "collapsed"
+    public static let title = "folded / collapsed stacks (flamegraph.pl, inferno, py-spy raw, Tachyon)"
+
+    public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
+        if prefix.contains(0) { return .no }
+        let lines = prefix.dataLines(complete: complete, limit: 20)
+        if lines.isEmpty { return complete ? .no : .needMore }
+        var good = 0
+        for l in lines where FoldedParser.trailingCount(Array(l.utf8)) != nil { good += 1 }
+        return good * 2 >= lines.count && good > 0 ? .yes : .no
+    }
+
+    public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
+        let parser = FoldedParser()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            chunk.withUnsafeBytes { parser.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return try parser.finish()
+    }
+}
+
+/// Incremental folded-stack parser: feed it bytes in chunks of any size; a partial last line
+/// waits for the rest. It hashes frame text straight from the input, so a known frame costs
+/// one hash and a compare, and it reuses the previous line's path for a shared prefix.
+public final class FoldedParser {
+    public let builder: ProfileBuilder
+    private var rawFrames = ByteInterner(capacity: 4096)
+    private var rawToFrame: [Int32] = []
+    private var carry: [UInt8] = []
+    private var atStart = true
+    public private(set) var lineNumber = 0
+    public private(set) var validLines = 0
+    public private(set) var skippedLines = 0
+    public private(set) var firstSkippedLine = 0
+    public private(set) var emptyStackLines = 0
+    public private(set) var emptyStackWeight = 0.0
+    public private(set) var total = 0.0
+    private var allIntegral = true
+    private var beforeMetric = -1
+    // The previous line's stack, its nodes and where each of its frames ends.
+    private var prevStack: [UInt8] = []
+    private var prevNodes: [Int32] = []
+    private var prevEnds: [Int] = []
+
+    public init(builder: ProfileBuilder? = nil) {
+        self.builder = builder ?? ProfileBuilder(format: FoldedReader.name, metrics: [ValueType("samples", "count")])
+    }
+
+    public func feed(_ input: UnsafeRawBufferPointer) {
+        guard var p = input.baseAddress, input.count > 0 else { return }
+        var n = input.count
+        if atStart {
+            if carry.isEmpty && n < 3 && (p.load(as: UInt8.self) == 0xEF) {
+                carry.append(contentsOf: input); return      // wait to see the whole BOM
+            }
+            atStart = false
+            if !carry.isEmpty {
+                let joined = carry + Array(input)
+                carry = []
+                atStart = true
+                joined.withUnsafeBytes { feed($0) }
+                return
+            }
+            if n >= 3 && p.load(as: UInt8.self) == 0xEF && p.load(fromByteOffset: 1, as: UInt8.self) == 0xBB
+                && p.load(fromByteOffset: 2, as: UInt8.self) == 0xBF {
+                p += 3; n -= 3
+            }
+        }
+        if !carry.isEmpty {
+            guard let nl = memchr(p, 0x0A, n) else { carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n)); return }
+            let k = UnsafeRawPointer(nl) - p
+            carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: k))
+            let line = carry
+            carry = []
+            line.withUnsafeBytes { processLine($0.baseAddress ?? p, $0.count) }
+            p += k + 1; n -= k + 1
+        }
+        while n > 0 {
+            guard let nl = memchr(p, 0x0A, n) else { break }
+            let k = UnsafeRawPointer(nl) - p
+            processLine(p, k)
+            p += k + 1; n -= k + 1
+        }
+        if n > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n)) }
+    }
+
+    public func finish() throws -> ProfileBuilder {
+        if !carry.isEmpty {
+            let line = carry
+            carry = []
+            line.withUnsafeBytes { processLine($0.baseAddress!, $0.count) }
+        }
+        if validLines == 0 && emptyStackLines == 0 {
+            if skippedLines > 0 {
+                throw ProfileError("no valid folded line (expected 'frame;frame;... COUNT')", line: firstSkippedLine)
+            }
+            throw ProfileError("no stack lines (only comments or blank lines)")
+        }
+        builder.warnings = warnings
+        if allIntegral { builder.sampleCount = Int(exactly: (total + emptyStackWeight).rounded()) }
+        return builder
+    }
+
+    public var warnings: [String] {
+        var w: [String] = []
+        if skippedLines > 0 {
+            w.append("\(skippedLines) line(s) without a count skipped (first at line \(firstSkippedLine))")
+        }
+        if emptyStackLines > 0 {
+            w.append("\(emptyStackLines) line(s) with no frames, \(formatCount(emptyStackWeight)) sample(s) not in total")
+        }
+        return w
+    }
+
+    private func formatCount(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    /// The count after the last space, if the line ends in one: (value, start of the count).
+    static func trailingCount(_ line: [UInt8]) -> (Double, Int)? {
+        line.withUnsafeBytes { b in
+            var n = b.count
+            while n > 0 && (b[n - 1] == 0x20 || b[n - 1] == 0x0D || b[n - 1] == 0x09) { n -= 1 }
+            return parseTrailingNumber(b.baseAddress!, n)
+        }
+    }
+
+    /// Parses `digits[.digits]` ending at `end`; returns the value and where it starts.
+    @inline(__always)
+    static func parseTrailingNumber(_ p: UnsafeRawPointer, _ end: Int) -> (Double, Int)? {
+        var i = end
+        while i > 0 {
+            let c = p.load(fromByteOffset: i - 1, as: UInt8.self)
+            if c == 0x20 || c == 0x09 { break }
+            i -= 1
+        }
+        let start = i
+        if start == end { return nil }
+        var v: UInt64 = 0
+        var j = start
+        var digits = 0
+        while j < end {
+            let c = p.load(fromByteOffset: j, as: UInt8.self)
+            if c >= 0x30 && c <= 0x39 {
+                if digits < 18 { v = v &* 10 &+ UInt64(c - 0x30) }
+                digits += 1
+                j += 1
+            } else { break }
+        }
+        if digits == 0 { return nil }
+        if j == end {
+            if digits < 18 { return (Double(v), start) }
+        } else if p.load(fromByteOffset: j, as: UInt8.self) != 0x2E { return nil }
+        // Fractional or very long: validate and use strtod on a bounded copy.
+        var k = j + 1
+        var frac = 0
+        while k < end {
+            let c = p.load(fromByteOffset: k, as: UInt8.self)
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            k += 1; frac += 1
+        }
+        let len = end - start
+        if len > 64 { return nil }
+        var tmp = [CChar](repeating: 0, count: len + 1)
+        tmp.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: p + start, byteCount: len) }
+        return (strtod(tmp, nil), start)
+    }
+
+    @inline(__always)
+    private func skip(_ line: Int) {
+        skippedLines += 1
+        if firstSkippedLine == 0 { firstSkippedLine = line }
+    }
+
+    private func processLine(_ p: UnsafeRawPointer, _ length: Int) {
+        lineNumber += 1
+        var end = length
+        while end > 0 {
+            let c = p.load(fromByteOffset: end - 1, as: UInt8.self)
+            if c == 0x20 || c == 0x0D || c == 0x09 { end -= 1 } else { break }
+        }
+        var start = 0
+        while start < end {
+            let c = p.load(fromByteOffset: start, as: UInt8.self)
+            if c == 0x20 || c == 0x09 { start += 1 } else { break }
+        }
+        if start == end { return }
+        let first = p.load(fromByteOffset: start, as: UInt8.self)
+        if first == 0x23 { return }                                                // '#'
+        if first == 0x2F && end - start > 1 && p.load(fromByteOffset: start + 1, as: UInt8.self) == 0x2F { return }
+        let base = p + start
+        let n = end - start
+        guard let (count, countStart) = FoldedParser.parseTrailingNumber(base, n) else { skip(lineNumber); return }
+        var stackEnd = countStart
+        while stackEnd > 0 && (base.load(fromByteOffset: stackEnd - 1, as: UInt8.self) == 0x20
+                               || base.load(fromByteOffset: stackEnd - 1, as: UInt8.self) == 0x09) { stackEnd -= 1 }
+        // Differential line: `stack before after`.
+        var before: Double? = nil
+        if stackEnd > 0, let (b, bStart) = FoldedParser.parseTrailingNumber(base, stackEnd), bStart > 0 {
+            before = b
+            stackEnd = bStart
+            while stackEnd > 0 && (base.load(fromByteOffset: stackEnd - 1, as: UInt8.self) == 0x20
+                                   || base.load(fromByteOffset: stackEnd - 1, as: UInt8.self) == 0x09) { stackEnd -= 1 }
+        }
+        if count != count.rounded() { allIntegral = false }
+        if stackEnd == 0 {
+            emptyStackLines += 1
+            emptyStackWeight += count
+            return
+        }
+        validLines += 1
+        total += count
+        let leaf = path(base, stackEnd)
+        builder.addSelf(leaf, metric: 0, count)
+        if let before {
+            if beforeMetric < 0 {
+                beforeMetric = builder.addMetric(ValueType("before", "count"))
+                builder.renameMetric(0, to: ValueType("after", "count"))
+            }
+            builder.addSelf(leaf, metric: beforeMetric, before)
+        }
+    }
+
+    /// Walks or creates the nodes for the stack text `p[0..<n]` and returns the leaf node.
+    @inline(__always)
+    private func path(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
+        // Reuse the previous line's nodes up to the last frame boundary both lines share.
+        var node: Int32 = 0
+        var pos = 0
+        var depth = 0
+        let shared = prevStack.withUnsafeBytes { prev -> Int in
+            let m = min(prev.count, n)
+            guard m > 0 else { return 0 }
+            var i = 0
+            let a = prev.baseAddress!
+            while i + 8 <= m && a.loadUnaligned(fromByteOffset: i, as: UInt64.self) == p.loadUnaligned(fromByteOffset: i, as: UInt64.self) { i += 8 }
+            while i < m && a.load(fromByteOffset: i, as: UInt8.self) == p.load(fromByteOffset: i, as: UInt8.self) { i += 1 }
+            return i
+        }
+        if shared > 0 {
+            // Deepest frame k of the previous line that ends at or before `shared` and also ends there in this line.
+            var k = 0
+            while k < prevEnds.count && prevEnds[k] <= shared {
+                let e = prevEnds[k]
+                if e == n || (e < n && p.load(fromByteOffset: e, as: UInt8.self) == 0x3B) { k += 1 } else { break }
+            }
+            if k > 0 {
+                node = prevNodes[k - 1]
+                pos = prevEnds[k - 1] + 1
+                depth = k
+            }
+        }
+        prevNodes.removeSubrange(depth...)
+        prevEnds.removeSubrange(depth...)
+        while pos < n {
+            let rest = n - pos
+            let semi = memchr(p + pos, 0x3B, rest)
+            let len = semi.map { UnsafeRawPointer($0) - (p + pos) } ?? rest
+            if len > 0 {
+                var isNew = false
+                let rid = rawFrames.intern(p + pos, len, isNew: &isNew)
+                if isNew { rawToFrame.append(makeFrame(p + pos, len)) }
+                node = builder.child(of: node, frame: rawToFrame[Int(rid)])
+                prevNodes.append(node)
+                prevEnds.append(pos + len)
+            }
+            pos += len + 1
+        }
+        prevStack.removeAll(keepingCapacity: true)
+        prevStack.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
+        return node
+    }
+
+    /// Splits frame text into name, file, line and kind.
+    private func makeFrame(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
+        let text = String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
+        let f = FoldedParser.parseFrame(text)
+        return builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind)
+    }
+
+    /// `thread (0x..)`, `process 12:"cmd"`, `tid:12`, `name (file:line)`, `file:name:line`, or a bare name.
+    public static func parseFrame(_ text: String) -> Frame {
+        if text.hasPrefix("thread (") || (text.hasPrefix("tid:") && text.dropFirst(4).allSatisfy(\.isNumber)) {
+            return Frame(name: text, file: nil, line: nil, kind: .thread)
+        }
+        if text.hasPrefix("process "), let c = text.dropFirst(8).firstIndex(of: ":"),
+           text[text.index(text.startIndex, offsetBy: 8)..<c].allSatisfy(\.isNumber) {
+            return Frame(name: text, file: nil, line: nil, kind: .process)
+        }
+        // py-spy: `name (file:line)` or `name (file)`
+        if text.hasSuffix(")"), let open = lastSpaceParen(text) {
+            let inner = text[text.index(open, offsetBy: 2)..<text.index(before: text.endIndex)]
+            let name = String(text[..<open])
+            if !name.isEmpty && looksLikeFile(inner) {
+                if let colon = inner.lastIndex(of: ":"), inner.index(after: colon) < inner.endIndex,
+                   inner[inner.index(after: colon)...].allSatisfy(\.isASCIIDigit) {
+                    return Frame(name: name, file: String(inner[..<colon]),
+                                 line: Int(inner[inner.index(after: colon)...]), kind: .function)
+                }
+                return Frame(name: name, file: String(inner), line: nil, kind: .function)
+            }
+        }
+        // austin / Tachyon: `file:name:line`
+        if let c2 = text.lastIndex(of: ":"), text.index(after: c2) < text.endIndex,
+           text[text.index(after: c2)...].allSatisfy(\.isASCIIDigit),
+           let c1 = text[..<c2].lastIndex(of: ":"), c1 > text.startIndex {
+            let file = text[..<c1]
+            let name = text[text.index(after: c1)..<c2]
+            if !name.isEmpty && looksLikeFile(file) {
+                return Frame(name: String(name), file: String(file), line: Int(text[text.index(after: c2)...]),
+                             kind: .function)
+            }
+        }
+        if text.hasSuffix("_[k]") { return Frame(name: text, file: nil, line: nil, kind: .native) }
+        return Frame(name: text, file: nil, line: nil, kind: .function)
+    }
+
+    static func lastSpaceParen(_ s: String) -> String.Index? {
+        var i = s.endIndex
+        while i > s.startIndex {
+            i = s.index(before: i)
+            if s[i] == "(" && i > s.startIndex && s[s.index(before: i)] == " " { return s.index(before: i) }
+        }
+        return nil
+    }
+
+    static func looksLikeFile<S: StringProtocol>(_ s: S) -> Bool {
+        guard let first = s.first else { return false }
+        if first == "<" { return s.last == ">" }
+        return (s.contains(".") || s.contains("/")) && !s.contains(" ") && !s.hasPrefix("0x")
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+extension ProfileBuilder {
+    func renameMetric(_ i: Int, to v: ValueType) { setMetric(i, v) }
+}

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Picks a reader by content, never by file name.
+public enum FormatRegistry {
+    /// Readers in sniffing order (FORMATS.md §9.5): binary and specific text formats before
+    /// the loose folded grammar.
+    nonisolated(unsafe) public static let readers: [any ProfileReader.Type] = [
+        PstatsReader.self,
+        FoldedReader.self,
+    ]
+
+    /// Formats that are recognised but not read; the message says what to do instead.
+    static let unsupported: [(String, @Sendable (UnsafeRawBufferPointer) -> Bool)] = [
+        ("gperftools legacy CPU profile is not supported; convert it with 'pprof -proto'", isGperftoolsCPU),
+        ("pprof legacy text profile is not supported; convert it with 'pprof -proto'", isPprofLegacyText),
+    ]
+
+    public static var supportedNames: [String] { readers.map { $0.name } }
+
+    public static func reader(named name: String) -> (any ProfileReader.Type)? {
+        readers.first { $0.name == name }
+    }
+
+    static func isGperftoolsCPU(_ p: UnsafeRawBufferPointer) -> Bool {
+        // Header words 0, 3, 0, period, 0 in 32- or 64-bit words of either byte order.
+        guard p.count >= 40 else { return false }
+        func word(_ i: Int, _ size: Int, _ big: Bool) -> UInt64 {
+            var v: UInt64 = 0
+            for k in 0..<size {
+                let b = UInt64(p[i * size + (big ? k : size - 1 - k)])
+                v = (v << 8) | b
+            }
+            return v
+        }
+        for size in [4, 8] { for big in [false, true] {
+            if word(0, size, big) == 0 && word(1, size, big) == 3 && word(2, size, big) == 0
+                && word(4, size, big) == 0 { return true }
+        } }
+        return false
+    }
+
+    static func isPprofLegacyText(_ p: UnsafeRawBufferPointer) -> Bool {
+        let head = String(decoding: UnsafeRawBufferPointer(rebasing: p[0..<min(p.count, 200)]), as: UTF8.self)
+        let t = head.drop(while: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" })
+        return t.hasPrefix("heap profile:") || t.hasPrefix("--- heapz") || t.hasPrefix("--- contentionz")
+            || t.hasPrefix("--- threadz") || t.hasPrefix("threadcreate profile:")
+            || t.hasPrefix("--- contention") || t.hasPrefix("goroutine profile:")
+    }
+
+    /// Opens a path (`-` is stdin), inflates gzip, sniffs and reads.
+    public static func load(path: String, format: String? = nil) throws -> Profile {
+        do {
+            let file: FileSource = path == "-" ? FileSource(fd: 0) : try FileSource(path: path)
+            return try load(source: file, name: path, format: format)
+        } catch let e as ProfileError {
+            throw e.at(file: path)
+        }
+    }
+
+    public static func load(source: ByteSource, name: String, format: String? = nil) throws -> Profile {
+        let builder = try read(source: source, name: name, format: format)
+        return builder.freeze(source: name)
+    }
+
+    static func readPrefix(_ s: ByteSource, _ n: Int) throws -> ([UInt8], Bool) {
+        var buf = [UInt8](repeating: 0, count: n)
+        var have = 0
+        while have < n {
+            let got = try buf.withUnsafeMutableBytes { b in
+                try s.read(into: UnsafeMutableRawBufferPointer(rebasing: b[have..<n]))
+            }
+            if got == 0 { return (Array(buf[0..<have]), true) }
+            have += got
+        }
+        return (buf, false)
+    }
+
+    public static func read(source: ByteSource, name: String, format: String? = nil) throws -> ProfileBuilder {
+        var src: ByteSource = source
+        var (prefix, complete) = try readPrefix(src, 1 << 16)
+        if prefix.isEmpty { throw ProfileError("empty file (expected a profile)", file: name) }
+        if prefix.count >= 2 && prefix[0] == 0x1F && prefix[1] == 0x8B {
+            src = try GzipSource(PrefixedSource(prefix: prefix, rest: src))
+            (prefix, complete) = try readPrefix(src, 1 << 16)
+            if prefix.isEmpty { throw ProfileError("empty gzip stream (expected a profile)", file: name) }
+        }
+        // UTF-16 text (with a BOM) becomes UTF-8 before any text reader sees it.
+        if prefix.count >= 2 && ((prefix[0] == 0xFF && prefix[1] == 0xFE) || (prefix[0] == 0xFE && prefix[1] == 0xFF)) {
+            let all = prefix + (complete ? [] : try src.readAll())
+            let utf8 = decodeUTF16(all)
+            src = MemorySource(utf8)
+            (prefix, complete) = try readPrefix(src, 1 << 16)
+        }
+        let rest = PrefixedSource(prefix: prefix, rest: src)
+        let options = ReadOptions(fileName: name)
+        if let format {
+            guard let r = reader(named: format) else {
+                throw ProfileError("unknown format '\(format)'; supported: \(supportedNames.joined(separator: ", "))")
+            }
+            return try r.read(rest, options: options)
+        }
+        let chosen: (any ProfileReader.Type)? = prefix.withUnsafeBytes { p in
+            for r in readers where r.sniff(p, complete: complete) == .yes { return r }
+            return nil
+        }
+        if let chosen { return try chosen.read(rest, options: options) }
+        let unsupportedMessage: String? = prefix.withUnsafeBytes { p in
+            unsupported.first { $0.1(p) }?.0
+        }
+        if let unsupportedMessage { throw ProfileError(unsupportedMessage) }
+        throw ProfileError("unrecognised profile format (first bytes: \(describeBytes(prefix))); supported: "
+                           + supportedNames.joined(separator: ", "))
+    }
+
+    static func decodeUTF16(_ bytes: [UInt8]) -> [UInt8] {
+        let big = bytes[0] == 0xFE
+        var units: [UInt16] = []
+        units.reserveCapacity(bytes.count / 2)
+        var i = 2
+        while i + 1 < bytes.count {
+            units.append(big ? UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1]) : UInt16(bytes[i + 1]) << 8 | UInt16(bytes[i]))
+            i += 2
+        }
+        return Array(String(decoding: units, as: UTF16.self).utf8)
+    }
+
+    /// Shows the first bytes safely: printable ASCII as is, the rest as hex escapes.
+    public static func describeBytes(_ b: [UInt8], limit: Int = 16) -> String {
+        var s = "\""
+        for c in b.prefix(limit) {
+            if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C { s.append(Character(UnicodeScalar(c))) }
+            else { s += "\\x" + String(c, radix: 16, uppercase: false).leftPad(2) }
+        }
+        return s + (b.count > limit ? "...\"" : "\"")
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int, _ c: Character = "0") -> String {
+        count >= n ? self : String(repeating: c, count: n - count) + self
+    }
+}

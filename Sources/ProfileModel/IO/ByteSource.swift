@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZlib
+
+/// A stream of bytes read in chunks: a file, a pipe, a gzip stream or memory.
+public protocol ByteSource: AnyObject {
+    /// Reads up to `buffer.count` bytes; returns 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+extension ByteSource {
+    /// Reads everything, refusing to go past `limit` bytes.
+    public func readAll(limit: Int = 8 << 30) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
+            if n == 0 { break }
+            if out.count + n > limit { throw ProfileError("input larger than \(limit) bytes") }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+}
+
+/// Reads a file descriptor (file or pipe).
+public final class FileSource: ByteSource {
+    let fd: Int32
+    let owned: Bool
+
+    public init(fd: Int32, owned: Bool = false) { self.fd = fd; self.owned = owned }
+
+    public init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ProfileError(String(cString: strerror(errno)).lowercased()) }
+        var st = stat()
+        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw ProfileError("is a directory")
+        }
+        self.fd = fd
+        owned = true
+    }
+
+    deinit { if owned { close(fd) } }
+
+    public var size: Int? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(st.st_size)
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw ProfileError("read failed: " + String(cString: strerror(errno)))
+        }
+    }
+}
+
+/// Serves bytes from memory, optionally in small chunks (tests flush out boundary bugs with 1 and 7).
+public final class MemorySource: ByteSource {
+    let bytes: [UInt8]
+    var pos = 0
+    let chunk: Int
+
+    public init(_ bytes: [UInt8], chunk: Int = 1 << 20) { self.bytes = bytes; self.chunk = max(1, chunk) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, chunk, bytes.count - pos)
+        if n <= 0 { return 0 }
+        bytes.withUnsafeBytes { src in
+            buffer.baseAddress!.copyMemory(from: src.baseAddress! + pos, byteCount: n)
+        }
+        pos += n
+        return n
+    }
+}
+
+/// A source whose first bytes were already read (for sniffing) and are served again first.
+public final class PrefixedSource: ByteSource {
+    var prefix: [UInt8]
+    var pos = 0
+    let rest: ByteSource
+
+    public init(prefix: [UInt8], rest: ByteSource) { self.prefix = prefix; self.rest = rest }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if pos < prefix.count {
+            let n = min(buffer.count, prefix.count - pos)
+            prefix.withUnsafeBytes { src in
+                buffer.baseAddress!.copyMemory(from: src.baseAddress! + pos, byteCount: n)
+            }
+            pos += n
+            if pos == prefix.count { prefix = [] ; pos = Int.max }
+            return n
+        }
+        return try rest.read(into: buffer)
+    }
+}
+
+/// Inflates a gzip stream (several members are concatenated, as `gzip -c a b` writes).
+public final class GzipSource: ByteSource {
+    let inner: ByteSource
+    var stream = z_stream()
+    var input = [UInt8](repeating: 0, count: 1 << 18)
+    var inputEnd = false
+    var finished = false
+    var inMember = false
+    var membersDone = 0
+
+    public init(_ inner: ByteSource) throws {
+        self.inner = inner
+        let rc = perftop_inflateInit2(&stream, 15 + 16)
+        guard rc == Z_OK else { throw ProfileError("zlib init failed (\(rc))") }
+    }
+
+    deinit { inflateEnd(&stream) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard !finished, buffer.count > 0 else { return 0 }
+        let want = min(buffer.count, Int(UInt32.max))
+        stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.avail_out = uInt(want)
+        try input.withUnsafeMutableBytes { inBuf in
+            while Int(stream.avail_out) == want {
+                if stream.avail_in == 0 && !inputEnd {
+                    let n = try inner.read(into: inBuf)
+                    if n == 0 {
+                        inputEnd = true
+                    } else {
+                        stream.next_in = inBuf.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                        stream.avail_in = uInt(n)
+                    }
+                }
+                if stream.avail_in == 0 && inputEnd {
+                    if inMember || membersDone == 0 {
+                        throw ProfileError("truncated gzip stream (expected more compressed data)",
+                                           offset: Int(stream.total_in))
+                    }
+                    finished = true
+                    return
+                }
+                let rc = inflate(&stream, Z_NO_FLUSH)
+                switch rc {
+                case Z_STREAM_END:
+                    inMember = false
+                    membersDone += 1
+                    _ = inflateReset(&stream)
+                case Z_OK, Z_BUF_ERROR:
+                    inMember = true
+                default:
+                    if membersDone > 0 && !inMember { finished = true; return }  // trailing padding
+                    let msg = stream.msg.map { String(cString: $0) } ?? "error \(rc)"
+                    throw ProfileError("corrupt gzip data: \(msg)", offset: Int(stream.total_in))
+                }
+            }
+        }
+        return want - Int(stream.avail_out)
+    }
+}

@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Byte-level hashing and interning. Readers hash frame text straight from the input
+/// buffer, so a frame that was seen before costs one hash and one memcmp, not a String.
+
+@inline(__always)
+func hashBytes(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: n)
+    var i = 0
+    while i + 8 <= n {
+        let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        i += 8
+    }
+    if i < n {
+        var w: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            w |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ w) &* 0x94D0_49BB_1331_11EB
+    }
+    h ^= h >> 31
+    h = h &* 0xBF58_476D_1CE4_E5B9
+    h ^= h >> 32
+    return h
+}
+
+@inline(__always)
+func hashPair(_ a: Int32, _ b: Int32) -> UInt64 {
+    var h = (UInt64(UInt32(bitPattern: a)) << 32) | UInt64(UInt32(bitPattern: b))
+    h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+    h = (h ^ (h >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+    return h ^ (h >> 33)
+}
+
+/// Interns byte strings into one arena. Ids are dense Int32 from 0.
+public struct ByteInterner: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    public private(set) var starts: [Int] = []
+    public private(set) var lengths: [Int32] = []
+    private var hashes: [UInt64] = []
+    private var slots: [Int32]          // id + 1; 0 = empty
+    private var mask: Int
+
+    public init(capacity: Int = 1024) {
+        var cap = 16
+        while cap < capacity * 2 { cap <<= 1 }
+        slots = [Int32](repeating: 0, count: cap)
+        mask = cap - 1
+    }
+
+    public var count: Int { starts.count }
+
+    /// Returns the id of `n` bytes at `p`, adding them if new. `isNew` says which.
+    @inline(__always)
+    public mutating func intern(_ p: UnsafeRawPointer, _ n: Int, isNew: inout Bool) -> Int32 {
+        let h = hashBytes(p, n)
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let s = slots[i]
+            if s == 0 { break }
+            let id = Int(s - 1)
+            if hashes[id] == h && Int(lengths[id]) == n {
+                let equal = bytes.withUnsafeBytes { b in
+                    n == 0 || memcmp(b.baseAddress! + starts[id], p, n) == 0
+                }
+                if equal { isNew = false; return Int32(id) }
+            }
+            i = (i + 1) & mask
+        }
+        let id = Int32(starts.count)
+        starts.append(bytes.count)
+        lengths.append(Int32(n))
+        hashes.append(h)
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
+        slots[i] = id + 1
+        isNew = true
+        if starts.count * 2 > slots.count { grow() }
+        return id
+    }
+
+    @inline(__always)
+    public mutating func intern(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
+        var isNew = false
+        return intern(p, n, isNew: &isNew)
+    }
+
+    public mutating func intern(_ s: String) -> Int32 {
+        var s = s
+        return s.withUTF8 { u in
+            u.isEmpty ? intern(UnsafeRawPointer(bitPattern: 1)!, 0)
+                      : intern(UnsafeRawPointer(u.baseAddress!), u.count)
+        }
+    }
+
+    private mutating func grow() {
+        let cap = slots.count * 2
+        var newSlots = [Int32](repeating: 0, count: cap)
+        let m = cap - 1
+        for id in 0..<starts.count {
+            var i = Int(truncatingIfNeeded: hashes[id]) & m
+            while newSlots[i] != 0 { i = (i + 1) & m }
+            newSlots[i] = Int32(id + 1)
+        }
+        slots = newSlots
+        mask = m
+    }
+
+    public func string(_ id: Int32) -> String {
+        let i = Int(id)
+        let start = starts[i], n = Int(lengths[i])
+        return bytes.withUnsafeBufferPointer { b in
+            String(decoding: UnsafeBufferPointer(rebasing: b[start..<start + n]), as: UTF8.self)
+        }
+    }
+
+    public func withBytes<R>(_ id: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let i = Int(id)
+        let start = starts[i], n = Int(lengths[i])
+        return bytes.withUnsafeBytes { b in body(UnsafeRawBufferPointer(rebasing: b[start..<start + n])) }
+    }
+}
+
+/// Open-addressing map from a pair of Int32 to an Int32 value. Used for (parent, frame) → child.
+public struct PairMap: Sendable {
+    private var keys: [UInt64]
+    private var values: [Int32]      // -1 = empty
+    private var mask: Int
+    public private(set) var count = 0
+
+    public init(capacity: Int = 1024) {
+        var cap = 16
+        while cap < capacity * 2 { cap <<= 1 }
+        keys = [UInt64](repeating: 0, count: cap)
+        values = [Int32](repeating: -1, count: cap)
+        mask = cap - 1
+    }
+
+    @inline(__always)
+    public func get(_ a: Int32, _ b: Int32) -> Int32 {
+        let k = (UInt64(UInt32(bitPattern: a)) << 32) | UInt64(UInt32(bitPattern: b))
+        var i = Int(truncatingIfNeeded: hashPair(a, b)) & mask
+        while true {
+            let v = values[i]
+            if v < 0 { return -1 }
+            if keys[i] == k { return v }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Returns the existing value or stores `make()`'s result.
+    @inline(__always)
+    public mutating func getOrInsert(_ a: Int32, _ b: Int32, _ make: () -> Int32) -> Int32 {
+        let k = (UInt64(UInt32(bitPattern: a)) << 32) | UInt64(UInt32(bitPattern: b))
+        var i = Int(truncatingIfNeeded: hashPair(a, b)) & mask
+        while true {
+            let v = values[i]
+            if v < 0 { break }
+            if keys[i] == k { return v }
+            i = (i + 1) & mask
+        }
+        let v = make()
+        keys[i] = k
+        values[i] = v
+        count += 1
+        if count * 2 > keys.count { grow() }
+        return v
+    }
+
+    private mutating func grow() {
+        let cap = keys.count * 2
+        var nk = [UInt64](repeating: 0, count: cap)
+        var nv = [Int32](repeating: -1, count: cap)
+        let m = cap - 1
+        for j in 0..<keys.count where values[j] >= 0 {
+            let k = keys[j]
+            var i = Int(truncatingIfNeeded: hashPair(Int32(bitPattern: UInt32(k >> 32)),
+                                                     Int32(bitPattern: UInt32(k & 0xFFFF_FFFF)))) & m
+            while nv[i] >= 0 { i = (i + 1) & m }
+            nk[i] = k
+            nv[i] = values[j]
+        }
+        keys = nk
+        values = nv
+        mask = m
+    }
+}

@@ -1,0 +1,115 @@
+/// The call tree: an arena of integer-indexed nodes in struct-of-arrays form.
+///
+/// Node 0 is the root and has no frame. A node's parent always has a smaller index, so
+/// totals are summed in one reverse pass and a forward pass visits parents first.
+/// Children are stored contiguously (CSR) and sorted by total weight of `orderMetric`
+/// (heaviest first), so views walk them in weight order without sorting per keystroke.
+public struct CallTree: Sendable {
+    public let parent: [Int32]
+    public let frame: [Int32]
+    public let depth: [Int32]
+    /// `selfWeight[metric][node]`
+    public let selfWeight: [[Double]]
+    /// `totalWeight[metric][node]`: self plus all descendants.
+    public let totalWeight: [[Double]]
+    public let childStart: [Int32]
+    public let childList: [Int32]
+    public let orderMetric: Int
+
+    public var count: Int { parent.count }
+    public static let root: Int32 = 0
+
+    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], orderMetric: Int) {
+        let n = parent.count
+        self.parent = parent
+        self.frame = frame
+        self.selfWeight = selfWeight
+        self.orderMetric = orderMetric
+        var totals = selfWeight
+        for m in 0..<totals.count {
+            totals[m].withUnsafeMutableBufferPointer { t in
+                parent.withUnsafeBufferPointer { p in
+                    var i = n - 1
+                    while i > 0 { t[Int(p[i])] += t[i]; i -= 1 }
+                }
+            }
+        }
+        totalWeight = totals
+        var depth = [Int32](repeating: 0, count: n)
+        var start = [Int32](repeating: 0, count: n + 1)
+        parent.withUnsafeBufferPointer { p in
+            depth.withUnsafeMutableBufferPointer { d in
+                start.withUnsafeMutableBufferPointer { s in
+                    for i in 1..<max(n, 1) {
+                        d[i] = d[Int(p[i])] + 1
+                        s[Int(p[i]) + 1] += 1
+                    }
+                    for i in 0..<n { s[i + 1] += s[i] }
+                }
+            }
+        }
+        self.depth = depth
+        var list = [Int32](repeating: 0, count: max(n - 1, 0))
+        var fill = start
+        for i in 1..<max(n, 1) {
+            let p = Int(parent[i])
+            list[Int(fill[p])] = Int32(i)
+            fill[p] += 1
+        }
+        if !totals.isEmpty {
+            let w = totals[orderMetric]
+            list.withUnsafeMutableBufferPointer { l in
+                for p in 0..<n {
+                    let a = Int(start[p]), b = Int(start[p + 1])
+                    if b - a > 1 {
+                        var r = UnsafeMutableBufferPointer(rebasing: l[a..<b])
+                        r.sort { x, y in
+                            let wx = w[Int(x)], wy = w[Int(y)]
+                            return wx != wy ? wx > wy : x < y
+                        }
+                    }
+                }
+            }
+        }
+        childStart = start
+        childList = list
+    }
+
+    @inline(__always)
+    public func children(_ node: Int32) -> ArraySlice<Int32> {
+        childList[Int(childStart[Int(node)])..<Int(childStart[Int(node) + 1])]
+    }
+
+    /// Children heaviest first by `metric`; free when `metric == orderMetric`.
+    public func children(_ node: Int32, by metric: Int) -> [Int32] {
+        let c = children(node)
+        if metric == orderMetric || c.count < 2 { return Array(c) }
+        let w = totalWeight[metric]
+        return c.sorted { w[Int($0)] != w[Int($1)] ? w[Int($0)] > w[Int($1)] : $0 < $1 }
+    }
+
+    public func childCount(_ node: Int32) -> Int {
+        Int(childStart[Int(node) + 1] - childStart[Int(node)])
+    }
+
+    /// Follows the heaviest child from `start` down to a leaf.
+    public func hotPath(from start: Int32 = 0, metric: Int) -> [Int32] {
+        var path: [Int32] = []
+        var n = start
+        while true {
+            let c = children(n, by: metric)
+            guard let first = c.first, totalWeight[metric][Int(first)] > 0 else { break }
+            path.append(first)
+            n = first
+        }
+        return path
+    }
+
+    /// Nodes from the root's child down to `node`.
+    public func path(to node: Int32) -> [Int32] {
+        var p: [Int32] = []
+        var n = node
+        while n > 0 { p.append(n); n = parent[Int(n)] }
+        return p.reversed()
+    }
+}

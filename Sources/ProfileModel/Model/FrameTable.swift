@@ -1,0 +1,139 @@
+/// Frames and functions. Every frame is stored once and named by an integer id.
+///
+/// A *frame* is what a stack holds: a function name, an optional file, an optional line and a kind.
+/// A *function* groups frames by (name, file, definition line): sampled formats record the
+/// executing line, so `f (a.py:70)` and `f (a.py:71)` are one function with two frames, while
+/// deterministic formats (pstats, callgrind) record the definition line, which is part of the key.
+
+public enum FrameKind: UInt8, Sendable, CustomStringConvertible {
+    case function = 0, native, thread, process, special
+
+    /// Thread and process frames group stacks; they are not functions.
+    public var isGrouping: Bool { self == .thread || self == .process }
+
+    public var description: String {
+        switch self {
+        case .function: "function"
+        case .native: "native"
+        case .thread: "thread"
+        case .process: "process"
+        case .special: "special"
+        }
+    }
+}
+
+public struct ValueType: Sendable, Equatable, CustomStringConvertible {
+    public var name: String
+    public var unit: String
+    public init(_ name: String, _ unit: String) { self.name = name; self.unit = unit }
+    public var description: String { "\(name)/\(unit)" }
+}
+
+public struct Frame: Sendable, Equatable {
+    public var name: String
+    public var file: String?
+    public var line: Int?
+    public var kind: FrameKind
+}
+
+/// Frame and function tables in struct-of-arrays form. Strings live in one byte arena.
+public struct FrameTable: Sendable {
+    public internal(set) var strings = ByteInterner(capacity: 1024)
+    // per frame
+    public internal(set) var frameName: [Int32] = []
+    public internal(set) var frameFile: [Int32] = []      // -1 = none
+    public internal(set) var frameLine: [Int32] = []      // 0 = unknown
+    public internal(set) var frameKind: [FrameKind] = []
+    public internal(set) var frameFunction: [Int32] = []  // -1 for grouping frames
+    // per function
+    public internal(set) var functionName: [Int32] = []
+    public internal(set) var functionFile: [Int32] = []
+    public internal(set) var functionLine: [Int32] = []   // definition line, or the smallest line seen
+    public internal(set) var functionKind: [FrameKind] = []
+
+    private var frameIndex: [FrameKey: Int32] = [:]
+    private var functionIndex: [FunctionKey: Int32] = [:]
+
+    struct FrameKey: Hashable { var name: Int32; var file: Int32; var line: Int32; var kind: UInt8 }
+
+    struct FunctionKey: Hashable { var name: Int32; var file: Int32; var defLine: Int32 }
+
+    public init() {}
+
+    public var frameCount: Int { frameName.count }
+    public var functionCount: Int { functionName.count }
+
+    public func name(ofFrame f: Int32) -> String { strings.string(frameName[Int(f)]) }
+    public func file(ofFrame f: Int32) -> String? {
+        let s = frameFile[Int(f)]; return s < 0 ? nil : strings.string(s)
+    }
+    public func line(ofFrame f: Int32) -> Int? {
+        let l = frameLine[Int(f)]; return l <= 0 ? nil : Int(l)
+    }
+    public func frame(_ f: Int32) -> Frame {
+        Frame(name: name(ofFrame: f), file: file(ofFrame: f), line: line(ofFrame: f), kind: frameKind[Int(f)])
+    }
+    public func name(ofFunction fn: Int32) -> String { strings.string(functionName[Int(fn)]) }
+    public func file(ofFunction fn: Int32) -> String? {
+        let s = functionFile[Int(fn)]; return s < 0 ? nil : strings.string(s)
+    }
+    public func line(ofFunction fn: Int32) -> Int? {
+        let l = functionLine[Int(fn)]; return l <= 0 ? nil : Int(l)
+    }
+
+    /// Adds (or finds) a frame from interned string ids.
+    /// `lineIsDefinition`: the line is the function's first line (pstats, callgrind), so it is
+    /// part of the function's identity; otherwise the line is the executing line.
+    public mutating func frame(name: Int32, file: Int32, line: Int32, kind: FrameKind,
+                               lineIsDefinition: Bool = false) -> Int32 {
+        let fkey = FrameKey(name: name, file: file, line: line, kind: kind.rawValue)
+        if let f = frameIndex[fkey] { return f }
+        let id = Int32(frameName.count)
+        frameName.append(name)
+        frameFile.append(file)
+        frameLine.append(line)
+        frameKind.append(kind)
+        if kind.isGrouping {
+            frameFunction.append(-1)
+        } else {
+            let key = FunctionKey(name: name, file: file, defLine: lineIsDefinition ? line : -1)
+            if let fn = functionIndex[key] {
+                frameFunction.append(fn)
+                if !lineIsDefinition, line > 0, functionLine[Int(fn)] <= 0 || line < functionLine[Int(fn)] {
+                    functionLine[Int(fn)] = line
+                }
+            } else {
+                let fn = Int32(functionName.count)
+                functionName.append(name)
+                functionFile.append(file)
+                functionLine.append(line)
+                functionKind.append(kind)
+                functionIndex[key] = fn
+                frameFunction.append(fn)
+            }
+        }
+        frameIndex[fkey] = id
+        return id
+    }
+
+    public mutating func frame(name: String, file: String?, line: Int?, kind: FrameKind = .function,
+                               lineIsDefinition: Bool = false) -> Int32 {
+        let n = strings.intern(name)
+        let f = file.map { strings.intern($0) } ?? -1
+        let l = Int32(clamping: line ?? 0)
+        return frame(name: n, file: f, line: l, kind: kind, lineIsDefinition: lineIsDefinition)
+    }
+
+    public mutating func intern(_ s: String) -> Int32 { strings.intern(s) }
+
+    @inline(__always)
+    public mutating func intern(_ p: UnsafeRawPointer, _ n: Int) -> Int32 { strings.intern(p, n) }
+
+    /// "name (file:line)" as a report shows it.
+    public func describe(function fn: Int32) -> String {
+        let n = name(ofFunction: fn)
+        guard let f = file(ofFunction: fn) else { return n }
+        if let l = line(ofFunction: fn) { return "\(n)  \(f):\(l)" }
+        return "\(n)  \(f)"
+    }
+}

@@ -1,0 +1,76 @@
+/// The only writer of profiles. Readers append stacks (root first) with weights, then
+/// `freeze()` returns an immutable `Profile`. The builder stays usable after a freeze, so a
+/// live stream can keep appending and publish a new snapshot whenever it likes.
+public final class ProfileBuilder {
+    public var frames = FrameTable()
+    public private(set) var metrics: [ValueType]
+    public var defaultMetric: Int
+    public var format: String
+    public var estimatedTree = false
+    public var sampleCount: Int? = nil
+    public var warnings: [String] = []
+    public var metadata: [(String, String)] = []
+    /// Set by readers whose function table is exact (pstats): used instead of one derived from the tree.
+    public var exactFunctions: FunctionTable? = nil
+
+    public private(set) var parent: [Int32] = [-1]
+    public private(set) var frame: [Int32] = [-1]
+    public private(set) var selfWeight: [[Double]]
+    private var childIndex = PairMap(capacity: 4096)
+
+    public init(format: String, metrics: [ValueType], defaultMetric: Int? = nil) {
+        self.format = format
+        self.metrics = metrics
+        self.defaultMetric = defaultMetric ?? max(0, metrics.count - 1)
+        selfWeight = metrics.map { _ in [0] }
+    }
+
+    public var nodeCount: Int { parent.count }
+
+    /// Adds a metric; every existing node gets 0 for it. Returns its index.
+    @discardableResult
+    public func addMetric(_ v: ValueType) -> Int {
+        metrics.append(v)
+        selfWeight.append([Double](repeating: 0, count: parent.count))
+        return metrics.count - 1
+    }
+
+    public func setMetric(_ i: Int, _ v: ValueType) { metrics[i] = v }
+
+    /// The child of `node` for `frame`, created if missing.
+    @inline(__always)
+    public func child(of node: Int32, frame f: Int32) -> Int32 {
+        childIndex.getOrInsert(node, f) {
+            let id = Int32(parent.count)
+            parent.append(node)
+            frame.append(f)
+            for m in 0..<selfWeight.count { selfWeight[m].append(0) }
+            return id
+        }
+    }
+
+    @inline(__always)
+    public func addSelf(_ node: Int32, metric: Int, _ value: Double) {
+        selfWeight[metric][Int(node)] += value
+    }
+
+    /// Appends one stack, root first; `weights` has one value per metric.
+    @discardableResult
+    public func addStack<C: Collection>(_ stack: C, weights: [Double]) -> Int32 where C.Element == Int32 {
+        var n: Int32 = 0
+        for f in stack { n = child(of: n, frame: f) }
+        for (m, w) in weights.enumerated() where w != 0 { selfWeight[m][Int(n)] += w }
+        return n
+    }
+
+    public func freeze(source: String = "") -> Profile {
+        let tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight,
+                            orderMetric: min(defaultMetric, max(metrics.count - 1, 0)))
+        let functions = exactFunctions ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
+        return Profile(source: source, format: format, metrics: metrics,
+                       defaultMetric: min(defaultMetric, max(metrics.count - 1, 0)),
+                       frames: frames, tree: tree, functions: functions,
+                       estimatedTree: estimatedTree, sampleCount: sampleCount,
+                       warnings: warnings, metadata: metadata)
+    }
+}

@@ -1,0 +1,244 @@
+/// `perftop report`: a function table like `pstats.print_stats` / `go tool pprof -top`,
+/// followed by the hot path. The JSON form is a contract other tools and tests rely on.
+public enum SortKey: String, CaseIterable, Sendable {
+    case total, `self`, calls, name
+}
+
+public struct ReportOptions: Sendable {
+    public var sort: SortKey = .total
+    public var limit: Int? = nil
+    public var metric: Int? = nil
+    public init(sort: SortKey = .total, limit: Int? = nil, metric: Int? = nil) {
+        self.sort = sort; self.limit = limit; self.metric = metric
+    }
+}
+
+public struct FunctionRow: Sendable {
+    public var function: Int32
+    public var name: String
+    public var file: String?
+    public var line: Int?
+    public var selfWeight: Double
+    public var totalWeight: Double
+    public var calls: Int64?
+    public var primitiveCalls: Int64?
+
+    /// `nc/cc` when they differ (recursion), as pstats prints it.
+    public var callsText: String {
+        guard let calls else { return "" }
+        if let p = primitiveCalls, p != calls { return "\(calls)/\(p)" }
+        return String(calls)
+    }
+}
+
+public enum Report {
+    /// Function rows, sorted; grouping frames (threads, processes) are not functions.
+    public static func rows(_ p: Profile, metric: Int, sort: SortKey, descending: Bool = true) -> [FunctionRow] {
+        let ft = p.functions
+        var rows: [FunctionRow] = []
+        rows.reserveCapacity(ft.count)
+        for fn in 0..<ft.count {
+            let s = ft.selfWeight[metric][fn], t = ft.totalWeight[metric][fn]
+            let c = ft.calls.map { $0[fn] }.flatMap { $0 >= 0 ? $0 : nil }
+            if s == 0 && t == 0 && (c ?? 0) == 0 && p.functions.nodes(of: Int32(fn)).isEmpty { continue }
+            rows.append(FunctionRow(function: Int32(fn), name: p.frames.name(ofFunction: Int32(fn)),
+                                    file: p.frames.file(ofFunction: Int32(fn)), line: p.frames.line(ofFunction: Int32(fn)),
+                                    selfWeight: s, totalWeight: t, calls: c,
+                                    primitiveCalls: ft.primitiveCalls.map { $0[fn] }.flatMap { $0 >= 0 ? $0 : nil }))
+        }
+        sortRows(&rows, by: sort, descending: descending)
+        return rows
+    }
+
+    public static func sortRows(_ rows: inout [FunctionRow], by sort: SortKey, descending: Bool = true) {
+        func tie(_ a: FunctionRow, _ b: FunctionRow) -> Bool {
+            if a.name != b.name { return a.name < b.name }
+            if (a.file ?? "") != (b.file ?? "") { return (a.file ?? "") < (b.file ?? "") }
+            return a.function < b.function
+        }
+        rows.sort { a, b in
+            let (x, y) = descending ? (a, b) : (b, a)
+            switch sort {
+            case .total:
+                if x.totalWeight != y.totalWeight { return x.totalWeight > y.totalWeight }
+                if x.selfWeight != y.selfWeight { return x.selfWeight > y.selfWeight }
+            case .self:
+                if x.selfWeight != y.selfWeight { return x.selfWeight > y.selfWeight }
+                if x.totalWeight != y.totalWeight { return x.totalWeight > y.totalWeight }
+            case .calls:
+                if (x.calls ?? -1) != (y.calls ?? -1) { return (x.calls ?? -1) > (y.calls ?? -1) }
+                if x.totalWeight != y.totalWeight { return x.totalWeight > y.totalWeight }
+            case .name:
+                return descending ? tie(a, b) : tie(b, a)
+            }
+            return tie(a, b)
+        }
+    }
+
+    public static func location(file: String?, line: Int?) -> String {
+        guard let file else { return "" }
+        if let line { return "\(file):\(line)" }
+        return file
+    }
+
+    // MARK: text
+
+    public static func text(_ p: Profile, options: ReportOptions = ReportOptions()) -> String {
+        let metric = options.metric ?? p.defaultMetric
+        let vt = p.metrics[metric]
+        let total = p.total(metric: metric)
+        var rows = rows(p, metric: metric, sort: options.sort)
+        let shownCount = min(rows.count, options.limit ?? 25)
+        let allCount = rows.count
+        rows = Array(rows.prefix(shownCount))
+        let maxV = max(abs(total), rows.map { abs($0.totalWeight) }.max() ?? 0)
+        let (div, suffix) = ValueFormat.scale(unit: vt.unit, maxValue: maxV)
+        var out = ""
+        let samples = p.sampleCount.map(String.init) ?? "n/a"
+        out += "File: \(p.source.terminalSafe)  Format: \(p.format)  Metric: \(vt.name) (\(vt.unit))"
+        out += "  Total: \(ValueFormat.withUnit(total, unit: vt.unit))  Samples: \(samples)\n"
+        if p.metrics.count > 1 {
+            out += "Metrics: " + p.metrics.enumerated().map { $0.offset == metric ? "[\($0.element)]" : "\($0.element)" }
+                .joined(separator: " ") + "\n"
+        }
+        if p.estimatedTree { out += "Note: the call tree is estimated from the call graph (this format records no stacks).\n" }
+        for w in p.warnings { out += "Warning: \(w.terminalSafe)\n" }
+        out += "Showing \(shownCount) of \(allCount) functions, sorted by \(options.sort.rawValue).\n\n"
+        let hasCalls = p.functions.calls != nil
+        let unitHead = suffix.isEmpty ? "" : " (\(suffix))"
+        let selfHead = "self" + unitHead, totalHead = "total" + unitHead
+        var table: [[String]] = [[selfHead, "self%", totalHead, "total%"] + (hasCalls ? ["calls"] : []) + ["function"]]
+        for r in rows {
+            var cells = [ValueFormat.number(r.selfWeight, divisor: div, suffix: suffix),
+                         ValueFormat.percent(r.selfWeight, of: total),
+                         ValueFormat.number(r.totalWeight, divisor: div, suffix: suffix),
+                         ValueFormat.percent(r.totalWeight, of: total)]
+            if hasCalls { cells.append(r.callsText) }
+            let loc = location(file: r.file, line: r.line)
+            cells.append(r.name.terminalSafe + (loc.isEmpty ? "" : "  " + loc.terminalSafe))
+            table.append(cells)
+        }
+        let cols = table[0].count
+        var widths = [Int](repeating: 0, count: cols)
+        for row in table { for (i, c) in row.enumerated() where i < cols - 1 { widths[i] = max(widths[i], c.count) } }
+        for row in table {
+            var line = ""
+            for (i, c) in row.enumerated() {
+                if i < cols - 1 { line += String(repeating: " ", count: widths[i] - c.count) + c + "  " }
+                else { line += c }
+            }
+            out += line + "\n"
+        }
+        out += "\nHot path (heaviest child at each level):\n"
+        let path = p.tree.hotPath(metric: metric)
+        let rootTotal = p.tree.totalWeight[metric][0]
+        for (depth, n) in path.enumerated() {
+            let f = p.tree.frame[Int(n)]
+            let fr = p.frames.frame(f)
+            let loc = location(file: fr.file, line: fr.line)
+            let pct = ValueFormat.percent(p.tree.totalWeight[metric][Int(n)], of: rootTotal)
+            out += String(repeating: " ", count: max(0, 7 - pct.count)) + pct + "  "
+                + String(repeating: "  ", count: min(depth, 40)) + fr.name.terminalSafe
+                + (loc.isEmpty ? "" : "  " + loc.terminalSafe) + "\n"
+        }
+        if path.isEmpty { out += "  (no samples)\n" }
+        return out
+    }
+
+    // MARK: JSON
+
+    public static func json(_ p: Profile, options: ReportOptions = ReportOptions()) -> String {
+        let metric = options.metric ?? p.defaultMetric
+        var rows = rows(p, metric: metric, sort: options.sort)
+        if let limit = options.limit { rows = Array(rows.prefix(limit)) }
+        var w = JSONWriter()
+        w.open("{")
+        w.key("file"); w.string(p.source)
+        w.key("format"); w.string(p.format)
+        w.key("metrics"); w.open("[")
+        for m in p.metrics {
+            w.open("{"); w.key("name"); w.string(m.name); w.key("unit"); w.string(m.unit); w.close("}")
+        }
+        w.close("]")
+        w.key("metric"); w.string(p.metrics[metric].name)
+        w.key("unit"); w.string(p.metrics[metric].unit)
+        w.key("total"); w.number(p.total(metric: metric))
+        w.key("samples"); if let s = p.sampleCount { w.number(Double(s)) } else { w.null() }
+        w.key("estimated_tree"); w.bool(p.estimatedTree)
+        w.key("functions"); w.open("[")
+        for r in rows {
+            w.open("{")
+            w.key("name"); w.string(r.name)
+            w.key("file"); if let f = r.file { w.string(f) } else { w.null() }
+            w.key("line"); if let l = r.line { w.number(Double(l)) } else { w.null() }
+            w.key("self"); w.number(r.selfWeight)
+            w.key("total"); w.number(r.totalWeight)
+            w.key("calls"); if let c = r.calls { w.number(Double(c)) } else { w.null() }
+            w.key("primitive_calls"); if let c = r.primitiveCalls { w.number(Double(c)) } else { w.null() }
+            w.close("}")
+        }
+        w.close("]")
+        w.key("hot_path"); w.open("[")
+        for n in p.tree.hotPath(metric: metric) {
+            let fr = p.frames.frame(p.tree.frame[Int(n)])
+            w.open("{")
+            w.key("name"); w.string(fr.name)
+            w.key("file"); if let f = fr.file { w.string(f) } else { w.null() }
+            w.key("line"); if let l = fr.line { w.number(Double(l)) } else { w.null() }
+            w.key("kind"); w.string(fr.kind.description)
+            w.key("self"); w.number(p.tree.selfWeight[metric][Int(n)])
+            w.key("total"); w.number(p.tree.totalWeight[metric][Int(n)])
+            w.close("}")
+        }
+        w.close("]")
+        w.key("warnings"); w.open("[")
+        for s in p.warnings { w.string(s) }
+        w.close("]")
+        w.close("}")
+        return w.out + "\n"
+    }
+}
+
+/// A small JSON writer: correct escaping, shortest round-trip numbers.
+public struct JSONWriter {
+    public var out = ""
+    var needComma: [Bool] = [false]
+    var afterKey = false
+
+    public init() {}
+
+    mutating func separator() {
+        if afterKey { afterKey = false; return }
+        if needComma[needComma.count - 1] { out += "," }
+        needComma[needComma.count - 1] = true
+    }
+    public mutating func open(_ c: String) { separator(); out += c; needComma.append(false) }
+    public mutating func close(_ c: String) { needComma.removeLast(); out += c }
+    public mutating func key(_ k: String) { separator(); out += JSONWriter.quote(k) + ":"; afterKey = true }
+    public mutating func string(_ s: String) { separator(); out += JSONWriter.quote(s) }
+    public mutating func null() { separator(); out += "null" }
+    public mutating func bool(_ b: Bool) { separator(); out += b ? "true" : "false" }
+    public mutating func number(_ d: Double) {
+        separator()
+        if !d.isFinite { out += "null" }
+        else if d == d.rounded() && abs(d) < 9e15 { out += String(Int64(d)) }
+        else { out += "\(d)" }
+    }
+
+    public static func quote(_ s: String) -> String {
+        var o = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": o += "\\\""
+            case "\\": o += "\\\\"
+            case "\n": o += "\\n"
+            case "\r": o += "\\r"
+            case "\t": o += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x7F { o += "\\u" + String(u.value, radix: 16).leftPad(4) }
+                else { o.unicodeScalars.append(u) }
+            }
+        }
+        return o + "\""
+    }
+}

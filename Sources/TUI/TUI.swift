@@ -1,0 +1,1 @@
+// The terminal viewer lives here.
