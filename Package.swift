@@ -24,6 +24,6 @@ let package = Package(
         .executableTarget(name: "perftop-bench", dependencies: ["ProfileModel", "TUI"]),
         .testTarget(name: "ProfileModelTests", dependencies: ["ProfileModel"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "ProfileModel"]),
-        .testTarget(name: "perftopTests", dependencies: ["ProfileModel"]),
+        .testTarget(name: "perftopTests", dependencies: ["perftop"]),
     ]
 )

@@ -98,12 +98,20 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Print one JSON object (the report contract).")
     var json = false
 
+    @Flag(help: "Also print the call tree, top-down (text only).")
+    var tree = false
+
+    @Option(help: ArgumentHelp("With --tree: hide nodes under this percentage of the total.", valueName: "percent"))
+    var minPercent: Double = 1
+
     func run() throws {
         signal(SIGPIPE, SIG_DFL)
         do {
             let (p, m) = try input.load()
             let opts = ReportOptions(sort: sort, limit: limit.map { max(0, $0) } ?? (json ? nil : 25), metric: m)
-            writeStdout(json ? Report.json(p, options: opts) : Report.text(p, options: opts))
+            var out = json ? Report.json(p, options: opts) : Report.text(p, options: opts)
+            if tree && !json { out += "\n" + Report.tree(p, metric: m, minPercent: minPercent) }
+            writeStdout(out)
         } catch {
             throw fail(error, file: input.file)
         }

@@ -199,20 +199,16 @@ public final class FoldedParser {
         if start == end { return }
         let first = p.load(fromByteOffset: start, as: UInt8.self)
         if first == 0x23 { return }                                                // '#'
-        if first == 0x2F && end - start > 1 && p.load(fromByteOffset: start + 1, as: UInt8.self) == 0x2F { return }
         let base = p + start
         let n = end - start
         guard let (count, countStart) = FoldedParser.parseTrailingNumber(base, n) else { skip(lineNumber); return }
-        var stackEnd = countStart
-        while stackEnd > 0 && (base.load(fromByteOffset: stackEnd - 1, as: UInt8.self) == 0x20
-                               || base.load(fromByteOffset: stackEnd - 1, as: UInt8.self) == 0x09) { stackEnd -= 1 }
+        // The stack is everything before the separator: frame text may itself end in spaces.
+        var stackEnd = max(0, countStart - 1)
         // Differential line: `stack before after`.
         var before: Double? = nil
         if stackEnd > 0, let (b, bStart) = FoldedParser.parseTrailingNumber(base, stackEnd), bStart > 0 {
             before = b
-            stackEnd = bStart
-            while stackEnd > 0 && (base.load(fromByteOffset: stackEnd - 1, as: UInt8.self) == 0x20
-                                   || base.load(fromByteOffset: stackEnd - 1, as: UInt8.self) == 0x09) { stackEnd -= 1 }
+            stackEnd = bStart - 1
         }
         if count != count.rounded() { allIntegral = false }
         if stackEnd == 0 {

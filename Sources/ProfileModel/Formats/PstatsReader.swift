@@ -84,8 +84,11 @@ struct StatsAccumulator {
         switch t[2] {
         case .str(let o, let n):
             nameId = n == 0 ? builder.frames.intern("") : builder.frames.intern(buf.baseAddress! + o, n)
-        case .code(let codeName, _, _):
-            nameId = builder.frames.intern("<code object \(MarshalDecoder.string(codeName, buf) ?? "?")>")
+        case .code(let codeName, let codeFile, let codeLine):
+            // Pure `profile` keys some frames by the code object itself; Python prints its repr.
+            let n = MarshalDecoder.string(codeName, buf) ?? "?"
+            let f = MarshalDecoder.string(codeFile, buf) ?? "?"
+            nameId = builder.frames.intern("<code object \(n), file \"\(f)\", line \(codeLine)>")
         default: return nil
         }
         let k = MKey(file: fileIsNone ? -1 : fileId, line: line, name: nameId)
@@ -161,11 +164,25 @@ struct StatsAccumulator {
         var callees = [Int](repeating: 0, count: eCaller.count)
         var fill = calleesStart
         for (e, c) in eCaller.enumerated() { callees[fill[Int(c)]] = e; fill[Int(c)] += 1 }
+        // A function is a root when some of its calls came from outside the recorded callers
+        // (the top-level `exec`, a profiler's `disable`, a thread's entry point). It roots the
+        // share of its cumulative time those calls account for; for a recursive function the
+        // outside calls are the outermost ones, which carry all of `ct`.
+        var knownCalls = [Int64](repeating: 0, count: F)
         var hasCaller = [Bool](repeating: false, count: F)
-        for (e, c) in eCallee.enumerated() where eCaller[e] != c { hasCaller[Int(c)] = true }
-        var roots = (0..<F).filter { isEntry[$0] && !hasCaller[$0] && ct[$0] > 0 }
-        if roots.isEmpty, let top = (0..<F).max(by: { ct[$0] < ct[$1] }), ct[top] > 0 { roots = [top] }
-        let grand = roots.reduce(0.0) { $0 + ct[$1] }
+        for (e, c) in eCallee.enumerated() {
+            knownCalls[Int(c)] += max(eCalls[e], 0)
+            if eCaller[e] != c { hasCaller[Int(c)] = true }
+        }
+        var roots: [(Int, Double)] = (0..<F).compactMap { f in
+            guard isEntry[f], ct[f] > 0 else { return nil }
+            if !hasCaller[f] { return (f, ct[f]) }
+            guard nc[f] > 0, cc[f] > 0 else { return nil }
+            let outside = nc[f] - knownCalls[f]
+            return outside > 0 ? (f, ct[f] * min(1, Double(outside) / Double(cc[f]))) : nil
+        }
+        if roots.isEmpty, let top = (0..<F).max(by: { ct[$0] < ct[$1] }), ct[top] > 0 { roots = [(top, ct[top])] }
+        let grand = roots.reduce(0.0) { $0 + $1.1 }
         let minWeight = grand * 1e-6
         let maxNodes = 1_000_000
         var onPath = [Bool](repeating: false, count: F)
@@ -205,9 +222,9 @@ struct StatsAccumulator {
             }
             b.addSelf(node, metric: 0, max(0, weight - kept))
         }
-        for r in roots {
+        for (r, w) in roots {
             let node = b.child(of: 0, frame: frameOf[r])
-            expand(r, ct[r], node, 1)
+            expand(r, w, node, 1)
         }
     }
 }

@@ -30,10 +30,12 @@ public final class Profile: Sendable {
         self.metadata = metadata
     }
 
-    /// Sum of self weight over all functions.
+    /// The profile's total: all sampled weight (including samples that stopped at a thread or
+    /// process root), or for call-graph formats the sum of self time over functions, as pstats does.
     public func total(metric: Int) -> Double {
-        guard metric < functions.selfWeight.count else { return 0 }
-        return functions.selfWeight[metric].reduce(0, +)
+        guard metric < metrics.count else { return 0 }
+        if estimatedTree { return functions.selfWeight[metric].reduce(0, +) }
+        return tree.totalWeight[metric][0]
     }
 
     public func metricIndex(named name: String) -> Int? {

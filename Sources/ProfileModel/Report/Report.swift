@@ -50,6 +50,37 @@ public enum Report {
         return rows
     }
 
+    /// The call tree top-down, heaviest child first, like `go tool pprof -tree` / `perf report
+    /// --stdio`: one line per node with total%, self% of the whole and the name; nodes under
+    /// `minPercent` of the root are folded into an "N more" line.
+    public static func tree(_ p: Profile, metric: Int, minPercent: Double = 1, maxDepth: Int = 64) -> String {
+        let t = p.tree
+        let rootTotal = t.totalWeight[metric][0]
+        var out = "Call tree (total%, self%; nodes under \(minPercent)% of the root hidden):\n"
+        guard rootTotal > 0 else { return out + "  (no samples)\n" }
+        var stack: [(Int32, Int)] = t.children(0, by: metric).reversed().map { ($0, 0) }
+        var hidden = [Int: Int]()
+        while let (n, d) = stack.popLast() {
+            let w = t.totalWeight[metric][Int(n)]
+            if w / rootTotal * 100 < minPercent || d >= maxDepth { hidden[d, default: 0] += 1; continue }
+            let fr = p.frames.frame(t.frame[Int(n)])
+            let loc = location(file: fr.file, line: fr.line)
+            let totalPct: String = pad(ValueFormat.percent(w, of: rootTotal), 7)
+            let selfPct: String = pad(ValueFormat.percent(t.selfWeight[metric][Int(n)], of: rootTotal), 7)
+            let indent = String(repeating: "  ", count: min(d, 40))
+            let name: String = fr.name.terminalSafe + (loc.isEmpty ? "" : "  " + loc.terminalSafe)
+            out += totalPct + " " + selfPct + "  " + indent + name + "\n"
+            for c in t.children(n, by: metric).reversed() { stack.append((c, d + 1)) }
+        }
+        let h = hidden.values.reduce(0, +)
+        if h > 0 { out += "  (\(h) smaller nodes hidden)\n" }
+        return out
+    }
+
+    static func pad(_ s: String, _ w: Int) -> String {
+        String(repeating: " ", count: max(0, w - s.count)) + s
+    }
+
     public static func sortRows(_ rows: inout [FunctionRow], by sort: SortKey, descending: Bool = true) {
         func tie(_ a: FunctionRow, _ b: FunctionRow) -> Bool {
             if a.name != b.name { return a.name < b.name }
