@@ -1,0 +1,109 @@
+import Foundation
+import XCTest
+@testable import ProfileModel
+
+final class FoldedReaderTests: XCTestCase {
+    func parse(_ text: String, chunk: Int = 1 << 20) throws -> Profile {
+        try FormatRegistry.load(source: MemorySource(Array(text.utf8), chunk: chunk), name: "t.txt")
+    }
+
+    func stacks(_ p: Profile, metric: Int = 0) -> [String: Double] {
+        var d: [String: Double] = [:]
+        for n in 1..<p.tree.count where p.tree.selfWeight[metric][n] != 0 {
+            let names = p.tree.path(to: Int32(n)).map { p.frames.frame(p.tree.frame[Int($0)]).name }
+            d[names.joined(separator: ";"), default: 0] += p.tree.selfWeight[metric][n]
+        }
+        return d
+    }
+
+    func testChunkBoundariesDoNotChangeTheResult() throws {
+        let path = Fixtures.sample("etl.pyspy.txt")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let whole = try FormatRegistry.load(source: MemorySource(bytes), name: path)
+        XCTAssertGreaterThan(whole.tree.count, 10)
+        for chunk in [1, 2, 7, 4096] {
+            let p = try FormatRegistry.load(source: MemorySource(bytes, chunk: chunk), name: path)
+            XCTAssertEqual(stacks(p), stacks(whole), "chunk \(chunk)")
+            XCTAssertEqual(p.total(metric: 0), whole.total(metric: 0))
+        }
+        // Independent count: the sum of the numbers after the last space on every line.
+        let text = String(decoding: bytes, as: UTF8.self)
+        let expected = text.split(separator: "\n").reduce(0.0) { $0 + Double($1.split(separator: " ").last!)! }
+        XCTAssertEqual(whole.total(metric: 0), expected)
+    }
+
+    func testFunctionsMergeLinesAndCountRecursionOnce() throws {
+        let p = try parse("""
+            main (app.py:10);work (app.py:20);work (app.py:21);leaf (app.py:30) 3
+            main (app.py:10);work (app.py:22) 2
+            main (app.py:11);other (lib.py:5) 5
+
+            """)
+        let work = try XCTUnwrap(p.functionIndex(name: "work"))
+        XCTAssertEqual(p.functions.totalWeight[0][work], 5, "once per stack even though work appears twice")
+        XCTAssertEqual(p.functions.selfWeight[0][work], 2)
+        let main = try XCTUnwrap(p.functionIndex(name: "main"))
+        XCTAssertEqual(p.functions.totalWeight[0][main], 10)
+        XCTAssertEqual(p.frames.file(ofFunction: Int32(main)), "app.py")
+        XCTAssertEqual(p.total(metric: 0), 10)
+        // Caller -> callee edges carry weight; the recursive work->work edge is kept too.
+        let leaf = try XCTUnwrap(p.functionIndex(name: "leaf"))
+        let e = p.functions.callers(of: Int32(leaf)).map { Int($0) }
+        XCTAssertEqual(e.count, 1)
+        XCTAssertEqual(p.functions.edgeCaller[e[0]], Int32(work))
+        XCTAssertEqual(p.functions.edgeWeight[0][e[0]], 3)
+    }
+
+    func testThreadsAreGroupingRootsNotFunctions() throws {
+        let p = try parse("""
+            process 12:"python app.py";thread (0x7f01);main (app.py:1);f (app.py:5) 4
+            process 12:"python app.py";thread (0x7f02);worker (app.py:9);f (app.py:5) 6
+
+            """)
+        XCTAssertNil(p.functionIndex(name: "thread (0x7f01)"))
+        XCTAssertEqual(p.functions.totalWeight[0][try XCTUnwrap(p.functionIndex(name: "f"))], 10)
+        let split = try parse("thread (0x1);a (x.py:1) 1\nthread (0x2);a (x.py:1) 2\n")
+        XCTAssertEqual(split.tree.children(0).count, 2)
+        let merged = split.mergingThreads()
+        XCTAssertEqual(merged.tree.children(0).count, 1)
+        XCTAssertEqual(merged.total(metric: 0), 3)
+    }
+
+    func testCommentsCRLFBOMFractionsAndDifferentialLines() throws {
+        let p = try parse("\u{FEFF}# comment\r\na;b 1.5\r\na;c 2\r\n\r\n")
+        XCTAssertEqual(p.total(metric: 0), 3.5)
+        XCTAssertEqual(stacks(p), ["a;b": 1.5, "a;c": 2])
+        let d = try parse("a;b 3 5\na;c 4 1\n")
+        XCTAssertEqual(d.metrics.map(\.name), ["after", "before"])
+        XCTAssertEqual(d.total(metric: d.defaultMetric), 6, "the last number is the default (after)")
+        XCTAssertEqual(d.total(metric: d.metricIndex(named: "before")!), 7)
+    }
+
+    func testBadInputIsAOneLineErrorWithALineNumber() throws {
+        XCTAssertThrowsError(try parse("")) { XCTAssertTrue("\($0)".contains("empty"), "\($0)") }
+        XCTAssertThrowsError(try parse("# only a comment\n\n"))
+        XCTAssertThrowsError(try parse("hello world\nthis is prose\n"))
+        XCTAssertThrowsError(try FormatRegistry.load(path: "/")) { XCTAssertTrue("\($0)".contains("directory"), "\($0)") }
+        XCTAssertThrowsError(try FormatRegistry.load(path: "/nonexistent/profile.txt"))
+        // Binary garbage names what it saw.
+        let junk: [UInt8] = [0x00, 0x01, 0x02, 0xFE, 0x10, 0x20]
+        XCTAssertThrowsError(try FormatRegistry.load(source: MemorySource(junk), name: "junk")) {
+            XCTAssertTrue("\($0)".contains("unrecognised"), "\($0)")
+        }
+    }
+
+    func testGzipIsTransparentAndTruncationIsReported() throws {
+        let plain = try load(Fixtures.sample("etl.pyspy.txt"))
+        let gz = try load(Fixtures.sample("etl.pyspy.txt.gz"))
+        XCTAssertEqual(stacks(gz), stacks(plain))
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("etl.pyspy.txt.gz"))))
+        XCTAssertThrowsError(try FormatRegistry.load(source: MemorySource(Array(bytes.dropLast(20))), name: "cut.gz")) {
+            XCTAssertTrue("\($0)".contains("gzip"), "\($0)")
+        }
+    }
+
+    func testFrameNamesWithControlCharactersAreEscapedForTheTerminal() {
+        XCTAssertEqual("a\u{1B}[2Jb\u{07}".terminalSafe, "a\\x1b[2Jb\\x07")
+        XCTAssertEqual("ünïcode".terminalSafe, "ünïcode")
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+@testable import ProfileModel
+
+/// Where the repository and the shared corpus live. The corpus (`../shared/corpus`, or
+/// `$PERFTOP_CORPUS`) belongs to the CEO side and is absent on a fresh clone: tests that need
+/// it skip with a visible message.
+enum Fixtures {
+    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func sample(_ name: String) -> String {
+        repoRoot.appendingPathComponent("SampleProfiles").appendingPathComponent(name).path
+    }
+
+    static func reference(_ name: String) -> String {
+        repoRoot.appendingPathComponent("Tests/Reference").appendingPathComponent(name).path
+    }
+
+    static var corpusDir: String? {
+        let env = ProcessInfo.processInfo.environment["PERFTOP_CORPUS"]
+        let dir = env ?? repoRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus").path
+        return FileManager.default.fileExists(atPath: dir + "/EXPECTED.json") ? dir : nil
+    }
+
+    /// The corpus directory, or an XCTSkip that says why the test did not run.
+    static func requireCorpus() throws -> String {
+        guard let d = corpusDir else {
+            throw XCTSkip("SKIPPED: ../shared/corpus is absent (set PERFTOP_CORPUS to run the corpus tests)")
+        }
+        return d
+    }
+
+    struct Expected {
+        var path: String
+        var bytes: Int
+        var format: String
+        var facts: [String: Any]
+    }
+
+    /// `EXPECTED.json`: facts independent reference parsers computed for every corpus file.
+    static func expected() throws -> [Expected] {
+        let dir = try requireCorpus()
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/EXPECTED.json"))
+        let list = try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
+        return list.map {
+            Expected(path: $0["path"] as! String, bytes: $0["bytes"] as? Int ?? 0,
+                     format: $0["format"] as! String, facts: $0["facts"] as? [String: Any] ?? [:])
+        }
+    }
+
+    static func json(_ path: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
+
+extension Profile {
+    /// Sum of self weight per frame id (line-level frames), the "leaf frame" view of a profile.
+    func selfByFrame(metric: Int) -> [Int32: Double] {
+        var d: [Int32: Double] = [:]
+        for n in 0..<tree.count where tree.selfWeight[metric][n] != 0 {
+            d[tree.frame[n], default: 0] += tree.selfWeight[metric][n]
+        }
+        return d
+    }
+
+    var maxDepth: Int {
+        var m = 0
+        for n in 0..<tree.count { m = max(m, Int(tree.depth[n])) }
+        return m
+    }
+
+    /// Names of functions, for lookups in tests.
+    func functionIndex(name: String, fileSuffix: String? = nil) -> Int? {
+        (0..<functions.count).first { f in
+            frames.name(ofFunction: Int32(f)) == name
+                && (fileSuffix == nil || (frames.file(ofFunction: Int32(f)) ?? "").hasSuffix(fileSuffix!))
+        }
+    }
+}
+
+/// Loads a file through the registry, as the CLI does.
+func load(_ path: String, format: String? = nil) throws -> Profile {
+    try FormatRegistry.load(path: path, format: format)
+}
