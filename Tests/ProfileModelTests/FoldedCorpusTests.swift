@@ -75,3 +75,62 @@ final class FoldedCorpusTests: XCTestCase {
         XCTAssertEqual(got, expected)
     }
 }
+
+/// flamelens (a terminal flame graph viewer) ships the tree and per-frame counts it expects from
+/// its own folded fixtures; ours must agree node for node.
+final class FlamelensFixtureTests: XCTestCase {
+    /// The frame text as the file wrote it (py-spy `name (file:line)`, or the bare name).
+    func rawName(_ p: Profile, _ frame: Int32) -> String {
+        let f = p.frames.frame(frame)
+        guard let file = f.file else { return f.name }
+        return f.line.map { "\(f.name) (\(file):\($0))" } ?? "\(f.name) (\(file))"
+    }
+
+    func testTreesAndCountsMatchFlamelens() throws {
+        let dir = try Fixtures.requireCorpus() + "/flamelens/tests"
+        var checked = 0
+        for name in ["py-spy-simple", "recursive", "invalid-lines", "ignore-metadata-lines", "readable"] {
+            let stacksPath = dir + "/fixtures/\(name)/expected_stacks.json"
+            guard FileManager.default.fileExists(atPath: stacksPath) else { continue }
+            let p = try load(dir + "/data/\(name).txt", format: "collapsed")
+            // Their tree: path of full names -> (total, self).
+            let nodes = try Fixtures.json(stacksPath) as! [[String: Any]]
+            var theirs: [String: (Double, Double)] = [:]
+            for n in nodes where n["parent"] is Int {
+                // `full_name` is the whole stack, root first.
+                theirs[n["full_name"] as! String] = ((n["total_count"] as! NSNumber).doubleValue,
+                                                     (n["self_count"] as! NSNumber).doubleValue)
+            }
+            var ours: [String: (Double, Double)] = [:]
+            for n in 1..<p.tree.count {
+                let path = p.tree.path(to: Int32(n)).map { rawName(p, p.tree.frame[Int($0)]) }.joined(separator: ";")
+                ours[path] = (p.tree.totalWeight[0][n], p.tree.selfWeight[0][n])
+            }
+            XCTAssertEqual(Set(ours.keys), Set(theirs.keys), name)
+            for (k, v) in theirs {
+                XCTAssertEqual(ours[k]?.0, v.0, "\(name): total of \(k)")
+                XCTAssertEqual(ours[k]?.1, v.1, "\(name): self of \(k)")
+            }
+            // Their table: per frame text, total counted once per stack, and own.
+            let counts = try Fixtures.json(dir + "/fixtures/\(name)/expected_ordered_counts.json") as! [String: Any]
+            var perFrame: [String: (Double, Double)] = [:]
+            for n in 1..<p.tree.count {
+                let mine = p.tree.frame[n]
+                let onStackAbove = p.tree.path(to: p.tree.parent[n]).contains { p.tree.frame[Int($0)] == mine }
+                let key = rawName(p, mine)
+                var v = perFrame[key] ?? (0, 0)
+                if !onStackAbove { v.0 += p.tree.totalWeight[0][n] }
+                v.1 += p.tree.selfWeight[0][n]
+                perFrame[key] = v
+            }
+            for e in counts["entries"] as! [[String: Any]] {
+                let c = e["count"] as! [String: Any]
+                let key = e["name"] as! String
+                XCTAssertEqual(perFrame[key]?.0, (c["total"] as! NSNumber).doubleValue, "\(name): total of \(key)")
+                XCTAssertEqual(perFrame[key]?.1, (c["own"] as! NSNumber).doubleValue, "\(name): own of \(key)")
+            }
+            checked += 1
+        }
+        XCTAssertGreaterThanOrEqual(checked, 4)
+    }
+}

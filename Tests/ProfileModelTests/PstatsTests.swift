@@ -40,40 +40,69 @@ final class PstatsTests: XCTestCase {
 
     /// Every function of the bundled cProfile sample against Python's pstats, field by field.
     func testSampleMatchesPythonPstatsPerFunction() throws {
-        let refPath = Fixtures.reference("etl.prof.pstats.json")
-        let ref = try Fixtures.json(refPath) as! [String: Any]
-        let p = try load(Fixtures.sample("etl.prof"))
+        let ref = try Fixtures.json(Fixtures.reference("etl.prof.pstats.json")) as! [String: Any]
+        try compare(load(Fixtures.sample("etl.prof")), with: ref, label: "etl.prof")
+    }
+
+    /// Every corpus dump Python can load, against what its pstats module read from it.
+    func testCorpusMatchesPythonPstatsPerFunction() throws {
+        let dir = try Fixtures.requireCorpus()
+        let refs = try Fixtures.json(Fixtures.reference("corpus-pstats.json")) as! [String: [String: Any]]
+        var compared = 0
+        for (path, ref) in refs.sorted(by: { $0.key < $1.key }) {
+            if ref["skipped"] != nil { continue }   // written by a Python whose marshal 3.11 cannot load
+            try compare(load(dir + "/" + path), with: ref, label: path)
+            compared += 1
+        }
+        XCTAssertGreaterThanOrEqual(compared, 8)
+    }
+
+    func compare(_ p: Profile, with ref: [String: Any], label: String) throws {
         let ft = p.functions
-        XCTAssertEqual(p.total(metric: 0), (ref["total_tt"] as! NSNumber).doubleValue, accuracy: 1e-9)
+        XCTAssertEqual(p.total(metric: 0), (ref["total_tt"] as! NSNumber).doubleValue, accuracy: 1e-9, label)
         let funcs = ref["functions"] as! [[String: Any]]
-        XCTAssertEqual(ft.calls!.filter { $0 >= 0 }.count, funcs.count)
+        func key(_ file: String, _ line: Int, _ name: String) -> String { "\(file == "~" ? "" : file):\(line):\(name)" }
         var byKey: [String: Int] = [:]
         for fn in 0..<ft.count {
-            let file = p.frames.file(ofFunction: Int32(fn)) ?? "~"
-            byKey["\(file):\(p.frames.line(ofFunction: Int32(fn)) ?? 0):\(p.frames.name(ofFunction: Int32(fn)))"] = fn
+            byKey[key(p.frames.file(ofFunction: Int32(fn)) ?? "", p.frames.line(ofFunction: Int32(fn)) ?? 0,
+                      p.frames.name(ofFunction: Int32(fn)))] = fn
         }
         var edgeCount = 0
         for r in funcs {
-            let key = "\(r["file"] as! String):\(r["line"] as! Int):\(r["name"] as! String)"
-            guard let fn = byKey[key] else { XCTFail("missing \(key)"); continue }
-            XCTAssertEqual(ft.calls![fn], Int64(r["nc"] as! Int), key)
-            XCTAssertEqual(ft.primitiveCalls![fn], Int64(r["cc"] as! Int), key)
-            XCTAssertEqual(ft.selfWeight[0][fn], (r["tt"] as! NSNumber).doubleValue, accuracy: 1e-12, key)
-            XCTAssertEqual(ft.totalWeight[0][fn], (r["ct"] as! NSNumber).doubleValue, accuracy: 1e-12, key)
+            let k = label + " " + key(r["file"] as! String, r["line"] as! Int, r["name"] as! String)
+            guard let fn = byKey[key(r["file"] as! String, r["line"] as! Int, r["name"] as! String)] else {
+                XCTFail("missing \(k)"); continue
+            }
+            let cc = Int64(r["cc"] as! Int), nc = Int64(r["nc"] as! Int)
+            if cc < 0 {
+                XCTAssertNil(ft.calls, k)
+            } else {
+                // cProfile writes (cc, nc); yappi swaps them.
+                XCTAssertEqual(ft.calls?[fn], max(cc, nc), k)
+                XCTAssertEqual(ft.primitiveCalls?[fn], min(cc, nc), k)
+            }
+            XCTAssertEqual(ft.selfWeight[0][fn], (r["tt"] as! NSNumber).doubleValue, accuracy: 1e-12, k)
+            XCTAssertEqual(ft.totalWeight[0][fn], (r["ct"] as! NSNumber).doubleValue, accuracy: 1e-12, k)
             let callers = r["callers"] as! [[String: Any]]
             edgeCount += callers.count
             let mine = ft.callers(of: Int32(fn)).map { Int($0) }
-            XCTAssertEqual(mine.count, callers.count, "\(key): callers")
+            XCTAssertEqual(mine.count, callers.count, "\(k): callers")
             for c in callers {
-                let ck = "\(c["file"] as! String):\(c["line"] as! Int):\(c["name"] as! String)"
+                let ck = key(c["file"] as! String, c["line"] as! Int, c["name"] as! String)
                 guard let cfn = byKey[ck], let e = mine.first(where: { ft.edgeCaller[$0] == Int32(cfn) }) else {
-                    XCTFail("\(key): no edge from \(ck)"); continue
+                    XCTFail("\(k): no edge from \(ck)"); continue
                 }
-                XCTAssertEqual(ft.edgeWeight[0][e], (c["ct"] as! NSNumber).doubleValue, accuracy: 1e-12, "\(ck) -> \(key)")
-                XCTAssertEqual(ft.edgeCalls![e], Int64(c["nc"] as! Int), "\(ck) -> \(key)")
+                if let calls = c["calls"] as? Int {          // pure `profile`: a call count only
+                    XCTAssertEqual(ft.edgeCalls?[e], Int64(calls), "\(ck) -> \(k)")
+                } else {
+                    XCTAssertEqual(ft.edgeWeight[0][e], (c["ct"] as! NSNumber).doubleValue, accuracy: 1e-12, "\(ck) -> \(k)")
+                    let a = Int64(c["nc"] as! Int), b = Int64(c["cc"] as! Int)
+                    if a >= 0 { XCTAssertEqual(ft.edgeCalls?[e], max(a, b), "\(ck) -> \(k)") }
+                }
             }
         }
-        XCTAssertEqual(ft.edgeCaller.count, edgeCount)
+        XCTAssertEqual(ft.edgeCaller.count, edgeCount, label)
+        XCTAssertEqual(ft.count, funcs.count, "\(label): functions")
     }
 
     func testEstimatedTreeOpensOnTheRealEntryPoint() throws {

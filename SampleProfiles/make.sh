@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Regenerates the sample profiles in this directory from workload/*.py.
+# Numbers differ from run to run (sampling, machine speed); the shape
+# (dedupe as the hot spot, MainThread + worker in threads.*) does not.
+#
+# Needs: python3 on PATH, py-spy (pip install py-spy),
+#        austin 3.7 (pip install 'austin-dist==3.7.*', optional).
+# Sampling profilers need ptrace rights (run as root, or with CAP_SYS_PTRACE).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+MAX_BYTES=$((300 * 1024))
+# Resolve the real interpreter behind python3 (e.g. a pyenv shim), so the
+# sampling profilers see the Python process itself rather than a wrapper.
+PY="$(python3 -c 'import sys; print(sys.executable)')"
+echo "python: $PY ($("$PY" --version 2>&1))"
+
+if ! command -v py-spy >/dev/null 2>&1; then
+  "$PY" -m pip install --quiet py-spy
+fi
+if ! command -v austin >/dev/null 2>&1; then
+  "$PY" -m pip install --quiet 'austin-dist==3.7.*' || true
+fi
+
+check_size() {
+  local f="$1" sz
+  sz=$(wc -c <"$f")
+  if [ "$sz" -ge "$MAX_BYTES" ]; then
+    echo "error: $f is $sz bytes (limit $MAX_BYTES); lower the sampling rate" >&2
+    exit 1
+  fi
+  echo "  $f: $sz bytes"
+}
+
+echo "cProfile -> etl.prof"
+"$PY" -m cProfile -o etl.prof workload/etl.py >/dev/null
+check_size etl.prof
+
+echo "py-spy raw -> etl.pyspy.txt (+ .gz)"
+py-spy record -r 250 -f raw -o etl.pyspy.txt -- "$PY" workload/etl.py >/dev/null
+check_size etl.pyspy.txt
+gzip -n -9 -c etl.pyspy.txt >etl.pyspy.txt.gz
+check_size etl.pyspy.txt.gz
+
+echo "py-spy raw --threads -> threads.pyspy.txt"
+py-spy record -r 250 -f raw --threads -o threads.pyspy.txt -- "$PY" workload/threads.py >/dev/null
+check_size threads.pyspy.txt
+
+echo "py-spy speedscope -> etl.speedscope.json"
+py-spy record -r 250 -f speedscope -o etl.speedscope.json -- "$PY" workload/etl.py >/dev/null
+check_size etl.speedscope.json
+
+if command -v austin >/dev/null 2>&1; then
+  # austin prints a banner and statistics on stderr; keep it out of the way
+  # unless it fails. 2 ms keeps the text output under the size limit.
+  log="$(mktemp)"
+  trap 'rm -f "$log"' EXIT
+  echo "austin text -> etl.austin"
+  austin -i 2ms -o etl.austin "$PY" workload/etl.py >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
+  check_size etl.austin
+  echo "austin binary (MOJO) -> etl.mojo"
+  austin -b -i 2ms -o etl.mojo "$PY" workload/etl.py >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
+  check_size etl.mojo
+else
+  echo "austin not available; skipping etl.austin / etl.mojo" >&2
+fi
+
+# Sanity check: dedupe must be the top self-time frame in the py-spy profile.
+top=$(awk '{n=$NF; sub(/ [0-9]+$/, ""); k=split($0, a, ";"); f=a[k]; sub(/ \(.*$/, "", f); self[f]+=n}
+           END {for (f in self) print self[f], f}' etl.pyspy.txt | sort -rn | head -1)
+echo "top self-time frame in etl.pyspy.txt: $top"
+case "$top" in
+  *" dedupe") ;;
+  *) echo "error: expected dedupe as top self-time frame" >&2; exit 1 ;;
+esac
+echo "done"
