@@ -36,9 +36,13 @@ struct InputOptions: ParsableArguments {
                                valueName: "merged|split"))
     var threads: ThreadMode = .merged
 
+    @Flag(help: "Keep one call-tree node per executing line instead of one per function.")
+    var lines = false
+
     func load() throws -> (Profile, Int) {
         var p = try FormatRegistry.load(path: file, format: format)
         if threads == .merged { p = p.mergingThreads() }
+        if !lines { p = p.mergingLines() }
         var m = p.defaultMetric
         if let metric {
             guard let i = p.metricIndex(named: metric) else {

@@ -107,3 +107,29 @@ final class FoldedReaderTests: XCTestCase {
         XCTAssertEqual("ünïcode".terminalSafe, "ünïcode")
     }
 }
+
+final class TransformTests: XCTestCase {
+    func testMergingLinesKeepsFunctionTotalsAndJoinsNodes() throws {
+        let p = try load(Fixtures.sample("threads.pyspy.txt"))
+        let m = p.mergingLines()
+        XCTAssertLessThan(m.tree.count, p.tree.count)
+        XCTAssertEqual(m.total(metric: 0), p.total(metric: 0))
+        XCTAssertEqual(m.functions.count, p.functions.count)
+        for f in 0..<p.functions.count {
+            XCTAssertEqual(m.functions.totalWeight[0][f], p.functions.totalWeight[0][f], p.frames.describe(function: Int32(f)))
+            XCTAssertEqual(m.functions.selfWeight[0][f], p.functions.selfWeight[0][f])
+        }
+        // No node has two children of the same function any more.
+        for n in 0..<m.tree.count {
+            let fns = m.tree.children(Int32(n)).map { m.function(ofNode: $0) }.filter { $0 >= 0 }
+            XCTAssertEqual(Set(fns).count, fns.count)
+        }
+        // Threads stay as grouping roots until merged.
+        XCTAssertEqual(m.tree.children(0).count, 2)
+        XCTAssertTrue(m.tree.children(0).allSatisfy { m.function(ofNode: $0) < 0 })
+        let merged = m.mergingThreads()
+        XCTAssertTrue(merged.tree.children(0).allSatisfy { merged.function(ofNode: $0) >= 0 })
+        XCTAssertEqual(merged.total(metric: 0), p.total(metric: 0), "samples with only a thread frame stay counted")
+    }
+}
+
