@@ -15,7 +15,10 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CNCurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncurses-dev"])]),
-        .target(name: "ProfileModel", dependencies: ["CZlib"]),
+        // Readers run tight loops over class state: dynamic exclusivity checks cost ~10% there
+        // (BENCHMARKS.md), and the model is single-writer by design (a builder, then frozen).
+        .target(name: "ProfileModel", dependencies: ["CZlib"],
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .target(name: "TUI", dependencies: ["ProfileModel", "CNCurses"]),
         .executableTarget(name: "perftop", dependencies: [
             "ProfileModel", "TUI",

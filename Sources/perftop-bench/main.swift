@@ -1,1 +1,131 @@
-print("bench")
+// perftop-bench: reading speed and peak memory on deterministic inputs, next to reference
+// tools run on the same files in the same run. See BENCHMARKS.md for how to run it.
+//
+//   perftop-bench [--dir DIR] [--runs N]     generate inputs if missing, run every case
+//   perftop-bench --one KIND FILE            (internal) load FILE once, print seconds
+import Foundation
+import ProfileModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Runs a command; returns wall seconds, peak RSS in bytes and its stdout.
+func spawn(_ argv: [String]) -> (seconds: Double, peakRSS: Int, out: String, status: Int32) {
+    var fds: [Int32] = [0, 0]
+    pipe(&fds)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    posix_spawn_file_actions_addclose(&actions, fds[0])
+    let cargs = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
+    var pid: pid_t = 0
+    let t0 = now()
+    let rc = posix_spawnp(&pid, argv[0], &actions, nil, cargs, environ)
+    close(fds[1])
+    guard rc == 0 else { close(fds[0]); return (0, 0, "", -1) }
+    var out = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fds[0], &buf, buf.count)
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    close(fds[0])
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    let t1 = now()
+    return (t1 - t0, Int(usage.ru_maxrss) * 1024, String(decoding: out, as: UTF8.self), status)
+}
+
+func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+
+let args = CommandLine.arguments
+if args.count >= 4 && args[1] == "--one" {
+    // One load in a fresh process, so its peak RSS is the reader's own.
+    let t0 = now()
+    do {
+        let p = try FormatRegistry.load(path: args[3])
+        let t1 = now()
+        print(String(format: "%.6f %d %d", t1 - t0, p.tree.count, p.functions.count))
+    } catch {
+        print("error \(error)")
+        exit(2)
+    }
+    exit(0)
+}
+
+var dir = "/tmp/perftop-bench"
+var runs = 5
+var i = 1
+while i < args.count {
+    switch args[i] {
+    case "--dir": i += 1; dir = args[i]
+    case "--runs": i += 1; runs = max(1, Int(args[i]) ?? 5)
+    default: print("usage: perftop-bench [--dir DIR] [--runs N]"); exit(2)
+    }
+    i += 1
+}
+
+let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+let folded = dir + "/big.folded", pstatsFile = dir + "/big.pstats"
+if !FileManager.default.fileExists(atPath: folded) || !FileManager.default.fileExists(atPath: pstatsFile) {
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    print("generating inputs in \(dir) (python3 Scripts/gen_bench_inputs.py, seed 42)")
+    let g = spawn(["python3", repo + "/Scripts/gen_bench_inputs.py", dir])
+    guard g.status == 0 else { print("generator failed"); exit(1) }
+}
+let me = CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0]
+    : (ProcessInfo.processInfo.environment["PWD"] ?? ".") + "/" + CommandLine.arguments[0]
+
+func size(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+
+struct Row { var name: String; var seconds: Double; var peak: Int; var note: String }
+
+func measure(_ name: String, _ argv: [String], internalTime: Bool, runs: Int) -> Row {
+    var secs: [Double] = [], peaks: [Int] = [], note = ""
+    for _ in 0..<runs {
+        let r = spawn(argv)
+        if r.status != 0 { print("\(name) failed: \(r.out)"); exit(1) }
+        if internalTime, let t = Double(r.out.split(separator: " ").first ?? "") {
+            secs.append(t)
+            let parts = r.out.split(separator: " ")
+            note = "\(parts[1]) nodes, \(parts[2].trimmingCharacters(in: .whitespacesAndNewlines)) functions"
+        } else { secs.append(r.seconds) }
+        peaks.append(r.peakRSS)
+    }
+    return Row(name: name, seconds: median(secs), peak: peaks.max() ?? 0, note: note)
+}
+
+let fsize = size(folded), psize = size(pstatsFile)
+print("perftop-bench: \(runs) runs each, median time, max peak RSS; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+print("inputs: big.folded \(mb(fsize)), big.pstats \(mb(psize))\n")
+_ = spawn(["cat", folded])   // warm the page cache for everyone
+
+let wc = measure("wc -l big.folded", ["wc", "-l", folded], internalTime: false, runs: runs)
+let fr = measure("perftop folded read + tree", [me, "--one", "collapsed", folded], internalTime: true, runs: runs)
+let py = measure("python3 pstats print_stats(20)",
+                 ["python3", "-c", "import pstats,sys,io; pstats.Stats(sys.argv[1], stream=io.StringIO()).sort_stats('cumulative').print_stats(20)", pstatsFile],
+                 internalTime: false, runs: runs)
+let pr = measure("perftop pstats read + tree", [me, "--one", "pstats", pstatsFile], internalTime: true, runs: runs)
+
+print("| case | median time | throughput | peak RSS | vs reference |")
+print("|---|---:|---:|---:|---|")
+func line(_ r: Row, _ bytes: Int, _ ref: String) {
+    print(String(format: "| %@ | %.3f s | %.0f MB/s | %@ | %@ |", r.name, r.seconds, Double(bytes) / 1e6 / r.seconds,
+                 mb(r.peak), ref))
+}
+line(wc, fsize, "reference")
+line(fr, fsize, String(format: "%.1fx wc -l time; peak %.2fx file size; %@", fr.seconds / wc.seconds,
+                       Double(fr.peak) / Double(fsize), fr.note))
+line(py, psize, "reference")
+line(pr, psize, String(format: "%.1fx faster than Python pstats; %@", py.seconds / pr.seconds, pr.note))

@@ -10,6 +10,16 @@ public enum FormatRegistry {
     /// the loose folded grammar.
     nonisolated(unsafe) public static let readers: [any ProfileReader.Type] = [
         PstatsReader.self,
+        MojoReader.self,
+        PprofReader.self,
+        SpeedscopeReader.self,
+        ChromeCPUProfileReader.self,
+        GeckoReader.self,
+        PyinstrumentReader.self,
+        TraceEventReader.self,
+        CallgrindReader.self,
+        PerfScriptReader.self,
+        AustinReader.self,
         FoldedReader.self,
     ]
 

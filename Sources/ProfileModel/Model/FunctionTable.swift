@@ -34,72 +34,98 @@ public struct FunctionTable: Sendable {
         return nodes[Int(nodesStart[Int(fn)])..<Int(nodesStart[Int(fn) + 1])]
     }
 
-    /// Derives the table from a tree.
+    /// Derives the table from a tree in one depth-first pass over flat buffers.
     public init(tree: CallTree, frames: FrameTable, metricCount: Int) {
         let F = frames.functionCount
         let M = metricCount
-        var selfW = [[Double]](repeating: [Double](repeating: 0, count: F), count: M)
-        var totalW = selfW
+        let N = tree.count
+        var selfFlat = [Double](repeating: 0, count: M * F)
+        var totalFlat = [Double](repeating: 0, count: M * F)
         var onStack = [Int32](repeating: 0, count: F)
         var edgeIndex = PairMap(capacity: 1024)
         var eCaller: [Int32] = [], eCallee: [Int32] = []
-        var eWeight = [[Double]](repeating: [], count: M)
+        var eFlat: [Double] = []          // edge-major: eFlat[e * M + m]
         var eOnStack: [Int32] = []
+        var maxDepth = 0
+        for d in tree.depth where Int(d) > maxDepth { maxDepth = Int(d) }
+        // The DFS stack, one slot per depth: node, next child, its function, its edge, and the
+        // nearest enclosing function (the caller of anything below).
+        var stNode = [Int32](repeating: 0, count: maxDepth + 2)
+        var stCursor = stNode, stFn = stNode, stEdge = stNode, stEnclosing = stNode
         let frameFn = frames.frameFunction
-
-        // Iterative DFS: (node, fn, edge, next child position)
-        struct Item { var node: Int32; var fn: Int32; var edge: Int32; var cursor: Int32 }
-        var stack: [Item] = [Item(node: 0, fn: -1, edge: -1, cursor: tree.childStart[0])]
-        while let top = stack.last {
-            let end = tree.childStart[Int(top.node) + 1]
-            if top.cursor >= end {
-                stack.removeLast()
-                if top.fn >= 0 { onStack[Int(top.fn)] -= 1 }
-                if top.edge >= 0 { eOnStack[Int(top.edge)] -= 1 }
-                continue
-            }
-            stack[stack.count - 1].cursor += 1
-            let n = tree.childList[Int(top.cursor)]
-            let f = tree.frame[Int(n)]
-            let fn = f >= 0 ? frameFn[Int(f)] : -1
-            var edge: Int32 = -1
-            if fn >= 0 {
-                let i = Int(fn)
-                for m in 0..<M { selfW[m][i] += tree.selfWeight[m][Int(n)] }
-                if onStack[i] == 0 { for m in 0..<M { totalW[m][i] += tree.totalWeight[m][Int(n)] } }
-                onStack[i] += 1
-                // caller = nearest enclosing function on the stack
-                var caller: Int32 = -1
-                var k = stack.count - 1
-                while k >= 0 { if stack[k].fn >= 0 { caller = stack[k].fn; break }; k -= 1 }
-                if caller >= 0 {
-                    edge = edgeIndex.getOrInsert(caller, fn) {
-                        eCaller.append(caller); eCallee.append(fn); eOnStack.append(0)
-                        for m in 0..<M { eWeight[m].append(0) }
-                        return Int32(eCaller.count - 1)
-                    }
-                    if eOnStack[Int(edge)] == 0 {
-                        for m in 0..<M { eWeight[m][Int(edge)] += tree.totalWeight[m][Int(n)] }
-                    }
-                    eOnStack[Int(edge)] += 1
+        frameFn.withUnsafeBufferPointer { frameFn in
+        tree.childStart.withUnsafeBufferPointer { childStart in
+        tree.childList.withUnsafeBufferPointer { childList in
+        tree.frame.withUnsafeBufferPointer { frame in
+        selfFlat.withUnsafeMutableBufferPointer { selfW in
+        totalFlat.withUnsafeMutableBufferPointer { totalW in
+        onStack.withUnsafeMutableBufferPointer { onStack in
+            var sp = 0
+            stNode[0] = 0; stCursor[0] = childStart[0]; stFn[0] = -1; stEdge[0] = -1; stEnclosing[0] = -1
+            while sp >= 0 {
+                let node = Int(stNode[sp])
+                let cursor = stCursor[sp]
+                if cursor >= childStart[node + 1] {
+                    if stFn[sp] >= 0 { onStack[Int(stFn[sp])] -= 1 }
+                    if stEdge[sp] >= 0 { eOnStack[Int(stEdge[sp])] -= 1 }
+                    sp -= 1
+                    continue
                 }
+                stCursor[sp] = cursor + 1
+                let n = Int(childList[Int(cursor)])
+                let f = frame[n]
+                let fn = f >= 0 ? frameFn[Int(f)] : -1
+                let caller = stEnclosing[sp]
+                var edge: Int32 = -1
+                if fn >= 0 {
+                    let i = Int(fn)
+                    let outermost = onStack[i] == 0
+                    for m in 0..<M {
+                        selfW[m * F + i] += tree.selfWeight[m][n]
+                        if outermost { totalW[m * F + i] += tree.totalWeight[m][n] }
+                    }
+                    onStack[i] += 1
+                    if caller >= 0 {
+                        edge = edgeIndex.getOrInsert(caller, fn) {
+                            eCaller.append(caller); eCallee.append(fn); eOnStack.append(0)
+                            for _ in 0..<M { eFlat.append(0) }
+                            return Int32(eCaller.count - 1)
+                        }
+                        let e = Int(edge)
+                        if eOnStack[e] == 0 { for m in 0..<M { eFlat[e * M + m] += tree.totalWeight[m][n] } }
+                        eOnStack[e] += 1
+                    }
+                }
+                sp += 1
+                stNode[sp] = Int32(n)
+                stCursor[sp] = childStart[n]
+                stFn[sp] = fn
+                stEdge[sp] = edge
+                stEnclosing[sp] = fn >= 0 ? fn : caller
             }
-            stack.append(Item(node: n, fn: fn, edge: edge, cursor: tree.childStart[Int(n)]))
-        }
-        // Nodes per function.
+        }}}}}}}
+        let selfW = (0..<M).map { Array(selfFlat[$0 * F..<($0 + 1) * F]) }
+        let totalW = (0..<M).map { Array(totalFlat[$0 * F..<($0 + 1) * F]) }
+        let E = eCaller.count
+        let eWeight = (0..<M).map { m in (0..<E).map { eFlat[$0 * M + m] } }
+        // Nodes per function (CSR, in node order).
         var nStart = [Int32](repeating: 0, count: F + 1)
-        for i in 1..<max(tree.count, 1) {
-            let f = tree.frame[i]; if f < 0 { continue }
-            let fn = frameFn[Int(f)]; if fn >= 0 { nStart[Int(fn) + 1] += 1 }
-        }
-        for i in 0..<F { nStart[i + 1] += nStart[i] }
-        var nList = [Int32](repeating: 0, count: Int(nStart[F]))
-        var fill = nStart
-        for i in 1..<max(tree.count, 1) {
-            let f = tree.frame[i]; if f < 0 { continue }
-            let fn = frameFn[Int(f)]; if fn < 0 { continue }
-            nList[Int(fill[Int(fn)])] = Int32(i); fill[Int(fn)] += 1
-        }
+        var nList = [Int32]()
+        frameFn.withUnsafeBufferPointer { frameFn in
+        tree.frame.withUnsafeBufferPointer { frame in
+            for i in 1..<max(N, 1) {
+                let f = frame[i]; if f < 0 { continue }
+                let fn = frameFn[Int(f)]; if fn >= 0 { nStart[Int(fn) + 1] += 1 }
+            }
+            for i in 0..<F { nStart[i + 1] += nStart[i] }
+            nList = [Int32](repeating: 0, count: Int(nStart[F]))
+            var fill = nStart
+            for i in 1..<max(N, 1) {
+                let f = frame[i]; if f < 0 { continue }
+                let fn = frameFn[Int(f)]; if fn < 0 { continue }
+                nList[Int(fill[Int(fn)])] = Int32(i); fill[Int(fn)] += 1
+            }
+        }}
         self.init(count: F, selfWeight: selfW, totalWeight: totalW, calls: nil, primitiveCalls: nil,
                   edgeCaller: eCaller, edgeCallee: eCallee, edgeWeight: eWeight, edgeCalls: nil,
                   nodesStart: nStart, nodes: nList)
