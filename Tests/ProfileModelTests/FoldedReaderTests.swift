@@ -48,10 +48,11 @@ final class FoldedReaderTests: XCTestCase {
         XCTAssertEqual(p.total(metric: 0), 10)
         // Caller -> callee edges carry weight; the recursive work->work edge is kept too.
         let leaf = try XCTUnwrap(p.functionIndex(name: "leaf"))
-        let e = p.functions.callers(of: Int32(leaf)).map { Int($0) }
-        XCTAssertEqual(e.count, 1)
-        XCTAssertEqual(p.functions.edgeCaller[e[0]], Int32(work))
-        XCTAssertEqual(p.functions.edgeWeight[0][e[0]], 3)
+        XCTAssertEqual(p.callers(of: Int32(leaf)), [CallEdge(function: Int32(work), weight: [3], calls: nil)])
+        // work calls itself once per stack (3), and leaf (3); main calls work (5) and other (5).
+        XCTAssertEqual(p.callees(of: Int32(work)).map(\.function).sorted(), [Int32(work), Int32(leaf)].sorted())
+        XCTAssertEqual(p.callers(of: Int32(work)).map(\.weight), [[5], [3]])
+        XCTAssertEqual(p.callees(of: Int32(main)).map(\.weight), [[5], [5]])
     }
 
     func testThreadsAreGroupingRootsNotFunctions() throws {

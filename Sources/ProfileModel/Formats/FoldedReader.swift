@@ -21,6 +21,8 @@ public enum FoldedReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = FoldedParser()
+        // Distinct stacks in big dumps run at roughly one new node per 64 bytes.
+        if let size = source.sizeHint { parser.builder.reserve(nodes: size / 64) }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }

@@ -73,6 +73,7 @@ public enum FormatRegistry {
 
     public static func load(source: ByteSource, name: String, format: String? = nil) throws -> Profile {
         let builder = try read(source: source, name: name, format: format)
+        builder.dropIndex()
         return builder.freeze(source: name)
     }
 

@@ -7,11 +7,16 @@ import CZlib
 
 /// A stream of bytes read in chunks: a file, a pipe, a gzip stream or memory.
 public protocol ByteSource: AnyObject {
+    /// The number of bytes still to come, when known up front (a regular file); readers use it
+    /// only to size buffers, never to trust the content.
+    var sizeHint: Int? { get }
     /// Reads up to `buffer.count` bytes; returns 0 at the end.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 
 extension ByteSource {
+    public var sizeHint: Int? { nil }
+
     /// Reads everything, refusing to go past `limit` bytes.
     public func readAll(limit: Int = 8 << 30) throws -> [UInt8] {
         var out: [UInt8] = []
@@ -46,6 +51,8 @@ public final class FileSource: ByteSource {
     }
 
     deinit { if owned { close(fd) } }
+
+    public var sizeHint: Int? { size }
 
     public var size: Int? {
         var st = stat()
@@ -89,6 +96,8 @@ public final class PrefixedSource: ByteSource {
     let rest: ByteSource
 
     public init(prefix: [UInt8], rest: ByteSource) { self.prefix = prefix; self.rest = rest }
+
+    public var sizeHint: Int? { rest.sizeHint.map { max($0, prefix.count) } }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if pos < prefix.count {

@@ -130,66 +130,78 @@ public struct ByteInterner: Sendable {
 }
 
 /// Open-addressing map from a pair of Int32 to an Int32 value. Used for (parent, frame) → child.
+/// Key and value share one 16-byte slot, so a probe costs one cache miss, not two: on big
+/// trees this lookup is the reader's main cost (BENCHMARKS.md).
 public struct PairMap: Sendable {
-    private var keys: [UInt64]
-    private var values: [Int32]      // -1 = empty
+    private var slots: [UInt64]      // 2 words per slot: key, value (UInt64.max = empty)
     private var mask: Int
     public private(set) var count = 0
 
     public init(capacity: Int = 1024) {
         var cap = 16
         while cap < capacity * 2 { cap <<= 1 }
-        keys = [UInt64](repeating: 0, count: cap)
-        values = [Int32](repeating: -1, count: cap)
+        slots = [UInt64](repeating: .max, count: cap * 2)
         mask = cap - 1
     }
 
     @inline(__always)
+    static func key(_ a: Int32, _ b: Int32) -> UInt64 {
+        (UInt64(UInt32(bitPattern: a)) << 32) | UInt64(UInt32(bitPattern: b))
+    }
+
+    @inline(__always)
     public func get(_ a: Int32, _ b: Int32) -> Int32 {
-        let k = (UInt64(UInt32(bitPattern: a)) << 32) | UInt64(UInt32(bitPattern: b))
+        let k = PairMap.key(a, b)
         var i = Int(truncatingIfNeeded: hashPair(a, b)) & mask
-        while true {
-            let v = values[i]
-            if v < 0 { return -1 }
-            if keys[i] == k { return v }
-            i = (i + 1) & mask
+        return slots.withUnsafeBufferPointer { s in
+            while true {
+                let v = s[2 * i + 1]
+                if v == .max { return -1 }
+                if s[2 * i] == k { return Int32(truncatingIfNeeded: v) }
+                i = (i + 1) & mask
+            }
         }
     }
 
     /// Returns the existing value or stores `make()`'s result.
     @inline(__always)
     public mutating func getOrInsert(_ a: Int32, _ b: Int32, _ make: () -> Int32) -> Int32 {
-        let k = (UInt64(UInt32(bitPattern: a)) << 32) | UInt64(UInt32(bitPattern: b))
+        let k = PairMap.key(a, b)
         var i = Int(truncatingIfNeeded: hashPair(a, b)) & mask
-        while true {
-            let v = values[i]
-            if v < 0 { break }
-            if keys[i] == k { return v }
-            i = (i + 1) & mask
+        let found: Int32? = slots.withUnsafeBufferPointer { s in
+            while true {
+                let v = s[2 * i + 1]
+                if v == .max { return nil }
+                if s[2 * i] == k { return Int32(truncatingIfNeeded: v) }
+                i = (i + 1) & mask
+            }
         }
+        if let found { return found }
         let v = make()
-        keys[i] = k
-        values[i] = v
+        slots[2 * i] = k
+        slots[2 * i + 1] = UInt64(UInt32(bitPattern: v))
         count += 1
-        if count * 2 > keys.count { grow() }
+        if count * 2 > mask + 1 { grow() }
         return v
     }
 
     private mutating func grow() {
-        let cap = keys.count * 2
-        var nk = [UInt64](repeating: 0, count: cap)
-        var nv = [Int32](repeating: -1, count: cap)
+        let cap = (mask + 1) * 2
+        var ns = [UInt64](repeating: .max, count: cap * 2)
         let m = cap - 1
-        for j in 0..<keys.count where values[j] >= 0 {
-            let k = keys[j]
-            var i = Int(truncatingIfNeeded: hashPair(Int32(bitPattern: UInt32(k >> 32)),
-                                                     Int32(bitPattern: UInt32(k & 0xFFFF_FFFF)))) & m
-            while nv[i] >= 0 { i = (i + 1) & m }
-            nk[i] = k
-            nv[i] = values[j]
+        slots.withUnsafeBufferPointer { s in
+            ns.withUnsafeMutableBufferPointer { n in
+                for j in 0...mask where s[2 * j + 1] != .max {
+                    let k = s[2 * j]
+                    var i = Int(truncatingIfNeeded: hashPair(Int32(bitPattern: UInt32(k >> 32)),
+                                                             Int32(bitPattern: UInt32(k & 0xFFFF_FFFF)))) & m
+                    while n[2 * i + 1] != .max { i = (i + 1) & m }
+                    n[2 * i] = k
+                    n[2 * i + 1] = s[2 * j + 1]
+                }
+            }
         }
-        keys = nk
-        values = nv
+        slots = ns
         mask = m
     }
 }

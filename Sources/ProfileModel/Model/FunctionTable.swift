@@ -2,7 +2,8 @@
 ///
 /// Derived from a call tree, a function's total counts each stack once even under recursion
 /// (the speedscope and pprof rule): a node adds to its function's total only when no ancestor
-/// node belongs to the same function. Edges follow the same rule per (caller, callee) pair.
+/// node belongs to the same function. Edges follow the same rule per (caller, callee) pair;
+/// see CallEdges.swift.
 public struct FunctionTable: Sendable {
     public let count: Int
     /// `selfWeight[metric][function]`
@@ -22,6 +23,9 @@ public struct FunctionTable: Sendable {
     public let byCallerStart: [Int32], byCaller: [Int32]
     /// Tree nodes of each function (CSR), in node order.
     public let nodesStart: [Int32], nodes: [Int32]
+    /// True when the format recorded the call graph (pstats, callgrind); otherwise edges come
+    /// from the tree, per function, through `Profile.callers(of:)` and `callees(of:)`.
+    public internal(set) var hasExplicitEdges = true
 
     public func callers(of fn: Int32) -> ArraySlice<Int32> {
         byCallee[Int(byCalleeStart[Int(fn)])..<Int(byCalleeStart[Int(fn) + 1])]
@@ -42,32 +46,30 @@ public struct FunctionTable: Sendable {
         var selfFlat = [Double](repeating: 0, count: M * F)
         var totalFlat = [Double](repeating: 0, count: M * F)
         var onStack = [Int32](repeating: 0, count: F)
-        var edgeIndex = PairMap(capacity: 1024)
-        var eCaller: [Int32] = [], eCallee: [Int32] = []
-        var eFlat: [Double] = []          // edge-major: eFlat[e * M + m]
-        var eOnStack: [Int32] = []
+        // Pass 1 (depth-first) finds each node's function and whether it is the outermost node
+        // of that function on its stack; pass 2 adds weights per metric in node order.
+        var nodeFn = [Int32](repeating: -1, count: N)
+        var outermost = [Bool](repeating: false, count: N)
         var maxDepth = 0
         for d in tree.depth where Int(d) > maxDepth { maxDepth = Int(d) }
-        // The DFS stack, one slot per depth: node, next child, its function, its edge, and the
-        // nearest enclosing function (the caller of anything below).
+        // The DFS stack, one slot per depth: node, next child and its function.
         var stNode = [Int32](repeating: 0, count: maxDepth + 2)
-        var stCursor = stNode, stFn = stNode, stEdge = stNode, stEnclosing = stNode
+        var stCursor = stNode, stFn = stNode
         let frameFn = frames.frameFunction
         frameFn.withUnsafeBufferPointer { frameFn in
         tree.childStart.withUnsafeBufferPointer { childStart in
         tree.childList.withUnsafeBufferPointer { childList in
         tree.frame.withUnsafeBufferPointer { frame in
-        selfFlat.withUnsafeMutableBufferPointer { selfW in
-        totalFlat.withUnsafeMutableBufferPointer { totalW in
+        nodeFn.withUnsafeMutableBufferPointer { nodeFn in
+        outermost.withUnsafeMutableBufferPointer { outermost in
         onStack.withUnsafeMutableBufferPointer { onStack in
             var sp = 0
-            stNode[0] = 0; stCursor[0] = childStart[0]; stFn[0] = -1; stEdge[0] = -1; stEnclosing[0] = -1
+            stNode[0] = 0; stCursor[0] = childStart[0]; stFn[0] = -1
             while sp >= 0 {
                 let node = Int(stNode[sp])
                 let cursor = stCursor[sp]
                 if cursor >= childStart[node + 1] {
                     if stFn[sp] >= 0 { onStack[Int(stFn[sp])] -= 1 }
-                    if stEdge[sp] >= 0 { eOnStack[Int(stEdge[sp])] -= 1 }
                     sp -= 1
                     continue
                 }
@@ -75,39 +77,35 @@ public struct FunctionTable: Sendable {
                 let n = Int(childList[Int(cursor)])
                 let f = frame[n]
                 let fn = f >= 0 ? frameFn[Int(f)] : -1
-                let caller = stEnclosing[sp]
-                var edge: Int32 = -1
                 if fn >= 0 {
-                    let i = Int(fn)
-                    let outermost = onStack[i] == 0
-                    for m in 0..<M {
-                        selfW[m * F + i] += tree.selfWeight[m][n]
-                        if outermost { totalW[m * F + i] += tree.totalWeight[m][n] }
-                    }
-                    onStack[i] += 1
-                    if caller >= 0 {
-                        edge = edgeIndex.getOrInsert(caller, fn) {
-                            eCaller.append(caller); eCallee.append(fn); eOnStack.append(0)
-                            for _ in 0..<M { eFlat.append(0) }
-                            return Int32(eCaller.count - 1)
-                        }
-                        let e = Int(edge)
-                        if eOnStack[e] == 0 { for m in 0..<M { eFlat[e * M + m] += tree.totalWeight[m][n] } }
-                        eOnStack[e] += 1
-                    }
+                    if onStack[Int(fn)] == 0 { outermost[n] = true }
+                    onStack[Int(fn)] += 1
                 }
+                nodeFn[n] = fn
                 sp += 1
                 stNode[sp] = Int32(n)
                 stCursor[sp] = childStart[n]
                 stFn[sp] = fn
-                stEdge[sp] = edge
-                stEnclosing[sp] = fn >= 0 ? fn : caller
             }
         }}}}}}}
+        for m in 0..<M {
+            tree.selfWeight[m].withUnsafeBufferPointer { sw in
+            tree.totalWeight[m].withUnsafeBufferPointer { tw in
+            nodeFn.withUnsafeBufferPointer { nodeFn in
+            outermost.withUnsafeBufferPointer { outermost in
+            selfFlat.withUnsafeMutableBufferPointer { selfW in
+            totalFlat.withUnsafeMutableBufferPointer { totalW in
+                let base = m * F
+                for n in 0..<N {
+                    let fn = Int(nodeFn[n])
+                    guard fn >= 0 else { continue }
+                    selfW[base + fn] += sw[n]
+                    if outermost[n] { totalW[base + fn] += tw[n] }
+                }
+            }}}}}}
+        }
         let selfW = (0..<M).map { Array(selfFlat[$0 * F..<($0 + 1) * F]) }
         let totalW = (0..<M).map { Array(totalFlat[$0 * F..<($0 + 1) * F]) }
-        let E = eCaller.count
-        let eWeight = (0..<M).map { m in (0..<E).map { eFlat[$0 * M + m] } }
         // Nodes per function (CSR, in node order).
         var nStart = [Int32](repeating: 0, count: F + 1)
         var nList = [Int32]()
@@ -126,9 +124,11 @@ public struct FunctionTable: Sendable {
                 nList[Int(fill[Int(fn)])] = Int32(i); fill[Int(fn)] += 1
             }
         }}
+        // Edges are derived from the tree on demand (Profile.callers(of:)): most loads never need them.
         self.init(count: F, selfWeight: selfW, totalWeight: totalW, calls: nil, primitiveCalls: nil,
-                  edgeCaller: eCaller, edgeCallee: eCallee, edgeWeight: eWeight, edgeCalls: nil,
+                  edgeCaller: [], edgeCallee: [], edgeWeight: (0..<M).map { _ in [] }, edgeCalls: nil,
                   nodesStart: nStart, nodes: nList)
+        hasExplicitEdges = false
     }
 
     /// Builds a table from explicit values (exact formats such as pstats).
@@ -153,10 +153,12 @@ public struct FunctionTable: Sendable {
     /// Returns a copy whose node lists come from `tree` (for exact tables built before the tree).
     func withNodes(from tree: CallTree, frames: FrameTable) -> FunctionTable {
         let derived = FunctionTable(tree: tree, frames: frames, metricCount: 0)
-        return FunctionTable(count: count, selfWeight: selfWeight, totalWeight: totalWeight, calls: calls,
-                             primitiveCalls: primitiveCalls, edgeCaller: edgeCaller, edgeCallee: edgeCallee,
-                             edgeWeight: edgeWeight, edgeCalls: edgeCalls,
-                             nodesStart: derived.nodesStart, nodes: derived.nodes)
+        var t = FunctionTable(count: count, selfWeight: selfWeight, totalWeight: totalWeight, calls: calls,
+                              primitiveCalls: primitiveCalls, edgeCaller: edgeCaller, edgeCallee: edgeCallee,
+                              edgeWeight: edgeWeight, edgeCalls: edgeCalls,
+                              nodesStart: derived.nodesStart, nodes: derived.nodes)
+        t.hasExplicitEdges = hasExplicitEdges
+        return t
     }
 
     private static func group(_ keys: [Int32], count: Int) -> ([Int32], [Int32]) {

@@ -17,6 +17,7 @@ public final class ProfileBuilder {
     public private(set) var frame: [Int32] = [-1]
     public private(set) var selfWeight: [[Double]]
     private var childIndex = PairMap(capacity: 4096)
+    private var indexDropped = false
 
     public init(format: String, metrics: [ValueType], defaultMetric: Int? = nil) {
         self.format = format
@@ -40,13 +41,41 @@ public final class ProfileBuilder {
     /// The child of `node` for `frame`, created if missing.
     @inline(__always)
     public func child(of node: Int32, frame f: Int32) -> Int32 {
-        childIndex.getOrInsert(node, f) {
+        if indexDropped { rebuildIndex() }
+        return childIndex.getOrInsert(node, f) {
             let id = Int32(parent.count)
             parent.append(node)
             frame.append(f)
             for m in 0..<selfWeight.count { selfWeight[m].append(0) }
             return id
         }
+    }
+
+    /// Reserves room for about `nodes` tree nodes, so big inputs don't pay for repeated
+    /// growth. The index is sized for a quarter of that and grows if needed: a wrong guess
+    /// costs little either way.
+    public func reserve(nodes: Int) {
+        let n = min(max(nodes, 0), 1 << 24)
+        guard n > parent.count else { return }
+        parent.reserveCapacity(n)
+        frame.reserveCapacity(n)
+        for m in 0..<selfWeight.count { selfWeight[m].reserveCapacity(n) }
+        if childIndex.count == 0 && !indexDropped { childIndex = PairMap(capacity: max(4096, n / 4)) }
+    }
+
+    /// Frees the (parent, frame) → child index, the largest structure while reading. A one-shot
+    /// load calls this before `freeze()` so the index and the frozen tree never coexist; the
+    /// index is rebuilt if more stacks arrive.
+    public func dropIndex() {
+        childIndex = PairMap(capacity: 16)
+        indexDropped = true
+    }
+
+    private func rebuildIndex() {
+        indexDropped = false
+        var m = PairMap(capacity: parent.count)
+        for i in 1..<max(parent.count, 1) { _ = m.getOrInsert(parent[i], frame[i]) { Int32(i) } }
+        childIndex = m
     }
 
     @inline(__always)
