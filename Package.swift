@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
@@ -17,7 +18,11 @@ let package = Package(
                        providers: [.apt(["libncurses-dev"])]),
         // Readers run tight loops over class state: dynamic exclusivity checks cost ~10% there
         // (BENCHMARKS.md), and the model is single-writer by design (a builder, then frozen).
-        .target(name: "ProfileModel", dependencies: ["CZlib"],
+        .target(name: "ProfileModel", dependencies: [
+                    "CZlib",
+                    .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                ],
+                exclude: ["Formats/Generated/profile.proto"],
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .target(name: "TUI", dependencies: ["ProfileModel", "CNCurses"]),
         .executableTarget(name: "perftop", dependencies: [

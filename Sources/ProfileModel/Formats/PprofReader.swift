@@ -1,11 +1,502 @@
-/// pprof profile.proto (Go, Pyroscope). Placeholder: not implemented yet (sniff never claims a file).
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // Data, for the string table's `bytes`
+#else
+import Foundation
+#endif
+import SwiftProtobuf
+
+/// pprof `profile.proto` (Go runtime/pprof, Pyroscope agents, Parca, austin2pprof), gzipped or raw.
+///
+/// Decoding uses SwiftProtobuf with the committed `Generated/profile.pb.swift`; `string_table`
+/// is declared `bytes` there so invalid UTF-8 is replaced (U+FFFD) instead of failing the file.
+/// Sample types become metrics; the default metric is `default_sample_type`, else the last.
+/// Each sample's locations (leaf first) are reversed to a root-first stack, and a location
+/// with inlined functions (several `line` entries, innermost first) expands to several frames.
+/// A location without lines is shown as `0x<address>` with its mapping's file.
+/// Thread-like labels (`thread_name`, `thread_id`, `goroutine`, ...) put a thread grouping
+/// frame above the sample's stack; other labels are counted in the metadata.
 public enum PprofReader: ProfileReader {
     public static let name = "pprof"
     public static let title = "pprof profile.proto (Go, Pyroscope)"
 
-    public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult { .no }
+    /// Label keys that name a thread (or goroutine): such samples get a thread grouping frame.
+    static let threadLabelKeys: Set<String> = [
+        "thread", "thread_id", "thread_name", "threadid", "thread id", "thread name", "tid",
+        "goroutine", "goroutine_id", "goroutine id",
+    ]
+
+    public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
+        guard prefix.count > 0 else { return complete ? .no : .needMore }
+        var w = PprofWire(prefix, strict: true, partial: !complete)
+        do { try w.walkProfile() } catch { return .no }
+        if w.topLevelFields == 0 { return .no }
+        // string_table[0] must be "": when the first entry is in view it settles the question.
+        if w.firstStringEmpty == false { return .no }
+        // A whole file without a string table has no names at all: not a real profile.
+        if complete && w.firstStringEmpty == nil { return .no }
+        return .yes
+    }
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
-        throw ProfileError("the pprof reader is not implemented yet")
+        let bytes = try source.readAll()
+        if bytes.isEmpty { throw ProfileError("empty pprof data (expected a profile.proto message)", offset: 0) }
+        let profile = try decode(bytes)
+        return build(profile)
+    }
+
+    /// Decodes the message; on failure, finds where the wire structure breaks for the error.
+    static func decode(_ bytes: [UInt8]) throws -> Perftools_Profiles_Profile {
+        var opts = BinaryDecodingOptions()
+        opts.discardUnknownFields = true
+        do {
+            return try Perftools_Profiles_Profile(serializedBytes: bytes, options: opts)
+        } catch {
+            let what: String
+            switch error {
+            case BinaryDecodingError.truncated: what = "truncated protobuf data"
+            case BinaryDecodingError.malformedProtobuf: what = "malformed protobuf data"
+            case BinaryDecodingError.messageDepthLimit: what = "protobuf messages nested too deeply"
+            default: what = "protobuf decoding failed (\(error))"
+            }
+            let located: PprofWire.Failure? = bytes.withUnsafeBytes { p in
+                var w = PprofWire(p, strict: false, partial: false)
+                do { try w.walkProfile(); return nil } catch let f as PprofWire.Failure { return f } catch { return nil }
+            }
+            if let located {
+                throw ProfileError("invalid pprof profile: \(what): \(located.message)", offset: located.offset)
+            }
+            throw ProfileError("invalid pprof profile: \(what)", offset: 0)
+        }
+    }
+
+    static func build(_ pb: Perftools_Profiles_Profile) -> ProfileBuilder {
+        var warnings: [String] = []
+        let strings = StringTable(pb.stringTable)
+        if pb.stringTable.isEmpty {
+            warnings.append("the string table is empty (names are missing)")
+        } else if !pb.stringTable[0].isEmpty {
+            warnings.append("string_table[0] is not empty, as profile.proto requires")
+        }
+
+        // Metrics: one per sample type (synthesised when a producer wrote none).
+        var metrics = pb.sampleType.map { ValueType(strings[$0.type], strings[$0.unit]) }
+        if metrics.isEmpty {
+            let columns = pb.sample.reduce(0) { max($0, $1.value.count) }
+            metrics = columns == 0 ? [ValueType("samples", "count")]
+                : (1...columns).map { ValueType("value\($0)", "") }
+            warnings.append("no sample_type in the profile: value columns are unnamed")
+        }
+        var defaultMetric = metrics.count - 1
+        if pb.defaultSampleType != 0 {
+            let want = strings[pb.defaultSampleType]
+            if let i = metrics.firstIndex(where: { $0.name == want }) { defaultMetric = i }
+            else { warnings.append("default_sample_type '\(want)' is not a sample type; using the last") }
+        }
+        let builder = ProfileBuilder(format: name, metrics: metrics, defaultMetric: defaultMetric)
+        let M = metrics.count
+
+        // Names are interned into the frame table on first use, once per string index.
+        var interned = [Int32](repeating: -2, count: pb.stringTable.count)
+        var badStringIndexes = 0
+        func intern(_ idx: Int64) -> Int32 {
+            guard idx >= 0 && idx < Int64(interned.count) else { badStringIndexes += 1; return -1 }
+            let i = Int(idx)
+            if interned[i] == -2 {
+                interned[i] = pb.stringTable[i].isEmpty ? -1 : builder.frames.intern(strings[idx])
+            }
+            return interned[i]
+        }
+
+        let functionIndex = IdIndex(pb.function.lazy.map(\.id))
+        let mappingIndex = IdIndex(pb.mapping.lazy.map(\.id))
+        let locationIndex = IdIndex(pb.location.lazy.map(\.id))
+        var missingFunctions = 0
+
+        // Each location's frames, root first (its last line is the caller-most), as CSR.
+        var locStart = [Int32](repeating: 0, count: pb.location.count + 1)
+        var locFrames: [Int32] = []
+        locFrames.reserveCapacity(pb.location.count)
+        for (li, loc) in pb.location.enumerated() {
+            var fileOfMapping: Int32 = -1
+            if loc.mappingID != 0, let mi = mappingIndex[loc.mappingID] {
+                fileOfMapping = intern(pb.mapping[Int(mi)].filename)
+            }
+            func addressFrame() -> Int32 {
+                let n = builder.frames.intern("0x" + String(loc.address, radix: 16))
+                return builder.frames.frame(name: n, file: fileOfMapping, line: 0, kind: .native)
+            }
+            if loc.line.isEmpty {
+                locFrames.append(addressFrame())
+            } else {
+                for line in loc.line.reversed() {
+                    let lineNo = Int32(clamping: max(line.line, 0))
+                    guard line.functionID != 0, let fi = functionIndex[line.functionID] else {
+                        if line.functionID != 0 { missingFunctions += 1 }
+                        locFrames.append(addressFrame())
+                        continue
+                    }
+                    let fn = pb.function[Int(fi)]
+                    var nameId = intern(fn.name)
+                    if nameId < 0 { nameId = intern(fn.systemName) }
+                    if nameId < 0 {
+                        locFrames.append(addressFrame())
+                        continue
+                    }
+                    let file = intern(fn.filename)
+                    locFrames.append(builder.frames.frame(name: nameId, file: file, line: lineNo, kind: .function))
+                }
+            }
+            locStart[li + 1] = Int32(locFrames.count)
+        }
+
+        // Thread grouping frames come from thread-like labels (keys checked once per string index).
+        var isThreadKey: [Int64: Bool] = [:]
+        var threadFrames: [String: Int32] = [:]
+
+        var labelCount = 0
+        var labelKeys: [Int64: Int] = [:]
+        var missingLocations = 0
+        var valueCountMismatch = 0
+        var weights = [Double](repeating: 0, count: M)
+        var columnSums = [Double](repeating: 0, count: M)
+        for s in pb.sample {
+            var node: Int32 = 0
+            if !s.label.isEmpty {
+                labelCount += s.label.count
+                var thread: String? = nil
+                for l in s.label {
+                    labelKeys[l.key, default: 0] += 1
+                    let threadish: Bool
+                    if let known = isThreadKey[l.key] { threadish = known } else {
+                        threadish = threadLabelKeys.contains(strings[l.key].lowercased())
+                        isThreadKey[l.key] = threadish
+                    }
+                    if threadish {
+                        let v = l.str != 0 ? strings[l.str] : String(l.num)
+                        let part = "\(strings[l.key])=\(v)"
+                        thread = thread.map { $0 + " " + part } ?? part
+                    }
+                }
+                if let thread {
+                    let f: Int32
+                    if let t = threadFrames[thread] { f = t } else {
+                        f = builder.frames.frame(name: "thread (\(thread))", file: nil, line: nil, kind: .thread)
+                        threadFrames[thread] = f
+                    }
+                    node = builder.child(of: 0, frame: f)
+                }
+            }
+            var i = s.locationID.count - 1
+            while i >= 0 {
+                if let li = locationIndex[s.locationID[i]] {
+                    var k = Int(locStart[Int(li)])
+                    let e = Int(locStart[Int(li) + 1])
+                    while k < e { node = builder.child(of: node, frame: locFrames[k]); k += 1 }
+                } else {
+                    missingLocations += 1
+                    let n = builder.frames.intern("<unknown location \(s.locationID[i])>")
+                    node = builder.child(of: node, frame: builder.frames.frame(name: n, file: -1, line: 0, kind: .special))
+                }
+                i -= 1
+            }
+            if s.value.count != M { valueCountMismatch += 1 }
+            for m in 0..<M {
+                weights[m] = m < s.value.count ? Double(s.value[m]) : 0
+                if weights[m] != 0 { builder.addSelf(node, metric: m, weights[m]); columnSums[m] += weights[m] }
+            }
+        }
+
+        // What a report shows beside the tree.
+        var meta: [(String, String)] = []
+        meta.append(("sample records", String(pb.sample.count)))
+        if pb.hasPeriodType || pb.period != 0 {
+            let pt = pb.periodType
+            meta.append(("period", "\(pb.period) \(strings[pt.type])/\(strings[pt.unit])"))
+        }
+        if pb.durationNanos != 0 { meta.append(("duration", formatNanos(pb.durationNanos))) }
+        if pb.timeNanos != 0 { meta.append(("time", formatTime(pb.timeNanos))) }
+        meta.append(("default sample type", metrics[defaultMetric].description))
+        if labelCount > 0 {
+            let keys = labelKeys.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .prefix(8).map { "\(strings[$0.key]) (\($0.value))" }.joined(separator: ", ")
+            meta.append(("labels", "\(labelCount); keys: \(keys)"))
+        }
+        if !threadFrames.isEmpty { meta.append(("threads (from labels)", String(threadFrames.count))) }
+        meta.append(("locations", String(pb.location.count)))
+        meta.append(("functions", String(pb.function.count)))
+        meta.append(("mappings", String(pb.mapping.count)))
+        meta.append(("strings", String(pb.stringTable.count)))
+        if let main = pb.mapping.first, main.filename != 0 {
+            let bid = main.buildID != 0 ? " (build id \(strings[main.buildID]))" : ""
+            meta.append(("main binary", strings[main.filename] + bid))
+        }
+        if !pb.comment.isEmpty { meta.append(("comments", pb.comment.map { strings[$0] }.joined(separator: "; "))) }
+        if pb.dropFrames != 0 { meta.append(("drop_frames", strings[pb.dropFrames])) }
+        if pb.keepFrames != 0 { meta.append(("keep_frames", strings[pb.keepFrames])) }
+        if pb.docURL != 0 { meta.append(("doc_url", strings[pb.docURL])) }
+
+        if strings.invalidUTF8 > 0 {
+            warnings.append("\(strings.invalidUTF8) string table entr\(strings.invalidUTF8 == 1 ? "y is" : "ies are") "
+                            + "not valid UTF-8 (invalid bytes shown as U+FFFD)")
+        }
+        if missingLocations > 0 { warnings.append("\(missingLocations) sample location ids name no location") }
+        if missingFunctions > 0 { warnings.append("\(missingFunctions) location lines name no function") }
+        if valueCountMismatch > 0 {
+            warnings.append("\(valueCountMismatch) samples do not have one value per sample type (\(M))")
+        }
+        if badStringIndexes > 0 {
+            warnings.append("\(badStringIndexes) name indexes are outside the string table")
+        }
+        if pb.dropFrames != 0 || pb.keepFrames != 0 { warnings.append("drop_frames/keep_frames are not applied") }
+        if pb.sample.isEmpty { warnings.append("the profile has no samples") }
+
+        // Samples: the event count where a samples/count column says it, else the records.
+        if let c = metrics.firstIndex(where: { $0.unit == "count" && $0.name.hasPrefix("sample") }),
+           columnSums[c] >= 0, columnSums[c] == columnSums[c].rounded(), let n = Int(exactly: columnSums[c]) {
+            builder.sampleCount = n
+        } else {
+            builder.sampleCount = pb.sample.count
+        }
+        builder.metadata = meta
+        builder.warnings = warnings
+        return builder
+    }
+
+    /// `2022-06-09T18:22:12Z` (UTC) from nanoseconds since the epoch.
+    static func formatTime(_ ns: Int64) -> String {
+        let secs = ns >= 0 ? ns / 1_000_000_000 : (ns - 999_999_999) / 1_000_000_000
+        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let rem = secs - days * 86_400
+        // Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil, inverted).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ v: Int64) -> String { String(v).leftPad(2) }
+        return "\(y)-\(two(m))-\(two(d))T\(two(rem / 3600)):\(two(rem % 3600 / 60)):\(two(rem % 60))Z"
+    }
+
+    /// `12.345 s`, with `(4h35m0s)` added past a minute.
+    static func formatNanos(_ ns: Int64) -> String {
+        let ms = (ns + (ns >= 0 ? 500_000 : -500_000)) / 1_000_000
+        let whole = ms / 1000, frac = abs(ms % 1000)
+        var text = "\(ms < 0 && whole == 0 ? "-" : "")\(whole).\(String(frac).leftPad(3)) s"
+        if abs(whole) >= 60 {
+            let h = abs(whole) / 3600, m = abs(whole) % 3600 / 60, sec = abs(whole) % 60
+            text += " (\(whole < 0 ? "-" : "")\(h > 0 ? "\(h)h" : "")\(m)m\(sec)s)"
+        }
+        return text
+    }
+}
+
+/// The string table, decoded leniently: invalid UTF-8 is replaced, indexes outside it give "".
+struct StringTable {
+    let strings: [String]
+    let invalidUTF8: Int
+
+    init(_ raw: [Data]) {
+        var invalid = 0
+        strings = raw.map { d in
+            d.withUnsafeBytes { b in
+                let u = b.bindMemory(to: UInt8.self)
+                if String(validating: u, as: UTF8.self) == nil { invalid += 1 }
+                return String(decoding: u, as: UTF8.self)
+            }
+        }
+        invalidUTF8 = invalid
+    }
+
+    subscript(_ i: Int64) -> String {
+        i >= 0 && i < Int64(strings.count) ? strings[Int(i)] : ""
+    }
+}
+
+/// Maps message ids (location, function, mapping) to their index: an array when the ids are
+/// dense (the usual 1...n), a dictionary otherwise. The first of duplicate ids wins.
+struct IdIndex {
+    private var dense: [Int32] = []
+    private var sparse: [UInt64: Int32] = [:]
+    private var isDense = true
+
+    init<S: Collection>(_ ids: S) where S.Element == UInt64 {
+        let n = ids.count
+        var maxId: UInt64 = 0
+        for id in ids where id > maxId { maxId = id }
+        if maxId <= UInt64(2 * n + 1024) {
+            dense = [Int32](repeating: -1, count: Int(maxId) + 1)
+            for (i, id) in ids.enumerated() where dense[Int(id)] < 0 { dense[Int(id)] = Int32(i) }
+        } else {
+            isDense = false
+            sparse.reserveCapacity(n)
+            for (i, id) in ids.enumerated() where sparse[id] == nil { sparse[id] = Int32(i) }
+        }
+    }
+
+    @inline(__always)
+    subscript(_ id: UInt64) -> Int32? {
+        if isDense {
+            guard id < UInt64(dense.count) else { return nil }
+            let i = dense[Int(id)]
+            return i < 0 ? nil : i
+        }
+        return sparse[id]
+    }
+}
+
+/// A protobuf wire-format walker that knows the profile.proto schema. Sniffing uses it on the
+/// first bytes (strict: only Profile's own fields at the top level, every known field with its
+/// wire type; the data may be cut at the end), and a failed decode uses it to say at which byte
+/// the structure breaks.
+struct PprofWire {
+    enum Msg: String { case profile = "Profile", valueType = "ValueType", sample = "Sample", label = "Label",
+                       mapping = "Mapping", location = "Location", line = "Line", function = "Function" }
+    enum Field { case varint, packable, bytes, message(Msg) }
+
+    struct Failure: Error { let offset: Int; let message: String }
+
+    static func field(_ m: Msg, _ n: UInt64) -> Field? {
+        switch (m, n) {
+        case (.profile, 1), (.profile, 11): .message(.valueType)
+        case (.profile, 2): .message(.sample)
+        case (.profile, 3): .message(.mapping)
+        case (.profile, 4): .message(.location)
+        case (.profile, 5): .message(.function)
+        case (.profile, 6): .bytes
+        case (.profile, 7...10), (.profile, 12), (.profile, 14), (.profile, 15): .varint
+        case (.profile, 13): .packable
+        case (.valueType, 1...2): .varint
+        case (.sample, 1...2): .packable
+        case (.sample, 3): .message(.label)
+        case (.label, 1...4): .varint
+        case (.mapping, 1...10): .varint
+        case (.location, 1...3), (.location, 5): .varint
+        case (.location, 4): .message(.line)
+        case (.line, 1...3): .varint
+        case (.function, 1...5): .varint
+        default: nil
+        }
+    }
+
+    static let fieldNames: [Msg: [UInt64: String]] = [
+        .profile: [1: "sample_type", 2: "sample", 3: "mapping", 4: "location", 5: "function", 6: "string_table",
+                   7: "drop_frames", 8: "keep_frames", 9: "time_nanos", 10: "duration_nanos", 11: "period_type",
+                   12: "period", 13: "comment", 14: "default_sample_type", 15: "doc_url"],
+        .sample: [1: "location_id", 2: "value", 3: "label"],
+        .location: [4: "line"],
+    ]
+
+    static func describe(_ m: Msg, _ n: UInt64) -> String {
+        if let name = fieldNames[m]?[n] { return "\(m.rawValue).\(name) (field \(n))" }
+        return "\(m.rawValue) field \(n)"
+    }
+
+    let p: UnsafeRawBufferPointer
+    /// Unknown top-level fields and known fields with the wrong wire type are failures (sniffing).
+    let strict: Bool
+    /// The data may be cut at `p.count` (a sniffing prefix): running out there ends the walk.
+    let partial: Bool
+    private(set) var topLevelFields = 0
+    /// Whether string_table[0] is "" (nil: no string table entry seen).
+    private(set) var firstStringEmpty: Bool? = nil
+    private(set) var cut = false
+
+    init(_ p: UnsafeRawBufferPointer, strict: Bool, partial: Bool) {
+        self.p = p; self.strict = strict; self.partial = partial
+    }
+
+    mutating func walkProfile() throws { try walk(.profile, 0, p.count) }
+
+    /// Reads a varint at `i` (< end); nil when the data is cut at the end of a partial prefix.
+    private mutating func varint(_ i: inout Int, _ end: Int, what: @autoclosure () -> String) throws -> UInt64? {
+        let start = i
+        var v: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            if i >= end {
+                if partial && end == p.count { cut = true; return nil }
+                throw Failure(offset: start, message: "\(what()) is cut off by the end of its data")
+            }
+            let b = p[i]
+            i += 1
+            if shift == 63 && b > 1 {
+                throw Failure(offset: start, message: "\(what()) is a varint longer than 64 bits")
+            }
+            v |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return v }
+            shift += 7
+        }
+    }
+
+    private mutating func walk(_ msg: Msg, _ start: Int, _ end: Int) throws {
+        var i = start
+        while i < end {
+            let tagAt = i
+            guard let tag = try varint(&i, end, what: "a field tag in \(msg.rawValue)") else { return }
+            let num = tag >> 3, wire = tag & 7
+            if msg == .profile { topLevelFields += 1 }
+            if num == 0 { throw Failure(offset: tagAt, message: "field number 0 in \(msg.rawValue)") }
+            if num > 536_870_911 { throw Failure(offset: tagAt, message: "field number too large in \(msg.rawValue)") }
+            let spec = PprofWire.field(msg, num)
+            // Unknown fields inside messages are allowed (newer profile.proto versions add some);
+            // at the top level the sniffer accepts only Profile's own fields.
+            if spec == nil && strict && msg == .profile {
+                throw Failure(offset: tagAt, message: "unexpected \(PprofWire.describe(msg, num))")
+            }
+            func wrongWire() throws {
+                if strict {
+                    throw Failure(offset: tagAt, message: "\(PprofWire.describe(msg, num)) has wire type \(wire)")
+                }
+            }
+            switch wire {
+            case 0:
+                if case .some(.bytes) = spec { try wrongWire() }
+                if case .some(.message) = spec { try wrongWire() }
+                guard try varint(&i, end, what: "the value of \(PprofWire.describe(msg, num))") != nil else { return }
+            case 1, 5:
+                if spec != nil { try wrongWire() }
+                let n = wire == 1 ? 8 : 4
+                if end - i < n {
+                    if partial && end == p.count { cut = true; return }
+                    throw Failure(offset: tagAt, message: "\(PprofWire.describe(msg, num)) is cut off by the end of its data")
+                }
+                i += n
+            case 2:
+                let lenAt = i
+                guard let len = try varint(&i, end, what: "the length of \(PprofWire.describe(msg, num))") else { return }
+                let left = end - i
+                let fits = len <= UInt64(left)
+                if !fits && !(partial && end == p.count) {
+                    throw Failure(offset: lenAt, message: "\(PprofWire.describe(msg, num)) claims \(len) bytes "
+                                  + "but only \(left) remain in its \(msg == .profile ? "data" : "\(msg.rawValue) message")")
+                }
+                let bodyEnd = fits ? i + Int(len) : end
+                switch spec {
+                case .message(let inner)?:
+                    try walk(inner, i, bodyEnd)
+                    if cut { return }
+                case .packable?:
+                    var k = i
+                    while k < bodyEnd {
+                        guard try varint(&k, bodyEnd, what: "a packed value of \(PprofWire.describe(msg, num))") != nil
+                        else { return }
+                    }
+                case .bytes?:
+                    if msg == .profile && firstStringEmpty == nil { firstStringEmpty = len == 0 }
+                case .varint?:
+                    try wrongWire()
+                case nil:
+                    break
+                }
+                if !fits { cut = true; return }
+                i = bodyEnd
+            default:
+                throw Failure(offset: tagAt, message: "\(PprofWire.describe(msg, num)) has invalid wire type \(wire)")
+            }
+        }
     }
 }

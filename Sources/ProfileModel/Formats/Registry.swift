@@ -36,8 +36,8 @@ public enum FormatRegistry {
     }
 
     static func isGperftoolsCPU(_ p: UnsafeRawBufferPointer) -> Bool {
-        // Header words 0, 3, 0, period, 0 in 32- or 64-bit words of either byte order.
-        guard p.count >= 40 else { return false }
+        // Header words 0, 3, 0, period, 0 in 32- or 64-bit words of either byte order; Java's
+        // variant has 1 as its third word (pprof's legacy_profile.go parseCPU accepts both).
         func word(_ i: Int, _ size: Int, _ big: Bool) -> UInt64 {
             var v: UInt64 = 0
             for k in 0..<size {
@@ -46,9 +46,9 @@ public enum FormatRegistry {
             }
             return v
         }
-        for size in [4, 8] { for big in [false, true] {
-            if word(0, size, big) == 0 && word(1, size, big) == 3 && word(2, size, big) == 0
-                && word(4, size, big) == 0 { return true }
+        for size in [4, 8] where p.count >= 5 * size { for big in [false, true] {
+            if word(0, size, big) == 0 && word(1, size, big) == 3 && word(2, size, big) <= 1
+                && word(3, size, big) > 0 && word(4, size, big) == 0 { return true }
         } }
         return false
     }
