@@ -1,11 +1,558 @@
-/// Chrome Trace Event JSON (py-spy chrometrace, viztracer). Placeholder: not implemented yet (sniff never claims a file).
+/// Chrome Trace Event JSON (FORMATS.md §4.2): a JSON array of events (possibly cut, with no
+/// closing `]`) or `{"traceEvents": [...]}`. B/E/X events become a call tree per thread, under
+/// `process PID (name)` / `thread TID (name)` roots named from `M` metadata events, weighted by
+/// duration in µs. Events may be unsorted and unbalanced. `stackFrames` + `samples` and embedded
+/// CPU profiles (`Profile`/`ProfileChunk`, `CpuProfile`) are read too; when a trace embeds a CPU
+/// profile, that profile is shown (as speedscope does) instead of the B/E/X events.
 public enum TraceEventReader: ProfileReader {
     public static let name = "trace-event"
     public static let title = "Chrome Trace Event JSON (py-spy chrometrace, viztracer)"
 
-    public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult { .no }
+    public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
+        let info = JSONPrefix(prefix)
+        switch info.container {
+        case .object:
+            if info.has("traceEvents") { return .yes }
+            return info.complete || complete ? .no : .needMore
+        case .array:
+            let (keys, whole) = JSONPrefix.firstElementKeys(prefix)
+            if keys.contains("ph") { return .yes }
+            return whole || complete ? .no : .needMore
+        case .none:
+            return .no
+        }
+    }
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
-        throw ProfileError("the trace-event reader is not implemented yet")
+        let parser = TraceParser()
+        do {
+            let input = try JSONInput(source)
+            try withExtendedLifetime(input) { try parser.parse(input.buffer) }
+        }
+        return try parser.build()
+    }
+}
+
+final class TraceParser {
+    struct Event {
+        var ph: UInt8
+        var thread: Int32
+        var frame: Int32      // B/X
+        var name: Int32       // raw name id, -1 if none (E matching)
+        var args: Int32       // raw `args` text id, -1 if none (zero-length B/E detection)
+        var ts: Double
+        var dur: Double
+        var seq: Int32
+    }
+
+    private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
+    let builder = ProfileBuilder(format: TraceEventReader.name, metrics: [ValueType("time", "microseconds")])
+    private var events: [Event] = []
+    private var ids = ByteInterner(capacity: 64)        // pid / tid text
+    private var rawNames = ByteInterner(capacity: 1024)
+    private var threadIndex: [UInt64: Int32] = [:]
+    private var threadPid: [Int32] = []
+    private var threadTid: [Int32] = []
+    private var processNames: [Int32: String] = [:]
+    private var threadNames: [Int32: String] = [:]
+    private var frameCache: [FrameKey: Int32] = [:]
+    private var phases: [UInt8: Int] = [:]
+    private var eventCount = 0
+    private var skippedNoTime = 0
+    private var warnings: [String] = []
+    // Sampled stacks (object form).
+    private var stackFrames: [String: (name: String, parent: String?)] = [:]
+    private var samples: [(thread: Int32, ts: Double, sf: String)] = []
+    // Embedded CPU profiles, by (pid, id).
+    private var cpuProfiles: [(key: String, thread: Int32, data: CPUProfileData)] = []
+
+    private struct FrameKey: Hashable { var name: Int32; var file: String?; var line: Int }
+
+    // MARK: parsing
+
+    func parse(_ buffer: UnsafeRawBufferPointer) throws {
+        s = JSONScanner(buffer)
+        s.lenientEOF = true
+        switch s.peekKind() {
+        case .array:
+            try parseEventArray()
+        case .object:
+            try s.beginObject()
+            while let k = try s.nextKey() {
+                if k.equals("traceEvents") {
+                    try parseEventArray()
+                } else if k.equals("stackFrames") {
+                    try parseStackFrames()
+                } else if k.equals("samples") {
+                    try parseSamples()
+                } else if k.equals("displayTimeUnit") {
+                    if s.peekKind() == .string { builder.metadata.append(("displayTimeUnit", try s.readStringValue())) }
+                    else { try s.skipValue() }
+                } else {
+                    try s.skipValue()
+                }
+            }
+        default:
+            throw s.failure("a trace-event JSON array or object")
+        }
+        if s.truncated { warnings.append("the input ends without closing the event list (a cut trace): read what is there") }
+        else {
+            s.skipWhitespace()
+            if !s.atEnd { throw s.failure("end of input after the trace") }
+        }
+    }
+
+    private func parseEventArray() throws {
+        try s.beginArray()
+        while true {
+            let before = s.pos
+            do {
+                guard try s.nextElement() else { break }
+                try parseEvent()
+            } catch let e as ProfileError where s.hitEOF && eventCount > 0 {
+                // Cut inside an event: keep the events before it.
+                warnings.append("the input ends inside an event at offset \(e.offset ?? before): read the events before it")
+                s.pos = s.count
+                markTruncated()
+                return
+            }
+        }
+    }
+
+    private func markTruncated() {
+        // The scanner's lenient mode reports `truncated` only for cuts at element boundaries.
+        truncatedInsideEvent = true
+    }
+    private var truncatedInsideEvent = false
+
+    @inline(__always)
+    private func readID() throws -> Int32 {
+        switch s.peekKind() {
+        case .string:
+            let v = try s.readString()
+            return v.count == 0 ? ids.intern("") : ids.intern(v.base, v.count)
+        case .number:
+            s.skipWhitespace()
+            let start = s.pos
+            _ = try s.readNumber()
+            return ids.intern(s.base + start, s.pos - start)
+        default:
+            try s.skipValue()
+            return -1
+        }
+    }
+
+    private func thread(_ pid: Int32, _ tid: Int32) -> Int32 {
+        let key = UInt64(UInt32(bitPattern: pid)) << 32 | UInt64(UInt32(bitPattern: tid))
+        if let t = threadIndex[key] { return t }
+        let t = Int32(threadPid.count)
+        threadIndex[key] = t
+        threadPid.append(pid)
+        threadTid.append(tid)
+        return t
+    }
+
+    private func parseEvent() throws {
+        s.skipWhitespace()
+        let at = s.pos
+        guard s.peekKind() == .object else { try s.skipValue(); return }
+        try s.beginObject()
+        var ph: UInt8 = 0
+        var name: Int32 = -1
+        var pid: Int32 = -1, tid: Int32 = -1
+        var ts = Double.nan, dur = Double.nan
+        var file: String? = nil
+        var line = 0
+        var argName: String? = nil
+        var args: Int32 = -1
+        var profileID: String? = nil
+        var cpu: CPUProfileData? = nil
+        while let k = try s.nextKey() {
+            if k.equals("ph") {
+                if s.peekKind() == .string {
+                    let v = try s.readString()
+                    ph = v.count == 1 ? v.base.load(as: UInt8.self) : 0x3F
+                } else { try s.skipValue() }
+            } else if k.equals("name") {
+                if s.peekKind() == .string {
+                    let v = try s.readString()
+                    name = v.count == 0 ? rawNames.intern("") : rawNames.intern(v.base, v.count)
+                } else { try s.skipValue() }
+            } else if k.equals("pid") {
+                pid = try readID()
+            } else if k.equals("tid") {
+                tid = try readID()
+            } else if k.equals("ts") {
+                ts = try s.readLooseNumber() ?? .nan
+            } else if k.equals("dur") {
+                dur = try s.readLooseNumber() ?? .nan
+            } else if k.equals("id") {
+                if s.peekKind() == .string || s.peekKind() == .number {
+                    s.skipWhitespace()
+                    let start = s.pos
+                    try s.skipValue()
+                    profileID = String(decoding: UnsafeRawBufferPointer(start: s.base + start, count: s.pos - start), as: UTF8.self)
+                } else { try s.skipValue() }
+            } else if k.equals("args") {
+                s.skipWhitespace()
+                let argsStart = s.pos
+                defer { if s.pos > argsStart { args = rawNames.intern(s.base + argsStart, s.pos - argsStart) } }
+                guard s.peekKind() == .object else { try s.skipValue(); continue }
+                try s.beginObject()
+                while let ak = try s.nextKey() {
+                    if ak.equals("filename") && s.peekKind() == .string {
+                        file = try s.readStringValue()
+                    } else if ak.equals("line") && s.peekKind() == .number {
+                        let v = try s.readNumber()
+                        if v.isFinite && v >= 1 && v < 2e9 { line = Int(v) }
+                    } else if ak.equals("name") && s.peekKind() == .string {
+                        argName = try s.readStringValue()
+                    } else if ak.equals("data") && s.peekKind() == .object {
+                        cpu = try parseProfileData()
+                    } else {
+                        try s.skipValue()
+                    }
+                }
+            } else {
+                try s.skipValue()
+            }
+        }
+        eventCount += 1
+        phases[ph, default: 0] += 1
+        let th = { self.thread(pid, tid) }
+        switch ph {
+        case 0x4D:  // M
+            guard name >= 0, let argName else { return }
+            let n = rawNames.string(name)
+            if n == "process_name" { processNames[pid] = argName }
+            else if n == "thread_name" { threadNames[th()] = argName }
+        case 0x42, 0x45, 0x58:  // B E X
+            // Times beyond ~3000 years of µs are corrupt: skip rather than overflow totals.
+            guard ts.isFinite, abs(ts) < 1e17 else { skippedNoTime += 1; return }
+            if !(dur < 1e17) { dur = 0 }
+            var frame: Int32 = -1
+            if ph != 0x45 { frame = frameFor(name: name, file: file, line: line) }
+            if ph == 0x58 && !(dur.isFinite && dur >= 0) { dur = 0 }
+            guard events.count < Int(Int32.max) else { throw ProfileError("too many events", offset: at) }
+            events.append(Event(ph: ph, thread: th(), frame: frame, name: name, args: args, ts: ts, dur: ph == 0x58 ? dur : 0,
+                                seq: Int32(events.count)))
+        default:
+            guard let cpu, name >= 0 else { return }
+            let n = rawNames.string(name)
+            guard n == "Profile" || n == "ProfileChunk" || n == "CpuProfile" else { return }
+            let key = "\(pid):\(profileID ?? "")"
+            if let i = cpuProfiles.firstIndex(where: { $0.key == key }) {
+                let d = cpuProfiles[i].data
+                d.append(cpu)
+            } else {
+                cpuProfiles.append((key, th(), cpu))
+            }
+        }
+    }
+
+    /// `args.data` of Profile / ProfileChunk / CpuProfile events.
+    private func parseProfileData() throws -> CPUProfileData? {
+        let d = CPUProfileData()
+        var any = false
+        try s.beginObject()
+        while let k = try s.nextKey() {
+            if k.equals("cpuProfile") && s.peekKind() == .object {
+                try s.beginObject()
+                while let ck = try s.nextKey() { if try d.parseField(ck, &s) { any = true } }
+            } else if k.equals("timeDeltas") || k.equals("startTime") || k.equals("endTime") {
+                if try d.parseField(k, &s) { any = true }
+            } else {
+                try s.skipValue()
+            }
+        }
+        return any ? d : nil
+    }
+
+    private func frameFor(name: Int32, file: String?, line: Int) -> Int32 {
+        let key = FrameKey(name: name, file: file, line: line)
+        if let f = frameCache[key] { return f }
+        let text = name >= 0 ? rawNames.string(name) : "(unnamed)"
+        let f: Int32
+        if let file {
+            f = builder.frames.frame(name: text, file: file, line: line > 0 ? line : nil, kind: .function)
+        } else {
+            // viztracer: `func (path:line)`; C functions are `module.func`.
+            let p = FoldedParser.parseFrame(text)
+            f = builder.frames.frame(name: p.name, file: p.file, line: p.line, kind: p.kind.isGrouping ? .function : p.kind)
+        }
+        frameCache[key] = f
+        return f
+    }
+
+    private func parseStackFrames() throws {
+        guard s.peekKind() == .object else { try s.skipValue(); return }
+        try s.beginObject()
+        while let k = try s.nextKey() {
+            let id = k.string
+            guard s.peekKind() == .object else { try s.skipValue(); continue }
+            try s.beginObject()
+            var name = "(unnamed)"
+            var parent: String? = nil
+            while let fk = try s.nextKey() {
+                if fk.equals("name") && s.peekKind() == .string { name = try s.readStringValue() }
+                else if fk.equals("parent") {
+                    switch s.peekKind() {
+                    case .string: parent = try s.readStringValue()
+                    case .number:
+                        s.skipWhitespace()
+                        let start = s.pos
+                        _ = try s.readNumber()
+                        parent = String(decoding: UnsafeRawBufferPointer(start: s.base + start, count: s.pos - start), as: UTF8.self)
+                    default: try s.skipValue()
+                    }
+                } else { try s.skipValue() }
+            }
+            stackFrames[id] = (name, parent)
+        }
+    }
+
+    private func parseSamples() throws {
+        guard s.peekKind() == .array else { try s.skipValue(); return }
+        try s.beginArray()
+        while try s.nextElement() {
+            guard s.peekKind() == .object else { try s.skipValue(); continue }
+            try s.beginObject()
+            var pid: Int32 = -1, tid: Int32 = -1
+            var ts = Double.nan
+            var sf: String? = nil
+            while let k = try s.nextKey() {
+                if k.equals("pid") { pid = try readID() }
+                else if k.equals("tid") { tid = try readID() }
+                else if k.equals("ts") { ts = try s.readLooseNumber() ?? .nan }
+                else if k.equals("sf") || k.equals("stackFrameId") {
+                    switch s.peekKind() {
+                    case .string: sf = try s.readStringValue()
+                    case .number:
+                        s.skipWhitespace()
+                        let start = s.pos
+                        _ = try s.readNumber()
+                        sf = String(decoding: UnsafeRawBufferPointer(start: s.base + start, count: s.pos - start), as: UTF8.self)
+                    default: try s.skipValue()
+                    }
+                } else { try s.skipValue() }
+            }
+            guard let sf, ts.isFinite, abs(ts) < 1e17 else { skippedNoTime += 1; continue }
+            samples.append((thread(pid, tid), ts, sf))
+        }
+    }
+
+    // MARK: building
+
+    private var threadNodes: [Int32: Int32] = [:]
+
+    private func threadNode(_ t: Int32) -> Int32 {
+        if let n = threadNodes[t] { return n }
+        let b = builder
+        let pid = threadPid[Int(t)], tid = threadTid[Int(t)]
+        let pidText = pid >= 0 ? ids.string(pid) : "?"
+        let tidText = tid >= 0 ? ids.string(tid) : "?"
+        var pname = "process \(pidText)"
+        if let n = processNames[pid] { pname += " (\(n))" }
+        var tname = "thread \(tidText)"
+        if let n = threadNames[t] { tname += " (\(n))" }
+        let p = b.child(of: 0, frame: b.frames.frame(name: pname, file: nil, line: nil, kind: .process))
+        let n = b.child(of: p, frame: b.frames.frame(name: tname, file: nil, line: nil, kind: .thread))
+        threadNodes[t] = n
+        return n
+    }
+
+    func build() throws -> ProfileBuilder {
+        let b = builder
+        if truncatedInsideEvent && !warnings.contains(where: { $0.hasPrefix("the input ends inside") }) {
+            warnings.append("the input ends inside an event")
+        }
+        var built = false
+        if !cpuProfiles.isEmpty {
+            let count = b.addMetric(ValueType("samples", "count"))
+            b.defaultMetric = 0
+            var total = 0
+            for (_, t, d) in cpuProfiles where !d.ids.isEmpty {
+                let (n, w) = try d.addTo(b, under: threadNode(t), countMetric: count, timeMetric: 0)
+                total += n
+                warnings += w.prefix(5)
+                built = true
+            }
+            if built {
+                b.sampleCount = total
+                if !events.isEmpty {
+                    warnings.append("the trace embeds a CPU profile: showing it; \(events.count) B/E/X event(s) not shown")
+                }
+            }
+        }
+        if !built {
+            buildEvents()
+            buildSamples()
+            built = !events.isEmpty || !samples.isEmpty
+        }
+        if !built {
+            let ph = phases.sorted { $0.key < $1.key }.map { "\(phaseName($0.key))=\($0.value)" }.joined(separator: " ")
+            throw ProfileError("no B/E/X events, samples or CPU profile to build a call tree from (\(eventCount) events: \(ph))", offset: 0)
+        }
+        if skippedNoTime > 0 { warnings.append("\(skippedNoTime) event(s) without a usable 'ts' skipped") }
+        b.warnings += warnings
+        b.metadata.append(("events", String(eventCount)))
+        b.metadata.append(("phases", phases.sorted { $0.key < $1.key }.map { "\(phaseName($0.key))=\($0.value)" }
+            .joined(separator: " ")))
+        return b
+    }
+
+    private func phaseName(_ p: UInt8) -> String {
+        p == 0 ? "none" : p == 0x3F ? "?" : String(UnicodeScalar(p))
+    }
+
+    private func buildEvents() {
+        guard !events.isEmpty else { return }
+        var byThread: [Int32: [Int32]] = [:]
+        for (i, e) in events.enumerated() { byThread[e.thread, default: []].append(Int32(i)) }
+        var unmatched = 0, dangling = 0
+        for t in byThread.keys.sorted() {
+            let list = byThread[t]!
+            // Begins: by ts; at one ts, B events (unknown length) first in file order, then X
+            // events longest first (equal: the later one first, viztracer writes children first).
+            var begins = list.filter { events[Int($0)].ph != 0x45 }
+            begins.sort { a, b in
+                let x = events[Int(a)], y = events[Int(b)]
+                if x.ts != y.ts { return x.ts < y.ts }
+                let dx = x.ph == 0x42 ? Double.infinity : x.dur, dy = y.ph == 0x42 ? Double.infinity : y.dur
+                if dx != dy { return dx > dy }
+                return x.ph == 0x42 ? x.seq < y.seq : x.seq > y.seq
+            }
+            var rank = [Int32: Int](minimumCapacity: begins.count)
+            for (r, e) in begins.enumerated() { rank[e] = r }
+            // Ends: E events and X ends, by time; at one time, X ends innermost first, then E events.
+            struct End { var ts: Double; var isE: Bool; var sub: Int; var event: Int32 }
+            var ends: [End] = []
+            for i in list {
+                let e = events[Int(i)]
+                if e.ph == 0x45 { ends.append(End(ts: e.ts, isE: true, sub: Int(e.seq), event: i)) }
+                else if e.ph == 0x58 { ends.append(End(ts: e.ts + e.dur, isE: false, sub: -(rank[i] ?? 0), event: i)) }
+            }
+            ends.sort { a, b in
+                if a.ts != b.ts { return a.ts < b.ts }
+                if a.isE != b.isE { return !a.isE }
+                return a.sub < b.sub
+            }
+            var maxT = -Double.infinity
+            for i in list { let e = events[Int(i)]; maxT = max(maxT, e.ts + (e.ph == 0x58 ? e.dur : 0)) }
+            let root = threadNode(t)
+            var stackNode: [Int32] = []
+            var stackEvent: [Int32] = []
+            var lastT = -Double.infinity
+            var opened = Set<Int32>()
+            func advance(_ time: Double) {
+                if let top = stackNode.last, time > lastT { builder.addSelf(top, metric: 0, time - lastT) }
+                lastT = max(lastT, time)
+            }
+            var bi = 0, ei = 0
+            while bi < begins.count || ei < ends.count {
+                var takeBegin: Bool
+                if ei >= ends.count { takeBegin = true }
+                else if bi >= begins.count { takeBegin = false }
+                else {
+                    let be = events[Int(begins[bi])], en = ends[ei]
+                    if be.ts != en.ts { takeBegin = be.ts < en.ts }
+                    else if !en.isE { takeBegin = !opened.contains(en.event) }     // zero-length X
+                    else {
+                        // A B and an E at one time: the E first, unless it closes that very B
+                        // (same name and args, as speedscope keys them): a zero-length call.
+                        let ee = events[Int(en.event)]
+                        takeBegin = be.ph == 0x42 && be.name == ee.name && be.args == ee.args
+                    }
+                }
+                if takeBegin {
+                    let ev = begins[bi]; bi += 1
+                    let e = events[Int(ev)]
+                    advance(e.ts)
+                    let node = builder.child(of: stackNode.last ?? root, frame: e.frame)
+                    stackNode.append(node)
+                    stackEvent.append(ev)
+                    opened.insert(ev)
+                } else {
+                    let en = ends[ei]; ei += 1
+                    advance(en.ts)
+                    var k: Int? = nil
+                    if !en.isE {
+                        k = stackEvent.lastIndex(of: en.event)
+                    } else {
+                        let name = events[Int(en.event)].name
+                        if let top = stackEvent.last, name < 0 || events[Int(top)].name == name { k = stackEvent.count - 1 }
+                        else { k = stackEvent.lastIndex { events[Int($0)].ph == 0x42 && events[Int($0)].name == name } }
+                        if k == nil { unmatched += 1 }
+                    }
+                    if let k {
+                        stackNode.removeSubrange(k...)
+                        stackEvent.removeSubrange(k...)
+                    }
+                }
+            }
+            if !stackNode.isEmpty {
+                dangling += stackNode.count
+                advance(maxT)
+            }
+        }
+        if unmatched > 0 { warnings.append("\(unmatched) end event(s) with no matching begin ignored") }
+        if dangling > 0 { warnings.append("\(dangling) event(s) still open at the end (closed at the thread's last time)") }
+    }
+
+    private func buildSamples() {
+        guard !samples.isEmpty else { return }
+        var chains: [String: [Int32]] = [:]
+        func chain(_ sf: String) -> [Int32] {
+            if let c = chains[sf] { return c }
+            var frames: [Int32] = []
+            var cur: String? = sf
+            var steps = 0
+            while let id = cur, steps <= stackFrames.count {
+                guard let f = stackFrames[id] else { break }
+                frames.append(builder.frames.frame(name: f.name, file: nil, line: nil, kind: .function))
+                cur = f.parent
+                steps += 1
+            }
+            let c = Array(frames.reversed())
+            chains[sf] = c
+            return c
+        }
+        var byThread: [Int32: [Int]] = [:]
+        for (i, smp) in samples.enumerated() { byThread[smp.thread, default: []].append(i) }
+        var unknown = 0
+        for t in byThread.keys.sorted() {
+            let list = byThread[t]!.sorted { samples[$0].ts < samples[$1].ts }
+            let root = threadNode(t)
+            let span = list.count > 1 ? (samples[list.last!].ts - samples[list[0]].ts) / Double(list.count - 1) : 0
+            for (j, i) in list.enumerated() {
+                let smp = samples[i]
+                if stackFrames[smp.sf] == nil { unknown += 1 }
+                var node = root
+                for f in chain(smp.sf) { node = builder.child(of: node, frame: f) }
+                let w = j + 1 < list.count ? samples[list[j + 1]].ts - smp.ts : span
+                if w > 0 && w.isFinite { builder.addSelf(node, metric: 0, w) }
+            }
+        }
+        if unknown > 0 { warnings.append("\(unknown) sample(s) refer to unknown stack frames") }
+        builder.sampleCount = samples.count
+    }
+}
+
+extension CPUProfileData {
+    /// Appends a later chunk of the same profile (ProfileChunk events).
+    func append(_ o: CPUProfileData) {
+        let base = Int32(ids.count)
+        ids += o.ids
+        parentId += o.parentId
+        parentIndex += o.parentIndex.map { $0 >= 0 ? $0 + base : -1 }
+        names += o.names
+        urls += o.urls
+        lines += o.lines
+        hitCounts += o.hitCounts
+        childLists += o.childLists.map { ($0.0 + Int(base), $0.1) }
+        samples += o.samples
+        timeDeltas += o.timeDeltas
+        if startTime == nil { startTime = o.startTime }
+        if o.endTime != nil { endTime = o.endTime }
     }
 }
