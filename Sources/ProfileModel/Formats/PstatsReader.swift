@@ -156,76 +156,12 @@ struct StatsAccumulator {
         estimateTree(F)
     }
 
-    /// Builds the estimated call tree top-down from the roots of the call graph.
+    /// Builds the estimated call tree top-down from the roots of the call graph
+    /// (the shared algorithm in CallGraphEstimate.swift).
     mutating func estimateTree(_ F: Int) {
-        var calleesStart = [Int](repeating: 0, count: F + 1)
-        for c in eCaller { calleesStart[Int(c) + 1] += 1 }
-        for i in 0..<F { calleesStart[i + 1] += calleesStart[i] }
-        var callees = [Int](repeating: 0, count: eCaller.count)
-        var fill = calleesStart
-        for (e, c) in eCaller.enumerated() { callees[fill[Int(c)]] = e; fill[Int(c)] += 1 }
-        // A function is a root when some of its calls came from outside the recorded callers
-        // (the top-level `exec`, a profiler's `disable`, a thread's entry point). It roots the
-        // share of its cumulative time those calls account for; for a recursive function the
-        // outside calls are the outermost ones, which carry all of `ct`.
-        var knownCalls = [Int64](repeating: 0, count: F)
-        var hasCaller = [Bool](repeating: false, count: F)
-        for (e, c) in eCallee.enumerated() {
-            knownCalls[Int(c)] += max(eCalls[e], 0)
-            if eCaller[e] != c { hasCaller[Int(c)] = true }
-        }
-        var roots: [(Int, Double)] = (0..<F).compactMap { f in
-            guard isEntry[f], ct[f] > 0 else { return nil }
-            if !hasCaller[f] { return (f, ct[f]) }
-            guard nc[f] > 0, cc[f] > 0 else { return nil }
-            let outside = nc[f] - knownCalls[f]
-            return outside > 0 ? (f, ct[f] * min(1, Double(outside) / Double(cc[f]))) : nil
-        }
-        if roots.isEmpty, let top = (0..<F).max(by: { ct[$0] < ct[$1] }), ct[top] > 0 { roots = [(top, ct[top])] }
-        let grand = roots.reduce(0.0) { $0 + $1.1 }
-        let minWeight = grand * 1e-6
-        let maxNodes = 1_000_000
-        var onPath = [Bool](repeating: false, count: F)
-        let frameOf: [Int32] = {
-            var a = [Int32](repeating: -1, count: F)
-            for f in 0..<builder.frames.frameCount {
-                let fn = builder.frames.frameFunction[f]
-                if fn >= 0 && a[Int(fn)] < 0 { a[Int(fn)] = Int32(f) }
-            }
-            return a
-        }()
-        let b = builder
-
-        func expand(_ fn: Int, _ weight: Double, _ node: Int32, _ depth: Int) {
-            onPath[fn] = true
-            defer { onPath[fn] = false }
-            var kept = 0.0
-            if ct[fn] > 0 && depth < 256 && b.nodeCount < maxNodes {
-                let scale = weight / ct[fn]
-                let room = max(0, weight - tt[fn] * scale)
-                var shares: [(Int, Double)] = []
-                var sum = 0.0
-                for k in calleesStart[fn]..<calleesStart[fn + 1] {
-                    let e = callees[k]
-                    let g = Int(eCallee[e])
-                    if onPath[g] { continue }
-                    let w = eCt[e] * scale
-                    if w >= minWeight && w > 0 { shares.append((g, w)); sum += w }
-                }
-                let fit = sum > room && sum > 0 ? room / sum : 1
-                for (g, w) in shares {
-                    let cw = w * fit
-                    let child = b.child(of: node, frame: frameOf[g])
-                    kept += cw
-                    expand(g, cw, child, depth + 1)
-                }
-            }
-            b.addSelf(node, metric: 0, max(0, weight - kept))
-        }
-        for (r, w) in roots {
-            let node = b.child(of: 0, frame: frameOf[r])
-            expand(r, w, node, 1)
-        }
+        CallGraphEstimate(count: F, selfWeight: [tt], totalWeight: [ct], calls: nc, primitiveCalls: cc,
+                          isEntry: isEntry, edgeCaller: eCaller, edgeCallee: eCallee, edgeWeight: [eCt],
+                          edgeCalls: eCalls).build(into: builder)
     }
 }
 
