@@ -1,11 +1,470 @@
-/// pyinstrument JSON and .pyisession. Placeholder: not implemented yet (sniff never claims a file).
+/// pyinstrument output (FORMATS.md §9.1), all into one `time/seconds` metric:
+///
+/// - `-r json`: `{…, "root_frame": Frame}` with Frame = `{function, file_path, line_no, time,
+///   class_name?, children}`. The tree is already processed by pyinstrument (pruned, grouped), so a
+///   node's self time is its `time` minus its children's (or an explicit `self_time`).
+/// - `-r session` (`.pyisession`): `frame_records: [[[identifier, …root→leaf], seconds], …]`, the raw
+///   and exact samples. An identifier is `function\0file\0firstlineno` followed by optional
+///   `\x01`-separated attributes (`l<line>`, `c<class>`, `h<…>`); a leading `name\0<thread>\0id`
+///   pseudo-frame becomes a thread root.
+/// - the HTML renderer's data, `{session: {…}, frame_tree: {identifier, time, attributes, children}}`.
+///
+/// Frames are keyed by their definition line (pyinstrument's identity), so the three forms give the
+/// same functions. Synthetic frames: `[self]` is its parent's own time and is folded into it;
+/// `[await]`, `[out-of-context]` and other `[…]` frames stay as special frames; a `[root]` wrapper
+/// is dropped. Methods are shown as `Class.method`.
 public enum PyinstrumentReader: ProfileReader {
     public static let name = "pyinstrument"
     public static let title = "pyinstrument JSON and .pyisession"
 
-    public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult { .no }
+    public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
+        let info = JSONPrefix(prefix)
+        guard info.container == .object else { return .no }
+        func valueIs(_ key: String, _ kinds: Set<UInt8>) -> Bool {
+            guard let off = info.offset(of: key), off < prefix.count else { return false }
+            return kinds.contains(prefix[off])
+        }
+        let sessionKeys = ["sample_count", "start_time", "duration", "start_call_stack", "cpu_time", "target_description", "program"]
+        let hasSessionKey = sessionKeys.contains { info.has($0) }
+        // `-r json`: root_frame is a frame object (or null for an empty run).
+        if valueIs("root_frame", [0x7B, 0x6E]) && hasSessionKey { return .yes }
+        if valueIs("root_frame", [0x7B]), let off = info.offset(of: "root_frame") {
+            let (keys, _) = JSONPrefix.objectKeys(prefix, at: off)
+            if keys.contains("function") && (keys.contains("file_path") || keys.contains("time")) { return .yes }
+        }
+        // `-r session`: frame_records is an array.
+        if valueIs("frame_records", [0x5B]) && hasSessionKey { return .yes }
+        // HTML renderer data.
+        if valueIs("frame_tree", [0x7B]) && valueIs("session", [0x7B]) { return .yes }
+        if info.has("session") && info.keys.count == 1 && !info.complete && !complete,
+           let off = info.offset(of: "session") {
+            // The session object itself might not fit the prefix; look at its keys.
+            let (keys, _) = JSONPrefix.objectKeys(prefix, at: off)
+            if keys.contains("frame_records") || keys.contains("start_call_stack") { return .yes }
+        }
+        return info.complete || complete ? .no : (info.keys.isEmpty ? .needMore : .no)
+    }
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
-        throw ProfileError("the pyinstrument reader is not implemented yet")
+        let parser = PyinstrumentParser()
+        let input = try JSONInput(source)
+        try withExtendedLifetime(input) { try parser.parse(input.buffer) }
+        return try parser.finish()
+    }
+}
+
+final class PyinstrumentParser {
+    let builder = ProfileBuilder(format: PyinstrumentReader.name, metrics: [ValueType("time", "seconds")])
+    private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
+    private var warnings: [String] = []
+    private var meta: [(String, String)] = []
+    private var sampleCountField: Int? = nil
+    private var recordCount = 0
+    private var sawTree = false
+    private var sawRecords = false
+    private var negativeSelf = 0
+    private var badTimes = 0
+    private var form = ""
+
+    // Raw tree nodes of the JSON / HTML forms (parents come before children).
+    private var rawParent: [Int32] = []
+    private var rawName: [String] = []
+    private var rawFile: [String?] = []
+    private var rawLine: [Int] = []
+    private var rawClass: [String?] = []
+    private var rawTime: [Double] = []
+    private var rawSelf: [Double?] = []
+
+    // Session form: identifier text → frame id (or a special marker).
+    private var ids = ByteInterner(capacity: 1024)
+    private var idFrame: [Int32] = []
+    private var idIsThread: [Bool] = []
+    private var threadNamesUsed: [String: Int] = [:]
+
+    static let maxDepth = 100_000
+
+    // MARK: parsing
+
+    func parse(_ buffer: UnsafeRawBufferPointer) throws {
+        // A frame tree nests two JSON levels per frame (object, children array).
+        s = JSONScanner(buffer, maxDepth: 2 * PyinstrumentParser.maxDepth + 16)
+        guard s.peekKind() == .object else { throw s.failure("a pyinstrument JSON object ('{')") }
+        try s.beginObject()
+        while let k = try s.nextKey() {
+            if k.equals("root_frame") {
+                form = "json"
+                try parseTree(identifierForm: false)
+            } else if k.equals("frame_tree") {
+                form = "html-data"
+                try parseTree(identifierForm: true)
+            } else if k.equals("frame_records") {
+                form = "session"
+                try parseRecords()
+            } else if k.equals("session") {
+                if s.peekKind() == .object { try parseSessionObject() } else { try s.skipValue() }
+            } else {
+                let key = k.string
+                try parseMetaField(key)
+            }
+            if cut { break }    // the input ended inside the records: keep what was read
+        }
+        s.skipWhitespace()
+        if !cut && !s.atEnd { throw s.failure("end of input after the top-level object") }
+        if !sawTree && !sawRecords {
+            throw ProfileError("pyinstrument file has no 'root_frame', 'frame_records' or 'frame_tree'", offset: 0)
+        }
+    }
+
+    /// The HTML data's `session` object: metadata plus, in principle, frame records.
+    private func parseSessionObject() throws {
+        try s.beginObject()
+        while let k = try s.nextKey() {
+            if k.equals("frame_records") {
+                if form.isEmpty { form = "session" }
+                try parseRecords()
+                if cut { return }
+            } else {
+                try parseMetaField(k.string)
+            }
+        }
+    }
+
+    private func parseMetaField(_ key: String) throws {
+        switch key {
+        case "sample_count":
+            if s.peekKind() == .number {
+                let v = try s.readNumber()
+                if v.isFinite && v >= 0 && v < 1e15 && v == v.rounded() { sampleCountField = Int(v) }
+            } else { try s.skipValue() }
+        case "duration", "cpu_time", "start_time", "min_interval", "max_interval":
+            if s.peekKind() == .number {
+                let v = try s.readNumber()
+                if v.isFinite { meta.append((key, formatNumber(v))) }
+            } else { try s.skipValue() }
+        case "target_description", "program":
+            if s.peekKind() == .string { meta.append((key, try s.readStringValue())) } else { try s.skipValue() }
+        default:
+            try s.skipValue()
+        }
+    }
+
+    private func formatNumber(_ v: Double) -> String {
+        if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+        return String(v)
+    }
+
+    @inline(__always)
+    private func cleanTime(_ v: Double) -> Double {
+        if v.isFinite && abs(v) <= 1e15 { return v }
+        badTimes += 1
+        return 0
+    }
+
+    // MARK: tree forms (`root_frame`, `frame_tree`)
+
+    /// Reads a frame tree without recursing on the input: an explicit stack of open frame objects.
+    /// Each frame becomes a raw node when its `{` is read; keys may come in any order.
+    private func parseTree(identifierForm: Bool) throws {
+        if s.readNull() { sawTree = true; return }   // an empty run
+        sawTree = true
+        // Open frames: (raw node, inside its `children` array).
+        var stack: [(node: Int32, inChildren: Bool)] = []
+        try beginFrame(parent: -1)
+        stack.append((Int32(rawParent.count - 1), false))
+        while let top = stack.last {
+            if top.inChildren {
+                if try s.nextElement() {
+                    guard stack.count < PyinstrumentParser.maxDepth else {
+                        throw ProfileError("frame tree nested deeper than \(PyinstrumentParser.maxDepth) levels", offset: s.pos)
+                    }
+                    try beginFrame(parent: top.node)
+                    stack.append((Int32(rawParent.count - 1), false))
+                } else {
+                    stack[stack.count - 1].inChildren = false
+                }
+                continue
+            }
+            // Reading the keys of the frame object at the top.
+            guard let k = try s.nextKey() else { stack.removeLast(); continue }
+            let n = Int(top.node)
+            if k.equals("children") {
+                if s.readNull() { continue }
+                try s.beginArray()
+                stack[stack.count - 1].inChildren = true
+            } else if k.equals("time") {
+                rawTime[n] = cleanTime(try readNumberOrNull() ?? 0)
+            } else if k.equals("self_time") {
+                if let v = try readNumberOrNull() { rawSelf[n] = cleanTime(v) }
+            } else if !identifierForm && k.equals("function") {
+                rawName[n] = try readStringOrNull() ?? ""
+            } else if !identifierForm && k.equals("file_path") {
+                let f = try readStringOrNull() ?? ""
+                rawFile[n] = f.isEmpty ? nil : f
+            } else if !identifierForm && k.equals("line_no") {
+                rawLine[n] = try readLine()
+            } else if !identifierForm && k.equals("class_name") {
+                let c = try readStringOrNull() ?? ""
+                rawClass[n] = c.isEmpty ? nil : c
+            } else if identifierForm && k.equals("identifier") {
+                let v = try s.readString()
+                let p = PyinstrumentParser.parseIdentifier(v.bytes)
+                rawName[n] = p.function
+                rawFile[n] = p.file
+                rawLine[n] = p.line
+                if let c = p.className, rawClass[n] == nil { rawClass[n] = c }
+            } else if identifierForm && k.equals("attributes") {
+                try parseAttributes(n)
+            } else {
+                try s.skipValue()
+            }
+        }
+    }
+
+    private func beginFrame(parent: Int32) throws {
+        guard rawParent.count < Int(Int32.max) - 1 else { throw ProfileError("too many frames", offset: s.pos) }
+        try s.beginObject()
+        rawParent.append(parent)
+        rawName.append("")
+        rawFile.append(nil)
+        rawLine.append(0)
+        rawClass.append(nil)
+        rawTime.append(0)
+        rawSelf.append(nil)
+    }
+
+    /// `attributes: {"l383": seconds, "cClass": seconds, …}`: the class name is the most seen `c…`.
+    private func parseAttributes(_ n: Int) throws {
+        guard s.peekKind() == .object else { try s.skipValue(); return }
+        try s.beginObject()
+        var best: (String, Double)? = nil
+        while let k = try s.nextKey() {
+            let key = k.string
+            let v = try readNumberOrNull() ?? 0
+            if key.hasPrefix("c") && key.count > 1 && (best == nil || v > best!.1) { best = (String(key.dropFirst()), v) }
+        }
+        if let best { rawClass[n] = best.0 }
+    }
+
+    private func readNumberOrNull() throws -> Double? {
+        switch s.peekKind() {
+        case .number: return try s.readNumber()
+        default: try s.skipValue(); return nil
+        }
+    }
+
+    private func readStringOrNull() throws -> String? {
+        if s.peekKind() == .string { return try s.readStringValue() }
+        try s.skipValue()
+        return nil
+    }
+
+    private func readLine() throws -> Int {
+        guard let v = try readNumberOrNull(), v.isFinite, v >= 1, v <= 2e9 else { return 0 }
+        return Int(v)
+    }
+
+    // MARK: identifiers
+
+    struct Identifier {
+        var function: String
+        var file: String?
+        var line: Int
+        var className: String?
+        var isThread: Bool
+        var isSynthetic: Bool
+    }
+
+    /// `function \0 file \0 line` then `\x01`-separated attributes.
+    static func parseIdentifier(_ b: UnsafeRawBufferPointer) -> Identifier {
+        var end = b.count
+        var className: String? = nil
+        if let a = b.firstIndex(of: 0x01) {
+            end = a
+            // Attributes: `c<class>` is the only one shown.
+            var i = a
+            while i < b.count {
+                var j = i + 1
+                while j < b.count && b[j] != 0x01 { j += 1 }
+                if j > i + 2 && b[i + 1] == 0x63 {
+                    className = String(decoding: UnsafeRawBufferPointer(rebasing: b[(i + 2)..<j]), as: UTF8.self)
+                }
+                i = j
+            }
+        }
+        let id = UnsafeRawBufferPointer(rebasing: b[0..<end])
+        guard let z1 = id.firstIndex(of: 0) else {
+            let name = String(decoding: id, as: UTF8.self)
+            return Identifier(function: name, file: nil, line: 0, className: className, isThread: false,
+                              isSynthetic: name.hasPrefix("[") && name.hasSuffix("]"))
+        }
+        let function = String(decoding: UnsafeRawBufferPointer(rebasing: id[0..<z1]), as: UTF8.self)
+        let rest = UnsafeRawBufferPointer(rebasing: id[(z1 + 1)...])
+        let z2 = rest.firstIndex(of: 0) ?? rest.endIndex
+        let fileText = String(decoding: UnsafeRawBufferPointer(rebasing: rest[rest.startIndex..<z2]), as: UTF8.self)
+        var line = 0
+        if z2 < rest.endIndex {
+            var v = 0
+            var ok = z2 + 1 < rest.endIndex
+            for c in rest[(z2 + 1)...] {
+                let d = c &- 0x30
+                if d >= 10 || v > 1_000_000_000 { ok = false; break }
+                v = v * 10 + Int(d)
+            }
+            if ok { line = v }
+        }
+        return Identifier(function: function, file: fileText.isEmpty ? nil : fileText, line: line,
+                          className: className, isThread: fileText == "<thread>", isSynthetic: false)
+    }
+
+    // MARK: session form (`frame_records`)
+
+    private func parseRecords() throws {
+        sawRecords = true
+        try s.beginArray()
+        var prevIds: [Int32] = []
+        var prevNodes: [Int32] = []
+        var path: [Int32] = []
+        while true {
+            let before = s.pos
+            do {
+                guard try s.nextElement() else { break }
+                try parseRecord(&prevIds, &prevNodes, &path)
+            } catch let e as ProfileError where s.hitEOF && recordCount > 0 {
+                warnings.append("the input ends inside frame record \(recordCount + 1) at offset \(e.offset ?? before): "
+                                + "read the \(recordCount) record(s) before it")
+                s.pos = s.count
+                cut = true
+                return
+            }
+        }
+    }
+
+    /// Set when the file was cut inside the records: parsing stops there.
+    private(set) var cut = false
+
+    private func parseRecord(_ prevIds: inout [Int32], _ prevNodes: inout [Int32], _ path: inout [Int32]) throws {
+        s.skipWhitespace()
+        let at = s.pos
+        try s.beginArray()
+        guard try s.nextElement() else { throw ProfileError("empty frame record (expected [[frames…], seconds])", offset: at) }
+        // The stack, root first.
+        path.removeAll(keepingCapacity: true)
+        try s.beginArray()
+        var node: Int32 = 0
+        var same = true
+        var d = 0
+        while try s.nextElement() {
+            let v = try s.readString()
+            let id = ids.intern(v.base, v.count)
+            if Int(id) >= idFrame.count { registerIdentifier(v.bytes, id) }
+            if same && d < prevIds.count && prevIds[d] == id {
+                node = prevNodes[d]
+            } else {
+                same = false
+                node = builder.child(of: node, frame: idFrame[Int(id)])
+                if d < prevIds.count { prevIds[d] = id; prevNodes[d] = node } else { prevIds.append(id); prevNodes.append(node) }
+            }
+            d += 1
+            guard d <= PyinstrumentParser.maxDepth else {
+                throw ProfileError("frame record deeper than \(PyinstrumentParser.maxDepth) frames", offset: s.pos)
+            }
+        }
+        if d < prevIds.count { prevIds.removeSubrange(d...); prevNodes.removeSubrange(d...) }
+        guard try s.nextElement() else { throw ProfileError("frame record without a time (expected [[frames…], seconds])", offset: at) }
+        s.skipWhitespace()
+        let tAt = s.pos
+        guard s.peekKind() == .number else { throw s.failure("a time in seconds") }
+        let t = cleanTime(try s.readNumber())
+        if t < 0 { throw ProfileError("negative time \(t) in frame record", offset: tAt) }
+        while try s.nextElement() { try s.skipValue() }   // tolerate extra fields
+        builder.addSelf(node, metric: 0, t)
+        recordCount += 1
+    }
+
+    private func registerIdentifier(_ bytes: UnsafeRawBufferPointer, _ id: Int32) {
+        let p = PyinstrumentParser.parseIdentifier(bytes)
+        let f: Int32
+        if p.isThread {
+            var name = p.function.isEmpty ? "thread" : p.function
+            if let n = threadNamesUsed[name] {
+                threadNamesUsed[name] = n + 1
+                name += " (\(p.line > 0 ? String(p.line) : String(n + 1)))"
+            } else {
+                threadNamesUsed[name] = 1
+            }
+            f = builder.frames.frame(name: name, file: nil, line: nil, kind: .thread)
+        } else {
+            f = frameId(function: p.function, file: p.file, line: p.line, className: p.className, synthetic: p.isSynthetic)
+        }
+        while idFrame.count <= Int(id) { idFrame.append(-1); idIsThread.append(false) }
+        idFrame[Int(id)] = f
+        idIsThread[Int(id)] = p.isThread
+    }
+
+    private func frameId(function: String, file: String?, line: Int, className: String?, synthetic: Bool) -> Int32 {
+        if synthetic {
+            return builder.frames.frame(name: function, file: nil, line: nil, kind: .special)
+        }
+        var name = function.isEmpty ? "<unknown>" : function
+        if let c = className, !c.isEmpty, !name.hasPrefix(c + ".") { name = c + "." + name }
+        let kind: FrameKind = file == "<built-in>" ? .native : .function
+        return builder.frames.frame(name: name, file: file, line: line > 0 ? line : nil, kind: kind,
+                                    lineIsDefinition: true)
+    }
+
+    // MARK: building
+
+    func finish() throws -> ProfileBuilder {
+        let b = builder
+        if sawTree && !rawParent.isEmpty { buildTree() }
+        if form == "session" || (sawRecords && !sawTree) {
+            b.sampleCount = sampleCountField ?? recordCount
+            if let n = sampleCountField, n != recordCount && !cut {
+                warnings.append("sample_count says \(n) but the file has \(recordCount) frame record(s)")
+            }
+        } else {
+            b.sampleCount = sampleCountField
+        }
+        if negativeSelf > 0 {
+            warnings.append("\(negativeSelf) frame(s) whose children take more time than the frame (self time counted as 0)")
+        }
+        if badTimes > 0 { warnings.append("\(badTimes) non-finite or huge time(s) counted as 0") }
+        b.warnings += warnings
+        b.metadata.append(("form", form))
+        b.metadata += meta
+        return b
+    }
+
+    private func buildTree() {
+        let n = rawParent.count
+        var childSum = [Double](repeating: 0, count: n)
+        for i in 0..<n where rawParent[i] >= 0 { childSum[Int(rawParent[i])] += rawTime[i] }
+        var node = [Int32](repeating: 0, count: n)
+        for i in 0..<n {
+            let p = Int(rawParent[i])
+            let parentNode: Int32 = p >= 0 ? node[p] : 0
+            let name = rawName[i]
+            let synthetic = rawFile[i] == nil && rawLine[i] == 0 && name.hasPrefix("[") && name.hasSuffix("]")
+            if synthetic && name == "[self]" && p >= 0 && parentNode != 0 {
+                // The parent's own time, shown by pyinstrument as a child.
+                node[i] = parentNode
+                builder.addSelf(parentNode, metric: 0, max(0, rawTime[i]))
+                continue
+            }
+            if synthetic && name == "[root]" && (p < 0 || parentNode == 0) {
+                node[i] = parentNode      // a dummy root wrapping several roots
+                continue
+            }
+            let f = frameId(function: name, file: rawFile[i], line: rawLine[i], className: rawClass[i], synthetic: synthetic)
+            let nd = builder.child(of: parentNode, frame: f)
+            node[i] = nd
+            var own = rawSelf[i] ?? (rawTime[i] - childSum[i])
+            if own < 0 {
+                // Rounding (times are printed with 6 decimals) or an inconsistent file.
+                if own < -1e-5 * max(1, abs(rawTime[i])) { negativeSelf += 1 }
+                own = 0
+            }
+            if own != 0 { builder.addSelf(nd, metric: 0, own) }
+        }
     }
 }
