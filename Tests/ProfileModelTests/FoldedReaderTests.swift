@@ -134,3 +134,27 @@ final class TransformTests: XCTestCase {
     }
 }
 
+
+final class TransformTotalsTests: XCTestCase {
+    /// Merging threads and lines, hiding and re-ordering never lose weight, including samples
+    /// that stop at a thread root or carry no frame at all.
+    func testTransformsKeepTheTotal() throws {
+        var paths = ["etl.prof", "etl.pyspy.txt", "threads.pyspy.txt", "etl.austin", "etl.mojo", "etl.speedscope.json"]
+            .map { Fixtures.sample($0) }
+        if let dir = Fixtures.corpusDir {
+            paths += ["austin-python/test/data/repeat.austin", "generated/austin/austin.full.austin"].map { dir + "/" + $0 }
+                .filter { FileManager.default.fileExists(atPath: $0) }
+        }
+        for path in paths {
+            let p = try load(path)
+            for m in 0..<p.metrics.count {
+                let t = p.total(metric: m)
+                let tol = 1e-9 * max(1, abs(t))
+                XCTAssertEqual(p.mergingThreads().total(metric: m), t, accuracy: tol, "\(path) threads")
+                XCTAssertEqual(p.mergingThreads().mergingLines().total(metric: m), t, accuracy: tol, "\(path) lines")
+                XCTAssertEqual(p.ordered(by: m).total(metric: m), t, accuracy: tol, "\(path) order")
+                if !p.estimatedTree { XCTAssertEqual(p.inverted().total(metric: m), t, accuracy: tol, "\(path) inverted") }
+            }
+        }
+    }
+}

@@ -301,13 +301,13 @@ public final class FoldedParser {
         if text.hasSuffix(")"), let open = lastSpaceParen(text) {
             let inner = text[text.index(open, offsetBy: 2)..<text.index(before: text.endIndex)]
             let name = String(text[..<open])
-            if !name.isEmpty && looksLikeFile(inner) {
+            if !name.isEmpty {
                 if let colon = inner.lastIndex(of: ":"), inner.index(after: colon) < inner.endIndex,
-                   inner[inner.index(after: colon)...].allSatisfy(\.isASCIIDigit) {
+                   inner[inner.index(after: colon)...].allSatisfy(\.isASCIIDigit), looksLikeFile(inner[..<colon]) {
                     return Frame(name: name, file: String(inner[..<colon]),
                                  line: Int(inner[inner.index(after: colon)...]), kind: .function)
                 }
-                return Frame(name: name, file: String(inner), line: nil, kind: .function)
+                if looksLikeFile(inner) { return Frame(name: name, file: String(inner), line: nil, kind: .function) }
             }
         }
         // austin / Tachyon: `file:name:line`

@@ -54,6 +54,13 @@ public final class FileSource: ByteSource {
 
     public var sizeHint: Int? { size }
 
+    /// The size of a regular file at `path`, without opening it.
+    public static func sizeOf(path: String) -> Int? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(st.st_size)
+    }
+
     public var size: Int? {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }

@@ -14,6 +14,9 @@ public struct CallTree: Sendable {
     public let totalWeight: [[Double]]
     public let childStart: [Int32]
     public let childList: [Int32]
+    /// Position of each node among its parent's children (in `childList` order), so views
+    /// step to siblings in O(1).
+    public let childPosition: [Int32]
     public let orderMetric: Int
 
     public var count: Int { parent.count }
@@ -73,6 +76,61 @@ public struct CallTree: Sendable {
         }
         childStart = start
         childList = list
+        var pos = [Int32](repeating: 0, count: n)
+        for p in 0..<n {
+            var k: Int32 = 0
+            for i in Int(start[p])..<Int(start[p + 1]) { pos[Int(list[i])] = k; k += 1 }
+        }
+        childPosition = pos
+    }
+
+    /// The next sibling in weight order, or -1.
+    @inline(__always)
+    public func nextSibling(_ n: Int32) -> Int32 {
+        guard n > 0 else { return -1 }
+        let p = Int(parent[Int(n)])
+        let i = Int(childStart[p]) + Int(childPosition[Int(n)]) + 1
+        return i < Int(childStart[p + 1]) ? childList[i] : -1
+    }
+
+    /// The previous sibling in weight order, or -1.
+    @inline(__always)
+    public func previousSibling(_ n: Int32) -> Int32 {
+        guard n > 0, childPosition[Int(n)] > 0 else { return -1 }
+        let p = Int(parent[Int(n)])
+        return childList[Int(childStart[p]) + Int(childPosition[Int(n)]) - 1]
+    }
+
+    /// The heaviest child, or -1.
+    @inline(__always)
+    public func firstChild(_ n: Int32) -> Int32 {
+        childStart[Int(n)] < childStart[Int(n) + 1] ? childList[Int(childStart[Int(n)])] : -1
+    }
+
+    /// The lightest (last) child, or -1.
+    @inline(__always)
+    public func lastChild(_ n: Int32) -> Int32 {
+        childStart[Int(n)] < childStart[Int(n) + 1] ? childList[Int(childStart[Int(n) + 1]) - 1] : -1
+    }
+
+    /// The child of `node` with frame `f`, or -1 (a linear scan of the children).
+    public func child(of node: Int32, frame f: Int32) -> Int32 {
+        for c in children(node) where frame[Int(c)] == f { return c }
+        return -1
+    }
+
+    /// The frames from the root down to `node` (the node's identity across rebuilt trees).
+    public func framePath(to node: Int32) -> [Int32] { path(to: node).map { frame[Int($0)] } }
+
+    /// The node reached by following `frames` from the root, or the deepest prefix found.
+    public func node(followingFrames frames: [Int32]) -> (node: Int32, exact: Bool) {
+        var n: Int32 = 0
+        for f in frames {
+            let c = child(of: n, frame: f)
+            if c < 0 { return (n, false) }
+            n = c
+        }
+        return (n, true)
     }
 
     @inline(__always)

@@ -16,7 +16,10 @@ extension Profile {
         b.metadata = metadata
         if functions.calls != nil || estimatedTree { b.exactFunctions = functions.strippedOfNodes() }
         let n = tree.count
+        b.reserve(nodes: n)
         var mapped = [Int32](repeating: 0, count: n)
+        // Samples with no frame at all (an empty stack) sit on the root itself.
+        for m in 0..<metrics.count where n > 0 && tree.selfWeight[m][0] != 0 { b.addSelf(0, metric: m, tree.selfWeight[m][0]) }
         for i in 1..<max(n, 1) {
             let p = mapped[Int(tree.parent[i])]
             let node = map(tree.frame[i]).map { b.child(of: p, frame: $0) } ?? p

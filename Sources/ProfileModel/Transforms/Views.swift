@@ -1,0 +1,90 @@
+/// Transforms behind the viewer's keys. Each returns a new profile; the input is untouched.
+extension Profile {
+    /// The same profile with children ordered by `metric` (the tree is re-indexed; node ids
+    /// change, frame paths do not).
+    public func ordered(by metric: Int) -> Profile {
+        guard metric != tree.orderMetric, metric < metrics.count else { return self }
+        let t = CallTree(parent: tree.parent, frame: tree.frame, selfWeight: tree.selfWeight, orderMetric: metric)
+        return Profile(source: source, format: format, metrics: metrics, defaultMetric: defaultMetric,
+                       frames: frames, tree: t, functions: functions, estimatedTree: estimatedTree,
+                       sampleCount: sampleCount, warnings: warnings, metadata: metadata)
+    }
+
+    /// Only the stacks that pass through `fn` (pprof's `-focus`): ancestors keep the weight
+    /// that flows into `fn`, everything below `fn` is kept whole.
+    public func focused(on fn: Int32) -> Profile {
+        let n = tree.count
+        var through = [Bool](repeating: false, count: n)     // fn is on the path to the node
+        var reaches = [Bool](repeating: false, count: n)     // fn is in the node's subtree
+        for i in 1..<max(n, 1) {
+            through[i] = through[Int(tree.parent[i])] || function(ofNode: Int32(i)) == fn
+        }
+        var i = n - 1
+        while i > 0 {
+            if through[i] { reaches[i] = true }
+            if reaches[i] { reaches[Int(tree.parent[i])] = true }
+            i -= 1
+        }
+        return rebuiltWeights(keepNode: { reaches[$0] }, keepSelf: { through[$0] })
+    }
+
+    /// Merges every node of the functions in `hidden` into its parent (its self weight moves up).
+    public func hiding(_ hidden: Set<Int32>) -> Profile {
+        guard !hidden.isEmpty else { return self }
+        return rebuilt { f in
+            let fn = frames.frameFunction[Int(f)]
+            return fn < 0 || !hidden.contains(fn)
+        }
+    }
+
+    /// The bottom-up tree: roots are the functions where time was spent (self), children are
+    /// their callers. Thread and process frames are left out.
+    public func inverted() -> Profile {
+        let b = ProfileBuilder(format: format, metrics: metrics, defaultMetric: defaultMetric)
+        b.frames = frames
+        b.estimatedTree = estimatedTree
+        b.sampleCount = sampleCount
+        b.warnings = warnings
+        b.metadata = metadata
+        var path: [Int32] = []
+        for i in 1..<max(tree.count, 1) {
+            var any = false
+            for m in 0..<metrics.count where tree.selfWeight[m][i] != 0 { any = true; break }
+            guard any else { continue }
+            path.removeAll(keepingCapacity: true)
+            var k = Int32(i)
+            while k > 0 {
+                let f = tree.frame[Int(k)]
+                if f >= 0 && !frames.frameKind[Int(f)].isGrouping { path.append(f) }
+                k = tree.parent[Int(k)]
+            }
+            var node: Int32 = 0
+            for f in path { node = b.child(of: node, frame: f) }
+            for m in 0..<metrics.count where tree.selfWeight[m][i] != 0 { b.addSelf(node, metric: m, tree.selfWeight[m][i]) }
+        }
+        if functions.calls != nil || estimatedTree { b.exactFunctions = functions.strippedOfNodes() }
+        b.dropIndex()
+        return b.freeze(source: source)
+    }
+
+    /// Rebuilds keeping the nodes `keepNode` accepts (their parents must be kept too) and the
+    /// self weight of the nodes `keepSelf` accepts.
+    func rebuiltWeights(keepNode: (Int) -> Bool, keepSelf: (Int) -> Bool) -> Profile {
+        let b = ProfileBuilder(format: format, metrics: metrics, defaultMetric: defaultMetric)
+        b.frames = frames
+        b.estimatedTree = estimatedTree
+        b.warnings = warnings
+        b.metadata = metadata
+        let n = tree.count
+        var mapped = [Int32](repeating: 0, count: n)
+        for i in 1..<max(n, 1) where keepNode(i) {
+            let node = b.child(of: mapped[Int(tree.parent[i])], frame: tree.frame[i])
+            mapped[i] = node
+            if keepSelf(i) {
+                for m in 0..<metrics.count where tree.selfWeight[m][i] != 0 { b.addSelf(node, metric: m, tree.selfWeight[m][i]) }
+            }
+        }
+        b.dropIndex()
+        return b.freeze(source: source)
+    }
+}
