@@ -1,0 +1,64 @@
+import ProfileModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct ViewerOptions: Sendable {
+    public var ascii = false
+    public var noColor = false
+    public var initialView: ViewKind = .tree
+    public var metric: Int? = nil
+    public var threadsMerged = true
+    public var splitLines = false
+    public init() {}
+}
+
+/// Runs a viewer session: headless (`--batch`) or on the terminal. Both go through the same
+/// state, reducer and drawing; only the terminal adapter differs.
+public enum Viewer {
+    /// The opening state: the chosen view, with the call tree opened on the hot path.
+    public static func initialState(_ session: Session, size: Size, options: ViewerOptions) -> AppState {
+        var s = AppState(metric: options.metric ?? session.base.defaultMetric)
+        s.threadsMerged = options.threadsMerged
+        s.splitLines = options.splitLines
+        s.view = .tree
+        s.openTreeIfNeeded(session: session, size: size)
+        if options.initialView != .tree { s.switchView(to: options.initialView, session: session, size: size) }
+        return s
+    }
+
+    /// Applies `keys` without a terminal and returns the final screen as text.
+    public static func batch(_ session: Session, size: Size, keys: [Key], options: ViewerOptions) -> String {
+        var s = initialState(session, size: size, options: options)
+        for k in keys {
+            s.handle(k, session: session, size: size)
+            if s.quit { break }
+        }
+        let color: ColorMode = options.noColor ? .none : .full256
+        return Screen.render(s, session: session, size: size, options: RenderOptions(ascii: options.ascii, color: color)).dump()
+    }
+
+    /// The interactive loop. Returns the signal that ended it, if any (the caller re-raises it
+    /// after the terminal is restored).
+    public static func run(_ session: Session, options: ViewerOptions) throws -> Int32? {
+        let term = try CursesTerminal(noColor: options.noColor)
+        defer { term.restore() }
+        let render = RenderOptions(ascii: options.ascii || !term.utf8, color: term.colorMode)
+        var size = term.size
+        var s = initialState(session, size: size, options: options)
+        var force = true
+        while !s.quit {
+            term.draw(Screen.render(s, session: session, size: size, options: render), force: force)
+            force = false
+            let key: Key?
+            do { key = try term.readKey() } catch let sig as TerminalSignal {
+                if sig.signal == SIGINT { return nil }     // Ctrl-C quits like q
+                return sig.signal
+            }
+            guard let key else { continue }
+            if key == .resize { size = term.size; force = true; continue }
+            if s.handle(key, session: session, size: size) { force = true }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,86 @@
+import ProfileModel
+
+public enum ViewKind: Int, CaseIterable, Sendable {
+    case functions = 1, tree, callers, inverted, flame
+
+    public var title: String {
+        switch self {
+        case .functions: "Functions"
+        case .tree: "Call tree"
+        case .callers: "Callers/callees"
+        case .inverted: "Inverted"
+        case .flame: "Flame"
+        }
+    }
+}
+
+/// Selection, scroll position and expanded nodes of one tree view. Node ids belong to the
+/// profile the view showed; when that profile is rebuilt, they are carried over by frame path.
+public struct TreeState: Equatable, Sendable {
+    public var selected: Int32 = -1
+    public var top: Int32 = -1
+    public var expanded: Set<Int32> = []
+    public var opened = false
+}
+
+public struct FlameState: Equatable, Sendable {
+    public var selected: Int32 = -1
+    /// Zoomed-into nodes, innermost last; the flame graph is drawn from the last one.
+    public var zoom: [Int32] = []
+    /// The first depth shown (scrolls when the stack is deeper than the screen).
+    public var topDepth = 0
+}
+
+public enum Overlay: Equatable, Sendable {
+    case help(scroll: Int)
+    case sortMenu(index: Int)
+}
+
+/// Everything the viewer shows, as a value. Only `apply(_:)` (Reducer.swift) changes it, and
+/// drawing only reads it.
+public struct AppState: Equatable, Sendable {
+    public var view: ViewKind = .tree
+    public var previousView: ViewKind = .functions
+    // What the views are derived from.
+    public var metric: Int
+    public var threadsMerged = true
+    public var splitLines = false
+    public var focus: Int32? = nil
+    public var hidden: Set<Int32> = []
+    // Functions table.
+    public var sort: SortKey = .total
+    public var sortDescending = true
+    public var fnSelected = 0
+    public var fnTop = 0
+    /// The function the user is looking at, shared by all views.
+    public var selectedFunction: Int32? = nil
+    public var tree = TreeState()
+    public var inverted = TreeState()
+    public var callersSelected = 0
+    public var callersTop = 0
+    public var flame = FlameState()
+    // Search: the query, whether it is being typed, and the match count for the status line.
+    public var query = ""
+    public var searching = false
+    public var overlay: Overlay? = nil
+    public var message: String? = nil
+    public var quit = false
+
+    public init(metric: Int) { self.metric = metric }
+}
+
+public struct Size: Equatable, Sendable {
+    public var width: Int
+    public var height: Int
+    public init(width: Int, height: Int) { self.width = max(1, width); self.height = max(1, height) }
+}
+
+/// Where things go on the screen. Shared by drawing and by the reducer (page sizes).
+struct Layout {
+    let size: Size
+    /// Row 0: title and view tabs. Row 1: column headings. Body. Then detail and status lines.
+    var bodyTop: Int { 2 }
+    var bodyHeight: Int { max(1, size.height - 4) }
+    var detailRow: Int { size.height - 2 }
+    var statusRow: Int { size.height - 1 }
+}

@@ -1,0 +1,496 @@
+import ProfileModel
+
+/// The only place that changes `AppState`. Keys become actions through the key table, after
+/// the modal chain (search prompt → overlay → view → global) has had its say.
+extension AppState {
+    /// Handles one key. Returns true when the screen should be redrawn from scratch (Ctrl-L).
+    @discardableResult
+    public mutating func handle(_ key: Key, session: Session, size: Size) -> Bool {
+        message = nil
+        if key == .resize { return false }
+        // 1. The search prompt takes every key while it is open.
+        if searching {
+            switch key {
+            case .enter: searching = false; jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+            case .esc: searching = false; query = ""
+            case .ctrl("c"): quit = true
+            case .backspace, .delete: if !query.isEmpty { query.removeLast() }; jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+            case .ctrl("u"): query = ""
+            case .char(let c): query.append(c); jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+            default: break
+            }
+            return false
+        }
+        // 2. Overlays.
+        if let o = overlay {
+            switch o {
+            case .help(let scroll):
+                switch key {
+                case .down, .char("j"): overlay = .help(scroll: scroll + 1)
+                case .up, .char("k"): overlay = .help(scroll: max(0, scroll - 1))
+                case .pgDn, .char(" "): overlay = .help(scroll: scroll + Layout(size: size).bodyHeight)
+                case .pgUp: overlay = .help(scroll: max(0, scroll - Layout(size: size).bodyHeight))
+                case .ctrl("c"): quit = true
+                default: overlay = nil
+                }
+            case .sortMenu(let i):
+                let n = SortKey.allCases.count
+                switch key {
+                case .down, .char("j"): overlay = .sortMenu(index: (i + 1) % n)
+                case .up, .char("k"): overlay = .sortMenu(index: (i + n - 1) % n)
+                case .enter:
+                    sort = SortKey.allCases[i]; sortDescending = sort != .name; overlay = nil
+                    keepFunctionSelected(session: session, size: size)
+                case .ctrl("c"): quit = true
+                default: overlay = nil
+                }
+            }
+            return false
+        }
+        // 3. The view's bindings, then global ones (one table, view rows first).
+        guard let action = Keymap.action(for: key, in: view) else {
+            if case .char(let c) = key { message = "key '\(String(c).terminalSafe)' does nothing here; ? shows the keys" }
+            return false
+        }
+        return apply(action, session: session, size: size)
+    }
+
+    @discardableResult
+    public mutating func apply(_ action: Action, session: Session, size: Size) -> Bool {
+        let layout = Layout(size: size)
+        let before = session.profile(for: self)
+        switch action {
+        case .quit: quit = true
+        case .redraw: return true
+        case .help: overlay = .help(scroll: 0)
+        case .view(let v): switchView(to: v, session: session, size: size)
+        case .nextView:
+            let all = ViewKind.allCases
+            switchView(to: all[(all.firstIndex(of: view)! + 1) % all.count], session: session, size: size)
+        case .previousView:
+            let all = ViewKind.allCases
+            switchView(to: all[(all.firstIndex(of: view)! + all.count - 1) % all.count], session: session, size: size)
+        case .search: searching = true; query = ""
+        case .searchNext: jumpToMatch(forward: true, session: session, size: size, includeCurrent: false)
+        case .searchPrevious: jumpToMatch(forward: false, session: session, size: size, includeCurrent: false)
+        case .sortNext:
+            let all = SortKey.allCases
+            sort = all[(all.firstIndex(of: sort)! + 1) % all.count]
+            sortDescending = sort != .name
+            keepFunctionSelected(session: session, size: size)
+        case .sortReverse:
+            sortDescending.toggle()
+            keepFunctionSelected(session: session, size: size)
+        case .sortMenu: overlay = .sortMenu(index: SortKey.allCases.firstIndex(of: sort) ?? 0)
+        case .focus:
+            guard let f = selectedFunction else { message = "select a function first"; break }
+            focus = f
+            message = "focused on \(before.frames.name(ofFunction: f).terminalSafe); F clears"
+        case .clearFocus: focus = nil
+        case .hide:
+            guard let f = selectedFunction else { break }
+            hidden.insert(f)
+            message = "hid \(before.frames.name(ofFunction: f).terminalSafe); X shows it again"
+            selectedFunction = nil
+        case .unhideAll: hidden = []
+        case .cycleMetric:
+            metric = (metric + 1) % max(1, before.metrics.count)
+            message = "metric: \(before.metrics[metric].description)"
+        case .toggleThreads:
+            threadsMerged.toggle()
+            message = threadsMerged ? "threads merged" : "threads split"
+            if !session.base.hasThreads { message = "this profile has no threads" }
+        case .toggleLines:
+            splitLines.toggle()
+            message = splitLines ? "one node per line" : "one node per function"
+        default:
+            moveInView(action, session: session, layout: layout)
+        }
+        let after = session.profile(for: self)
+        if after !== before { carryOver(from: before, to: after, session: session, size: size) }
+        return false
+    }
+
+    // MARK: - Views
+
+    mutating func switchView(to v: ViewKind, session: Session, size: Size) {
+        guard v != view else { return }
+        previousView = view
+        view = v
+        syncViewToSelectedFunction(session: session, size: size)
+    }
+
+    /// Makes the view show `selectedFunction`: its row, or its heaviest node.
+    mutating func syncViewToSelectedFunction(session: Session, size: Size) {
+        let layout = Layout(size: size)
+        let p = session.profile(for: self)
+        switch view {
+        case .functions:
+            keepFunctionSelected(session: session, size: size)
+        case .tree:
+            openTreeIfNeeded(session: session, size: size)
+            if let f = selectedFunction, p.function(ofNode: tree.selected) != f,
+               let n = heaviestNode(of: f, in: p) {
+                reveal(n, inInverted: false, profile: p, height: layout.bodyHeight)
+            }
+        case .inverted:
+            let inv = session.inverted(for: self)
+            if !inverted.opened {
+                inverted.opened = true
+                inverted.selected = inv.tree.firstChild(0)
+                inverted.top = inverted.selected
+            }
+            if let f = selectedFunction, inv.function(ofNode: inverted.selected) != f {
+                // The inverted tree's roots are functions with self time.
+                if let r = inv.tree.children(0).first(where: { inv.function(ofNode: $0) == f }) {
+                    reveal(r, inInverted: true, profile: inv, height: layout.bodyHeight)
+                }
+            }
+        case .callers:
+            if selectedFunction == nil { selectedFunction = hottestFunction(p) }
+            callersSelected = callersModel(session: session).selfRow
+            callersTop = 0
+        case .flame:
+            if let f = selectedFunction, flame.selected < 0 || p.function(ofNode: flame.selected) != f {
+                flame.selected = heaviestNode(of: f, in: p) ?? p.tree.firstChild(0)
+            }
+            if flame.selected < 0 { flame.selected = p.tree.firstChild(0) }
+            flame.zoom = flame.zoom.filter { isAncestor($0, of: flame.selected, in: p.tree) }
+            keepFlameSelectionVisible(profile: p, layout: layout)
+        }
+    }
+
+    /// Opens the call tree on the hot path: expanded and its deepest hot node selected.
+    public mutating func openTreeIfNeeded(session: Session, size: Size) {
+        guard !tree.opened else { return }
+        tree.opened = true
+        let p = session.profile(for: self)
+        let nav = TreeNav(tree: p.tree, expanded: tree.expanded)
+        let path = nav.hotPath(from: 0, metric: metric)
+        for n in path.dropLast() { tree.expanded.insert(n) }
+        let sel = path.last ?? p.tree.firstChild(0)
+        tree.selected = sel
+        tree.top = TreeNav(tree: p.tree, expanded: tree.expanded).scrolled(top: p.tree.firstChild(0), selected: sel,
+                                                                           height: Layout(size: size).bodyHeight)
+        if sel >= 0 { selectedFunction = p.function(ofNode: sel) >= 0 ? p.function(ofNode: sel) : selectedFunction }
+    }
+
+    func heaviestNode(of f: Int32, in p: Profile) -> Int32? {
+        let w = p.tree.totalWeight[min(metric, p.metrics.count - 1)]
+        return p.functions.nodes(of: f).max { w[Int($0)] < w[Int($1)] }
+    }
+
+    func hottestFunction(_ p: Profile) -> Int32? {
+        let m = min(metric, p.metrics.count - 1)
+        guard p.functions.count > 0 else { return nil }
+        return Int32((0..<p.functions.count).max { p.functions.selfWeight[m][$0] < p.functions.selfWeight[m][$1] }!)
+    }
+
+    func isAncestor(_ a: Int32, of n: Int32, in t: CallTree) -> Bool {
+        var k = n
+        while k > 0 { if k == a { return true }; k = t.parent[Int(k)] }
+        return a == 0
+    }
+
+    /// Expands the ancestors of `n`, selects it and scrolls to it.
+    mutating func reveal(_ n: Int32, inInverted: Bool, profile p: Profile, height: Int) {
+        var ts = inInverted ? inverted : tree
+        AppState.reveal(n, in: &ts, profile: p, height: height)
+        if inInverted { inverted = ts } else { tree = ts }
+    }
+
+    static func reveal(_ n: Int32, in ts: inout TreeState, profile p: Profile, height: Int) {
+        var k = p.tree.parent[Int(n)]
+        while k > 0 { ts.expanded.insert(k); k = p.tree.parent[Int(k)] }
+        ts.selected = n
+        ts.top = TreeNav(tree: p.tree, expanded: ts.expanded).scrolled(top: ts.top, selected: n, height: height)
+    }
+
+    mutating func keepFunctionSelected(session: Session, size: Size) {
+        let rows = session.functionRows(for: self)
+        if let f = selectedFunction, let i = rows.firstIndex(of: f) { fnSelected = i }
+        fnSelected = max(0, min(fnSelected, rows.count - 1))
+        if fnSelected < rows.count { selectedFunction = rows[fnSelected] }
+        let h = Layout(size: size).bodyHeight
+        if fnSelected < fnTop { fnTop = fnSelected }
+        if fnSelected >= fnTop + h { fnTop = fnSelected - h + 1 }
+        fnTop = max(0, min(fnTop, max(0, rows.count - h)))
+    }
+
+    // MARK: - Movement
+
+    mutating func moveInView(_ action: Action, session: Session, layout: Layout) {
+        let size = layout.size
+        switch view {
+        case .functions:
+            let rows = session.functionRows(for: self)
+            guard !rows.isEmpty else { return }
+            let h = layout.bodyHeight
+            switch action {
+            case .down: fnSelected += 1
+            case .up: fnSelected -= 1
+            case .pageDown: fnSelected += h; fnTop += h
+            case .pageUp: fnSelected -= h; fnTop -= h
+            case .top: fnSelected = 0
+            case .bottom: fnSelected = rows.count - 1
+            case .enter:
+                selectedFunction = rows[max(0, min(fnSelected, rows.count - 1))]
+                switchView(to: .callers, session: session, size: size)
+                return
+            default: return
+            }
+            fnSelected = max(0, min(fnSelected, rows.count - 1))
+            selectedFunction = rows[fnSelected]
+            keepFunctionSelected(session: session, size: size)
+        case .tree:
+            let p = session.profile(for: self)
+            var ts = tree
+            if let f = AppState.moveTree(action, &ts, profile: p, layout: layout, metric: metric) { selectedFunction = f }
+            tree = ts
+        case .inverted:
+            let inv = session.inverted(for: self)
+            var ts = inverted
+            if let f = AppState.moveTree(action, &ts, profile: inv, layout: layout, metric: metric) { selectedFunction = f }
+            inverted = ts
+        case .callers:
+            let model = callersModel(session: session)
+            let h = layout.bodyHeight
+            switch action {
+            case .down: callersSelected += 1
+            case .up: callersSelected -= 1
+            case .pageDown: callersSelected += h
+            case .pageUp: callersSelected -= h
+            case .top: callersSelected = 0
+            case .bottom: callersSelected = model.rowCount - 1
+            case .enter:
+                if let f = model.function(at: callersSelected) {
+                    selectedFunction = f
+                    callersSelected = callersModel(session: session).selfRow
+                    callersTop = 0
+                }
+            case .back: switchView(to: previousView == .callers ? .functions : previousView, session: session, size: size); return
+            default: return
+            }
+            callersSelected = max(0, min(callersSelected, model.rowCount - 1))
+            if let f = model.function(at: callersSelected) { selectedFunction = f }
+            let rowLine = model.line(ofRow: callersSelected)
+            if rowLine < callersTop { callersTop = max(0, rowLine - 1) }
+            if rowLine >= callersTop + h { callersTop = rowLine - h + 1 }
+        case .flame:
+            let p = session.profile(for: self)
+            moveFlame(action, profile: p, layout: layout)
+        }
+    }
+
+    /// Moves in a tree view; returns the newly selected function, if any.
+    static func moveTree(_ action: Action, _ ts: inout TreeState, profile p: Profile, layout: Layout, metric: Int) -> Int32? {
+        let t = p.tree
+        if ts.selected < 0 || Int(ts.selected) >= t.count { ts.selected = t.firstChild(0) }
+        guard ts.selected >= 0 else { return nil }
+        let h = layout.bodyHeight
+        var nav = TreeNav(tree: t, expanded: ts.expanded)
+        var sel = ts.selected
+        switch action {
+        case .down: sel = nav.step(sel, 1)
+        case .up: sel = nav.step(sel, -1)
+        case .pageDown: sel = nav.step(sel, h); ts.top = nav.step(ts.top, h)
+        case .pageUp: sel = nav.step(sel, -h); ts.top = nav.step(ts.top, -h)
+        case .top: sel = nav.first; ts.top = sel
+        case .bottom: sel = nav.last
+        case .right, .enter:
+            if t.firstChild(sel) >= 0 {
+                if ts.expanded.contains(sel) { sel = t.firstChild(sel) } else { ts.expanded.insert(sel) }
+            }
+        case .left:
+            if ts.expanded.contains(sel) { ts.expanded.remove(sel) }
+            else if t.parent[Int(sel)] > 0 { sel = t.parent[Int(sel)] }
+        case .expandAll:
+            var stack = [sel]
+            while let n = stack.popLast() {
+                if t.firstChild(n) >= 0 { ts.expanded.insert(n) }
+                stack.append(contentsOf: t.children(n))
+            }
+        case .expandHot:
+            let path = nav.hotPath(from: sel, metric: metric)
+            if !path.isEmpty { ts.expanded.insert(sel) }
+            for n in path.dropLast() { ts.expanded.insert(n) }
+            sel = path.last ?? sel
+        case .collapseAll:
+            ts.expanded = []
+            var top = sel
+            while t.parent[Int(top)] > 0 { top = t.parent[Int(top)] }
+            sel = top
+        default: return nil
+        }
+        nav = TreeNav(tree: t, expanded: ts.expanded)
+        ts.selected = sel
+        ts.top = nav.scrolled(top: ts.top, selected: sel, height: h)
+        let f = p.function(ofNode: sel)
+        return f >= 0 ? f : nil
+    }
+
+    mutating func moveFlame(_ action: Action, profile p: Profile, layout: Layout) {
+        let t = p.tree
+        if flame.selected < 0 { flame.selected = t.firstChild(0) }
+        guard flame.selected >= 0 else { return }
+        let zoomRoot = flame.zoom.last ?? 0
+        var sel = flame.selected
+        switch action {
+        case .up: if sel != zoomRoot && t.parent[Int(sel)] > 0 { sel = t.parent[Int(sel)] }
+        case .down: if t.firstChild(sel) >= 0 { sel = t.firstChild(sel) }
+        case .left: if sel != zoomRoot, t.previousSibling(sel) >= 0 { sel = t.previousSibling(sel) }
+        case .right: if sel != zoomRoot, t.nextSibling(sel) >= 0 { sel = t.nextSibling(sel) }
+        case .top: sel = zoomRoot > 0 ? zoomRoot : t.firstChild(0)
+        case .bottom: while t.firstChild(sel) >= 0 { sel = t.firstChild(sel) }
+        case .pageDown: flame.topDepth += layout.bodyHeight / 2; return
+        case .pageUp: flame.topDepth = max(0, flame.topDepth - layout.bodyHeight / 2); return
+        case .enter: flame.zoom.append(sel)
+        case .back:
+            if !flame.zoom.isEmpty { flame.zoom.removeLast() } else { message = "not zoomed" }
+        default: return
+        }
+        flame.selected = sel
+        keepFlameSelectionVisible(profile: p, layout: layout)
+        let f = p.function(ofNode: sel)
+        if f >= 0 { selectedFunction = f }
+    }
+
+    mutating func keepFlameSelectionVisible(profile p: Profile, layout: Layout) {
+        guard flame.selected >= 0 else { return }
+        let base = flame.zoom.last.map { Int(p.tree.depth[Int($0)]) } ?? 0
+        let d = Int(p.tree.depth[Int(flame.selected)]) - base
+        if d < flame.topDepth { flame.topDepth = d }
+        if d >= flame.topDepth + layout.bodyHeight { flame.topDepth = d - layout.bodyHeight + 1 }
+        flame.topDepth = max(0, flame.topDepth)
+    }
+
+    // MARK: - Search
+
+    /// Moves to the next (or previous) match of the query in the current view.
+    mutating func jumpToMatch(forward: Bool, session: Session, size: Size, includeCurrent: Bool) {
+        guard !query.isEmpty else { return }
+        let layout = Layout(size: size)
+        let p = view == .inverted ? session.inverted(for: self) : session.profile(for: self)
+        let matches = session.matches(query, in: p)
+        guard !matches.isEmpty else { message = "no match for /\(query.terminalSafe)"; return }
+        switch view {
+        case .functions:
+            let rows = session.functionRows(for: self)
+            guard !rows.isEmpty else { return }
+            for k in 0..<rows.count {
+                let step = includeCurrent ? k : k + 1
+                let i = ((forward ? fnSelected + step : fnSelected - step) % rows.count + rows.count) % rows.count
+                if matches.contains(rows[i]) {
+                    fnSelected = i; selectedFunction = rows[i]
+                    keepFunctionSelected(session: session, size: size)
+                    return
+                }
+            }
+        case .tree, .inverted, .flame:
+            // Pre-order over all nodes (expanding as needed), starting after the selection.
+            let t = p.tree
+            let n = t.count
+            guard n > 1 else { return }
+            let start: Int32 = view == .tree ? tree.selected : view == .inverted ? inverted.selected : flame.selected
+            var order = PreOrder(tree: t)
+            if let found = order.find(from: max(start, 1), forward: forward, includeCurrent: includeCurrent,
+                                      where: { matches.contains(p.function(ofNode: $0)) }) {
+                switch view {
+                case .tree: reveal(found, inInverted: false, profile: p, height: layout.bodyHeight)
+                case .inverted: reveal(found, inInverted: true, profile: p, height: layout.bodyHeight)
+                default:
+                    flame.selected = found
+                    flame.zoom = flame.zoom.filter { isAncestor($0, of: found, in: t) }
+                    keepFlameSelectionVisible(profile: p, layout: layout)
+                }
+                selectedFunction = p.function(ofNode: found)
+            }
+        case .callers:
+            let model = callersModel(session: session)
+            for k in 0..<model.rowCount {
+                let step = includeCurrent ? k : k + 1
+                let i = ((forward ? callersSelected + step : callersSelected - step) % model.rowCount + model.rowCount) % model.rowCount
+                if let f = model.function(at: i), matches.contains(f) { callersSelected = i; return }
+            }
+        }
+    }
+
+    // MARK: - Carrying state over when the shown profile is rebuilt
+
+    /// Node ids change when the profile is rebuilt (focus, hide, threads, lines, metric):
+    /// carry selections and expanded nodes over by frame path.
+    mutating func carryOver(from old: Profile, to new: Profile, session: Session, size: Size) {
+        func map(_ n: Int32) -> Int32 {
+            guard n > 0, Int(n) < old.tree.count else { return n < 0 ? n : 0 }
+            let frames = old.tree.framePath(to: n)
+            // Frames merged away (hidden, merged threads or lines) are skipped when following.
+            let r = new.tree.node(followingFrames: frames)
+            return r.exact ? r.node : follow(frames, in: new).node
+        }
+        var ex = Set<Int32>()
+        for n in tree.expanded { let m = map(n); if m > 0 { ex.insert(m) } }
+        tree.expanded = ex
+        tree.selected = map(tree.selected)
+        if tree.selected <= 0 { tree.selected = new.tree.firstChild(0) }
+        tree.top = TreeNav(tree: new.tree, expanded: tree.expanded).scrolled(top: map(tree.top), selected: tree.selected,
+                                                                             height: Layout(size: size).bodyHeight)
+        inverted = TreeState()
+        flame.zoom = flame.zoom.map(map).filter { $0 > 0 }
+        flame.selected = map(flame.selected)
+        if flame.selected <= 0 { flame.selected = new.tree.firstChild(0) }
+        if let f = selectedFunction, f >= new.functions.count || new.functions.nodes(of: f).isEmpty {
+            selectedFunction = nil
+        }
+        if !tree.opened { openTreeIfNeeded(session: session, size: size) }
+        syncViewToSelectedFunction(session: session, size: size)
+    }
+
+    /// Follows `frames` greedily, skipping frames the new tree does not have at that point.
+    private func follow(_ frames: [Int32], in p: Profile) -> (node: Int32, exact: Bool) {
+        var n: Int32 = 0
+        var exact = true
+        for f in frames {
+            let c = p.tree.child(of: n, frame: f)
+            if c >= 0 { n = c } else { exact = false }
+        }
+        return (n, exact)
+    }
+}
+
+/// Pre-order walk over all nodes, for search.
+struct PreOrder {
+    let tree: CallTree
+
+    func next(_ n: Int32) -> Int32 {
+        if tree.firstChild(n) >= 0 { return tree.firstChild(n) }
+        var k = n
+        while k > 0 {
+            let s = tree.nextSibling(k)
+            if s >= 0 { return s }
+            k = tree.parent[Int(k)]
+        }
+        return tree.firstChild(0)      // wrap around
+    }
+
+    func previous(_ n: Int32) -> Int32 {
+        var s = n > 0 ? tree.previousSibling(n) : -1
+        if s < 0 {
+            let p = n > 0 ? tree.parent[Int(n)] : 0
+            if p > 0 { return p }
+            s = tree.lastChild(0)      // wrap around to the last node
+        }
+        while tree.lastChild(s) >= 0 { s = tree.lastChild(s) }
+        return s
+    }
+
+    mutating func find(from start: Int32, forward: Bool, includeCurrent: Bool, where ok: (Int32) -> Bool) -> Int32? {
+        var n = start
+        if includeCurrent && ok(n) { return n }
+        for _ in 0..<tree.count {
+            n = forward ? next(n) : previous(n)
+            if n < 0 { return nil }
+            if ok(n) { return n }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import ProfileModel
+
+/// The profiles a viewer session looks at. The loaded profile never changes; the one on screen
+/// is derived from it by the state's filters (threads, lines, focus, hidden, metric order) and
+/// cached, so a keystroke that changes none of them does no work here.
+public final class Session {
+    public let base: Profile
+    public let fileName: String
+
+    private var cacheKey: DerivedKey?
+    private var cached: Profile?
+    private var invertedFor: ObjectIdentifier?
+    private var invertedCache: Profile?
+    private var rowsKey: RowsKey?
+    private var rowsCache: [Int32] = []
+    private var matchKey: String?
+    private var matchCache: Set<Int32> = []
+    public private(set) var searchError: String?
+    private var callersKey: (ObjectIdentifier, Int32)?
+    private var callersCache: CallersModel?
+
+    public init(profile: Profile, fileName: String) {
+        self.base = profile
+        self.fileName = fileName
+    }
+
+    struct DerivedKey: Equatable {
+        var threadsMerged: Bool, splitLines: Bool, focus: Int32?, hidden: Set<Int32>, metric: Int
+    }
+
+    /// The profile the views show for `state`.
+    public func profile(for s: AppState) -> Profile {
+        let key = DerivedKey(threadsMerged: s.threadsMerged, splitLines: s.splitLines, focus: s.focus,
+                             hidden: s.hidden, metric: s.metric)
+        if key == cacheKey, let cached { return cached }
+        var p = base
+        if s.threadsMerged { p = p.mergingThreads() }
+        if !s.splitLines { p = p.mergingLines() }
+        if !s.hidden.isEmpty { p = p.hiding(s.hidden) }
+        if let f = s.focus { p = p.focused(on: f) }
+        p = p.ordered(by: s.metric)
+        cacheKey = key
+        cached = p
+        invertedFor = nil
+        invertedCache = nil
+        rowsKey = nil
+        return p
+    }
+
+    /// The bottom-up profile of `profile(for:)`.
+    public func inverted(for s: AppState) -> Profile {
+        let p = profile(for: s)
+        if invertedFor == ObjectIdentifier(p), let invertedCache { return invertedCache }
+        let inv = p.inverted().ordered(by: s.metric)
+        invertedFor = ObjectIdentifier(p)
+        invertedCache = inv
+        return inv
+    }
+
+    struct RowsKey: Equatable { var profile: ObjectIdentifier; var metric: Int; var sort: SortKey; var descending: Bool }
+
+    /// Function ids in table order (functions with no weight and no calls are left out).
+    public func functionRows(for s: AppState) -> [Int32] {
+        let p = profile(for: s)
+        let key = RowsKey(profile: ObjectIdentifier(p), metric: s.metric, sort: s.sort, descending: s.sortDescending)
+        if key == rowsKey { return rowsCache }
+        let ft = p.functions
+        let m = min(s.metric, p.metrics.count - 1)
+        var ids: [Int32] = []
+        ids.reserveCapacity(ft.count)
+        for f in 0..<ft.count {
+            let c = ft.calls.map { $0[f] } ?? 0
+            if ft.selfWeight[m][f] != 0 || ft.totalWeight[m][f] != 0 || c > 0 { ids.append(Int32(f)) }
+        }
+        let sw = ft.selfWeight[m], tw = ft.totalWeight[m]
+        let calls = ft.calls
+        let names = ids.reduce(into: [Int32: String]()) { d, f in if s.sort == .name { d[f] = p.frames.name(ofFunction: f) } }
+        func less(_ a: Int32, _ b: Int32) -> Bool {
+            let (x, y) = (Int(a), Int(b))
+            switch s.sort {
+            case .total: if tw[x] != tw[y] { return tw[x] < tw[y] }
+            case .self: if sw[x] != sw[y] { return sw[x] < sw[y] }
+            case .calls:
+                let cx = calls?[x] ?? 0, cy = calls?[y] ?? 0
+                if cx != cy { return cx < cy }
+            case .name:
+                let nx = names[a] ?? "", ny = names[b] ?? ""
+                if nx != ny { return nx > ny }      // "descending" by name means A→Z
+            }
+            return a > b
+        }
+        ids.sort { s.sortDescending ? less($1, $0) : less($0, $1) }
+        rowsKey = key
+        rowsCache = ids
+        return ids
+    }
+
+    /// Functions whose name or file matches the search (smart case: case-insensitive unless
+    /// the query has a capital letter). An invalid pattern matches as plain text.
+    public func matches(_ query: String, in p: Profile) -> Set<Int32> {
+        let key = "\(ObjectIdentifier(p))\u{0}\(query)"
+        if key == matchKey { return matchCache }
+        var out = Set<Int32>()
+        searchError = nil
+        if !query.isEmpty {
+            let caseless = query == query.lowercased()
+            let regex: NSRegularExpression?
+            do { regex = try NSRegularExpression(pattern: query, options: caseless ? [.caseInsensitive] : []) }
+            catch { regex = nil; searchError = "not a regular expression; matching as text" }
+            for f in 0..<p.functions.count {
+                let name = p.frames.name(ofFunction: Int32(f))
+                let file = p.frames.file(ofFunction: Int32(f)) ?? ""
+                if Session.matches(name, regex, query, caseless) || (!file.isEmpty && Session.matches(file, regex, query, caseless)) {
+                    out.insert(Int32(f))
+                }
+            }
+        }
+        matchKey = key
+        matchCache = out
+        return out
+    }
+
+    func cachedCallers(_ f: Int32, _ p: Profile) -> CallersModel {
+        if let k = callersKey, k.0 == ObjectIdentifier(p), k.1 == f, let c = callersCache { return c }
+        let m = callersModel(for: f, in: p)
+        callersKey = (ObjectIdentifier(p), f)
+        callersCache = m
+        return m
+    }
+
+    static func matches(_ s: String, _ r: NSRegularExpression?, _ q: String, _ caseless: Bool) -> Bool {
+        if let r { return r.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil }
+        return caseless ? s.lowercased().contains(q) : s.contains(q)
+    }
+}

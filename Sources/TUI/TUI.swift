@@ -1,1 +1,0 @@
-// The terminal viewer lives here.

@@ -1,0 +1,183 @@
+import ProfileModel
+
+/// Drawing: a pure function from (state, session, size, options) to a grid of cells.
+public enum Screen {
+    public static func render(_ s: AppState, session: Session, size: Size, options: RenderOptions) -> CellGrid {
+        var g = CellGrid(width: size.width, height: size.height)
+        let p = session.profile(for: s)
+        let layout = Layout(size: size)
+        var ctx = DrawContext(state: s, session: session, profile: p, layout: layout, options: options)
+        drawTitle(&g, ctx)
+        if size.height >= 5 {
+            switch s.view {
+            case .functions: FunctionsView.draw(&g, &ctx)
+            case .tree: TreeView.draw(&g, &ctx, state: s.tree, profile: p, inverted: false)
+            case .inverted: TreeView.draw(&g, &ctx, state: s.inverted, profile: session.inverted(for: s), inverted: true)
+            case .callers: CallersView.draw(&g, &ctx)
+            case .flame: FlameView.draw(&g, &ctx)
+            }
+        }
+        drawDetail(&g, ctx)
+        drawStatus(&g, ctx)
+        if let o = s.overlay { drawOverlay(&g, o, ctx) }
+        return g
+    }
+
+    /// Row 0: the program, the file and the view tabs.
+    static func drawTitle(_ g: inout CellGrid, _ c: DrawContext) {
+        g.fill(x: 0, y: 0, count: g.width, role: .status)
+        var tabs: [(String, Bool)] = []
+        let short = g.width < 100
+        for v in ViewKind.allCases {
+            let name = short ? ["Fn", "Tree", "Callers", "Inverted", "Flame"][v.rawValue - 1] : v.title
+            tabs.append(("\(v.rawValue) \(name)", v == c.state.view))
+        }
+        let tabsWidth = tabs.reduce(0) { $0 + DisplayWidth.width($1.0) + 1 }
+        let left = "perftop " + c.session.fileName
+        let room = max(0, g.width - tabsWidth - 1)
+        g.put(DisplayWidth.truncate(left, to: room, ascii: c.options.ascii), x: 0, y: 0, role: .status)
+        var x = g.width - tabsWidth
+        for (t, on) in tabs {
+            x = g.put(t, x: x, y: 0, role: on ? .selection : .status)
+            x += 1
+        }
+    }
+
+    /// The line above the status bar: everything about the selection.
+    static func drawDetail(_ g: inout CellGrid, _ c: DrawContext) {
+        let y = c.layout.detailRow
+        guard y > 1 else { return }
+        g.fill(x: 0, y: y, count: g.width, role: .normal)
+        g.put(DisplayWidth.truncate(c.detail, to: g.width, ascii: c.options.ascii), x: 0, y: y, role: .header)
+    }
+
+    /// The last line: the search prompt, a message, or the file facts and key hints.
+    static func drawStatus(_ g: inout CellGrid, _ c: DrawContext) {
+        let y = c.layout.statusRow
+        g.fill(x: 0, y: y, count: g.width, role: .status)
+        let s = c.state
+        if s.searching {
+            let n = c.session.matches(s.query, in: c.searchProfile).count
+            var x = g.put("/" + s.query, x: 0, y: y, role: .status)
+            x = g.put(c.options.ascii ? "_" : "▏", x: x, y: y, role: .statusKey)
+            let info = "  \(n) match\(n == 1 ? "" : "es")" + (c.session.searchError.map { " (\($0))" } ?? "")
+                + "   Enter: go  Esc: cancel"
+            g.put(info, x: x, y: y, role: .status)
+            return
+        }
+        if let m = s.message {
+            g.put(DisplayWidth.truncate(m, to: g.width, ascii: c.options.ascii), x: 0, y: y, role: .statusKey)
+            return
+        }
+        let p = c.profile
+        let m = min(s.metric, p.metrics.count - 1)
+        var facts = "\(p.format)  \(p.metrics[m].description)  total \(ValueFormat.withUnit(p.total(metric: m), unit: p.metrics[m].unit))"
+        if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
+        if !s.query.isEmpty { facts += "  /\(s.query)" }
+        var x = 0
+        for (k, label) in Keymap.hints(for: s.view, ascii: c.options.ascii) {
+            let need = DisplayWidth.width(k) + DisplayWidth.width(label) + 3
+            if x + need > g.width - DisplayWidth.width(facts) - 3 { break }
+            x = g.put(k, x: x, y: y, role: .statusKey)
+            x = g.put(" " + label + "  ", x: x, y: y, role: .status)
+        }
+        // The bottom-right cell stays empty: some terminals scroll when it is written.
+        let fx = max(x, g.width - 1 - DisplayWidth.width(facts))
+        g.put(DisplayWidth.truncate(facts, to: g.width - 1 - fx, ascii: c.options.ascii), x: fx, y: y, role: .status)
+    }
+
+    static func drawOverlay(_ g: inout CellGrid, _ o: Overlay, _ c: DrawContext) {
+        switch o {
+        case .help(let scroll):
+            let lines = Keymap.helpLines(ascii: c.options.ascii, view: c.state.view)
+            let top = 1, height = max(1, g.height - 2)
+            for y in top..<(top + height) { g.fill(x: 0, y: y, count: g.width, role: .help) }
+            g.put("Keys (generated from the key table; any other key closes, j/k scroll)", x: 1, y: top, role: .title)
+            let start = min(scroll, max(0, lines.count - (height - 1)))
+            var y = top + 1
+            for l in lines.dropFirst(start) {
+                if y >= top + height { break }
+                if l.heading {
+                    g.put(l.keys, x: 1, y: y, role: .header)
+                } else {
+                    let x = g.put(DisplayWidth.truncate(l.keys, to: 22, ascii: c.options.ascii), x: 3, y: y, role: .helpKey)
+                    g.put(l.text, x: max(x + 1, 26), y: y, role: .help)
+                }
+                y += 1
+            }
+        case .sortMenu(let index):
+            let items = SortKey.allCases
+            let w = 24, h = items.count + 2
+            let x0 = max(0, (g.width - w) / 2), y0 = max(1, (g.height - h) / 2)
+            for y in y0..<min(g.height, y0 + h) { g.fill(x: x0, y: y, count: w, role: .help) }
+            g.put("Sort by", x: x0 + 1, y: y0, role: .title)
+            for (i, k) in items.enumerated() {
+                let label = (i == index ? "> " : "  ") + k.rawValue
+                g.fill(x: x0, y: y0 + 1 + i, count: w, role: i == index ? .selection : .help)
+                g.put(label, x: x0 + 1, y: y0 + 1 + i, role: i == index ? .selection : .help)
+            }
+        }
+    }
+}
+
+/// What the views need while drawing.
+struct DrawContext {
+    let state: AppState
+    let session: Session
+    let profile: Profile
+    let layout: Layout
+    let options: RenderOptions
+    /// The selection line; views fill it in.
+    var detail = ""
+
+    init(state: AppState, session: Session, profile: Profile, layout: Layout, options: RenderOptions) {
+        self.state = state; self.session = session; self.profile = profile; self.layout = layout; self.options = options
+        if let f = state.selectedFunction, Int(f) < profile.functions.count {
+            detail = DrawContext.describeFunction(f, in: profile, metric: state.metric)
+        }
+    }
+
+    var metric: Int { min(state.metric, profile.metrics.count - 1) }
+    var searchProfile: Profile { state.view == .inverted ? session.inverted(for: state) : profile }
+    var matches: Set<Int32> { state.query.isEmpty ? [] : session.matches(state.query, in: searchProfile) }
+
+    func value(_ v: Double, in p: Profile) -> String {
+        ValueFormat.withUnit(v, unit: p.metrics[metric].unit)
+    }
+
+    static func describeFunction(_ f: Int32, in p: Profile, metric m: Int) -> String {
+        let m = min(m, p.metrics.count - 1)
+        let ft = p.functions
+        let total = p.total(metric: m)
+        let unit = p.metrics[m].unit
+        var s = p.frames.name(ofFunction: f)
+        let loc = Report.location(file: p.frames.file(ofFunction: f), line: p.frames.line(ofFunction: f))
+        if !loc.isEmpty { s += "  " + loc }
+        s += "  self \(ValueFormat.withUnit(ft.selfWeight[m][Int(f)], unit: unit)) (\(ValueFormat.percent(ft.selfWeight[m][Int(f)], of: total)))"
+        s += "  total \(ValueFormat.withUnit(ft.totalWeight[m][Int(f)], unit: unit)) (\(ValueFormat.percent(ft.totalWeight[m][Int(f)], of: total)))"
+        if let c = ft.calls?[Int(f)], c >= 0 {
+            let pc = ft.primitiveCalls?[Int(f)] ?? c
+            s += "  calls \(c == pc ? String(c) : "\(c)/\(pc)")"
+        }
+        return s
+    }
+
+    /// Selection line for a tree node: percentages of the root and of the parent.
+    static func describeNode(_ n: Int32, in p: Profile, metric m: Int) -> String {
+        let t = p.tree
+        let m = min(m, p.metrics.count - 1)
+        let fr = p.frames.frame(t.frame[Int(n)])
+        var s = fr.name
+        let loc = Report.location(file: fr.file, line: fr.line)
+        if !loc.isEmpty { s += "  " + loc }
+        let unit = p.metrics[m].unit
+        let root = t.totalWeight[m][0]
+        let parent = t.totalWeight[m][Int(t.parent[Int(n)])]
+        let w = t.totalWeight[m][Int(n)], sw = t.selfWeight[m][Int(n)]
+        s += "  total \(ValueFormat.withUnit(w, unit: unit)) (\(ValueFormat.percent(w, of: root)) of root, \(ValueFormat.percent(w, of: parent)) of parent)"
+        s += "  self \(ValueFormat.withUnit(sw, unit: unit)) (\(ValueFormat.percent(sw, of: root)))"
+        let f = p.function(ofNode: n)
+        if f >= 0, let c = p.functions.calls?[Int(f)], c >= 0 { s += "  calls \(c)" }
+        return s
+    }
+}

@@ -1,0 +1,98 @@
+import ProfileModel
+
+/// Pre-order navigation over the visible rows of a tree view without flattening it: every
+/// step costs O(1) or O(depth), so a keystroke costs what the screen shows, not the tree size.
+struct TreeNav {
+    let tree: CallTree
+    let expanded: Set<Int32>
+
+    func isOpen(_ n: Int32) -> Bool { n == 0 || expanded.contains(n) }
+
+    var first: Int32 { tree.firstChild(0) }
+
+    var last: Int32 {
+        var n = tree.lastChild(0)
+        while n >= 0, isOpen(n), tree.lastChild(n) >= 0 { n = tree.lastChild(n) }
+        return n
+    }
+
+    func next(_ n: Int32) -> Int32 {
+        if isOpen(n), tree.firstChild(n) >= 0 { return tree.firstChild(n) }
+        var k = n
+        while k > 0 {
+            let s = tree.nextSibling(k)
+            if s >= 0 { return s }
+            k = tree.parent[Int(k)]
+        }
+        return -1
+    }
+
+    func previous(_ n: Int32) -> Int32 {
+        let s = tree.previousSibling(n)
+        if s >= 0 {
+            var d = s
+            while isOpen(d), tree.lastChild(d) >= 0 { d = tree.lastChild(d) }
+            return d
+        }
+        let p = tree.parent[Int(n)]
+        return p > 0 ? p : -1
+    }
+
+    /// Moves `count` visible rows (negative: up), stopping at the ends.
+    func step(_ n: Int32, _ count: Int) -> Int32 {
+        var cur = n
+        if count >= 0 {
+            for _ in 0..<count { let x = next(cur); if x < 0 { break }; cur = x }
+        } else {
+            for _ in 0..<(-count) { let x = previous(cur); if x < 0 { break }; cur = x }
+        }
+        return cur
+    }
+
+    /// Whether `a` comes before `b` in pre-order (compares child positions where paths split).
+    func precedes(_ a: Int32, _ b: Int32) -> Bool {
+        if a == b { return false }
+        let pa = tree.path(to: a), pb = tree.path(to: b)
+        for i in 0..<min(pa.count, pb.count) where pa[i] != pb[i] {
+            return tree.childPosition[Int(pa[i])] < tree.childPosition[Int(pb[i])]
+        }
+        return pa.count < pb.count
+    }
+
+    /// A top row that keeps `selected` on screen, moving `top` as little as possible.
+    func scrolled(top: Int32, selected: Int32, height: Int) -> Int32 {
+        guard selected >= 0 else { return first }
+        var t = top > 0 && Int(top) < tree.count ? top : first
+        if t < 0 { return -1 }
+        // A top that is no longer visible (its parent collapsed) resets to the selection.
+        if !isVisible(t) { t = selected }
+        if precedes(selected, t) || selected == t { return selected }
+        var k = t
+        for _ in 0..<max(0, height - 1) {
+            k = next(k)
+            if k < 0 { break }
+            if k == selected { return t }
+        }
+        return step(selected, -(height - 1))
+    }
+
+    func isVisible(_ n: Int32) -> Bool {
+        var p = tree.parent[Int(n)]
+        while p > 0 { if !expanded.contains(p) { return false }; p = tree.parent[Int(p)] }
+        return true
+    }
+
+    /// The heaviest path below `from`, stopping where a child drops under `minShare` of its parent.
+    func hotPath(from: Int32, metric: Int, minShare: Double = 0.05) -> [Int32] {
+        var path: [Int32] = []
+        var n = from
+        let w = tree.totalWeight[metric]
+        while true {
+            let c = tree.firstChild(n)
+            guard c >= 0, w[Int(c)] > 0, w[Int(c)] >= w[Int(n)] * minShare || n == 0 else { break }
+            path.append(c)
+            n = c
+        }
+        return path
+    }
+}

@@ -1,0 +1,58 @@
+import ProfileModel
+
+/// Views 2 and 4: the call tree (top-down) and the inverted tree (bottom-up). Only the rows on
+/// screen are visited: the first one is the state's `top` node, the rest follow in pre-order.
+enum TreeView {
+    static func draw(_ g: inout CellGrid, _ c: inout DrawContext, state ts: TreeState, profile p: Profile, inverted: Bool) {
+        let m = c.metric
+        let t = p.tree
+        let root = t.totalWeight[m][0]
+        let (l, r) = c.options.ascii ? ("<-", "->") : ("←", "→")
+        var heading = "  total    self  " + (inverted ? "function \(l) callers (bottom-up)" : "function \(r) callees")
+        if p.estimatedTree { heading += "   [estimated from the call graph]" }
+        if let f = c.state.focus { heading += "   [focus: \(p.frames.name(ofFunction: f))]" }
+        if !c.state.hidden.isEmpty { heading += "   [\(c.state.hidden.count) hidden]" }
+        g.put(heading, x: 0, y: 1, role: .header)
+        let nav = TreeNav(tree: t, expanded: ts.expanded)
+        var n = ts.top > 0 && Int(ts.top) < t.count && nav.isVisible(ts.top) ? ts.top : nav.first
+        let matches = c.matches
+        let maxLevels = max(2, min(30, (g.width - 40) / 2))
+        for i in 0..<c.layout.bodyHeight {
+            guard n >= 0 else { break }
+            let y = c.layout.bodyTop + i
+            let selected = n == ts.selected
+            if selected { g.fill(x: 0, y: y, count: g.width, role: .selection) }
+            let w = t.totalWeight[m][Int(n)], sw = t.selfWeight[m][Int(n)]
+            let tp = ValueFormat.percent(w, of: root), sp = ValueFormat.percent(sw, of: root)
+            g.put(tp, x: 7 - DisplayWidth.width(tp), y: y, role: selected ? .selection : Theme.heat(root > 0 ? w / root : 0))
+            g.put(sp, x: 15 - DisplayWidth.width(sp), y: y, role: selected ? .selection : .dim)
+            // Indent guides: a bar for each ancestor level that has more siblings below.
+            let depth = Int(t.depth[Int(n)])
+            var guides: [Bool] = []
+            var a = t.parent[Int(n)]
+            while a > 0 && guides.count < maxLevels { guides.append(t.nextSibling(a) >= 0); a = t.parent[Int(a)] }
+            guides.reverse()
+            var x = 17
+            if depth - 1 > maxLevels {
+                x = g.put("[\(depth)]", x: x, y: y, role: selected ? .selection : .dim)
+            }
+            for more in guides {
+                x = g.put(more ? c.options.guide + " " : "  ", x: x, y: y, role: selected ? .selection : .dim)
+            }
+            let marker = t.firstChild(n) < 0 ? " " : ts.expanded.contains(n) ? c.options.expanded : c.options.collapsed
+            x = g.put(marker + " ", x: x, y: y, role: selected ? .selection : .dim)
+            let fr = p.frames.frame(t.frame[Int(n)])
+            let f = p.function(ofNode: n)
+            let isMatch = f >= 0 && matches.contains(f)
+            let role: Role = selected ? (isMatch ? .matchSelected : .selection) : (isMatch ? .match : fr.kind.isGrouping ? .title : .normal)
+            g.putName(fr.name, location: Report.location(file: fr.file, line: fr.line), x: x, y: y, role: role,
+                      locationRole: selected ? .selection : .dim, ascii: c.options.ascii)
+            if selected { g.put(">", x: 0, y: y, role: .selection) }
+            n = nav.next(n)
+        }
+        if nav.first < 0 { g.put("(empty profile)", x: 2, y: c.layout.bodyTop, role: .dim) }
+        if ts.selected > 0 && Int(ts.selected) < t.count {
+            c.detail = DrawContext.describeNode(ts.selected, in: p, metric: m)
+        }
+    }
+}
