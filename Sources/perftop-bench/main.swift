@@ -5,6 +5,7 @@
 //   perftop-bench --one KIND FILE            (internal) load FILE once, print seconds
 import Foundation
 import ProfileModel
+import TUI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,6 +61,37 @@ if args.count >= 4 && args[1] == "--one" {
         print("error \(error)")
         exit(2)
     }
+    exit(0)
+}
+
+if args.count >= 3 && args[1] == "--viewer" {
+    // First screen and per-keystroke redraw on a big profile, headless (the same code the
+    // terminal runs, minus curses).
+    let t0 = now()
+    let p: Profile
+    do { p = try FormatRegistry.load(path: args[2]) } catch { print("error \(error)"); exit(2) }
+    let session = Session(profile: p, fileName: args[2])
+    let size = Size(width: 80, height: 24)
+    var state = Viewer.initialState(session, size: size, options: ViewerOptions())
+    var grid = Screen.render(state, session: session, size: size, options: RenderOptions())
+    let first = now() - t0
+    print(String(format: "first screen: %.3f s (load, hot path, draw) for %d nodes", first, p.tree.count))
+    let script = "jjjjkkkk<PgDn><PgDn><PgUp>llhh*jjjjjjj<PgDn><PgDn>G<PgUp>g-H"
+        + "5jjjkk<Enter><Esc>llhh" + "1jjjj<PgDn>ss" + "4jjll" + "3jjk" + "2"
+    let keys = (try? Key.parse(script)) ?? []
+    var times: [Double] = []
+    for k in keys {
+        let a = now()
+        state.handle(k, session: session, size: size)
+        grid = Screen.render(state, session: session, size: size, options: RenderOptions())
+        times.append(now() - a)
+    }
+    _ = grid
+    let sorted = times.sorted()
+    let first10 = Array(zip(keys, times).sorted { $0.1 > $1.1 }.prefix(5))
+    print(String(format: "keystrokes: %d, median %.2f ms, p90 %.2f ms, max %.2f ms", times.count,
+                 sorted[sorted.count / 2] * 1000, sorted[sorted.count * 9 / 10] * 1000, sorted.last! * 1000))
+    print("slowest: " + first10.map { String(format: "%@ %.1f ms", $0.0.description, $0.1 * 1000) }.joined(separator: ", "))
     exit(0)
 }
 

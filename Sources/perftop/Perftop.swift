@@ -1,5 +1,6 @@
 import ArgumentParser
 import ProfileModel
+import TUI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,19 +40,22 @@ struct InputOptions: ParsableArguments {
     @Flag(help: "Keep one call-tree node per executing line instead of one per function.")
     var lines = false
 
-    func load() throws -> (Profile, Int) {
+    /// Loads the profile; the viewer keeps threads (it merges and splits them itself).
+    func load(keepThreads: Bool = false) throws -> (Profile, Int) {
         var p = try FormatRegistry.load(path: file, format: format)
+        if keepThreads { return (p, try metricIndex(p)) }
         if threads == .merged { p = p.mergingThreads() }
         if !lines { p = p.mergingLines() }
-        var m = p.defaultMetric
-        if let metric {
-            guard let i = p.metricIndex(named: metric) else {
-                throw ProfileError("no metric '\(metric)'; this profile has: "
-                                   + p.metrics.map(\.description).joined(separator: ", "), file: file)
-            }
-            m = i
+        return (p, try metricIndex(p))
+    }
+
+    func metricIndex(_ p: Profile) throws -> Int {
+        guard let metric else { return p.defaultMetric }
+        guard let i = p.metricIndex(named: metric) else {
+            throw ProfileError("no metric '\(metric)'; this profile has: "
+                               + p.metrics.map(\.description).joined(separator: ", "), file: file)
         }
-        return (p, m)
+        return i
     }
 }
 
@@ -125,18 +129,74 @@ struct ReportCommand: ParsableCommand {
 struct View: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "view",
-        abstract: "Open the interactive viewer (the default command).")
+        abstract: "Open the interactive viewer (the default command).",
+        discussion: "Press ? in the viewer for the keys. With --batch, the keys are applied without a terminal and the final screen is printed.")
 
     @OptionGroup var input: InputOptions
 
+    @Flag(help: "Run without a terminal: apply --keys and print the final screen as text.")
+    var batch = false
+
+    @Option(help: ArgumentHelp("Screen size for --batch.", valueName: "WxH"))
+    var size: String = "80x24"
+
+    @Option(help: ArgumentHelp("Keys to apply: characters, and <Enter> <Esc> <Tab> <Up> <Down> <Left> <Right> <PgUp> <PgDn> <Home> <End> <BS> <C-x>.", valueName: "keys"))
+    var keys: String = ""
+
+    @Option(help: ArgumentHelp("The view to open: functions, tree, callers, inverted or flame.", valueName: "view"))
+    var view: String = "tree"
+
+    @Flag(help: "Draw with ASCII only (no box or block characters).")
+    var ascii = false
+
+    @Flag(help: "No colour (NO_COLOR in the environment does the same).")
+    var noColor = false
+
     func run() throws {
         signal(SIGPIPE, SIG_DFL)
+        var options = ViewerOptions()
+        options.ascii = ascii
+        options.noColor = noColor || (getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
+        options.threadsMerged = input.threads == .merged
+        options.splitLines = input.lines
+        guard let v = ["functions": ViewKind.functions, "tree": .tree, "callers": .callers, "inverted": .inverted,
+                       "flame": .flame][view.lowercased()] else {
+            throw ValidationError("--view must be functions, tree, callers, inverted or flame")
+        }
+        options.initialView = v
+        let parsedKeys: [Key]
+        do { parsedKeys = try Key.parse(keys) } catch { throw ValidationError("\(error)") }
+        let interactive = !batch && isatty(1) != 0
+        if !batch && !interactive {
+            FileHandleStderr.write("perftop: standard output is not a terminal; printing the report instead.\n")
+        }
+        let big = (FileSource.sizeOf(path: input.file) ?? 0) > 20_000_000
+        if interactive && big { FileHandleStderr.write("perftop: loading \(input.file)...\n") }
+        let p: Profile, m: Int
+        do { (p, m) = try input.load(keepThreads: true) } catch { throw fail(error, file: input.file) }
+        options.metric = m
+        if !batch && !interactive {
+            let shown = options.threadsMerged ? p.mergingThreads() : p
+            writeStdout(Report.text(input.lines ? shown : shown.mergingLines(), options: ReportOptions(metric: m)))
+            return
+        }
+        let session = Session(profile: p, fileName: input.file)
+        if batch {
+            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, (10...1000).contains(parts[0]), (5...1000).contains(parts[1]) else {
+                throw ValidationError("--size must look like 80x24")
+            }
+            writeStdout(Viewer.batch(session, size: Size(width: parts[0], height: parts[1]), keys: parsedKeys, options: options))
+            return
+        }
         do {
-            let (p, m) = try input.load()
-            FileHandleStderr.write("perftop: the interactive viewer is coming; printing the report instead.\n")
-            writeStdout(Report.text(p, options: ReportOptions(metric: m)))
+            if let sig = try Viewer.run(session, options: options) {
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }
         } catch {
-            throw fail(error, file: input.file)
+            FileHandleStderr.write("perftop: \(error)\n")
+            throw ExitCode(2)
         }
     }
 }
