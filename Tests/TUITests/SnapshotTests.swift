@@ -1,0 +1,59 @@
+import XCTest
+import ProfileModel
+@testable import TUI
+
+/// Whole screens as text, at 80x24 and 160x48, for every view on real sample profiles.
+/// The snapshots live in Tests/TUITests/Snapshots; PERFTOP_RECORD=1 rewrites them.
+final class SnapshotTests: XCTestCase {
+    static let samples = ["etl.prof", "etl.pyspy.txt", "threads.pyspy.txt", "etl.austin", "etl.speedscope.json"]
+    static let views: [(String, String)] = [
+        ("open", ""), ("functions", "1"), ("callers", "3"), ("inverted", "4"), ("flame", "5"),
+    ]
+
+    func testEveryViewAtTwoSizes() throws {
+        for sample in Self.samples {
+            let session = try TUIFixtures.session(sample)
+            for (name, keys) in Self.views {
+                for (w, h) in [(80, 24), (160, 48)] {
+                    let (_, screen) = try runKeys(session, keys: keys, width: w, height: h)
+                    assertSnapshot(screen, named: "\(sample)-\(name)-\(w)x\(h)")
+                }
+            }
+        }
+    }
+
+    func testInteractions() throws {
+        let cases: [(String, String, String, ViewerOptions)] = [
+            ("etl.prof", "search-json", "/json<Enter>", ViewerOptions()),
+            ("etl.prof", "search-next", "/json<Enter>nn", ViewerOptions()),
+            ("etl.pyspy.txt", "flame-zoom", "5k<Enter>", ViewerOptions()),
+            ("etl.pyspy.txt", "flame-zoom-out", "5k<Enter><Esc>", ViewerOptions()),
+            ("etl.prof", "sort-self", "1s", ViewerOptions()),
+            ("etl.prof", "sort-calls-reversed", "1ssS", ViewerOptions()),
+            ("etl.prof", "sort-menu", "1o", ViewerOptions()),
+            ("etl.prof", "help", "?", ViewerOptions()),
+            ("etl.pyspy.txt", "expand-all", "g*", ViewerOptions()),
+            ("etl.pyspy.txt", "collapse-all", "-", ViewerOptions()),
+            ("threads.pyspy.txt", "threads-split", "t", ViewerOptions()),
+            ("etl.pyspy.txt", "lines-split", "L", ViewerOptions()),
+            ("etl.pyspy.txt", "focus-parse", "/^parse$<Enter>f", ViewerOptions()),
+            ("etl.pyspy.txt", "hide-main", "/^main$<Enter>x", ViewerOptions()),
+            ("etl.prof", "callers-enter", "3k<Enter>", ViewerOptions()),
+        ]
+        for (sample, name, keys, options) in cases {
+            let (_, screen) = try runKeys(try TUIFixtures.session(sample), keys: keys, options: options)
+            assertSnapshot(screen, named: "\(sample)-\(name)")
+        }
+    }
+
+    func testASCIIMode() throws {
+        var o = ViewerOptions()
+        o.ascii = true
+        o.noColor = true
+        for (name, keys) in [("tree", ""), ("flame", "5"), ("functions", "1"), ("help", "?")] {
+            let (_, screen) = try runKeys(try TUIFixtures.session("etl.pyspy.txt"), keys: keys, options: o)
+            XCTAssertTrue(screen.unicodeScalars.allSatisfy { $0.isASCII }, "\(name) has non-ASCII:\n\(screen)")
+            assertSnapshot(screen, named: "etl.pyspy.txt-ascii-\(name)")
+        }
+    }
+}

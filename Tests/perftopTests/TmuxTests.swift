@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+
+/// End to end through a real terminal: perftop runs in a tmux pane at 80x24 and is driven with
+/// send-keys; capture-pane shows the screen and tmux reports the terminal modes after exit.
+final class TmuxTests: XCTestCase {
+    var session = "perftop-e2e-\(getpid())"
+
+    /// Runs a tmux command on this test's own server through the shell, output into a file:
+    /// the server daemon the first command starts inherits the client's descriptors, so a pipe
+    /// (or Foundation.Process's bookkeeping) would wait for it forever.
+    func tmux(_ args: [String]) throws -> String {
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("\(session)-out").path
+        let quoted = (["tmux", "-L", session] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        _ = system(quoted.joined(separator: " ") + " > '\(outPath)' 2>/dev/null < /dev/null")
+        return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    }
+
+    func requireTmux() throws {
+        if system("tmux -V > /dev/null 2>&1") != 0 { throw XCTSkip("SKIPPED: tmux is not installed") }
+    }
+
+    /// Polls the pane until `text` shows (or the timeout passes); returns the last capture.
+    func waitFor(_ text: String, timeout: Double = 10) throws -> String {
+        let end = Date().addingTimeInterval(timeout)
+        var screen = ""
+        while Date() < end {
+            screen = try tmux(["capture-pane", "-p", "-t", session])
+            if screen.contains(text) { return screen }
+            usleep(100_000)
+        }
+        return screen
+    }
+
+    func start(_ command: String, term: String = "xterm-256color") throws {
+        _ = try tmux(["kill-server"])
+        let root = CLITests.repoRoot.path
+        let shell = "cd '\(root)' && TERM=\(term) '\(CLITests.binary.path)' \(command); echo EXIT=$?; sleep 60"
+        _ = try tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", session, "sh", "-c", shell])
+    }
+
+    override func tearDown() { _ = try? tmux(["kill-server"]) }
+
+    /// After perftop exits: the main screen is back and the cursor is visible.
+    func assertTerminalRestored(_ label: String) throws {
+        let modes = try tmux(["display-message", "-p", "-t", session, "#{alternate_on} #{cursor_flag}"])
+        XCTAssertEqual(modes.trimmingCharacters(in: .whitespacesAndNewlines), "0 1", "\(label): alternate screen off, cursor on")
+    }
+
+    func testOpensOnTheHotPathAndQuitsCleanly() throws {
+        try requireTmux()
+        try start("SampleProfiles/etl.pyspy.txt")
+        var screen = try waitFor("Inverted")
+        XCTAssertTrue(screen.contains("dedupe"), "the hot-path function is on the first screen:\n\(screen)")
+        let modes = try tmux(["display-message", "-p", "-t", session, "#{alternate_on} #{cursor_flag}"])
+        XCTAssertEqual(modes.trimmingCharacters(in: .whitespacesAndNewlines), "1 0", "curses is on the alternate screen")
+        _ = try tmux(["send-keys", "-t", session, "5"])
+        screen = try waitFor("Flame graph")
+        XCTAssertTrue(screen.contains("all (316)"), screen)
+        _ = try tmux(["send-keys", "-t", session, "/", "flatten", "Enter"])
+        screen = try waitFor("flatten  etl.py")
+        XCTAssertTrue(screen.contains("flatten  etl.py"), "search selects the match:\n\(screen)")
+        _ = try tmux(["send-keys", "-t", session, "q"])
+        screen = try waitFor("EXIT=")
+        XCTAssertTrue(screen.contains("EXIT=0"), screen)
+        try assertTerminalRestored("q")
+    }
+
+    func testSIGTERMAndSIGHUPRestoreTheTerminal() throws {
+        try requireTmux()
+        for (sig, status) in [("TERM", 143), ("HUP", 129), ("INT", 0)] {
+            try start("SampleProfiles/etl.prof")
+            _ = try waitFor("Inverted")
+            let pid = try tmux(["display-message", "-p", "-t", session, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            // The pane runs sh; perftop is its child.
+            _ = system("pkill -\(sig) -P \(pid) perftop")
+            let screen = try waitFor("EXIT=")
+            XCTAssertTrue(screen.contains("EXIT=\(status)"), "SIG\(sig):\n\(screen)")
+            try assertTerminalRestored("SIG\(sig)")
+        }
+    }
+
+    func testOtherTerminalsDrawWithoutCrashing() throws {
+        try requireTmux()
+        for term in ["vt100", "linux", "screen", "tmux-256color"] {
+            try start("SampleProfiles/etl.prof", term: term)
+            let screen = try waitFor("Inverted")
+            XCTAssertTrue(screen.contains("dedupe"), "TERM=\(term):\n\(screen)")
+            _ = try tmux(["send-keys", "-t", session, "5", "q"])
+            let end = try waitFor("EXIT=")
+            XCTAssertTrue(end.contains("EXIT=0"), "TERM=\(term):\n\(end)")
+        }
+    }
+}
