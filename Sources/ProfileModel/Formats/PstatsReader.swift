@@ -69,9 +69,25 @@ struct StatsAccumulator {
 
     struct MKey: Hashable { var file: Int32; var line: Int64; var name: Int32 }
 
+    /// Keys seen before, by where their strings sit in the file: marshal refs make a caller key
+    /// point at the same bytes as the entry it names, so most lookups skip hashing the text.
+    struct OffsetKey: Hashable { var file: Int; var name: Int; var line: Int64 }
+    var byOffset: [OffsetKey: Int32] = [:]
+
     mutating func function(_ key: MValue, buf: UnsafeRawBufferPointer) -> Int32? {
         guard case .tuple(let t) = key, t.count == 3 else { return nil }
         guard let line = t[1].intValue else { return nil }
+        var offsetKey: OffsetKey? = nil
+        if case .str(let fo, _) = t[0], case .str(let no, _) = t[2] {
+            offsetKey = OffsetKey(file: fo, name: no, line: line)
+            if let fn = byOffset[offsetKey!] { return fn }
+        }
+        guard let fn = internFunction(t, line: line, buf: buf) else { return nil }
+        if let offsetKey { byOffset[offsetKey] = fn }
+        return fn
+    }
+
+    private mutating func internFunction(_ t: [MValue], line: Int64, buf: UnsafeRawBufferPointer) -> Int32? {
         let fileId: Int32
         var fileIsNone = false
         switch t[0] {
