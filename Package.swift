@@ -31,7 +31,7 @@ let package = Package(
         ]),
         .executableTarget(name: "perftop-bench", dependencies: ["ProfileModel", "TUI"]),
         .testTarget(name: "ProfileModelTests", dependencies: ["ProfileModel"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "ProfileModel"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "ProfileModel"], exclude: ["Snapshots"]),
         .testTarget(name: "perftopTests", dependencies: ["perftop"]),
     ]
 )

@@ -16,8 +16,11 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Runs a command; returns wall seconds, peak RSS in bytes and its stdout.
-func spawn(_ argv: [String]) -> (seconds: Double, peakRSS: Int, out: String, status: Int32) {
+/// Runs a command under GNU time; returns wall seconds, its peak RSS in bytes and its stdout.
+/// (wait4's ru_maxrss is no good here: Linux carries the spawning process's peak across exec.)
+func spawn(_ command: [String]) -> (seconds: Double, peakRSS: Int, out: String, status: Int32) {
+    let rssFile = "/tmp/perftop-bench-rss-\(getpid())"
+    let argv = ["/usr/bin/time", "-f", "%M", "-o", rssFile] + command
     var fds: [Int32] = [0, 0]
     pipe(&fds)
     var actions = posix_spawn_file_actions_t()
@@ -40,10 +43,12 @@ func spawn(_ argv: [String]) -> (seconds: Double, peakRSS: Int, out: String, sta
     }
     close(fds[0])
     var status: Int32 = 0
-    var usage = rusage()
-    wait4(pid, &status, 0, &usage)
+    waitpid(pid, &status, 0)
     let t1 = now()
-    return (t1 - t0, Int(usage.ru_maxrss) * 1024, String(decoding: out, as: UTF8.self), status)
+    let kb = (try? String(contentsOfFile: rssFile, encoding: .utf8))?
+        .split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+    unlink(rssFile)
+    return (t1 - t0, kb * 1024, String(decoding: out, as: UTF8.self), (status >> 8) & 0xFF)
 }
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
@@ -113,7 +118,7 @@ let folded = dir + "/big.folded", pstatsFile = dir + "/big.pstats"
 if !FileManager.default.fileExists(atPath: folded) || !FileManager.default.fileExists(atPath: pstatsFile) {
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     print("generating inputs in \(dir) (python3 Scripts/gen_bench_inputs.py, seed 42)")
-    let g = spawn(["python3", repo + "/Scripts/gen_bench_inputs.py", dir])
+    let g = spawn(["python3", repo + "/Scripts/gen_bench_inputs.py", dir])   // needs /usr/bin/time too
     guard g.status == 0 else { print("generator failed"); exit(1) }
 }
 let me = CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0]
@@ -141,7 +146,7 @@ func measure(_ name: String, _ argv: [String], internalTime: Bool, runs: Int) ->
 let fsize = size(folded), psize = size(pstatsFile)
 print("perftop-bench: \(runs) runs each, median time, max peak RSS; \(ProcessInfo.processInfo.activeProcessorCount) cores")
 print("inputs: big.folded \(mb(fsize)), big.pstats \(mb(psize))\n")
-_ = spawn(["cat", folded])   // warm the page cache for everyone
+_ = spawn(["sh", "-c", "cat '\(folded)' > /dev/null"])   // warm the page cache for everyone
 
 let wc = measure("wc -l big.folded", ["wc", "-l", folded], internalTime: false, runs: runs)
 let fr = measure("perftop folded read + tree", [me, "--one", "collapsed", folded], internalTime: true, runs: runs)
