@@ -103,8 +103,7 @@ public final class AustinParser {
     public let builder: ProfileBuilder
     private var rawFrames = ByteInterner(capacity: 4096)
     private var rawToFrame: [Int32] = []
-    private var carry: [UInt8] = []
-    private var atStart = true
+    private var lines = LineSplitter()
     private var metrics = AustinMetrics()
     public private(set) var mode: String? = nil
     public private(set) var lineNumber = 0
@@ -122,51 +121,13 @@ public final class AustinParser {
     }
 
     public func feed(_ input: UnsafeRawBufferPointer) {
-        guard var p = input.baseAddress, input.count > 0 else { return }
-        var n = input.count
-        if atStart {
-            if carry.count + n < 3 && (carry.first ?? p.load(as: UInt8.self)) == 0xEF {
-                carry.append(contentsOf: input); return      // wait to see the whole BOM
-            }
-            atStart = false
-            if !carry.isEmpty {
-                let joined = carry + Array(input)
-                carry = []
-                atStart = true
-                joined.withUnsafeBytes { feed($0) }
-                return
-            }
-            if n >= 3 && p.load(as: UInt8.self) == 0xEF && p.load(fromByteOffset: 1, as: UInt8.self) == 0xBB
-                && p.load(fromByteOffset: 2, as: UInt8.self) == 0xBF {
-                p += 3; n -= 3
-            }
-        }
-        if !carry.isEmpty {
-            guard let nl = memchr(p, 0x0A, n) else { carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n)); return }
-            let k = UnsafeRawPointer(nl) - p
-            carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: k))
-            let line = carry
-            carry = []
-            line.withUnsafeBytes { processLine($0.baseAddress ?? p, $0.count) }
-            p += k + 1; n -= k + 1
-        }
-        while n > 0 {
-            guard let nl = memchr(p, 0x0A, n) else { break }
-            let k = UnsafeRawPointer(nl) - p
-            processLine(p, k)
-            p += k + 1; n -= k + 1
-        }
-        if n > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n)) }
+        lines.feed(input) { processLine($0, $1) }
     }
 
     /// Ends the input (a last line without a newline counts) and returns the builder.
     /// The parser can keep going after a `snapshot()`; `finish()` is for the end of a file.
     public func finish() throws -> ProfileBuilder {
-        if !carry.isEmpty {
-            let line = carry
-            carry = []
-            line.withUnsafeBytes { b in if let base = b.baseAddress { processLine(base, b.count) } }
-        }
+        lines.finish { processLine($0, $1) }
         if sampleLines == 0 {
             if skippedLines > 0 {
                 throw ProfileError("no valid austin sample (expected 'P<pid>;T<tid>;file:function:line;... METRIC')",

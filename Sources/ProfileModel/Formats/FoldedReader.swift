@@ -40,8 +40,7 @@ public final class FoldedParser {
     public let builder: ProfileBuilder
     private var rawFrames = ByteInterner(capacity: 4096)
     private var rawToFrame: [Int32] = []
-    private var carry: [UInt8] = []
-    private var atStart = true
+    private var lines = LineSplitter()
     public private(set) var lineNumber = 0
     public private(set) var validLines = 0
     public private(set) var skippedLines = 0
@@ -61,49 +60,11 @@ public final class FoldedParser {
     }
 
     public func feed(_ input: UnsafeRawBufferPointer) {
-        guard var p = input.baseAddress, input.count > 0 else { return }
-        var n = input.count
-        if atStart {
-            if carry.isEmpty && n < 3 && (p.load(as: UInt8.self) == 0xEF) {
-                carry.append(contentsOf: input); return      // wait to see the whole BOM
-            }
-            atStart = false
-            if !carry.isEmpty {
-                let joined = carry + Array(input)
-                carry = []
-                atStart = true
-                joined.withUnsafeBytes { feed($0) }
-                return
-            }
-            if n >= 3 && p.load(as: UInt8.self) == 0xEF && p.load(fromByteOffset: 1, as: UInt8.self) == 0xBB
-                && p.load(fromByteOffset: 2, as: UInt8.self) == 0xBF {
-                p += 3; n -= 3
-            }
-        }
-        if !carry.isEmpty {
-            guard let nl = memchr(p, 0x0A, n) else { carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n)); return }
-            let k = UnsafeRawPointer(nl) - p
-            carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: k))
-            let line = carry
-            carry = []
-            line.withUnsafeBytes { processLine($0.baseAddress ?? p, $0.count) }
-            p += k + 1; n -= k + 1
-        }
-        while n > 0 {
-            guard let nl = memchr(p, 0x0A, n) else { break }
-            let k = UnsafeRawPointer(nl) - p
-            processLine(p, k)
-            p += k + 1; n -= k + 1
-        }
-        if n > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n)) }
+        lines.feed(input) { processLine($0, $1) }
     }
 
     public func finish() throws -> ProfileBuilder {
-        if !carry.isEmpty {
-            let line = carry
-            carry = []
-            line.withUnsafeBytes { processLine($0.baseAddress!, $0.count) }
-        }
+        lines.finish { processLine($0, $1) }
         if validLines == 0 && emptyStackLines == 0 {
             if skippedLines > 0 {
                 throw ProfileError("no valid folded line (expected 'frame;frame;... COUNT')", line: firstSkippedLine)

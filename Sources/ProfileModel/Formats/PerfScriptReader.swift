@@ -53,7 +53,7 @@ public enum PerfScriptReader: ProfileReader {
 /// Incremental `perf script` parser (feed any chunk sizes, then `finish`).
 public final class PerfScriptParser {
     public let builder: ProfileBuilder
-    private var carry: [UInt8] = []
+    private var lines = LineSplitter()
     public private(set) var lineNumber = 0
     /// Records kept (with at least one frame).
     public private(set) var events = 0
@@ -95,32 +95,11 @@ public final class PerfScriptParser {
     }
 
     public func feed(_ input: UnsafeRawBufferPointer) {
-        guard var p = input.baseAddress, input.count > 0 else { return }
-        var n = input.count
-        if !carry.isEmpty {
-            guard let nl = memchr(p, 0x0A, n) else { carry.append(contentsOf: input); return }
-            let k = UnsafeRawPointer(nl) - p
-            carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: k))
-            let line = carry
-            carry = []
-            line.withUnsafeBytes { processLine($0.baseAddress ?? p, $0.count) }
-            p += k + 1; n -= k + 1
-        }
-        while n > 0 {
-            guard let nl = memchr(p, 0x0A, n) else { break }
-            let k = UnsafeRawPointer(nl) - p
-            processLine(p, k)
-            p += k + 1; n -= k + 1
-        }
-        if n > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n)) }
+        lines.feed(input) { processLine($0, $1) }
     }
 
     public func finish() throws -> ProfileBuilder {
-        if !carry.isEmpty {
-            let line = carry
-            carry = []
-            line.withUnsafeBytes { b in if let base = b.baseAddress { processLine(base, b.count) } }
-        }
+        lines.finish { processLine($0, $1) }
         if !leafFirst.isEmpty { afterEvent() }
         if events == 0 {
             if weirdLines > 0 {
