@@ -101,8 +101,7 @@ struct AustinMetrics {
 /// text straight from the input and reuses the previous line's path for a shared prefix.
 public final class AustinParser {
     public let builder: ProfileBuilder
-    private var rawFrames = ByteInterner(capacity: 4096)
-    private var rawToFrame: [Int32] = []
+    private var stacks = StackPath()
     private var lines = LineSplitter()
     private var metrics = AustinMetrics()
     public private(set) var mode: String? = nil
@@ -112,9 +111,6 @@ public final class AustinParser {
     public private(set) var skippedLines = 0
     public private(set) var firstSkippedLine = 0
     // The previous line's stack text, its nodes and where each of its frames ends.
-    private var prevStack: [UInt8] = []
-    private var prevNodes: [Int32] = []
-    private var prevEnds: [Int] = []
 
     public init(builder: ProfileBuilder? = nil) {
         self.builder = builder ?? ProfileBuilder(format: AustinReader.name, metrics: [ValueType("time", "microseconds")])
@@ -234,52 +230,8 @@ public final class AustinParser {
         if key == "mode" { mode = value }
     }
 
-    /// Walks or creates the nodes for the stack text `p[0..<n]` and returns the leaf node.
-    @inline(__always)
     private func path(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
-        var node: Int32 = 0
-        var pos = 0
-        var depth = 0
-        let shared = prevStack.withUnsafeBytes { prev -> Int in
-            let m = min(prev.count, n)
-            guard m > 0, let a = prev.baseAddress else { return 0 }
-            var i = 0
-            while i + 8 <= m && a.loadUnaligned(fromByteOffset: i, as: UInt64.self) == p.loadUnaligned(fromByteOffset: i, as: UInt64.self) { i += 8 }
-            while i < m && a.load(fromByteOffset: i, as: UInt8.self) == p.load(fromByteOffset: i, as: UInt8.self) { i += 1 }
-            return i
-        }
-        if shared > 0 {
-            // Deepest frame k of the previous line that ends at or before `shared` and also ends there in this line.
-            var k = 0
-            while k < prevEnds.count && prevEnds[k] <= shared {
-                let e = prevEnds[k]
-                if e == n || (e < n && p.load(fromByteOffset: e, as: UInt8.self) == 0x3B) { k += 1 } else { break }
-            }
-            if k > 0 {
-                node = prevNodes[k - 1]
-                pos = prevEnds[k - 1] + 1
-                depth = k
-            }
-        }
-        prevNodes.removeSubrange(depth...)
-        prevEnds.removeSubrange(depth...)
-        while pos < n {
-            let rest = n - pos
-            let semi = memchr(p + pos, 0x3B, rest)
-            let len = semi.map { UnsafeRawPointer($0) - (p + pos) } ?? rest
-            if len > 0 {
-                var isNew = false
-                let rid = rawFrames.intern(p + pos, len, isNew: &isNew)
-                if isNew { rawToFrame.append(makeFrame(p + pos, len)) }
-                node = builder.child(of: node, frame: rawToFrame[Int(rid)])
-                prevNodes.append(node)
-                prevEnds.append(pos + len)
-            }
-            pos += len + 1
-        }
-        prevStack.removeAll(keepingCapacity: true)
-        prevStack.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
-        return node
+        stacks.leaf(p, n, builder: builder) { makeFrame($0, $1) }
     }
 
     private func makeFrame(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
