@@ -61,29 +61,26 @@ struct StatsAccumulator {
     var isEntry: [Bool] = []
     var eCaller: [Int32] = [], eCallee: [Int32] = []
     var eCt: [Double] = [], eCalls: [Int64] = [], eIsCount: [Bool] = []
-    var keyToFrame: [MKey: Int32] = [:]
     var skippedKeys = 0
     var sampledMarker = false
 
     init(builder: ProfileBuilder) { self.builder = builder }
 
-    struct MKey: Hashable { var file: Int32; var line: Int64; var name: Int32 }
 
     /// Keys seen before, by where their strings sit in the file: marshal refs make a caller key
     /// point at the same bytes as the entry it names, so most lookups skip hashing the text.
-    struct OffsetKey: Hashable { var file: Int; var name: Int; var line: Int64 }
-    var byOffset: [OffsetKey: Int32] = [:]
+    var byOffset = WideKeyMap(capacity: 4096)
 
     mutating func function(_ key: MValue, buf: UnsafeRawBufferPointer) -> Int32? {
         guard case .tuple(let t) = key, t.count == 3 else { return nil }
         guard let line = t[1].intValue else { return nil }
-        var offsetKey: OffsetKey? = nil
+        var offsetKey: (UInt64, UInt64)? = nil
         if case .str(let fo, _) = t[0], case .str(let no, _) = t[2] {
-            offsetKey = OffsetKey(file: fo, name: no, line: line)
-            if let fn = byOffset[offsetKey!] { return fn }
+            offsetKey = ((UInt64(fo) << 32) | UInt64(no), UInt64(bitPattern: line))
+            if let fn = byOffset[offsetKey!.0, offsetKey!.1] { return fn }
         }
         guard let fn = internFunction(t, line: line, buf: buf) else { return nil }
-        if let offsetKey { byOffset[offsetKey] = fn }
+        if let k = offsetKey { byOffset[k.0, k.1] = fn }
         return fn
     }
 
@@ -107,12 +104,9 @@ struct StatsAccumulator {
             nameId = builder.frames.intern("<code object \(n), file \"\(f)\", line \(codeLine)>")
         default: return nil
         }
-        let k = MKey(file: fileIsNone ? -1 : fileId, line: line, name: nameId)
-        if let f = keyToFrame[k] { return builder.frames.frameFunction[Int(f)] }
         let f = builder.frames.frame(name: nameId, file: fileIsNone ? -1 : fileId,
                                      line: Int32(clamping: max(line, 0)),
                                      kind: fileIsNone ? .native : .function, lineIsDefinition: true)
-        keyToFrame[k] = f
         let fn = builder.frames.frameFunction[Int(f)]
         while tt.count <= Int(fn) {
             tt.append(0); ct.append(0); nc.append(-1); cc.append(-1); isEntry.append(false)

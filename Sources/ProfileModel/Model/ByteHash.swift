@@ -205,3 +205,66 @@ public struct PairMap: Sendable {
         mask = m
     }
 }
+
+/// Open-addressing map from a pair of 64-bit keys to an Int32, for composite keys (frame
+/// identity, function identity). Swift's Dictionary hashes with SipHash per lookup, which
+/// showed as ~20% of a pstats load.
+public struct WideKeyMap: Sendable {
+    private var slots: [UInt64]      // 3 words per slot: key a, key b, value (UInt64.max = empty)
+    private var mask: Int
+    public private(set) var count = 0
+
+    public init(capacity: Int = 64) {
+        var cap = 16
+        while cap < capacity * 2 { cap <<= 1 }
+        slots = [UInt64](repeating: .max, count: cap * 3)
+        mask = cap - 1
+    }
+
+    @inline(__always)
+    static func hash(_ a: UInt64, _ b: UInt64) -> Int {
+        var h = a &* 0x9E37_79B9_7F4A_7C15 ^ (b &+ 0x632B_E59B_D9B4_E019)
+        h = (h ^ (h >> 31)) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+
+    public subscript(a: UInt64, b: UInt64) -> Int32? {
+        get {
+            var i = WideKeyMap.hash(a, b) & mask
+            return slots.withUnsafeBufferPointer { s in
+                while true {
+                    let v = s[3 * i + 2]
+                    if v == .max { return nil }
+                    if s[3 * i] == a && s[3 * i + 1] == b { return Int32(truncatingIfNeeded: v) }
+                    i = (i + 1) & mask
+                }
+            }
+        }
+        set {
+            guard let value = newValue else { return }      // removal is never needed
+            var i = WideKeyMap.hash(a, b) & mask
+            while slots[3 * i + 2] != .max && !(slots[3 * i] == a && slots[3 * i + 1] == b) { i = (i + 1) & mask }
+            if slots[3 * i + 2] == .max { count += 1 }
+            slots[3 * i] = a
+            slots[3 * i + 1] = b
+            slots[3 * i + 2] = UInt64(UInt32(bitPattern: value))
+            if count * 2 > mask + 1 { grow() }
+        }
+    }
+
+    private mutating func grow() {
+        let old = slots, oldCap = mask + 1
+        let cap = oldCap * 2
+        slots = [UInt64](repeating: .max, count: cap * 3)
+        mask = cap - 1
+        count = 0
+        for j in 0..<oldCap where old[3 * j + 2] != .max {
+            self[old[3 * j], old[3 * j + 1]] = Int32(truncatingIfNeeded: old[3 * j + 2])
+        }
+    }
+}
+
+@inline(__always)
+func packPair(_ x: Int32, _ y: Int32) -> UInt64 {
+    (UInt64(UInt32(bitPattern: x)) << 32) | UInt64(UInt32(bitPattern: y))
+}

@@ -51,12 +51,11 @@ public struct FrameTable: Sendable {
     public internal(set) var functionLine: [Int32] = []   // definition line, or the smallest line seen
     public internal(set) var functionKind: [FrameKind] = []
 
-    private var frameIndex: [FrameKey: Int32] = [:]
-    private var functionIndex: [FunctionKey: Int32] = [:]
+    /// (name, file) and (line, kind) → frame; (name, file) and definition line → function.
+    private var frameIndex = WideKeyMap()
+    private var functionIndex = WideKeyMap()
 
-    struct FrameKey: Hashable { var name: Int32; var file: Int32; var line: Int32; var kind: UInt8 }
 
-    struct FunctionKey: Hashable { var name: Int32; var file: Int32; var defLine: Int32 }
 
     public init() {}
 
@@ -86,8 +85,9 @@ public struct FrameTable: Sendable {
     /// part of the function's identity; otherwise the line is the executing line.
     public mutating func frame(name: Int32, file: Int32, line: Int32, kind: FrameKind,
                                lineIsDefinition: Bool = false) -> Int32 {
-        let fkey = FrameKey(name: name, file: file, line: line, kind: kind.rawValue)
-        if let f = frameIndex[fkey] { return f }
+        let nameFile = packPair(name, file)
+        let lineKind = packPair(line, Int32(kind.rawValue))
+        if let f = frameIndex[nameFile, lineKind] { return f }
         let id = Int32(frameName.count)
         frameName.append(name)
         frameFile.append(file)
@@ -96,8 +96,8 @@ public struct FrameTable: Sendable {
         if kind.isGrouping {
             frameFunction.append(-1)
         } else {
-            let key = FunctionKey(name: name, file: file, defLine: lineIsDefinition ? line : -1)
-            if let fn = functionIndex[key] {
+            let defLine = UInt64(UInt32(bitPattern: lineIsDefinition ? line : -1))
+            if let fn = functionIndex[nameFile, defLine] {
                 frameFunction.append(fn)
                 if !lineIsDefinition, line > 0, functionLine[Int(fn)] <= 0 || line < functionLine[Int(fn)] {
                     functionLine[Int(fn)] = line
@@ -108,11 +108,11 @@ public struct FrameTable: Sendable {
                 functionFile.append(file)
                 functionLine.append(line)
                 functionKind.append(kind)
-                functionIndex[key] = fn
+                functionIndex[nameFile, defLine] = fn
                 frameFunction.append(fn)
             }
         }
-        frameIndex[fkey] = id
+        frameIndex[nameFile, lineKind] = id
         return id
     }
 
