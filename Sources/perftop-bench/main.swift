@@ -74,7 +74,7 @@ if args.count >= 3 && args[1] == "--viewer" {
     // terminal runs, minus curses).
     let t0 = now()
     let p: Profile
-    do { p = try FormatRegistry.load(path: args[2]) } catch { print("error \(error)"); exit(2) }
+    do { p = try FormatRegistry.load(path: args[2], mergeLines: true) } catch { print("error \(error)"); exit(2) }
     let session = Session(profile: p, fileName: args[2])
     let size = Size(width: 80, height: 24)
     var state = Viewer.initialState(session, size: size, options: ViewerOptions())

@@ -42,7 +42,7 @@ struct InputOptions: ParsableArguments {
 
     /// Loads the profile; the viewer keeps threads (it merges and splits them itself).
     func load(keepThreads: Bool = false) throws -> (Profile, Int) {
-        var p = try FormatRegistry.load(path: file, format: format)
+        var p = try FormatRegistry.load(path: file, format: format, mergeLines: !lines)
         if keepThreads { return (p, try metricIndex(p)) }
         if threads == .merged { p = p.mergingThreads() }
         if !lines { p = p.mergingLines() }
@@ -180,7 +180,14 @@ struct View: ParsableCommand {
             writeStdout(Report.text(input.lines ? shown : shown.mergingLines(), options: ReportOptions(metric: m)))
             return
         }
-        let session = Session(profile: p, fileName: input.file)
+        // Lines were merged while reading; `L` re-reads the file to split them (not for stdin).
+        let (file, format) = (input.file, input.format)
+        let seed = p.frames
+        let mergedAtRead = !input.lines && ["collapsed", "austin"].contains(p.format)
+        let reload: (() throws -> Profile)? = !mergedAtRead || file == "-" ? nil : {
+            try FormatRegistry.load(path: file, format: format, mergeLines: false, seedFrames: seed)
+        }
+        let session = Session(profile: p, fileName: input.file, reloadWithLines: reload)
         if batch {
             let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
             guard parts.count == 2, (10...1000).contains(parts[0]), (5...1000).contains(parts[1]) else {

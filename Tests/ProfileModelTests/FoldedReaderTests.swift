@@ -158,3 +158,30 @@ final class TransformTotalsTests: XCTestCase {
         }
     }
 }
+
+final class MergeLinesAtReadTests: XCTestCase {
+    /// Merging lines while reading gives the same profile as merging them afterwards.
+    func testReadTimeMergeEqualsMergingLines() throws {
+        for name in ["etl.pyspy.txt", "threads.pyspy.txt", "etl.austin"] {
+            let path = Fixtures.sample(name)
+            let after = try FormatRegistry.load(path: path).mergingLines()
+            let during = try FormatRegistry.load(path: path, mergeLines: true)
+            XCTAssertEqual(during.tree.count, after.tree.count, name)
+            XCTAssertEqual(during.total(metric: during.defaultMetric), after.total(metric: after.defaultMetric), name)
+            func byName(_ p: Profile) -> [String: Double] {
+                var d: [String: Double] = [:]
+                for f in 0..<p.functions.count {
+                    d[p.frames.describe(function: Int32(f)), default: 0] += p.functions.totalWeight[p.defaultMetric][f]
+                }
+                return d
+            }
+            XCTAssertEqual(byName(during), byName(after), name)
+            // Re-reading with lines into the same frame table keeps function ids.
+            let split = try FormatRegistry.load(path: path, seedFrames: during.frames)
+            for f in 0..<during.functions.count {
+                XCTAssertEqual(split.frames.describe(function: Int32(f)), during.frames.describe(function: Int32(f)))
+            }
+            XCTAssertGreaterThan(split.tree.count, during.tree.count, name)
+        }
+    }
+}

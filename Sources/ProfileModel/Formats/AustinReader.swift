@@ -41,6 +41,8 @@ public enum AustinReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = AustinParser()
+        parser.mergeLines = options.mergeLines
+        if let seed = options.seedFrames { parser.builder.frames = seed }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
@@ -111,6 +113,9 @@ public final class AustinParser {
     public private(set) var skippedLines = 0
     public private(set) var firstSkippedLine = 0
     // The previous line's stack text, its nodes and where each of its frames ends.
+
+    /// See `ReadOptions.mergeLines`.
+    public var mergeLines = false
 
     public init(builder: ProfileBuilder? = nil) {
         self.builder = builder ?? ProfileBuilder(format: AustinReader.name, metrics: [ValueType("time", "microseconds")])
@@ -236,7 +241,8 @@ public final class AustinParser {
 
     private func makeFrame(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
         let f = AustinParser.parseFrame(String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self))
-        return builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind)
+        return mergeLines ? builder.frames.functionFrame(name: f.name, file: f.file, line: f.line, kind: f.kind)
+            : builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind)
     }
 
     /// `P<pid>` → process, `T[<iid>:]<tid>` → thread, `file:function:line` (split at the last two

@@ -21,6 +21,8 @@ public enum FoldedReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = FoldedParser()
+        parser.mergeLines = options.mergeLines
+        if let seed = options.seedFrames { parser.builder.frames = seed }
         // Distinct stacks in big dumps run at roughly one new node per 64 bytes.
         if let size = source.sizeHint { parser.builder.reserve(nodes: size / 64) }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
@@ -49,6 +51,9 @@ public final class FoldedParser {
     public private(set) var total = 0.0
     private var allIntegral = true
     private var beforeMetric = -1
+
+    /// See `ReadOptions.mergeLines`.
+    public var mergeLines = false
 
     public init(builder: ProfileBuilder? = nil) {
         self.builder = builder ?? ProfileBuilder(format: FoldedReader.name, metrics: [ValueType("samples", "count")])
@@ -195,7 +200,8 @@ public final class FoldedParser {
     private func makeFrame(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
         let text = String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
         let f = FoldedParser.parseFrame(text)
-        return builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind)
+        return mergeLines ? builder.frames.functionFrame(name: f.name, file: f.file, line: f.line, kind: f.kind)
+            : builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind)
     }
 
     /// `thread (0x..)`, `process 12:"cmd"`, `tid:12`, `name (file:line)`, `file:name:line`, or a bare name.

@@ -3,7 +3,18 @@ public enum SniffResult: Sendable { case yes, no, needMore }
 
 public struct ReadOptions: Sendable {
     public var fileName: String = "<input>"
-    public init(fileName: String = "<input>") { self.fileName = fileName }
+    /// Merge the executing lines of a function into one frame while reading (py-spy and austin
+    /// put the line into every frame). Readers that can do it save a second tree build;
+    /// `Profile.mergingLines()` does the same afterwards for the others.
+    public var mergeLines = false
+    /// A frame table to extend instead of starting empty, so function ids of an earlier read of
+    /// the same file stay valid (the viewer re-reads with lines split). Line-based readers use it.
+    public var seedFrames: FrameTable? = nil
+    public init(fileName: String = "<input>", mergeLines: Bool = false, seedFrames: FrameTable? = nil) {
+        self.fileName = fileName
+        self.mergeLines = mergeLines
+        self.seedFrames = seedFrames
+    }
 }
 
 /// One reader per format: a content sniffer and a streaming read into a builder.

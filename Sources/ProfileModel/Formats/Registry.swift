@@ -62,17 +62,19 @@ public enum FormatRegistry {
     }
 
     /// Opens a path (`-` is stdin), inflates gzip, sniffs and reads.
-    public static func load(path: String, format: String? = nil) throws -> Profile {
+    public static func load(path: String, format: String? = nil, mergeLines: Bool = false,
+                            seedFrames: FrameTable? = nil) throws -> Profile {
         do {
             let file: FileSource = path == "-" ? FileSource(fd: 0) : try FileSource(path: path)
-            return try load(source: file, name: path, format: format)
+            return try load(source: file, name: path, format: format, mergeLines: mergeLines, seedFrames: seedFrames)
         } catch let e as ProfileError {
             throw e.at(file: path)
         }
     }
 
-    public static func load(source: ByteSource, name: String, format: String? = nil) throws -> Profile {
-        let builder = try read(source: source, name: name, format: format)
+    public static func load(source: ByteSource, name: String, format: String? = nil, mergeLines: Bool = false,
+                            seedFrames: FrameTable? = nil) throws -> Profile {
+        let builder = try read(source: source, name: name, format: format, mergeLines: mergeLines, seedFrames: seedFrames)
         builder.dropIndex()
         return builder.freeze(source: name)
     }
@@ -90,7 +92,8 @@ public enum FormatRegistry {
         return (buf, false)
     }
 
-    public static func read(source: ByteSource, name: String, format: String? = nil) throws -> ProfileBuilder {
+    public static func read(source: ByteSource, name: String, format: String? = nil, mergeLines: Bool = false,
+                            seedFrames: FrameTable? = nil) throws -> ProfileBuilder {
         var src: ByteSource = source
         var (prefix, complete) = try readPrefix(src, 1 << 16)
         if prefix.isEmpty { throw ProfileError("empty file (expected a profile)", file: name) }
@@ -107,7 +110,7 @@ public enum FormatRegistry {
             (prefix, complete) = try readPrefix(src, 1 << 16)
         }
         let rest = PrefixedSource(prefix: prefix, rest: src)
-        let options = ReadOptions(fileName: name)
+        let options = ReadOptions(fileName: name, mergeLines: mergeLines, seedFrames: seedFrames)
         if let format {
             guard let r = reader(named: format) else {
                 throw ProfileError("unknown format '\(format)'; supported: \(supportedNames.joined(separator: ", "))")

@@ -88,6 +88,14 @@ public struct FrameTable: Sendable {
         let nameFile = packPair(name, file)
         let lineKind = packPair(line, Int32(kind.rawValue))
         if let f = frameIndex[nameFile, lineKind] { return f }
+        let id = appendFrame(name: name, file: file, line: line, kind: kind, lineIsDefinition: lineIsDefinition)
+        frameIndex[nameFile, lineKind] = id
+        return id
+    }
+
+    /// Adds a frame (not yet indexed) and finds or creates its function.
+    private mutating func appendFrame(name: Int32, file: Int32, line: Int32, kind: FrameKind,
+                                      lineIsDefinition: Bool) -> Int32 {
         let id = Int32(frameName.count)
         frameName.append(name)
         frameFile.append(file)
@@ -96,6 +104,7 @@ public struct FrameTable: Sendable {
         if kind.isGrouping {
             frameFunction.append(-1)
         } else {
+            let nameFile = packPair(name, file)
             let defLine = UInt64(UInt32(bitPattern: lineIsDefinition ? line : -1))
             if let fn = functionIndex[nameFile, defLine] {
                 frameFunction.append(fn)
@@ -112,8 +121,31 @@ public struct FrameTable: Sendable {
                 frameFunction.append(fn)
             }
         }
-        frameIndex[nameFile, lineKind] = id
         return id
+    }
+
+    /// The one frame of a function when executing lines are merged at read time: frames of the
+    /// same (name, file) share it, and its line is the smallest line seen (as `mergingLines`).
+    public mutating func functionFrame(name: String, file: String?, line: Int?, kind: FrameKind = .function) -> Int32 {
+        if kind.isGrouping { return frame(name: name, file: file, line: line, kind: kind) }
+        let n = strings.intern(name)
+        let fl = file.map { strings.intern($0) } ?? -1
+        let l = Int32(clamping: line ?? 0)
+        let nameFile = packPair(n, fl)
+        let merged = packPair(Int32.min, Int32(kind.rawValue))
+        let f: Int32
+        if let known = frameIndex[nameFile, merged] {
+            f = known
+            let fn = Int(frameFunction[Int(f)])
+            if l > 0, functionLine[fn] <= 0 || l < functionLine[fn] { functionLine[fn] = l }
+        } else {
+            // Indexed only as the merged frame, so a line-level read into the same table (the
+            // viewer's `L`) gets frames of its own.
+            f = appendFrame(name: n, file: fl, line: l, kind: kind, lineIsDefinition: false)
+            frameIndex[nameFile, merged] = f
+        }
+        frameLine[Int(f)] = functionLine[Int(frameFunction[Int(f)])]
+        return f
     }
 
     public mutating func frame(name: String, file: String?, line: Int?, kind: FrameKind = .function,

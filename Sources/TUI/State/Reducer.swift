@@ -425,7 +425,7 @@ extension AppState {
             let frames = old.tree.framePath(to: n)
             // Frames merged away (hidden, merged threads or lines) are skipped when following.
             let r = new.tree.node(followingFrames: frames)
-            return r.exact ? r.node : follow(frames, in: new).node
+            return r.exact ? r.node : follow(frames, from: old, in: new).node
         }
         var ex = Set<Int32>()
         for n in tree.expanded { let m = map(n); if m > 0 { ex.insert(m) } }
@@ -445,12 +445,17 @@ extension AppState {
         syncViewToSelectedFunction(session: session, size: size)
     }
 
-    /// Follows `frames` greedily, skipping frames the new tree does not have at that point.
-    private func follow(_ frames: [Int32], in p: Profile) -> (node: Int32, exact: Bool) {
+    /// Follows `frames` greedily: the same frame, else the heaviest child of the same function
+    /// (lines merged or split), else the frame is skipped (hidden or merged away).
+    private func follow(_ frames: [Int32], from old: Profile, in p: Profile) -> (node: Int32, exact: Bool) {
         var n: Int32 = 0
         var exact = true
         for f in frames {
-            let c = p.tree.child(of: n, frame: f)
+            var c = p.tree.child(of: n, frame: f)
+            if c < 0, f >= 0, Int(f) < old.frames.frameCount {
+                let fn = old.frames.frameFunction[Int(f)]
+                if fn >= 0 { c = p.tree.children(n).first { p.function(ofNode: $0) == fn } ?? -1 }
+            }
             if c >= 0 { n = c } else { exact = false }
         }
         return (n, exact)

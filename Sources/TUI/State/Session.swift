@@ -20,9 +20,24 @@ public final class Session {
     private var callersKey: (ObjectIdentifier, Int32)?
     private var callersCache: CallersModel?
 
-    public init(profile: Profile, fileName: String) {
+    /// Reads the file again with one frame per executing line, when the loaded profile had its
+    /// lines merged while reading (the fast default). Nil when there is no file to re-read.
+    private let reloadWithLines: (() throws -> Profile)?
+    private var lineBase: Profile?
+    public private(set) var reloadError: String?
+
+    public init(profile: Profile, fileName: String, reloadWithLines: (() throws -> Profile)? = nil) {
         self.base = profile
         self.fileName = fileName
+        self.reloadWithLines = reloadWithLines
+    }
+
+    /// The loaded profile, or its line-level twin when the state splits lines.
+    func source(for s: AppState) -> Profile {
+        guard s.splitLines, let reload = reloadWithLines else { return base }
+        if let lineBase { return lineBase }
+        do { lineBase = try reload() } catch { reloadError = "\(error)"; return base }
+        return lineBase!
     }
 
     struct DerivedKey: Equatable {
@@ -34,7 +49,7 @@ public final class Session {
         let key = DerivedKey(threadsMerged: s.threadsMerged, splitLines: s.splitLines, focus: s.focus,
                              hidden: s.hidden, metric: s.metric)
         if key == cacheKey, let cached { return cached }
-        var p = base
+        var p = source(for: s)
         if s.threadsMerged { p = p.mergingThreads() }
         if !s.splitLines { p = p.mergingLines() }
         if !s.hidden.isEmpty { p = p.hiding(s.hidden) }
