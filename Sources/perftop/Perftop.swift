@@ -16,7 +16,7 @@ struct Perftop: ParsableCommand {
         `perftop FILE` is short for `perftop view FILE`.
         """,
         version: perftopVersion,
-        subcommands: [View.self, ReportCommand.self],
+        subcommands: [View.self, ReportCommand.self, LiveCommand.self],
         defaultSubcommand: View.self)
 }
 
@@ -126,6 +126,33 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
+func stdinIsRegularFile() -> Bool {
+    var st = stat()
+    return fstat(0, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+}
+
+/// The viewer on a live stream: ingestion on its own thread, the viewer on this one.
+func runLive(_ ingest: LiveIngest, name: String, options: ViewerOptions) throws {
+    var options = options
+    options.initialView = .tree
+    let empty = ProfileBuilder(format: "live", metrics: [ValueType("samples", "count")]).freeze(source: name)
+    let session = Session(profile: empty, fileName: name)
+    session.live = LiveStatus()
+    ingest.start()
+    do {
+        if let sig = try Viewer.run(session, options: options, live: ingest) {
+            signal(sig, SIG_DFL)
+            raise(sig)
+        }
+    } catch {
+        FileHandleStderr.write("perftop: \(error)\n")
+        throw ExitCode(2)
+    }
+    if case .error(let why) = ingest.snapshot().1.state {
+        FileHandleStderr.write("perftop: \(name): \(why.terminalSafe)\n")
+    }
+}
+
 struct View: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "view",
@@ -152,6 +179,9 @@ struct View: ParsableCommand {
     @Flag(help: "No colour (NO_COLOR in the environment does the same).")
     var noColor = false
 
+    @Flag(name: [.customShort("f"), .long], help: "Follow a growing file (like tail -F) and update as samples arrive.")
+    var follow = false
+
     func run() throws {
         signal(SIGPIPE, SIG_DFL)
         var options = ViewerOptions()
@@ -169,6 +199,14 @@ struct View: ParsableCommand {
         let interactive = !batch && isatty(1) != 0
         if !batch && !interactive {
             FileHandleStderr.write("perftop: standard output is not a terminal; printing the report instead.\n")
+        }
+        // A live stream: a pipe on standard input, or a followed file.
+        if interactive && (follow || (input.file == "-" && !stdinIsRegularFile())) {
+            let source: LiveSource
+            do { source = follow ? try FollowLiveSource(path: input.file) : FDLiveSource(fd: 0) }
+            catch { throw fail(error, file: input.file) }
+            try runLive(LiveIngest(source: source, name: input.file), name: input.file, options: options)
+            return
         }
         let big = (FileSource.sizeOf(path: input.file) ?? 0) > 20_000_000
         if interactive && big { FileHandleStderr.write("perftop: loading \(input.file)...\n") }
@@ -205,5 +243,72 @@ struct View: ParsableCommand {
             FileHandleStderr.write("perftop: \(error)\n")
             throw ExitCode(2)
         }
+    }
+}
+
+/// `perftop live -- austin -i 1ms python app.py`: runs the sampler and views its output live.
+struct LiveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "live",
+        abstract: "Run a sampler (austin, py-spy --format raw to stdout, ...) and view its output as it arrives.",
+        discussion: "The sampler's standard output is read live (austin text or MOJO, or folded lines); its standard error is shown when perftop exits. Quitting stops the sampler.")
+
+    @Flag(help: "Draw with ASCII only.")
+    var ascii = false
+
+    @Flag(help: "No colour.")
+    var noColor = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
+    var command: [String] = []
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let argv = command.first == "--" ? Array(command.dropFirst()) : command
+        guard !argv.isEmpty else { throw ValidationError("give the sampler to run after --, e.g. perftop live -- austin python app.py") }
+        guard isatty(1) != 0 else { throw ValidationError("perftop live needs a terminal") }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw ValidationError("cannot create a pipe") }
+        var errPath = Array("/tmp/perftop-live-stderr-XXXXXX".utf8CString)
+        let errFD = mkstemp(&errPath)
+        let errFile = String(cString: errPath)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        if errFD >= 0 { posix_spawn_file_actions_adddup2(&actions, errFD, 2) }
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, nil, cargs, environ)
+        close(fds[1])
+        if errFD >= 0 { close(errFD) }
+        guard rc == 0 else {
+            unlink(errFile)
+            FileHandleStderr.write("perftop: cannot run \(argv[0]): \(String(cString: strerror(rc)))\n")
+            throw ExitCode(2)
+        }
+        var options = ViewerOptions()
+        options.ascii = ascii
+        options.noColor = noColor || getenv("NO_COLOR") != nil
+        let name = argv.joined(separator: " ")
+        defer {
+            // Stop the sampler if it is still running, then report how it ended.
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == 0 {
+                kill(pid, SIGTERM)
+                for _ in 0..<20 where waitpid(pid, &status, WNOHANG) == 0 { usleep(50_000) }
+                if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
+            }
+            let exited = status & 0x7F == 0
+            FileHandleStderr.write("perftop: \(name.terminalSafe) (pid \(pid)) " +
+                (exited ? "exited with status \((status >> 8) & 0xFF)" : "ended by signal \(status & 0x7F)") + "\n")
+            if let text = try? String(contentsOfFile: errFile, encoding: .utf8), !text.isEmpty {
+                let tail = text.split(separator: "\n").suffix(20).map { String($0).terminalSafe }.joined(separator: "\n")
+                FileHandleStderr.write("perftop: its standard error ends with:\n" + tail + "\n")
+            }
+            unlink(errFile)
+        }
+        try runLive(LiveIngest(source: FDLiveSource(fd: fds[0]), name: name), name: name, options: options)
     }
 }

@@ -80,6 +80,27 @@ final class TmuxTests: XCTestCase {
         }
     }
 
+    /// Data on standard input, keys from the terminal: the view updates, keys work, and q quits
+    /// and restores the terminal while the producer is still writing.
+    func testLiveStreamOnStandardInput() throws {
+        try requireTmux()
+        _ = try tmux(["kill-server"])
+        let root = CLITests.repoRoot.path
+        // The producer keeps writing (blank lines) until perftop is gone and the pipe breaks.
+        let shell = "cd '\(root)' && (cat SampleProfiles/etl.austin; while echo; do sleep 0.2; done) | TERM=xterm-256color '\(CLITests.binary.path)' -; echo EXIT=$?; sleep 60"
+        _ = try tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", session, "sh", "-c", shell])
+        var screen = try waitFor("616 samples")
+        XCTAssertTrue(screen.contains("LIVE"), screen)
+        XCTAssertTrue(screen.contains("dedupe"), screen)
+        _ = try tmux(["send-keys", "-t", session, "5"])
+        screen = try waitFor("Flame graph")
+        XCTAssertTrue(screen.contains("Flame graph"), screen)
+        _ = try tmux(["send-keys", "-t", session, "q"])
+        screen = try waitFor("EXIT=")
+        XCTAssertTrue(screen.contains("EXIT=0"), screen)
+        try assertTerminalRestored("q on a live stream")
+    }
+
     func testOtherTerminalsDrawWithoutCrashing() throws {
         try requireTmux()
         for term in ["vt100", "linux", "screen", "tmux-256color"] {

@@ -40,14 +40,26 @@ public enum Viewer {
 
     /// The interactive loop. Returns the signal that ended it, if any (the caller re-raises it
     /// after the terminal is restored).
-    public static func run(_ session: Session, options: ViewerOptions) throws -> Int32? {
+    public static func run(_ session: Session, options: ViewerOptions, live: LiveIngest? = nil) throws -> Int32? {
         let term = try CursesTerminal(noColor: options.noColor)
         defer { term.restore() }
         let render = RenderOptions(ascii: options.ascii || !term.utf8, color: term.colorMode)
         var size = term.size
         var s = initialState(session, size: size, options: options)
         var force = true
+        var generation = -1
+        var lastMessage: String? = nil
+        defer { live?.stop() }
         while !s.quit {
+            if let live {
+                let (snapshot, status) = live.snapshot()
+                session.live = status
+                if let snapshot, status.generation != generation, !s.paused {
+                    generation = status.generation
+                    s.adopt(snapshot, session: session, size: size)
+                }
+                if let why = status.message, why != lastMessage { s.message = why; lastMessage = why }
+            }
             term.draw(Screen.render(s, session: session, size: size, options: render), force: force)
             force = false
             let key: Key?

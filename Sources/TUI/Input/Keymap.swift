@@ -10,6 +10,7 @@ public enum Action: Hashable, Sendable {
     case focus, clearFocus, hide, unhideAll
     case cycleMetric, toggleThreads, toggleLines
     case help, redraw, quit
+    case pause
 }
 
 public enum KeyScope: Hashable, Sendable {
@@ -85,6 +86,7 @@ public enum Keymap {
         Binding(keys: [.char("m")], action: .cycleMetric, scope: .global, help: "next metric", hint: nil),
         Binding(keys: [.char("t")], action: .toggleThreads, scope: .global, help: "threads merged / split", hint: nil),
         Binding(keys: [.char("L")], action: .toggleLines, scope: .global, help: "split functions by line / merge lines", hint: nil),
+        Binding(keys: [.char("p")], action: .pause, scope: .global, help: "live streams: pause the display / jump back to the present", hint: nil),
         Binding(keys: [.char("?")], action: .help, scope: .global, help: "this help", hint: "help"),
         Binding(keys: [.ctrl("l")], action: .redraw, scope: .global, help: "redraw the screen", hint: nil),
         Binding(keys: [.char("q"), .ctrl("c")], action: .quit, scope: .global, help: "quit", hint: "quit"),

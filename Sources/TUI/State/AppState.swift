@@ -65,6 +65,8 @@ public struct AppState: Equatable, Sendable {
     public var overlay: Overlay? = nil
     public var message: String? = nil
     public var quit = false
+    /// Live streams: keep showing the current snapshot while ingestion goes on.
+    public var paused = false
 
     public init(metric: Int) { self.metric = metric }
 }

@@ -61,6 +61,11 @@ extension AppState {
         let before = session.profile(for: self)
         switch action {
         case .quit: quit = true
+        case .pause:
+            if session.live == nil { message = "p pauses live streams; this profile is a file" } else {
+                paused.toggle()
+                message = paused ? "paused: ingestion goes on; p jumps to the present" : "live"
+            }
         case .redraw: return true
         case .help: overlay = .help(scroll: 0)
         case .view(let v): switchView(to: v, session: session, size: size)
@@ -163,8 +168,9 @@ extension AppState {
     /// Opens the call tree on the hot path: expanded and its deepest hot node selected.
     public mutating func openTreeIfNeeded(session: Session, size: Size) {
         guard !tree.opened else { return }
-        tree.opened = true
         let p = session.profile(for: self)
+        guard p.tree.firstChild(0) >= 0 else { return }       // nothing yet (a live stream)
+        tree.opened = true
         let nav = TreeNav(tree: p.tree, expanded: tree.expanded)
         let path = nav.hotPath(from: 0, metric: metric)
         for n in path.dropLast() { tree.expanded.insert(n) }
@@ -413,6 +419,18 @@ extension AppState {
                 if let f = model.function(at: i), matches.contains(f) { callersSelected = i; return }
             }
         }
+    }
+
+    // MARK: - Live snapshots
+
+    /// Takes a newer snapshot of a live stream, keeping selection, expansion and zoom by frame path.
+    public mutating func adopt(_ snapshot: Profile, session: Session, size: Size) {
+        let old = session.profile(for: self)
+        let firstData = old.tree.count <= 1
+        session.replaceBase(snapshot)
+        if firstData || metric >= snapshot.metrics.count { metric = snapshot.defaultMetric }
+        let new = session.profile(for: self)
+        carryOver(from: old, to: new, session: session, size: size)
     }
 
     // MARK: - Carrying state over when the shown profile is rebuilt

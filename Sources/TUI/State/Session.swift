@@ -5,7 +5,9 @@ import ProfileModel
 /// is derived from it by the state's filters (threads, lines, focus, hidden, metric order) and
 /// cached, so a keystroke that changes none of them does no work here.
 public final class Session {
-    public let base: Profile
+    public private(set) var base: Profile
+    /// Set while a live stream feeds the session (status line: live/paused/ended/error, rate).
+    public var live: LiveStatus? = nil
     public let fileName: String
 
     private var cacheKey: DerivedKey?
@@ -30,6 +32,20 @@ public final class Session {
         self.base = profile
         self.fileName = fileName
         self.reloadWithLines = reloadWithLines
+    }
+
+    /// A newer snapshot of a live stream replaces the loaded profile; derived views are rebuilt
+    /// on demand. (Snapshots of one stream share their frame table, so ids stay valid.)
+    public func replaceBase(_ p: Profile) {
+        base = p
+        cacheKey = nil
+        cached = nil
+        invertedFor = nil
+        invertedCache = nil
+        rowsKey = nil
+        matchKey = nil
+        callersKey = nil
+        lineBase = nil
     }
 
     /// The loaded profile, or its line-level twin when the state splits lines.

@@ -1,3 +1,4 @@
+import Foundation
 import ProfileModel
 
 /// Drawing: a pure function from (state, session, size, options) to a grid of cells.
@@ -72,7 +73,9 @@ public enum Screen {
         let p = c.profile
         let m = min(s.metric, p.metrics.count - 1)
         var facts = "\(p.format)  \(p.metrics[m].description)  total \(ValueFormat.withUnit(p.total(metric: m), unit: p.metrics[m].unit))"
-        if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
+        if let live = c.session.live {
+            facts = liveFacts(live, paused: s.paused) + "  " + facts
+        } else if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
         if !s.query.isEmpty { facts += "  /\(s.query)" }
         var x = 0
         for (k, label) in Keymap.hints(for: s.view, ascii: c.options.ascii) {
@@ -84,6 +87,17 @@ public enum Screen {
         // The bottom-right cell stays empty: some terminals scroll when it is written.
         let fx = max(x, g.width - 1 - DisplayWidth.width(facts))
         g.put(DisplayWidth.truncate(facts, to: g.width - 1 - fx, ascii: c.options.ascii), x: fx, y: y, role: .status)
+    }
+
+    /// `LIVE 12345 samples 2300/s 0:42`, or paused / ended / error.
+    static func liveFacts(_ l: LiveStatus, paused: Bool) -> String {
+        let state = paused && l.state == .live ? "PAUSED" : l.state.label.uppercased()
+        let secs = Int(max(0, (l.started > 0 ? Date().timeIntervalSince1970 - l.started : 0)))
+        var t = "\(state)  \(l.samples) samples"
+        if l.state == .live { t += "  \(Int(l.samplesPerSecond.rounded()))/s  \(secs / 60):\(String(format: "%02d", secs % 60))" }
+        if l.garbage > 0 { t += "  \(l.garbage) bad lines" }
+        if case .error(let why) = l.state { t += ": " + why }
+        return t
     }
 
     static func drawOverlay(_ g: inout CellGrid, _ o: Overlay, _ c: DrawContext) {

@@ -1,0 +1,247 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a live stream comes from. `read` returns `.data(n)`, `.idle` when nothing arrived for
+/// a while (the caller publishes pending samples), `.end`, or `.restart` when a followed file
+/// was truncated or replaced.
+public protocol LiveSource: AnyObject {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> LiveRead
+    /// Unblocks a pending read (the viewer is quitting).
+    func cancel()
+}
+
+public enum LiveRead: Equatable { case data(Int), idle, end, restart(String) }
+
+public enum LiveState: Equatable, Sendable {
+    case waiting, live, ended, error(String)
+
+    public var label: String {
+        switch self {
+        case .waiting: "waiting"
+        case .live: "live"
+        case .ended: "ended"
+        case .error: "error"
+        }
+    }
+}
+
+public struct LiveStatus: Sendable, Equatable {
+    public var state: LiveState = .waiting
+    public var samples = 0
+    public var samplesPerSecond = 0.0
+    public var garbage = 0
+    public var started = 0.0
+    public var message: String? = nil
+    /// Bumped each time a new profile is published.
+    public var generation = 0
+    public init() {}
+}
+
+/// Reads a stream on a background thread, parses it incrementally and publishes a snapshot at
+/// most 10 times a second. The viewer takes the latest snapshot whenever it likes; parsing
+/// never runs on the UI thread. Memory grows with distinct stacks, not with samples.
+public final class LiveIngest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var latest: Profile?
+    private var status = LiveStatus()
+    private let source: LiveSource
+    private let name: String
+    private var stopped = false
+
+    public init(source: LiveSource, name: String) {
+        self.source = source
+        self.name = name
+    }
+
+    /// The newest profile (nil before the first samples) and the status.
+    public func snapshot() -> (Profile?, LiveStatus) {
+        lock.lock(); defer { lock.unlock() }
+        return (latest, status)
+    }
+
+    public func start() {
+        let t = Thread { [self] in run() }
+        t.name = "perftop-ingest"
+        t.start()
+    }
+
+    public func stop() {
+        lock.lock(); stopped = true; lock.unlock()
+        source.cancel()
+    }
+
+    /// Runs the ingestion loop on the calling thread until the stream ends (for tests and
+    /// `perftop report -`).
+    public func run() {
+        let started = Date().timeIntervalSince1970
+        update { $0.started = started }
+        var parser: StreamParser? = nil
+        var prefix: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        var dirty = false
+        var lastPublish = 0.0
+        var rate: [(Double, Int)] = []
+        func publish(force: Bool = false) {
+            guard let p = parser, dirty || force else { return }
+            let now = Date().timeIntervalSince1970
+            if !force && now - lastPublish < 0.1 { return }
+            lastPublish = now
+            dirty = false
+            let profile = p.snapshot(source: name)
+            rate.append((now, p.samples))
+            rate.removeAll { now - $0.0 > 2 }
+            let perSecond = rate.count > 1 ? Double(rate.last!.1 - rate.first!.1) / max(0.001, rate.last!.0 - rate.first!.0) : 0
+            update {
+                $0.samples = p.samples
+                $0.garbage = p.garbage
+                $0.samplesPerSecond = perSecond
+                $0.generation += 1
+                if $0.state == .waiting { $0.state = .live }
+            }
+            lock.lock(); latest = profile; lock.unlock()
+        }
+        while true {
+            lock.lock(); let stop = stopped; lock.unlock()
+            if stop { return }
+            let r: LiveRead
+            do { r = try buf.withUnsafeMutableBytes { try source.read(into: $0) } } catch {
+                publish(force: true)
+                update { $0.state = .error("\(error)") }
+                return
+            }
+            switch r {
+            case .idle:
+                publish()
+            case .restart(let why):
+                parser = nil
+                prefix = []
+                dirty = false
+                update { $0.message = why; $0.samples = 0; $0.garbage = 0 }
+            case .end:
+                if parser == nil, !prefix.isEmpty {
+                    let (kind, _) = StreamParser.sniff(prefix, complete: true)
+                    if let kind { parser = StreamParser(kind: kind); feed(parser!, prefix) }
+                }
+                if parser == nil {
+                    update { $0.state = prefix.isEmpty ? .ended : .error("not a folded, austin or MOJO stream (first bytes: \(FormatRegistry.describeBytes(prefix)))") }
+                    return
+                }
+                do { try parser!.finish() } catch { update { $0.state = .error("\(error)") } }
+                publish(force: true)
+                update { if case .error = $0.state {} else { $0.state = .ended } }
+                return
+            case .data(let n):
+                if let p = parser {
+                    let ok = buf.withUnsafeBytes { feed(p, Array($0[0..<n])) }
+                    if !ok { return }
+                    dirty = true
+                    publish()
+                    continue
+                }
+                prefix += buf[0..<n]
+                let (kind, needMore) = StreamParser.sniff(prefix, complete: false)
+                if let kind {
+                    let p = StreamParser(kind: kind)
+                    parser = p
+                    if !feed(p, prefix) { return }
+                    prefix = []
+                    dirty = true
+                    publish()
+                } else if !needMore || prefix.count > 1 << 16 {
+                    update { $0.state = .error("not a folded, austin or MOJO stream (first bytes: \(FormatRegistry.describeBytes(prefix)))") }
+                    return
+                }
+            }
+        }
+
+        /// Feeds bytes; a stream that breaks the format moves to error, keeping the last good profile.
+        func feed(_ p: StreamParser, _ bytes: [UInt8]) -> Bool {
+            do {
+                try bytes.withUnsafeBytes { try p.feed($0) }
+                return true
+            } catch {
+                publish(force: true)
+                update { $0.state = .error("\(error)") }
+                return false
+            }
+        }
+    }
+
+    private func update(_ change: (inout LiveStatus) -> Void) {
+        lock.lock(); change(&status); lock.unlock()
+    }
+}
+
+/// A pipe or terminal: standard input, or a child's output.
+public final class FDLiveSource: LiveSource {
+    let fd: Int32
+    private var cancelled = false
+
+    public init(fd: Int32) { self.fd = fd }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> LiveRead {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let r = poll(&pfd, 1, 100)
+        if cancelled { return .end }
+        if r == 0 { return .idle }
+        if r < 0 { if errno == EINTR { return .idle }; throw ProfileError("cannot read the stream (errno \(errno))") }
+        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        if n < 0 { if errno == EINTR || errno == EAGAIN { return .idle }; throw ProfileError("cannot read the stream (errno \(errno))") }
+        return n == 0 ? .end : .data(n)
+    }
+
+    public func cancel() { cancelled = true }
+}
+
+/// Follows a growing file like `tail -F`: waits at the end for more, and starts again when the
+/// file is truncated or replaced (log rotation).
+public final class FollowLiveSource: LiveSource {
+    let path: String
+    private var fd: Int32 = -1
+    private var inode: UInt64 = 0
+    private var offset = 0
+    private var cancelled = false
+
+    public init(path: String) throws {
+        self.path = path
+        try open()
+    }
+
+    private func open() throws {
+        let f = Glibc.open(path, O_RDONLY)
+        guard f >= 0 else { throw ProfileError("cannot open (\(String(cString: strerror(errno))))", file: path) }
+        var st = stat()
+        fstat(f, &st)
+        if (st.st_mode & S_IFMT) == S_IFDIR { Glibc.close(f); throw ProfileError("is a directory, not a profile", file: path) }
+        fd = f
+        inode = UInt64(st.st_ino)
+        offset = 0
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> LiveRead {
+        if cancelled { return .end }
+        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        if n > 0 { offset += n; return .data(n) }
+        if n < 0 && errno != EINTR { throw ProfileError("cannot read (errno \(errno))", file: path) }
+        // At the end: truncated, replaced, or just not written yet?
+        var now = stat(), cur = stat()
+        fstat(fd, &cur)
+        if stat(path, &now) == 0 && UInt64(now.st_ino) != inode {
+            Glibc.close(fd)
+            try open()
+            return .restart("\(path) was replaced; started again")
+        }
+        if Int(cur.st_size) < offset {
+            lseek(fd, 0, SEEK_SET)
+            offset = 0
+            return .restart("\(path) was truncated; started again")
+        }
+        usleep(100_000)
+        return .idle
+    }
+
+    public func cancel() { cancelled = true }
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+}
