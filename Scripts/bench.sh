@@ -45,5 +45,9 @@ measure "wc -l big.folded" wc -l "$DIR/big.folded"
 measure "wc -l big.perf.txt" wc -l "$DIR/big.perf.txt"
 measure "python3 json.load big.speedscope.json" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$DIR/big.speedscope.json"
 echo
+echo "## Live ingestion (austin lines through a pipe, snapshots at 10 Hz)"
+$BIN/perftop-bench --ingest SampleProfiles/etl.austin 1000
+$BIN/perftop-bench --ingest SampleProfiles/etl.austin 81200
+echo
 echo "## Viewer (headless, 80x24)"
 $BIN/perftop-bench --viewer "$DIR/big.folded"

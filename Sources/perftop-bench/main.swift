@@ -100,6 +100,42 @@ if args.count >= 3 && args[1] == "--viewer" {
     exit(0)
 }
 
+if args.count >= 4 && args[1] == "--ingest" {
+    // Live ingestion: a writer thread pushes FILE into a pipe N times as fast as it can; the
+    // ingest loop parses and publishes snapshots (10 Hz) as the viewer would see them.
+    let data = (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: args[2])))) ?? []
+    let repeats = Int(args[3]) ?? 1
+    // Only whole sample lines repeat (austin's header and footer once).
+    let body = data.split(separator: 0x0A).filter { $0.first != 0x23 }.map { Array($0) + [0x0A] }.flatMap { $0 }
+    var fds: [Int32] = [0, 0]
+    pipe(&fds)
+    let writeFD = fds[1]
+    let writer = Thread {
+        for _ in 0..<repeats {
+            var pos = 0
+            while pos < body.count {
+                let n = body.withUnsafeBytes { write(writeFD, $0.baseAddress! + pos, body.count - pos) }
+                if n <= 0 { break }
+                pos += n
+            }
+        }
+        close(writeFD)
+    }
+    let ingest = LiveIngest(source: FDLiveSource(fd: fds[0]), name: args[2])
+    let t0 = now()
+    writer.start()
+    ingest.run()
+    let dt = now() - t0
+    let (p, status) = ingest.snapshot()
+    let lines = body.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } * repeats
+    let hwm = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?
+        .split(separator: "\n").first { $0.hasPrefix("VmHWM") } ?? "VmHWM ?"
+    print(String(format: "ingest: %d lines (%d samples) in %.2f s = %.2fM lines/s; %d snapshots; %d nodes; %@",
+                 lines, status.samples, dt, Double(lines) / dt / 1e6, status.generation, p?.tree.count ?? 0,
+                 String(hwm).replacingOccurrences(of: "\t", with: " ")))
+    exit(0)
+}
+
 var dir = "/tmp/perftop-bench"
 var runs = 5
 var i = 1
