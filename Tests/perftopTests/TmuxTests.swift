@@ -25,7 +25,7 @@ final class TmuxTests: XCTestCase {
         let end = Date().addingTimeInterval(timeout)
         var screen = ""
         while Date() < end {
-            screen = try tmux(["capture-pane", "-p", "-t", session])
+            screen = try tmux(["capture-pane", "-p", "-J", "-t", session])
             if screen.contains(text) { return screen }
             usleep(100_000)
         }
@@ -99,6 +99,30 @@ final class TmuxTests: XCTestCase {
         screen = try waitFor("EXIT=")
         XCTAssertTrue(screen.contains("EXIT=0"), screen)
         try assertTerminalRestored("q on a live stream")
+    }
+
+    /// A real sampler, live: austin samples a small Python program and perftop shows it.
+    func testLiveAustinSamplingAPythonProgram() throws {
+        try requireTmux()
+        let python = "$(python3 -c 'import sys; print(sys.executable)')"
+        let austin = "$(dirname \(python))/austin"
+        if system("test -x \"\(austin)\" || command -v austin > /dev/null 2>&1") != 0 {
+            throw XCTSkip("SKIPPED: austin is not installed (pip install 'austin-dist==3.7.*')")
+        }
+        _ = try tmux(["kill-server"])
+        let root = CLITests.repoRoot.path
+        let run = "A=\"\(austin)\"; [ -x \"$A\" ] || A=austin; "
+            + "'\(CLITests.binary.path)' live -- \"$A\" -i 1ms \"\(python)\" SampleProfiles/workload/threads.py"
+        let shell = "cd '\(root)' && \(run); echo EXIT=$?; sleep 60"
+        _ = try tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", session, "sh", "-c", shell])
+        var screen = try waitFor("ENDED", timeout: 30)
+        XCTAssertTrue(screen.contains("ENDED"), "the program finished and the stream ended:\n\(screen)")
+        XCTAssertTrue(screen.contains("spin"), "the hot function of the sampled program:\n\(screen)")
+        _ = try tmux(["send-keys", "-t", session, "q"])
+        screen = try waitFor("EXIT=")
+        XCTAssertTrue(screen.contains("EXIT=0"), screen)
+        XCTAssertTrue(screen.contains("exited with status 0"), screen)
+        try assertTerminalRestored("q after a live austin run")
     }
 
     func testOtherTerminalsDrawWithoutCrashing() throws {

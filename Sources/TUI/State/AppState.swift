@@ -67,6 +67,9 @@ public struct AppState: Equatable, Sendable {
     public var quit = false
     /// Live streams: keep showing the current snapshot while ingestion goes on.
     public var paused = false
+    /// Until the user presses a key, each live snapshot re-opens the tree on its hot path (the
+    /// first samples are often start-up code); after that, what they look at stays put.
+    public var followHotPath = true
 
     public init(metric: Int) { self.metric = metric }
 }

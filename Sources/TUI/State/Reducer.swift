@@ -8,6 +8,7 @@ extension AppState {
     public mutating func handle(_ key: Key, session: Session, size: Size) -> Bool {
         message = nil
         if key == .resize { return false }
+        followHotPath = false
         // 1. The search prompt takes every key while it is open.
         if searching {
             switch key {
@@ -430,6 +431,13 @@ extension AppState {
         session.replaceBase(snapshot)
         if firstData || metric >= snapshot.metrics.count { metric = snapshot.defaultMetric }
         let new = session.profile(for: self)
+        if followHotPath {
+            tree = TreeState()
+            flame = FlameState()
+            openTreeIfNeeded(session: session, size: size)
+            syncViewToSelectedFunction(session: session, size: size)
+            return
+        }
         carryOver(from: old, to: new, session: session, size: size)
     }
 
