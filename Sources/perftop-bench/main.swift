@@ -124,8 +124,36 @@ if args.count >= 4 && args[1] == "--ingest" {
     let ingest = LiveIngest(source: FDLiveSource(fd: fds[0]), name: args[2])
     let t0 = now()
     writer.start()
-    ingest.run()
+    // The UI thread, as in Viewer.run: every 100 ms adopt the newest snapshot, draw, and answer
+    // a key; each turn's latency is what a keypress would wait for.
+    ingest.start()
+    let empty = ProfileBuilder(format: "live", metrics: [ValueType("samples", "count")]).freeze(source: "-")
+    let session = Session(profile: empty, fileName: "-")
+    let size = Size(width: 80, height: 24)
+    var state = Viewer.initialState(session, size: size, options: ViewerOptions())
+    var generation = -1
+    var turns: [Double] = []
+    let keys: [Key] = [.char("j"), .char("k"), .char("5"), .char("2"), .pgDn, .char("1")]
+    var k = 0
+    while true {
+        let (snap, st) = ingest.snapshot()
+        let a = now()
+        session.live = st
+        if let snap, st.generation != generation {
+            generation = st.generation
+            state.adopt(snap, session: session, size: size)
+        }
+        state.handle(keys[k % keys.count], session: session, size: size)
+        k += 1
+        _ = Screen.render(state, session: session, size: size, options: RenderOptions())
+        turns.append(now() - a)
+        if st.state != .live && st.state != .waiting { break }
+        usleep(100_000)
+    }
     let dt = now() - t0
+    let sortedTurns = turns.sorted()
+    print(String(format: "UI turns during ingestion (adopt + key + draw): %d, median %.2f ms, max %.2f ms",
+                 turns.count, sortedTurns[sortedTurns.count / 2] * 1000, sortedTurns.last! * 1000))
     let (p, status) = ingest.snapshot()
     let lines = body.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } * repeats
     let hwm = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?

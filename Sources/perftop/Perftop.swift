@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ProfileModel
 import TUI
 #if canImport(Glibc)
@@ -292,23 +293,40 @@ struct LiveCommand: ParsableCommand {
         options.ascii = ascii
         options.noColor = noColor || getenv("NO_COLOR") != nil
         let name = argv.joined(separator: " ")
+        let ingest = LiveIngest(source: FDLiveSource(fd: fds[0]), name: name)
+        ingest.note("running \(argv[0].terminalSafe), pid \(pid)")
+        // One thread reaps the sampler and says how it ended, in the status line and on exit.
+        let exit = ExitBox()
+        let childPid = pid
+        Thread {
+            var status: Int32 = 0
+            while waitpid(childPid, &status, 0) < 0 && errno == EINTR {}
+            let how = status & 0x7F == 0 ? "exited with status \((status >> 8) & 0xFF)" : "ended by signal \(status & 0x7F)"
+            exit.set(how)
+            ingest.note("pid \(childPid) \(how)")
+        }.start()
         defer {
             // Stop the sampler if it is still running, then report how it ended.
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == 0 {
+            if exit.get() == nil {
                 kill(pid, SIGTERM)
-                for _ in 0..<20 where waitpid(pid, &status, WNOHANG) == 0 { usleep(50_000) }
-                if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
+                for _ in 0..<20 where exit.get() == nil { usleep(50_000) }
+                if exit.get() == nil { kill(pid, SIGKILL); for _ in 0..<20 where exit.get() == nil { usleep(50_000) } }
             }
-            let exited = status & 0x7F == 0
-            FileHandleStderr.write("perftop: \(name.terminalSafe) (pid \(pid)) " +
-                (exited ? "exited with status \((status >> 8) & 0xFF)" : "ended by signal \(status & 0x7F)") + "\n")
+            FileHandleStderr.write("perftop: \(name.terminalSafe) (pid \(pid)) \(exit.get() ?? "did not stop")\n")
             if let text = try? String(contentsOfFile: errFile, encoding: .utf8), !text.isEmpty {
                 let tail = text.split(separator: "\n").suffix(20).map { String($0).terminalSafe }.joined(separator: "\n")
                 FileHandleStderr.write("perftop: its standard error ends with:\n" + tail + "\n")
             }
             unlink(errFile)
         }
-        try runLive(LiveIngest(source: FDLiveSource(fd: fds[0]), name: name), name: name, options: options)
+        try runLive(ingest, name: name, options: options)
     }
+}
+
+/// How the sampler ended, set by the thread that reaps it.
+final class ExitBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String?
+    func set(_ v: String) { lock.lock(); value = v; lock.unlock() }
+    func get() -> String? { lock.lock(); defer { lock.unlock() }; return value }
 }

@@ -127,5 +127,36 @@ final class LiveIngestTests: XCTestCase {
         h2.write(Data("x;y 5\n".utf8))
         try h2.close()
         waitFor("the restart") { p, s in (s.message ?? "").contains("truncated") && p?.total(metric: 0) == 5 }
+        // Rotation: a new file takes the name.
+        let next = path + ".new"
+        FileManager.default.createFile(atPath: next, contents: Data("z;w 9\n".utf8))
+        XCTAssertEqual(rename(next, path), 0)
+        waitFor("the replacement") { p, s in (s.message ?? "").contains("replaced") && p?.total(metric: 0) == 9 }
+    }
+
+    /// A time window shows only what arrived in the last seconds: what is hot now.
+    func testWindowShowsOnlyRecentSamples() throws {
+        var fds: [Int32] = [0, 0]
+        pipe(&fds)
+        let ingest = LiveIngest(source: FDLiveSource(fd: fds[0]), name: "window")
+        ingest.start()
+        defer { ingest.stop(); close(fds[1]) }
+        func send(_ s: String) { _ = Array(s.utf8).withUnsafeBytes { write(fds[1], $0.baseAddress!, $0.count) } }
+        func waitFor(_ what: String, _ ok: (Profile?, LiveStatus) -> Bool) {
+            let end = Date().addingTimeInterval(10)
+            while Date() < end { let (p, s) = ingest.snapshot(); if ok(p, s) { return }; usleep(20_000) }
+            XCTFail("timed out waiting for \(what): \(ingest.snapshot().1)")
+        }
+        send("old;work 5\n")
+        waitFor("the old samples") { p, _ in p?.total(metric: 0) == 5 }
+        sleep(3)
+        send("new;work 7\n")
+        waitFor("all samples") { p, _ in p?.total(metric: 0) == 12 }
+        ingest.setWindow(2)
+        waitFor("the last 2 s only") { p, s in s.window == 2 && p?.total(metric: 0) == 7 }
+        let p = ingest.snapshot().0!
+        XCTAssertEqual(p.tree.children(0).map { p.frames.frame(p.tree.frame[Int($0)]).name }, ["new"])
+        ingest.setWindow(nil)
+        waitFor("all samples again") { p, s in s.window == nil && p?.total(metric: 0) == 12 }
     }
 }

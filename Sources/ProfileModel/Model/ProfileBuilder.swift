@@ -78,9 +78,14 @@ public final class ProfileBuilder {
         childIndex = m
     }
 
+    /// Sees every weight added (node, metric, value): a live stream keeps per-second deltas
+    /// with it for its time windows. Nil for files.
+    public var recorder: ((Int32, Int, Double) -> Void)? = nil
+
     @inline(__always)
     public func addSelf(_ node: Int32, metric: Int, _ value: Double) {
         selfWeight[metric][Int(node)] += value
+        recorder?(node, metric, value)
     }
 
     /// Appends one stack, root first; `weights` has one value per metric.

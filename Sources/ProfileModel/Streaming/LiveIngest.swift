@@ -31,6 +31,8 @@ public struct LiveStatus: Sendable, Equatable {
     public var state: LiveState = .waiting
     public var samples = 0
     public var samplesPerSecond = 0.0
+    /// The time window shown (seconds), nil for all samples.
+    public var window: Int? = nil
     public var garbage = 0
     public var started = 0.0
     public var message: String? = nil
@@ -49,6 +51,55 @@ public final class LiveIngest: @unchecked Sendable {
     private let source: LiveSource
     private let name: String
     private var stopped = false
+    private var window: Int? = nil
+    private var windowChanged = false
+
+    /// Weight added during each second of arrival (node << 8 | metric → value), for windows.
+    /// Samples carry no timestamps in these formats, so they are stamped at arrival.
+    private final class Buckets {
+        var seconds: [Int] = []
+        var weights: [[Int64: Double]] = []
+        var current = -1
+
+        func start(_ second: Int) {
+            if second == current { return }
+            current = second
+            seconds.append(second)
+            weights.append([:])
+            while let first = seconds.first, second - first > 60 { seconds.removeFirst(); weights.removeFirst() }
+        }
+
+        func reset() { seconds = []; weights = []; current = -1 }
+
+        func add(_ node: Int32, _ metric: Int, _ value: Double) {
+            guard !weights.isEmpty else { return }
+            weights[weights.count - 1][(Int64(node) << 8) | Int64(metric & 0xFF), default: 0] += value
+        }
+
+        func sum(lastSeconds w: Int, now: Int, nodes: Int, metrics: Int) -> [[Double]] {
+            var out = [[Double]](repeating: [Double](repeating: 0, count: nodes), count: metrics)
+            for (i, s) in seconds.enumerated() where now - s < w {
+                for (k, v) in weights[i] {
+                    let node = Int(k >> 8), m = Int(k & 0xFF)
+                    if node < nodes && m < metrics { out[m][node] += v }
+                }
+            }
+            return out
+        }
+    }
+    private let buckets = Buckets()
+
+    /// A line for the status bar from whoever runs the stream (e.g. the sampler's pid or exit).
+    public func note(_ text: String) {
+        update { $0.message = text }
+    }
+
+    /// Shows only the samples of the last `seconds` (nil: all). Takes effect at the next publish.
+    public func setWindow(_ seconds: Int?) {
+        lock.lock()
+        if window != seconds { window = seconds; windowChanged = true }
+        lock.unlock()
+    }
 
     public init(source: LiveSource, name: String) {
         self.source = source
@@ -84,12 +135,21 @@ public final class LiveIngest: @unchecked Sendable {
         var lastPublish = 0.0
         var rate: [(Double, Int)] = []
         func publish(force: Bool = false) {
-            guard let p = parser, dirty || force else { return }
+            lock.lock()
+            let w = window
+            let changed = windowChanged
+            windowChanged = false
+            lock.unlock()
+            guard let p = parser, dirty || force || changed || w != nil else { return }
             let now = Date().timeIntervalSince1970
-            if !force && now - lastPublish < 0.1 { return }
+            if !force && !changed && now - lastPublish < (w == nil ? 0.1 : 0.5) { return }
             lastPublish = now
             dirty = false
-            let profile = p.snapshot(source: name)
+            var profile = p.snapshot(source: name)
+            if let w {
+                let sums = buckets.sum(lastSeconds: w, now: Int(now), nodes: profile.tree.count, metrics: profile.metrics.count)
+                profile = profile.withSelfWeights(sums)
+            }
             rate.append((now, p.samples))
             rate.removeAll { now - $0.0 > 2 }
             let perSecond = rate.count > 1 ? Double(rate.last!.1 - rate.first!.1) / max(0.001, rate.last!.0 - rate.first!.0) : 0
@@ -98,6 +158,7 @@ public final class LiveIngest: @unchecked Sendable {
                 $0.garbage = p.garbage
                 $0.samplesPerSecond = perSecond
                 $0.generation += 1
+                $0.window = w
                 if $0.state == .waiting { $0.state = .live }
             }
             lock.lock(); latest = profile; lock.unlock()
@@ -118,11 +179,12 @@ public final class LiveIngest: @unchecked Sendable {
                 parser = nil
                 prefix = []
                 dirty = false
+                buckets.reset()
                 update { $0.message = why; $0.samples = 0; $0.garbage = 0 }
             case .end:
                 if parser == nil, !prefix.isEmpty {
                     let (kind, _) = StreamParser.sniff(prefix, complete: true)
-                    if let kind { parser = StreamParser(kind: kind); feed(parser!, prefix) }
+                    if let kind { parser = StreamParser(kind: kind); record(parser!); feed(parser!, prefix) }
                 }
                 if parser == nil {
                     update { $0.state = prefix.isEmpty ? .ended : .error("not a folded, austin or MOJO stream (first bytes: \(FormatRegistry.describeBytes(prefix)))") }
@@ -144,6 +206,7 @@ public final class LiveIngest: @unchecked Sendable {
                 let (kind, needMore) = StreamParser.sniff(prefix, complete: false)
                 if let kind {
                     let p = StreamParser(kind: kind)
+                    record(p)
                     parser = p
                     if !feed(p, prefix) { return }
                     prefix = []
@@ -156,8 +219,14 @@ public final class LiveIngest: @unchecked Sendable {
             }
         }
 
+        func record(_ p: StreamParser) {
+            let b = buckets
+            p.builder.recorder = { b.add($0, $1, $2) }
+        }
+
         /// Feeds bytes; a stream that breaks the format moves to error, keeping the last good profile.
         func feed(_ p: StreamParser, _ bytes: [UInt8]) -> Bool {
+            buckets.start(Int(Date().timeIntervalSince1970))
             do {
                 try bytes.withUnsafeBytes { try p.feed($0) }
                 return true

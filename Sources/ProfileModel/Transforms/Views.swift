@@ -67,6 +67,32 @@ extension Profile {
         return b.freeze(source: source)
     }
 
+    /// The same tree with other self weights (a live time window): nodes left with no weight
+    /// are dropped. `weights[metric][node]` must cover this profile's nodes.
+    public func withSelfWeights(_ weights: [[Double]]) -> Profile {
+        let n = tree.count
+        var total = weights
+        for m in 0..<total.count {
+            if total[m].count < n { total[m] += [Double](repeating: 0, count: n - total[m].count) }
+            var i = n - 1
+            while i > 0 { total[m][Int(tree.parent[i])] += total[m][i]; i -= 1 }
+        }
+        let w = total
+        let sw = weights
+        let b = ProfileBuilder(format: format, metrics: metrics, defaultMetric: defaultMetric)
+        b.frames = frames
+        b.warnings = warnings
+        b.metadata = metadata
+        var mapped = [Int32](repeating: 0, count: n)
+        for i in 1..<max(n, 1) where w.contains(where: { $0[i] != 0 }) {
+            let node = b.child(of: mapped[Int(tree.parent[i])], frame: tree.frame[i])
+            mapped[i] = node
+            for m in 0..<min(metrics.count, sw.count) where i < sw[m].count && sw[m][i] != 0 { b.addSelf(node, metric: m, sw[m][i]) }
+        }
+        b.dropIndex()
+        return b.freeze(source: source)
+    }
+
     /// Rebuilds keeping the nodes `keepNode` accepts (their parents must be kept too) and the
     /// self weight of the nodes `keepSelf` accepts.
     func rebuiltWeights(keepNode: (Int) -> Bool, keepSelf: (Int) -> Bool) -> Profile {

@@ -48,17 +48,16 @@ public enum Viewer {
         var s = initialState(session, size: size, options: options)
         var force = true
         var generation = -1
-        var lastMessage: String? = nil
         defer { live?.stop() }
         while !s.quit {
             if let live {
+                live.setWindow(s.window)
                 let (snapshot, status) = live.snapshot()
                 session.live = status
                 if let snapshot, status.generation != generation, !s.paused {
                     generation = status.generation
                     s.adopt(snapshot, session: session, size: size)
                 }
-                if let why = status.message, why != lastMessage { s.message = why; lastMessage = why }
             }
             term.draw(Screen.render(s, session: session, size: size, options: render), force: force)
             force = false

@@ -10,7 +10,7 @@ public enum Action: Hashable, Sendable {
     case focus, clearFocus, hide, unhideAll
     case cycleMetric, toggleThreads, toggleLines
     case help, redraw, quit
-    case pause
+    case pause, cycleWindow
 }
 
 public enum KeyScope: Hashable, Sendable {
@@ -87,6 +87,7 @@ public enum Keymap {
         Binding(keys: [.char("t")], action: .toggleThreads, scope: .global, help: "threads merged / split", hint: nil),
         Binding(keys: [.char("L")], action: .toggleLines, scope: .global, help: "split functions by line / merge lines", hint: nil),
         Binding(keys: [.char("p")], action: .pause, scope: .global, help: "live streams: pause the display / jump back to the present", hint: nil),
+        Binding(keys: [.char("w")], action: .cycleWindow, scope: .global, help: "live streams: all samples, or the last 60 s, 10 s, 2 s", hint: nil),
         Binding(keys: [.char("?")], action: .help, scope: .global, help: "this help", hint: "help"),
         Binding(keys: [.ctrl("l")], action: .redraw, scope: .global, help: "redraw the screen", hint: nil),
         Binding(keys: [.char("q"), .ctrl("c")], action: .quit, scope: .global, help: "quit", hint: "quit"),

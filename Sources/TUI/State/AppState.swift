@@ -70,6 +70,8 @@ public struct AppState: Equatable, Sendable {
     /// Until the user presses a key, each live snapshot re-opens the tree on its hot path (the
     /// first samples are often start-up code); after that, what they look at stays put.
     public var followHotPath = true
+    /// Live streams: show only the last N seconds (nil: all samples).
+    public var window: Int? = nil
 
     public init(metric: Int) { self.metric = metric }
 }

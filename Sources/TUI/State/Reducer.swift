@@ -62,6 +62,13 @@ extension AppState {
         let before = session.profile(for: self)
         switch action {
         case .quit: quit = true
+        case .cycleWindow:
+            if session.live == nil { message = "w sets a time window on live streams; this profile is a file" } else {
+                let windows: [Int?] = [nil, 60, 10, 2]
+                let i = windows.firstIndex(of: window) ?? 0
+                window = windows[(i + 1) % windows.count]
+                message = window.map { "window: the last \($0) s (what is hot now)" } ?? "window: all samples"
+            }
         case .pause:
             if session.live == nil { message = "p pauses live streams; this profile is a file" } else {
                 paused.toggle()
