@@ -149,17 +149,7 @@ public final class FoldedParser {
 
     private func processLine(_ p: UnsafeRawPointer, _ length: Int) {
         lineNumber += 1
-        var end = length
-        while end > 0 {
-            let c = p.load(fromByteOffset: end - 1, as: UInt8.self)
-            if c == 0x20 || c == 0x0D || c == 0x09 { end -= 1 } else { break }
-        }
-        var start = 0
-        while start < end {
-            let c = p.load(fromByteOffset: start, as: UInt8.self)
-            if c == 0x20 || c == 0x09 { start += 1 } else { break }
-        }
-        if start == end { return }
+        guard let (start, end) = LineSplitter.trimmed(p, length) else { return }
         let first = p.load(fromByteOffset: start, as: UInt8.self)
         if first == 0x23 { return }                                                // '#'
         let base = p + start

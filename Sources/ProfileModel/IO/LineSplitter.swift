@@ -13,6 +13,23 @@ public struct LineSplitter {
 
     public init() {}
 
+    /// The line without leading blanks and trailing blanks or `\r`: (start, end), or nil when
+    /// nothing is left.
+    @inline(__always)
+    public static func trimmed(_ p: UnsafeRawPointer, _ length: Int) -> (start: Int, end: Int)? {
+        var end = length
+        while end > 0 {
+            let c = p.load(fromByteOffset: end - 1, as: UInt8.self)
+            if c == 0x20 || c == 0x0D || c == 0x09 { end -= 1 } else { break }
+        }
+        var start = 0
+        while start < end {
+            let c = p.load(fromByteOffset: start, as: UInt8.self)
+            if c == 0x20 || c == 0x09 { start += 1 } else { break }
+        }
+        return start < end ? (start, end) : nil
+    }
+
     /// Calls `line` for every complete line in `input` (and the carried-over start of the first).
     public mutating func feed(_ input: UnsafeRawBufferPointer, _ line: (UnsafeRawPointer, Int) -> Void) {
         guard input.count > 0 else { return }

@@ -152,7 +152,8 @@ public final class LiveIngest: @unchecked Sendable {
             }
             rate.append((now, p.samples))
             rate.removeAll { now - $0.0 > 2 }
-            let perSecond = rate.count > 1 ? Double(rate.last!.1 - rate.first!.1) / max(0.001, rate.last!.0 - rate.first!.0) : 0
+            var perSecond = 0.0
+            if let a = rate.first, let z = rate.last, rate.count > 1 { perSecond = Double(z.1 - a.1) / max(0.001, z.0 - a.0) }
             update {
                 $0.samples = p.samples
                 $0.garbage = p.garbage
