@@ -17,7 +17,7 @@ struct Perftop: ParsableCommand {
         `perftop FILE` is short for `perftop view FILE`.
         """,
         version: perftopVersion,
-        subcommands: [View.self, ReportCommand.self, LiveCommand.self],
+        subcommands: [View.self, ReportCommand.self, LiveCommand.self, ConvertCommand.self],
         defaultSubcommand: View.self)
 }
 
@@ -41,12 +41,35 @@ struct InputOptions: ParsableArguments {
     @Flag(help: "Keep one call-tree node per executing line instead of one per function.")
     var lines = false
 
+    @Option(help: ArgumentHelp("Keep only stacks through a function whose name or file matches.", valueName: "regex"))
+    var focus: String?
+
+    @Option(help: ArgumentHelp("Merge functions whose name or file matches into their callers.", valueName: "regex"))
+    var hide: String?
+
+    /// --focus and --hide, as new profiles.
+    func filtered(_ p: Profile) throws -> Profile {
+        var p = p
+        do {
+            if let hide { p = p.hiding(try p.functions(matching: hide)) }
+            if let focus {
+                let fns = try p.functions(matching: focus)
+                guard !fns.isEmpty else { throw ProfileError("--focus '\(focus)' matches no function", file: file) }
+                p = p.focused(onAny: fns)
+            }
+        } catch let e as ProfileError { throw e } catch {
+            throw ProfileError("not a regular expression: \(error)", file: file)
+        }
+        return p
+    }
+
     /// Loads the profile; the viewer keeps threads (it merges and splits them itself).
     func load(keepThreads: Bool = false) throws -> (Profile, Int) {
         var p = try FormatRegistry.load(path: file, format: format, mergeLines: !lines)
         if keepThreads { return (p, try metricIndex(p)) }
         if threads == .merged { p = p.mergingThreads() }
         if !lines { p = p.mergingLines() }
+        p = try filtered(p)
         return (p, try metricIndex(p))
     }
 
@@ -329,4 +352,42 @@ final class ExitBox: @unchecked Sendable {
     private var value: String?
     func set(_ v: String) { lock.lock(); value = v; lock.unlock() }
     func get() -> String? { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// `perftop convert FILE --to collapsed|speedscope|pprof -o OUT`
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Write the profile (after --focus, --hide and --metric) as collapsed stacks, speedscope JSON or pprof.")
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: ArgumentHelp("collapsed (flamegraph.pl, inferno), speedscope or pprof (raw profile.proto).", valueName: "format"))
+    var to: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write ('-' for standard output).", valueName: "file"))
+    var output: String = "-"
+
+    func run() throws {
+        signal(SIGPIPE, SIG_DFL)
+        guard let target = Exporter.Target(rawValue: to) else {
+            throw ValidationError("--to must be collapsed, speedscope or pprof")
+        }
+        do {
+            // Keep executing lines: the output should say what the input said.
+            var p = try FormatRegistry.load(path: input.file, format: input.format)
+            if input.threads == .merged { p = p.mergingThreads() }
+            p = try input.filtered(p)
+            let bytes = try Exporter.export(p, to: target, metric: try input.metricIndex(p))
+            if output == "-" {
+                bytes.withUnsafeBytes { b in var off = 0; while off < b.count { let n = Glibc.write(1, b.baseAddress! + off, b.count - off); if n <= 0 { break }; off += n } }
+            } else {
+                guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
+                    throw ProfileError("cannot write \(output)")
+                }
+            }
+        } catch {
+            throw fail(error, file: input.file)
+        }
+    }
 }

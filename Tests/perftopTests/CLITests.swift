@@ -15,21 +15,7 @@ final class CLITests: XCTestCase {
 
     struct Run { var status: Int32; var out: String; var err: String }
 
-    func perftop(_ args: [String], stdin: Data? = nil) throws -> Run {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        p.currentDirectoryURL = Self.repoRoot
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        p.standardOutput = out; p.standardError = err; p.standardInput = inp
-        try p.run()
-        if let stdin { inp.fileHandleForWriting.write(stdin) }
-        try inp.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-    }
+    func perftop(_ args: [String], stdin: Data? = nil) throws -> Run { try runPerftop(args, stdin: stdin) }
 
     func testReportJSONContract() throws {
         let r = try perftop(["report", "SampleProfiles/etl.prof", "--json"])
@@ -88,5 +74,44 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try perftop(["--version"]).status, 0)
         let h = try perftop(["--help"])
         XCTAssertTrue(h.out.contains("report"), h.out)
+    }
+}
+
+/// Runs the built binary from the repository root, feeding `stdin`.
+func runPerftop(_ args: [String], stdin: Data? = nil) throws -> CLITests.Run {
+    let p = Process()
+    p.executableURL = CLITests.binary
+    p.arguments = args
+    p.currentDirectoryURL = CLITests.repoRoot
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    p.standardOutput = out; p.standardError = err; p.standardInput = inp
+    try p.run()
+    if let stdin { inp.fileHandleForWriting.write(stdin) }
+    try inp.fileHandleForWriting.close()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return CLITests.Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+}
+
+final class ConvertCLITests: XCTestCase {
+    func testConvertWritesFilesOtherToolsRead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-convert-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for target in ["collapsed", "speedscope", "pprof"] {
+            let out = dir.appendingPathComponent("out.\(target)").path
+            let r = try runPerftop(["convert", "SampleProfiles/etl.austin", "--to", target, "-o", out, "--focus", "dedupe"])
+            XCTAssertEqual(r.status, 0, r.err)
+            let back = try runPerftop(["report", out, "--json"])
+            XCTAssertEqual(back.status, 0, back.err)
+            let j = try JSONSerialization.jsonObject(with: Data(back.out.utf8)) as! [String: Any]
+            let names = (j["functions"] as! [[String: Any]]).map { $0["name"] as! String }
+            XCTAssertTrue(names.contains("dedupe"), "\(target): \(names)")
+            XCTAssertFalse(names.contains("parse"), "\(target): --focus keeps only stacks through dedupe")
+        }
+        let bad = try runPerftop(["convert", "SampleProfiles/etl.austin", "--to", "collapsed", "--focus", "(unclosed"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.hasPrefix("perftop: SampleProfiles/etl.austin"), bad.err)
     }
 }

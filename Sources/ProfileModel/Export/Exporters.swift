@@ -1,0 +1,176 @@
+import Foundation
+import SwiftProtobuf
+
+/// Writes a loaded profile out again, for the tools that come after perftop: flamegraph.pl and
+/// inferno (collapsed), speedscope, and pprof. One metric at a time for the text formats; pprof
+/// carries every metric as a sample type.
+public enum Exporter {
+    public enum Target: String, CaseIterable, Sendable { case collapsed, speedscope, pprof }
+
+    public static func export(_ p: Profile, to target: Target, metric: Int) throws -> [UInt8] {
+        switch target {
+        case .collapsed: return Array(collapsed(p, metric: metric).utf8)
+        case .speedscope: return Array(speedscope(p, metric: metric).utf8)
+        case .pprof: return try pprof(p)
+        }
+    }
+
+    /// Frame text as folded files write it: `name (file:line)`, `name (file)` or `name`.
+    static func frameText(_ p: Profile, _ f: Int32) -> String {
+        let fr = p.frames.frame(f)
+        guard let file = fr.file, !fr.kind.isGrouping else { return fr.name }
+        return fr.line.map { "\(fr.name) (\(file):\($0))" } ?? "\(fr.name) (\(file))"
+    }
+
+    /// One `frame;frame;... COUNT` line per distinct stack with weight, sorted (as inferno's
+    /// collapse output), so a sorted collapsed file round-trips byte for byte.
+    public static func collapsed(_ p: Profile, metric m: Int) -> String {
+        let t = p.tree
+        var text = [String](repeating: "", count: t.count)
+        var lines: [String] = []
+        for n in 1..<max(t.count, 1) {
+            let parent = Int(t.parent[n])
+            let own = frameText(p, t.frame[n]).replacingOccurrences(of: ";", with: ":")
+                .replacingOccurrences(of: "\n", with: " ")
+            text[n] = parent == 0 ? own : text[parent] + ";" + own
+            let w = t.selfWeight[m][n]
+            if w != 0 { lines.append(text[n] + " " + number(w)) }
+        }
+        lines.sort()
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    }
+
+    static func number(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    /// A speedscope file: shared frames and one sampled profile (its stacks and weights).
+    public static func speedscope(_ p: Profile, metric m: Int) -> String {
+        let t = p.tree
+        let unit: String = switch p.metrics[m].unit {
+        case "seconds", "s": "seconds"
+        case "milliseconds", "ms": "milliseconds"
+        case "microseconds", "us", "µs": "microseconds"
+        case "nanoseconds", "ns": "nanoseconds"
+        case "bytes": "bytes"
+        default: "none"
+        }
+        var frameIndex = [Int32: Int]()
+        var frames: [Int32] = []
+        var stacks: [[Int]] = []
+        var weights: [Double] = []
+        var path: [Int] = []
+        // Node 0 holds samples with an empty stack; speedscope allows an empty sample.
+        for n in 0..<t.count {
+            let w = t.selfWeight[m][n]
+            guard w != 0 else { continue }
+            path.removeAll(keepingCapacity: true)
+            var k = Int32(n)
+            while k > 0 {
+                let f = t.frame[Int(k)]
+                let i = frameIndex[f] ?? { frames.append(f); frameIndex[f] = frames.count - 1; return frames.count - 1 }()
+                path.append(i)
+                k = t.parent[Int(k)]
+            }
+            stacks.append(path.reversed())
+            weights.append(w)
+        }
+        var out = "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"exporter\":\"perftop\","
+        out += "\"name\":" + JSONWriter.quote(p.source) + ",\"activeProfileIndex\":0,\"shared\":{\"frames\":["
+        out += frames.map { f -> String in
+            let fr = p.frames.frame(f)
+            var o = "{\"name\":" + JSONWriter.quote(fr.name)
+            if let file = fr.file { o += ",\"file\":" + JSONWriter.quote(file) }
+            if let line = fr.line { o += ",\"line\":\(line)" }
+            return o + "}"
+        }.joined(separator: ",")
+        let total = weights.reduce(0, +)
+        out += "]},\"profiles\":[{\"type\":\"sampled\",\"name\":" + JSONWriter.quote(p.metrics[m].description)
+        out += ",\"unit\":\"\(unit)\",\"startValue\":0,\"endValue\":\(number(total)),\"samples\":["
+        out += stacks.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",")
+        out += "],\"weights\":[" + weights.map(number).joined(separator: ",") + "]}]}\n"
+        return out
+    }
+
+    /// A pprof profile.proto: every metric is a sample type; one location per frame.
+    public static func pprof(_ p: Profile) throws -> [UInt8] {
+        var strings: [String] = [""]
+        var stringIndex: [String: Int64] = ["": 0]
+        func s(_ x: String) -> Int64 {
+            if let i = stringIndex[x] { return i }
+            strings.append(x); stringIndex[x] = Int64(strings.count - 1)
+            return Int64(strings.count - 1)
+        }
+        var prof = Perftools_Profiles_Profile()
+        prof.sampleType = p.metrics.map { v in
+            var t = Perftools_Profiles_ValueType(); t.type = s(v.name); t.unit = s(v.unit); return t
+        }
+        prof.defaultSampleType = s(p.metrics[p.defaultMetric].name)
+        var functionID = [Int32: UInt64]()
+        var locationID = [Int32: UInt64]()
+        let t = p.tree
+        // pprof values are integers: scale fractional metrics (seconds) to nanoseconds.
+        let scale: [Double] = p.metrics.map { v in
+            switch v.unit { case "seconds", "s": 1e9; case "milliseconds", "ms": 1e6; case "microseconds", "us", "µs": 1e3; default: 1 }
+        }
+        if scale.contains(where: { $0 != 1 }) {
+            prof.sampleType = p.metrics.enumerated().map { i, v in
+                var ty = Perftools_Profiles_ValueType(); ty.type = s(v.name); ty.unit = s(scale[i] == 1 ? v.unit : "nanoseconds"); return ty
+            }
+        }
+        for n in 0..<t.count {            // node 0: samples with no frame (an empty stack)
+            let values = (0..<p.metrics.count).map { Int64((t.selfWeight[$0][n] * scale[$0]).rounded()) }
+            guard values.contains(where: { $0 != 0 }) else { continue }
+            var sample = Perftools_Profiles_Sample()
+            var k = Int32(n)
+            while k > 0 {
+                let f = t.frame[Int(k)]
+                let loc = locationID[f] ?? {
+                    let fr = p.frames.frame(f)
+                    let fnKey = p.frames.frameFunction[Int(f)] >= 0 ? p.frames.frameFunction[Int(f)] : -1 - f
+                    let fid = functionID[fnKey] ?? {
+                        var fn = Perftools_Profiles_Function()
+                        fn.id = UInt64(prof.function.count + 1)
+                        fn.name = s(fr.name)
+                        fn.systemName = fn.name
+                        fn.filename = s(fr.file ?? "")
+                        prof.function.append(fn)
+                        functionID[fnKey] = fn.id
+                        return fn.id
+                    }()
+                    var l = Perftools_Profiles_Location()
+                    l.id = UInt64(prof.location.count + 1)
+                    var line = Perftools_Profiles_Line()
+                    line.functionID = fid
+                    line.line = Int64(fr.line ?? 0)
+                    l.line = [line]
+                    prof.location.append(l)
+                    locationID[f] = l.id
+                    return l.id
+                }()
+                sample.locationID.append(loc)
+                k = t.parent[Int(k)]
+            }
+            sample.value = values
+            prof.sample.append(sample)
+        }
+        prof.stringTable = strings.map { Data($0.utf8) }
+        return try [UInt8](prof.serializedData())
+    }
+}
+
+extension Profile {
+    /// Functions whose name or file matches `pattern` (a regular expression).
+    public func functions(matching pattern: String) throws -> Set<Int32> {
+        let r = try NSRegularExpression(pattern: pattern)
+        var out = Set<Int32>()
+        for f in 0..<functions.count {
+            let name = frames.name(ofFunction: Int32(f)), file = frames.file(ofFunction: Int32(f)) ?? ""
+            if r.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+                || (!file.isEmpty && r.firstMatch(in: file, range: NSRange(file.startIndex..., in: file)) != nil) {
+                out.insert(Int32(f))
+            }
+        }
+        return out
+    }
+}
