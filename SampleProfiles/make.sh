@@ -42,6 +42,14 @@ check_size etl.pyspy.txt
 gzip -n -9 -c etl.pyspy.txt >etl.pyspy.txt.gz
 check_size etl.pyspy.txt.gz
 
+echo "the same workload with the hot spot fixed (a set), for perftop diff"
+# Run it as workload/etl.py from a scratch folder, so both runs record the same file name.
+here="$PWD"; tmp="$(mktemp -d)"; mkdir "$tmp/workload"; cp workload/fixed/etl.py "$tmp/workload/etl.py"
+( cd "$tmp" && "$PY" -m cProfile -o "$here/etl-fixed.prof" workload/etl.py >/dev/null )
+( cd "$tmp" && py-spy record -r 250 -f raw -o "$here/etl-fixed.pyspy.txt" -- "$PY" workload/etl.py >/dev/null )
+rm -rf "$tmp"
+check_size etl-fixed.pyspy.txt
+
 echo "py-spy raw --threads -> threads.pyspy.txt"
 py-spy record -r 250 -f raw --threads -o threads.pyspy.txt -- "$PY" workload/threads.py >/dev/null
 check_size threads.pyspy.txt

@@ -17,7 +17,7 @@ struct Perftop: ParsableCommand {
         `perftop FILE` is short for `perftop view FILE`.
         """,
         version: perftopVersion,
-        subcommands: [View.self, ReportCommand.self, LiveCommand.self, ConvertCommand.self],
+        subcommands: [View.self, ReportCommand.self, DiffCommand.self, LiveCommand.self, ConvertCommand.self],
         defaultSubcommand: View.self)
 }
 
@@ -389,5 +389,53 @@ struct ConvertCommand: ParsableCommand {
         } catch {
             throw fail(error, file: input.file)
         }
+    }
+}
+
+/// `perftop diff BASE NEW`: what changed between two profiles of the same program.
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare two profiles (any formats): per function base, new, delta and delta% of the base total.")
+
+    @Argument(help: "The profile before the change.")
+    var base: String
+
+    @Argument(help: "The profile after the change.")
+    var new: String
+
+    @Flag(help: "Compare shares of each total instead of absolute values (the default for sampled profiles with different sample counts).")
+    var normalize = false
+
+    @Flag(help: "Compare absolute values even for sampled profiles with different sample counts.")
+    var absolute = false
+
+    @Option(help: "Show at most this many functions (default: 25 in text, all in JSON).")
+    var limit: Int?
+
+    @Flag(help: "Print one JSON object with base, new and delta per function.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Keep only stacks through a function whose name or file matches (both sides).", valueName: "regex"))
+    var focus: String?
+
+    @Option(help: ArgumentHelp("Merge matching functions into their callers (both sides).", valueName: "regex"))
+    var hide: String?
+
+    func run() throws {
+        signal(SIGPIPE, SIG_DFL)
+        func side(_ file: String) throws -> Profile {
+            do {
+                var p = try FormatRegistry.load(path: file, mergeLines: true).mergingThreads().mergingLines()
+                if let hide { p = p.hiding(try p.functions(matching: hide)) }
+                if let focus { p = p.focused(onAny: try p.functions(matching: focus)) }
+                return p
+            } catch { throw fail(error, file: file) }
+        }
+        let b = try side(base), n = try side(new)
+        let d = Diff(base: b, new: n, baseMetric: b.defaultMetric, newMetric: n.defaultMetric,
+                     normalize: normalize ? true : absolute ? false : nil)
+        writeStdout(json ? d.json(baseName: base, newName: new, baseFormat: b.format, newFormat: n.format)
+                         : d.text(baseName: base, newName: new, limit: limit.map { max(0, $0) } ?? 25))
     }
 }
