@@ -23,6 +23,31 @@ struct Perftop: ParsableCommand {
 
 let perftopVersion = "0.1.0"
 
+/// --focus and --hide, shared by view, report, convert and diff.
+struct FilterOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Keep only stacks through a function whose name or file matches.", valueName: "regex"))
+    var focus: String?
+
+    @Option(help: ArgumentHelp("Merge functions whose name or file matches into their callers.", valueName: "regex"))
+    var hide: String?
+
+    /// The filtered profile (a new one).
+    func apply(_ p: Profile, file: String) throws -> Profile {
+        var p = p
+        do {
+            if let hide { p = p.hiding(try p.functions(matching: hide)) }
+            if let focus {
+                let fns = try p.functions(matching: focus)
+                guard !fns.isEmpty else { throw ProfileError("--focus '\(focus)' matches no function", file: file) }
+                p = p.focused(onAny: fns)
+            }
+        } catch let e as ProfileError { throw e } catch {
+            throw ProfileError("not a regular expression: \(error)", file: file)
+        }
+        return p
+    }
+}
+
 /// Options every command that reads a profile shares.
 struct InputOptions: ParsableArguments {
     @Argument(help: "The profile to read ('-' for standard input).")
@@ -41,32 +66,14 @@ struct InputOptions: ParsableArguments {
     @Flag(help: "Keep one call-tree node per executing line instead of one per function.")
     var lines = false
 
-    @Option(help: ArgumentHelp("Keep only stacks through a function whose name or file matches.", valueName: "regex"))
-    var focus: String?
+    @OptionGroup var filters: FilterOptions
 
-    @Option(help: ArgumentHelp("Merge functions whose name or file matches into their callers.", valueName: "regex"))
-    var hide: String?
-
-    /// --focus and --hide, as new profiles.
-    func filtered(_ p: Profile) throws -> Profile {
-        var p = p
-        do {
-            if let hide { p = p.hiding(try p.functions(matching: hide)) }
-            if let focus {
-                let fns = try p.functions(matching: focus)
-                guard !fns.isEmpty else { throw ProfileError("--focus '\(focus)' matches no function", file: file) }
-                p = p.focused(onAny: fns)
-            }
-        } catch let e as ProfileError { throw e } catch {
-            throw ProfileError("not a regular expression: \(error)", file: file)
-        }
-        return p
-    }
+    func filtered(_ p: Profile) throws -> Profile { try filters.apply(p, file: file) }
 
     /// Loads the profile; the viewer keeps threads (it merges and splits them itself).
     func load(keepThreads: Bool = false) throws -> (Profile, Int) {
         var p = try FormatRegistry.load(path: file, format: format, mergeLines: !lines)
-        if keepThreads { return (p, try metricIndex(p)) }
+        if keepThreads { p = try filtered(p); return (p, try metricIndex(p)) }
         if threads == .merged { p = p.mergingThreads() }
         if !lines { p = p.mergingLines() }
         p = try filtered(p)
@@ -416,20 +423,14 @@ struct DiffCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with base, new and delta per function.")
     var json = false
 
-    @Option(help: ArgumentHelp("Keep only stacks through a function whose name or file matches (both sides).", valueName: "regex"))
-    var focus: String?
-
-    @Option(help: ArgumentHelp("Merge matching functions into their callers (both sides).", valueName: "regex"))
-    var hide: String?
+    @OptionGroup var filters: FilterOptions
 
     func run() throws {
         signal(SIGPIPE, SIG_DFL)
         func side(_ file: String) throws -> Profile {
             do {
-                var p = try FormatRegistry.load(path: file, mergeLines: true).mergingThreads().mergingLines()
-                if let hide { p = p.hiding(try p.functions(matching: hide)) }
-                if let focus { p = p.focused(onAny: try p.functions(matching: focus)) }
-                return p
+                let p = try FormatRegistry.load(path: file, mergeLines: true).mergingThreads().mergingLines()
+                return try filters.apply(p, file: file)
             } catch { throw fail(error, file: file) }
         }
         let b = try side(base), n = try side(new)
