@@ -12,9 +12,11 @@ struct Perftop: ParsableCommand {
         commandName: "perftop",
         abstract: "A terminal profile viewer: function table, hot-path call tree, callers/callees and flame graph.",
         discussion: """
-        Reads cProfile/profile/yappi pstats dumps and folded stacks (py-spy raw, flamegraph.pl, inferno).
-        The format is detected from the content; gzip input is inflated transparently.
-        `perftop FILE` is short for `perftop view FILE`.
+        Reads pstats (cProfile, profile, yappi), folded stacks (py-spy raw, flamegraph.pl, inferno),
+        speedscope, Chrome .cpuprofile and trace events, austin text and MOJO, perf script, pprof,
+        callgrind, pyinstrument and Firefox/gecko profiles. The format is detected from the content;
+        gzip input is inflated transparently. `perftop FILE` is short for `perftop view FILE`;
+        `perftop -` reads standard input, live when it is a pipe.
         """,
         version: perftopVersion,
         subcommands: [View.self, ReportCommand.self, DiffCommand.self, LiveCommand.self, ConvertCommand.self],
@@ -281,7 +283,7 @@ struct View: ParsableCommand {
 struct LiveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "live",
-        abstract: "Run a sampler (austin, py-spy --format raw to stdout, ...) and view its output as it arrives.",
+        abstract: "Run a sampler (austin, or anything printing folded lines) and view its output as it arrives.",
         discussion: "The sampler's standard output is read live (austin text or MOJO, or folded lines); its standard error is shown when perftop exits. Quitting stops the sampler.")
 
     @Flag(help: "Draw with ASCII only.")
