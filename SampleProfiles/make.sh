@@ -50,6 +50,10 @@ here="$PWD"; tmp="$(mktemp -d)"; mkdir "$tmp/workload"; cp workload/fixed/etl.py
 rm -rf "$tmp"
 check_size etl-fixed.pyspy.txt
 
+echo "I/O-bound and lock-bound workloads (py-spy --idle), for perftop report --summary"
+py-spy record -r 100 --idle -f raw -o io_bound.pyspy.txt -- "$PY" workload/io_bound.py >/dev/null
+py-spy record -r 100 --idle -f raw -o lock_bound.pyspy.txt -- "$PY" workload/lock_bound.py >/dev/null
+
 echo "py-spy raw --threads -> threads.pyspy.txt"
 py-spy record -r 250 -f raw --threads -o threads.pyspy.txt -- "$PY" workload/threads.py >/dev/null
 check_size threads.pyspy.txt

@@ -144,12 +144,31 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Also print the call tree, top-down (text only).")
     var tree = false
 
+    @Flag(help: "Print what kind of slow it is instead: time by class (CPU, native, idle/I/O, locks, GC, imports, serialization, regex, logging) and where to look first.")
+    var summary = false
+
+    @Option(help: ArgumentHelp("With --summary: where to look for source files recorded with relative paths.", valueName: "dir"))
+    var sourceRoot: [String] = []
+
     @Option(help: ArgumentHelp("With --tree: hide nodes under this percentage of the total.", valueName: "percent"))
     var minPercent: Double = 1
 
     func run() throws {
         signal(SIGPIPE, SIG_DFL)
         do {
+            if summary {
+                // Lines are kept: the hottest line of the top function comes from them.
+                var p = try FormatRegistry.load(path: input.file, format: input.format)
+                if input.threads == .merged { p = p.mergingThreads() }
+                p = try input.filtered(p)
+                let m = try input.metricIndex(p)
+                let dir = (input.file as NSString).deletingLastPathComponent
+                let roots = sourceRoot + [dir.isEmpty ? "." : dir, "."]
+                let t = Triage(p, metric: m, sourceRoots: roots)
+                let look = t.lookHere(p, metric: m, sourceRoots: roots)
+                writeStdout(json ? t.json(p, metric: m, look: look) : t.text(p, metric: m, look: look, ascii: false))
+                return
+            }
             let (p, m) = try input.load()
             let opts = ReportOptions(sort: sort, limit: limit.map { max(0, $0) } ?? (json ? nil : 25), metric: m)
             var out = json ? Report.json(p, options: opts) : Report.text(p, options: opts)

@@ -1,0 +1,239 @@
+import Foundation
+
+/// "What kind of slow is it?": each sample's weight goes to the class of the innermost frame
+/// that matches a rule (a sleep inside a request handler is idle time, not handler time); a
+/// stack that matches no rule is native or Python CPU by its leaf frame.
+public struct Triage: Sendable {
+    public struct Rule: Sendable {
+        public var kind: String
+        public var title: String
+        /// Matched against `NAME<TAB>FILE` of a frame.
+        public var pattern: String
+        /// Matched against the frame's source line, when the file can be read: samplers such as
+        /// py-spy stop at the Python line that calls `time.sleep` or takes a lock.
+        public var source: String? = nil
+    }
+
+    /// The rule table, checked in this order at each frame. A pattern is matched against
+    /// `NAME<TAB>FILE` of the frame.
+    public static let rules: [Rule] = [
+        Rule(kind: "gc", title: "garbage collection", pattern: #"^(:?GC:?|gc\.collect|<GC>)\t|\tgc$"#),
+        Rule(kind: "lock", title: "lock waits", pattern: #"(^|\.)(acquire|acquire_lock)\t|Condition\.wait|Event\.wait|Semaphore\.|(^|\.)(wait)\t.*threading\.py|_wait_for_tstate_lock|Thread\.join|Queue\.get|^get\t.*queue\.py|<method 'acquire' of"#,
+             source: #"^\s*with\s+[\w.]*(lock|mutex|cond|sem)\w*\s*:|\.acquire\(|\.join\(\s*\)|\.wait\(|queue\.get\(|\bq\.get\("#),
+        Rule(kind: "idle", title: "idle / waiting (sleep, select, I/O)", pattern: #"(^|\.)(sleep|select|poll|epoll|kqueue|recv|recv_into|recvfrom|accept|connect|readinto|sendall)\t|time\.sleep|selectors\.py|socket\.py|ssl\.py|<built-in method (time\.sleep|select|poll)|\bidle\b"#,
+             source: #"\bsleep\(|\.recv(_into|from)?\(|\.accept\(|\.read(line|lines|into)?\(|\bselect\(|\.poll\(|urlopen\(|requests\.\w+\(|\.sendall\(|\.connect\(|create_connection\("#),
+        Rule(kind: "import", title: "imports", pattern: #"importlib\._bootstrap|<frozen importlib|_find_and_load|\t<frozen "#),
+        Rule(kind: "serialization", title: "serialization (json, pickle, copy)", pattern: #"json/|\tjson\b|JSONEncoder|JSONDecoder|pickle|marshal|copy\.py|deepcopy|dataclasses\.py|asdict|<built-in method _pickle"#),
+        Rule(kind: "regex", title: "regular expressions", pattern: #"\bre/|sre_|\tre\.py|re\.Pattern|_sre\."#),
+        Rule(kind: "logging", title: "logging", pattern: #"logging/"#),
+    ]
+
+    public struct Class: Sendable {
+        public var kind: String
+        public var title: String
+        public var weight: Double
+        /// Heaviest functions by the weight they contribute to this class.
+        public var top: [(function: Int32, weight: Double)]
+    }
+
+    public var classes: [Class]
+    public var total: Double
+
+    public init(_ p: Profile, metric m: Int, sourceRoots: [String] = []) {
+        let regexes = Triage.rules.map { try? NSRegularExpression(pattern: $0.pattern) }
+        let sourceRegexes = Triage.rules.map { $0.source.flatMap { try? NSRegularExpression(pattern: $0) } }
+        var sources = [String: [String]?]()
+        func sourceLine(_ file: String?, _ line: Int?) -> String? {
+            guard let file, let line, line >= 1 else { return nil }
+            if sources[file] == nil { sources[file] = Triage.readSource(file, roots: sourceRoots) }
+            guard let lines = sources[file] ?? nil, line <= lines.count else { return nil }
+            return lines[line - 1]
+        }
+        var frameClass = [Int32: Int]()          // frame → rule index, or -1
+        func classify(_ f: Int32) -> Int {
+            if let c = frameClass[f] { return c }
+            let fr = p.frames.frame(f)
+            let text = fr.name + "\t" + (fr.file ?? "")
+            let range = NSRange(text.startIndex..., in: text)
+            var c = -1
+            for (i, r) in regexes.enumerated() where r?.firstMatch(in: text, range: range) != nil { c = i; break }
+            if c < 0, !p.estimatedTree, let src = sourceLine(fr.file, fr.line) {
+                let r2 = NSRange(src.startIndex..., in: src)
+                for (i, r) in sourceRegexes.enumerated() where r?.firstMatch(in: src, range: r2) != nil { c = i; break }
+            }
+            frameClass[f] = c
+            return c
+        }
+        let extra = [("native", "native code and extensions"), ("python", "Python code on the CPU"), ("other", "other")]
+        var weight = [Double](repeating: 0, count: Triage.rules.count + extra.count)
+        var byFunction = [[Int32: Double]](repeating: [:], count: weight.count)
+        let t = p.tree
+        for n in 1..<max(t.count, 1) {
+            let w = t.selfWeight[m][n]
+            guard w != 0 else { continue }
+            var cls = -1
+            var k = Int32(n)
+            while k > 0 && cls < 0 {
+                let f = t.frame[Int(k)]
+                if f >= 0 && !p.frames.frameKind[Int(f)].isGrouping { cls = classify(f) }
+                k = t.parent[Int(k)]
+            }
+            let leaf = t.frame[n]
+            if cls < 0 {
+                let fr = p.frames.frame(leaf)
+                let native = fr.kind == .native || fr.name.hasPrefix("<built-in") || fr.name.hasPrefix("<method")
+                    || (fr.file.map { !$0.hasSuffix(".py") && !$0.hasPrefix("<") } ?? true)
+                cls = Triage.rules.count + (native ? 0 : fr.file?.hasSuffix(".py") == true ? 1 : 2)
+            }
+            weight[cls] += w
+            let fn = p.frames.frameFunction[Int(leaf)]
+            if fn >= 0 { byFunction[cls][fn, default: 0] += w }
+        }
+        total = weight.reduce(0, +)
+        var out: [Class] = []
+        for i in 0..<weight.count where weight[i] != 0 {
+            let (kind, title) = i < Triage.rules.count ? (Triage.rules[i].kind, Triage.rules[i].title) : extra[i - Triage.rules.count]
+            let top = byFunction[i].sorted { $0.value > $1.value }.prefix(3).map { (function: $0.key, weight: $0.value) }
+            out.append(Class(kind: kind, title: title, weight: weight[i], top: top))
+        }
+        classes = out.sorted { $0.weight > $1.weight }
+    }
+
+    /// The heaviest self-time function of the largest class, its hottest line and, when the
+    /// source is at hand, a hint about what that line does.
+    public struct LookHere: Sendable {
+        public var function: Int32
+        public var name: String
+        public var file: String?
+        public var line: Int?
+        public var lineShare: Double
+        public var source: String?
+        public var hint: String?
+    }
+
+    public func lookHere(_ p: Profile, metric m: Int, sourceRoots: [String]) -> [LookHere] {
+        guard let first = classes.first, let (fn, _) = first.top.first.map({ ($0.function, $0.weight) }) else { return [] }
+        // Self weight per executing line of the function (frames carry the line).
+        var perLine = [Int: Double]()
+        var fnSelf = 0.0
+        for n in p.functions.nodes(of: fn) {
+            let w = p.tree.selfWeight[m][Int(n)]
+            fnSelf += w
+            if let l = p.frames.line(ofFrame: p.tree.frame[Int(n)]) { perLine[l, default: 0] += w }
+        }
+        let hot = perLine.max { $0.value < $1.value }
+        let file = p.frames.file(ofFunction: fn)
+        // Call-graph formats record the definition line, not where the time went.
+        let executing = !p.estimatedTree
+        var item = LookHere(function: fn, name: p.frames.name(ofFunction: fn), file: file,
+                            line: executing ? (hot?.key ?? p.frames.line(ofFunction: fn)) : p.frames.line(ofFunction: fn),
+                            lineShare: executing && fnSelf > 0 ? (hot?.value ?? 0) / fnSelf : 0, source: nil, hint: nil)
+        if executing, let file, let line = item.line, let lines = Triage.readSource(file, roots: sourceRoots), line >= 1, line <= lines.count {
+            item.source = lines[line - 1]
+            item.hint = Triage.hint(lines: lines, line: line)
+        }
+        return [item]
+    }
+
+    static func readSource(_ file: String, roots: [String]) -> [String]? {
+        var candidates = [file]
+        for r in roots { candidates.append((r as NSString).appendingPathComponent(file)) }
+        for c in candidates {
+            if let text = try? String(contentsOfFile: c, encoding: .utf8) {
+                return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            }
+        }
+        return nil
+    }
+
+    /// A membership test (`x in y`, not `for x in y`) inside a loop: with a list, every test is
+    /// a scan.
+    static func hint(lines: [String], line: Int) -> String? {
+        let text = lines[line - 1]
+        let code = text.trimmingCharacters(in: .whitespaces)
+        guard code.range(of: #"\bin\b"#, options: .regularExpression) != nil, !code.hasPrefix("for ") else { return nil }
+        let indent = text.prefix { $0 == " " || $0 == "\t" }.count
+        var i = line - 2
+        while i >= 0 {
+            let l = lines[i]
+            let t = l.trimmingCharacters(in: .whitespaces)
+            let ind = l.prefix { $0 == " " || $0 == "\t" }.count
+            if !t.isEmpty && ind < indent {
+                if t.hasPrefix("for ") || t.hasPrefix("while ") {
+                    return "a membership test (`in`) inside a loop: if the container is a list, every test scans it; a set or dict makes it O(1)"
+                }
+                if t.hasPrefix("def ") || t.hasPrefix("class ") { return nil }
+            }
+            i -= 1
+        }
+        return nil
+    }
+}
+
+extension Triage {
+    public func text(_ p: Profile, metric m: Int, look: [LookHere], ascii: Bool) -> String {
+        var out = "Summary: where the time went, by kind (each sample goes to its innermost matching frame)\n"
+        let unit = p.metrics[m].unit
+        for c in classes {
+            let share = total > 0 ? c.weight / total : 0
+            let filled = Int((share * 20).rounded())
+            let bar = String(repeating: ascii ? "#" : "█", count: filled) + String(repeating: ascii ? "." : "░", count: 20 - filled)
+            let top = c.top.map { p.frames.name(ofFunction: $0.function).terminalSafe + " " + ValueFormat.percent($0.weight, of: total) }
+                .joined(separator: ", ")
+            let title = c.title.count < 36 ? c.title + String(repeating: " ", count: 36 - c.title.count) : c.title
+            out += "  \(title) \(ValueFormat.percent(c.weight, of: total).leftPadded(6))  \(bar)  \(top)\n"
+        }
+        out += "  (total \(ValueFormat.withUnit(total, unit: unit)))\n"
+        for l in look {
+            out += "\nLook here first: \(l.name.terminalSafe)"
+            if let f = l.file { out += "  \(f.terminalSafe)" + (l.line.map { ":\($0)" } ?? "") }
+            if l.lineShare > 0 { out += "  (\(ValueFormat.fixed(l.lineShare * 100, 0))% of its own time is on this line)" }
+            else if p.estimatedTree { out += "  (defined here; this format records no executing lines)" }
+            out += "\n"
+            if let s = l.source, let line = l.line { out += "  \(line) | \(s.terminalSafe)\n" }
+            if let h = l.hint { out += "  hint: \(h)\n" }
+        }
+        return out
+    }
+
+    public func json(_ p: Profile, metric m: Int, look: [LookHere]) -> String {
+        var w = JSONWriter()
+        w.open("{")
+        w.key("metric"); w.string(p.metrics[m].name)
+        w.key("unit"); w.string(p.metrics[m].unit)
+        w.key("total"); w.number(total)
+        w.key("classes"); w.open("[")
+        for c in classes {
+            w.open("{")
+            w.key("kind"); w.string(c.kind); w.key("title"); w.string(c.title)
+            w.key("weight"); w.number(c.weight); w.key("share"); w.number(total > 0 ? c.weight / total : 0)
+            w.key("top"); w.open("[")
+            for t in c.top {
+                w.open("{"); w.key("name"); w.string(p.frames.name(ofFunction: t.function))
+                w.key("file"); if let f = p.frames.file(ofFunction: t.function) { w.string(f) } else { w.null() }
+                w.key("weight"); w.number(t.weight); w.close("}")
+            }
+            w.close("]")
+            w.close("}")
+        }
+        w.close("]")
+        w.key("look_here"); w.open("[")
+        for l in look {
+            w.open("{")
+            w.key("name"); w.string(l.name)
+            w.key("file"); if let f = l.file { w.string(f) } else { w.null() }
+            w.key("line"); if let x = l.line { w.number(Double(x)) } else { w.null() }
+            w.key("line_share"); w.number(l.lineShare)
+            w.key("source"); if let s = l.source { w.string(s) } else { w.null() }
+            w.key("hint"); if let h = l.hint { w.string(h) } else { w.null() }
+            w.close("}")
+        }
+        w.close("]")
+        w.close("}")
+        return w.out + "\n"
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
