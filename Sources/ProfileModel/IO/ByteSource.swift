@@ -20,6 +20,8 @@ extension ByteSource {
     /// Reads everything, refusing to go past `limit` bytes.
     public func readAll(limit: Int = 8 << 30) throws -> [UInt8] {
         var out: [UInt8] = []
+        // A regular file's size avoids regrowing (and re-copying) the buffer; it is only a hint.
+        if let size = sizeHint, size > 0 { out.reserveCapacity(min(size, limit) + 1) }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
