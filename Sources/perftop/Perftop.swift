@@ -236,6 +236,12 @@ struct View: ParsableCommand {
     @Flag(name: [.customShort("f"), .long], help: "Follow a growing file (like tail -F) and update as samples arrive.")
     var follow = false
 
+    @Flag(help: "Open on the summary: what kind of slow it is (key 0 in the viewer).")
+    var summary = false
+
+    @Option(help: ArgumentHelp("Where the summary looks for source files recorded with relative paths.", valueName: "dir"))
+    var sourceRoot: [String] = []
+
     func run() throws {
         signal(SIGPIPE, SIG_DFL)
         var options = ViewerOptions()
@@ -248,6 +254,7 @@ struct View: ParsableCommand {
             throw ValidationError("--view must be functions, tree, callers, inverted or flame")
         }
         options.initialView = v
+        options.summary = summary
         let parsedKeys: [Key]
         do { parsedKeys = try Key.parse(keys) } catch { throw ValidationError("\(error)") }
         let interactive = !batch && isatty(1) != 0
@@ -280,6 +287,8 @@ struct View: ParsableCommand {
             try FormatRegistry.load(path: file, format: format, mergeLines: false, seedFrames: seed)
         }
         let session = Session(profile: p, fileName: input.file, reloadWithLines: reload)
+        let dir = (input.file as NSString).deletingLastPathComponent
+        session.sourceRoots = sourceRoot + [dir.isEmpty ? "." : dir, "."]
         if batch {
             let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
             guard parts.count == 2, (10...1000).contains(parts[0]), (5...1000).contains(parts[1]) else {

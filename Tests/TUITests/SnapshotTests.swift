@@ -39,6 +39,8 @@ final class SnapshotTests: XCTestCase {
             ("etl.pyspy.txt", "focus-parse", "/^parse$<Enter>f", ViewerOptions()),
             ("etl.pyspy.txt", "hide-main", "/^main$<Enter>x", ViewerOptions()),
             ("etl.prof", "callers-enter", "3k<Enter>", ViewerOptions()),
+            ("etl.pyspy.txt", "summary", "0", ViewerOptions()),
+            ("etl.prof", "summary", "0", ViewerOptions()),
         ]
         for (sample, name, keys, options) in cases {
             let (_, screen) = try runKeys(try TUIFixtures.session(sample), keys: keys, options: options)

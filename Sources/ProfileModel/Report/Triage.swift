@@ -93,10 +93,10 @@ public struct Triage: Sendable {
         var out: [Class] = []
         for i in 0..<weight.count where weight[i] != 0 {
             let (kind, title) = i < Triage.rules.count ? (Triage.rules[i].kind, Triage.rules[i].title) : extra[i - Triage.rules.count]
-            let top = byFunction[i].sorted { $0.value > $1.value }.prefix(3).map { (function: $0.key, weight: $0.value) }
+            let top = byFunction[i].sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(3).map { (function: $0.key, weight: $0.value) }
             out.append(Class(kind: kind, title: title, weight: weight[i], top: top))
         }
-        classes = out.sorted { $0.weight > $1.weight }
+        classes = out.sorted { $0.weight != $1.weight ? $0.weight > $1.weight : $0.kind < $1.kind }
     }
 
     /// The heaviest self-time function of the largest class, its hottest line and, when the
@@ -121,7 +121,7 @@ public struct Triage: Sendable {
             fnSelf += w
             if let l = p.frames.line(ofFrame: p.tree.frame[Int(n)]) { perLine[l, default: 0] += w }
         }
-        let hot = perLine.max { $0.value < $1.value }
+        let hot = perLine.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
         let file = p.frames.file(ofFunction: fn)
         // Call-graph formats record the definition line, not where the time went.
         let executing = !p.estimatedTree

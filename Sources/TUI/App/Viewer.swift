@@ -10,6 +10,8 @@ public struct ViewerOptions: Sendable {
     public var metric: Int? = nil
     public var threadsMerged = true
     public var splitLines = false
+    /// Open on the summary (what kind of slow it is).
+    public var summary = false
     public init() {}
 }
 
@@ -24,6 +26,7 @@ public enum Viewer {
         s.view = .tree
         s.openTreeIfNeeded(session: session, size: size)
         if options.initialView != .tree { s.switchView(to: options.initialView, session: session, size: size) }
+        if options.summary { s.overlay = .summary }
         return s
     }
 

@@ -33,6 +33,8 @@ public struct FlameState: Equatable, Sendable {
 
 public enum Overlay: Equatable, Sendable {
     case help(scroll: Int)
+    /// What kind of slow it is (`perftop report --summary` on the shown profile).
+    case summary
     case sortMenu(index: Int)
 }
 

@@ -34,6 +34,8 @@ extension AppState {
                 case .ctrl("c"): quit = true
                 default: overlay = nil
                 }
+            case .summary:
+                if key == .ctrl("c") { quit = true } else { overlay = nil }
             case .sortMenu(let i):
                 let n = SortKey.allCases.count
                 switch key {
@@ -76,6 +78,7 @@ extension AppState {
             }
         case .redraw: return true
         case .help: overlay = .help(scroll: 0)
+        case .summary: overlay = .summary
         case .view(let v): switchView(to: v, session: session, size: size)
         case .nextView:
             let all = ViewKind.allCases

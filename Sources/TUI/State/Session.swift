@@ -8,6 +8,8 @@ public final class Session {
     public private(set) var base: Profile
     /// Set while a live stream feeds the session (status line: live/paused/ended/error, rate).
     public var live: LiveStatus? = nil
+    /// Where the summary looks for source files recorded with relative paths.
+    public var sourceRoots: [String] = []
     public let fileName: String
 
     private var cacheKey: DerivedKey?
@@ -46,6 +48,14 @@ public final class Session {
         matchKey = nil
         callersKey = nil
         lineBase = nil
+    }
+
+    /// The profile with one frame per executing line (re-read if lines were merged while
+    /// reading), for views that need lines: the summary's hottest line.
+    public func lineLevel(for s: AppState) -> Profile {
+        var split = s
+        split.splitLines = true
+        return source(for: split)
     }
 
     /// The loaded profile, or its line-level twin when the state splits lines.

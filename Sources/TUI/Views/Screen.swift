@@ -121,6 +121,36 @@ public enum Screen {
                 }
                 y += 1
             }
+        case .summary:
+            let top = 1, height = max(1, g.height - 2)
+            for y in top..<(top + height) { g.fill(x: 0, y: y, count: g.width, role: .help) }
+            let p = c.session.lineLevel(for: c.state), m = min(c.metric, c.session.lineLevel(for: c.state).metrics.count - 1)
+            let t = Triage(p, metric: m, sourceRoots: c.session.sourceRoots)
+            var y = top
+            g.put("What kind of slow it is (by innermost matching frame; any key closes)", x: 1, y: y, role: .title)
+            y += 2
+            for cls in t.classes where y < top + height - 1 {
+                let share = t.total > 0 ? cls.weight / t.total : 0
+                var x = g.put(DisplayWidth.truncate(cls.title, to: 30, ascii: c.options.ascii), x: 1, y: y, role: .header)
+                x = max(x + 1, 32)
+                let pct = ValueFormat.percent(cls.weight, of: t.total)
+                x = g.put(String(repeating: " ", count: max(0, 6 - pct.count)) + pct, x: x, y: y, role: Theme.heat(share))
+                let filled = Int((share * 12).rounded())
+                x = g.put(" " + String(repeating: c.options.barFull, count: filled), x: x, y: y, role: .bar)
+                x = g.put(String(repeating: c.options.barEmpty, count: 12 - filled) + " ", x: x, y: y, role: .barEmpty)
+                let names = cls.top.map { p.frames.name(ofFunction: $0.function) }.joined(separator: ", ")
+                g.put(names, x: x, y: y, role: .help)
+                y += 1
+            }
+            if let look = t.lookHere(p, metric: m, sourceRoots: c.session.sourceRoots).first, y + 2 < top + height {
+                y += 1
+                var text = "Look here first: " + look.name
+                if let f = look.file { text += "  " + f + (look.line.map { ":\($0)" } ?? "") }
+                g.put(text, x: 1, y: y, role: .title)
+                y += 1
+                if let src = look.source, let line = look.line, y < top + height { g.put("  \(line) | " + src, x: 1, y: y, role: .help); y += 1 }
+                if let hint = look.hint, y < top + height { g.put("  hint: " + hint, x: 1, y: y, role: .helpKey) }
+            }
         case .sortMenu(let index):
             let items = SortKey.allCases
             let w = 24, h = items.count + 2
