@@ -59,3 +59,21 @@ final class SnapshotTests: XCTestCase {
         }
     }
 }
+
+final class SourceViewTests: XCTestCase {
+    /// v shows the selected function's source with samples per line, scrolled to the hottest.
+    func testSourceViewCentresTheHottestLine() throws {
+        let session = try TUIFixtures.session("etl.pyspy.txt")
+        session.sourceRoots = [TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/workload").path]
+        let (_, screen) = try runKeys(session, keys: "v")
+        XCTAssertTrue(screen.contains("if key in seen:"), screen)
+        XCTAssertTrue(screen.contains("275"), "the hot line carries its samples:\n\(screen)")
+        assertSnapshot(screen, named: "etl.pyspy.txt-source")
+        // Without the file: the per-line table, hottest first, and why.
+        let bare = try TUIFixtures.session("etl.pyspy.txt")
+        bare.sourceRoots = ["/nonexistent"]
+        let (_, table) = try runKeys(bare, keys: "v")
+        XCTAssertTrue(table.contains("source not found"), table)
+        assertSnapshot(table, named: "etl.pyspy.txt-source-missing")
+    }
+}

@@ -135,6 +135,9 @@ public struct Triage: Sendable {
         return [item]
     }
 
+    /// The lines of a recorded source file, looked up as recorded and under each root.
+    public static func sourceLines(_ file: String, roots: [String]) -> [String]? { readSource(file, roots: roots) }
+
     static func readSource(_ file: String, roots: [String]) -> [String]? {
         var candidates = [file]
         for r in roots { candidates.append((r as NSString).appendingPathComponent(file)) }

@@ -35,6 +35,9 @@ public enum Overlay: Equatable, Sendable {
     case help(scroll: Int)
     /// What kind of slow it is (`perftop report --summary` on the shown profile).
     case summary
+    /// The selected function's source with samples per line; `top` is the first line shown
+    /// (nil: centre on the hottest line).
+    case source(top: Int?)
     case sortMenu(index: Int)
 }
 

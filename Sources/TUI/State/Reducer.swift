@@ -36,6 +36,17 @@ extension AppState {
                 }
             case .summary:
                 if key == .ctrl("c") { quit = true } else { overlay = nil }
+            case .source(let top):
+                let page = Layout(size: size).bodyHeight
+                let cur = top ?? SourceView.hotTop(self, session: session, height: page)
+                switch key {
+                case .down, .char("j"): overlay = .source(top: cur + 1)
+                case .up, .char("k"): overlay = .source(top: max(1, cur - 1))
+                case .pgDn, .char(" "): overlay = .source(top: cur + page)
+                case .pgUp: overlay = .source(top: max(1, cur - page))
+                case .ctrl("c"): quit = true
+                default: overlay = nil
+                }
             case .sortMenu(let i):
                 let n = SortKey.allCases.count
                 switch key {
@@ -79,6 +90,8 @@ extension AppState {
         case .redraw: return true
         case .help: overlay = .help(scroll: 0)
         case .summary: overlay = .summary
+        case .source:
+            if selectedFunction == nil { message = "select a function first" } else { overlay = .source(top: nil) }
         case .view(let v): switchView(to: v, session: session, size: size)
         case .nextView:
             let all = ViewKind.allCases

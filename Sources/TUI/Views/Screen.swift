@@ -151,6 +151,8 @@ public enum Screen {
                 if let src = look.source, let line = look.line, y < top + height { g.put("  \(line) | " + src, x: 1, y: y, role: .help); y += 1 }
                 if let hint = look.hint, y < top + height { g.put("  hint: " + hint, x: 1, y: y, role: .helpKey) }
             }
+        case .source(let top):
+            SourceView.draw(&g, c, top: top)
         case .sortMenu(let index):
             let items = SortKey.allCases
             let w = 24, h = items.count + 2
