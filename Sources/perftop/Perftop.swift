@@ -150,6 +150,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --summary: where to look for source files recorded with relative paths.", valueName: "dir"))
     var sourceRoot: [String] = []
 
+    @Option(help: ArgumentHelp("With --summary: read sources recorded under FROM from TO instead.", valueName: "FROM=TO"))
+    var pathMap: [String] = []
+
     @Option(help: ArgumentHelp("With --tree: hide nodes under this percentage of the total.", valueName: "percent"))
     var minPercent: Double = 1
 
@@ -163,7 +166,7 @@ struct ReportCommand: ParsableCommand {
                 p = try input.filtered(p)
                 let m = try input.metricIndex(p)
                 let dir = (input.file as NSString).deletingLastPathComponent
-                let roots = sourceRoot + [dir.isEmpty ? "." : dir, "."]
+                let roots = pathMap.filter { $0.contains("=") } + sourceRoot + [dir.isEmpty ? "." : dir, "."]
                 let t = Triage(p, metric: m, sourceRoots: roots)
                 let look = t.lookHere(p, metric: m, sourceRoots: roots)
                 writeStdout(json ? t.json(p, metric: m, look: look) : t.text(p, metric: m, look: look, ascii: false))
@@ -239,8 +242,11 @@ struct View: ParsableCommand {
     @Flag(help: "Open on the summary: what kind of slow it is (key 0 in the viewer).")
     var summary = false
 
-    @Option(help: ArgumentHelp("Where the summary looks for source files recorded with relative paths.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Where the summary and source view look for files recorded with relative paths.", valueName: "dir"))
     var sourceRoot: [String] = []
+
+    @Option(help: ArgumentHelp("Read sources recorded under FROM from TO instead (profiles from another machine).", valueName: "FROM=TO"))
+    var pathMap: [String] = []
 
     func run() throws {
         signal(SIGPIPE, SIG_DFL)
@@ -288,7 +294,7 @@ struct View: ParsableCommand {
         }
         let session = Session(profile: p, fileName: input.file, reloadWithLines: reload)
         let dir = (input.file as NSString).deletingLastPathComponent
-        session.sourceRoots = sourceRoot + [dir.isEmpty ? "." : dir, "."]
+        session.sourceRoots = pathMap.filter { $0.contains("=") } + sourceRoot + [dir.isEmpty ? "." : dir, "."]
         if batch {
             let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
             guard parts.count == 2, (10...1000).contains(parts[0]), (5...1000).contains(parts[1]) else {

@@ -32,4 +32,22 @@ final class TriageCLITests: XCTestCase {
         XCTAssertEqual((p["line_share"] as? NSNumber)?.doubleValue, 0)
         XCTAssertTrue(p["hint"] is NSNull)
     }
+
+    /// --path-map reads sources recorded on another machine (here: under /srv/app/) from the repository.
+    func testPathMapFindsSourcesRecordedElsewhere() throws {
+        let text = try String(contentsOf: CLITests.repoRoot.appendingPathComponent("SampleProfiles/etl.austin"), encoding: .utf8)
+            .replacingOccurrences(of: "/work/main/SampleProfiles/workload/", with: "/srv/app/")
+        let moved = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-moved-\(getpid()).austin")
+        try text.write(to: moved, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: moved) }
+        func look(_ extra: [String]) throws -> [String: Any] {
+            let r = try runPerftop(["report", moved.path, "--summary", "--json"] + extra)
+            XCTAssertEqual(r.status, 0, r.err)
+            let j = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+            return (j["look_here"] as! [[String: Any]]).first!
+        }
+        XCTAssertTrue(try look([])["source"] is NSNull, "the recorded path does not exist here")
+        let found = try look(["--path-map", "/srv/app/=SampleProfiles/workload/"])
+        XCTAssertEqual((found["source"] as? String)?.trimmingCharacters(in: .whitespaces), "if key in seen:")
+    }
 }

@@ -138,9 +138,20 @@ public struct Triage: Sendable {
     /// The lines of a recorded source file, looked up as recorded and under each root.
     public static func sourceLines(_ file: String, roots: [String]) -> [String]? { readSource(file, roots: roots) }
 
+    /// `--path-map FROM=TO` rules: a recorded path starting with FROM is read from TO instead
+    /// (profiles taken in a container or on another machine). Entries of `roots` that contain
+    /// `=` are such rules.
+    static func mapped(_ file: String, _ roots: [String]) -> [String] {
+        roots.compactMap { r in
+            guard let eq = r.firstIndex(of: "=") else { return nil }
+            let from = String(r[..<eq]), to = String(r[r.index(after: eq)...])
+            return !from.isEmpty && file.hasPrefix(from) ? to + file.dropFirst(from.count) : nil
+        }
+    }
+
     static func readSource(_ file: String, roots: [String]) -> [String]? {
-        var candidates = [file]
-        for r in roots { candidates.append((r as NSString).appendingPathComponent(file)) }
+        var candidates = mapped(file, roots) + [file]
+        for r in roots where !r.contains("=") { candidates.append((r as NSString).appendingPathComponent(file)) }
         for c in candidates {
             if let text = try? String(contentsOfFile: c, encoding: .utf8) {
                 return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
