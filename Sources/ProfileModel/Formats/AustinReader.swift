@@ -43,12 +43,7 @@ public enum AustinReader: ProfileReader {
         let parser = AustinParser()
         parser.mergeLines = options.mergeLines
         if let seed = options.seedFrames { parser.builder.frames = seed }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            chunk.withUnsafeBytes { parser.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try source.forEachChunk { parser.feed($0) }
         return try parser.finish()
     }
 }

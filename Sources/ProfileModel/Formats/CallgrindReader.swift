@@ -32,12 +32,7 @@ public enum CallgrindReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = CallgrindParser()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            try chunk.withUnsafeBytes { try parser.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try source.forEachChunk { try parser.feed($0) }
         return try parser.finish()
     }
 }

@@ -25,12 +25,7 @@ public enum FoldedReader: ProfileReader {
         if let seed = options.seedFrames { parser.builder.frames = seed }
         // Distinct stacks in big dumps run at roughly one new node per 64 bytes.
         if let size = source.sizeHint { parser.builder.reserve(nodes: size / 64) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            chunk.withUnsafeBytes { parser.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try source.forEachChunk { parser.feed($0) }
         return try parser.finish()
     }
 }

@@ -40,12 +40,7 @@ public enum PerfScriptReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = PerfScriptParser()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            chunk.withUnsafeBytes { parser.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try source.forEachChunk { parser.feed($0) }
         return try parser.finish()
     }
 }

@@ -22,14 +22,21 @@ extension ByteSource {
         var out: [UInt8] = []
         // A regular file's size avoids regrowing (and re-copying) the buffer; it is only a hint.
         if let size = sizeHint, size > 0 { out.reserveCapacity(min(size, limit) + 1) }
+        try forEachChunk { c in
+            if out.count + c.count > limit { throw ProfileError("input larger than \(limit) bytes") }
+            out.append(contentsOf: c)
+        }
+        return out
+    }
+
+    /// Reads to the end in 1 MiB chunks, handing each to `body` (the streaming readers' loop).
+    public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
-            if n == 0 { break }
-            if out.count + n > limit { throw ProfileError("input larger than \(limit) bytes") }
-            out.append(contentsOf: chunk[0..<n])
+            if n == 0 { return }
+            try chunk.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        return out
     }
 }
 
