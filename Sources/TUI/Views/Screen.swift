@@ -124,7 +124,8 @@ public enum Screen {
         case .summary:
             let top = 1, height = max(1, g.height - 2)
             for y in top..<(top + height) { g.fill(x: 0, y: y, count: g.width, role: .help) }
-            let p = c.session.lineLevel(for: c.state), m = min(c.metric, c.session.lineLevel(for: c.state).metrics.count - 1)
+            let p = c.session.lineLevel(for: c.state)
+            let m = min(c.metric, p.metrics.count - 1)
             let t = Triage(p, metric: m, sourceRoots: c.session.sourceRoots)
             var y = top
             g.put("What kind of slow it is (by innermost matching frame; any key closes)", x: 1, y: y, role: .title)
