@@ -182,26 +182,9 @@ public struct JSONScanner {
     /// The next key of the object being read (the value follows: read or skip it), or nil
     /// after the closing `}`.
     public mutating func nextKey() throws -> JSONString? {
-        skipWhitespace()
-        guard pos < count else {
-            if lenientEOF { truncated = true; depth = max(0, depth - 1); return nil }
-            throw failure("'\"' or '}'")
-        }
-        var c = byte(pos)
-        if c == 0x7D { pos += 1; depth -= 1; return nil }
-        if !first[depth] {
-            guard c == 0x2C else { throw failure("',' or '}'") }
-            pos += 1
-            skipWhitespace()
-            guard pos < count else {
-                if lenientEOF { truncated = true; depth = max(0, depth - 1); return nil }
-                throw failure("a key")
-            }
-            c = byte(pos)
-        } else {
-            first[depth] = false
-        }
-        guard c == 0x22 else { throw failure("a string key") }
+        guard try advance(close: 0x7D, closeText: "'\"' or '}'", separatorText: "',' or '}'",
+                          itemText: "a key", trailingComma: false) else { return nil }
+        guard byte(pos) == 0x22 else { throw failure("a string key") }
         let key = try readString()
         skipWhitespace()
         guard pos < count, byte(pos) == 0x3A else { throw failure("':'") }
@@ -212,23 +195,32 @@ public struct JSONScanner {
     /// True when another element of the array being read follows (read or skip it); false
     /// after the closing `]`.
     public mutating func nextElement() throws -> Bool {
+        try advance(close: 0x5D, closeText: "',' or ']'", separatorText: "',' or ']'",
+                    itemText: "a value", trailingComma: true)
+    }
+
+    /// Moves to the next item of the container being read: past the closing byte (false) or
+    /// past the separating comma (true, at the item's first byte). A cut file ends the
+    /// container when lenient; a trailing comma does too for arrays.
+    @inline(__always)
+    private mutating func advance(close: UInt8, closeText: String, separatorText: String, itemText: String,
+                                  trailingComma: Bool) throws -> Bool {
         skipWhitespace()
         guard pos < count else {
             if lenientEOF { truncated = true; depth = max(0, depth - 1); return false }
-            throw failure("',' or ']'")
+            throw failure(closeText)
         }
-        var c = byte(pos)
-        if c == 0x5D { pos += 1; depth -= 1; return false }
+        let c = byte(pos)
+        if c == close { pos += 1; depth -= 1; return false }
         if !first[depth] {
-            guard c == 0x2C else { throw failure("',' or ']'") }
+            guard c == 0x2C else { throw failure(separatorText) }
             pos += 1
             skipWhitespace()
             guard pos < count else {
                 if lenientEOF { truncated = true; depth = max(0, depth - 1); return false }
-                throw failure("a value")
+                throw failure(itemText)
             }
-            c = byte(pos)
-            if c == 0x5D && lenientEOF { pos += 1; depth -= 1; return false }   // trailing comma
+            if trailingComma && byte(pos) == close && lenientEOF { pos += 1; depth -= 1; return false }
         } else {
             first[depth] = false
         }
