@@ -28,21 +28,23 @@ public struct Diff: Sendable {
         baseTotal = bt
         newTotal = nt
         let bs = normalized && bt != 0 ? 100 / bt : 1, ns = normalized && nt != 0 ? 100 / nt : 1
-        struct Key: Hashable { var name: String; var file: String }
-        var byKey: [Key: DiffRow] = [:]
+        // Functions match by (name, file), loosely across formats (see DiffKeys); a row is
+        // named as NEW names it.
+        var keys = DiffKeys(loose: base.format != new.format)
+        var byKey: [Int32: DiffRow] = [:]
         for f in 0..<base.functions.count {
-            let k = Key(name: base.frames.name(ofFunction: Int32(f)), file: base.frames.file(ofFunction: Int32(f)) ?? "")
-            var r = byKey[k] ?? DiffRow(name: k.name, file: k.file.isEmpty ? nil : k.file, baseSelf: 0, newSelf: 0,
-                                        baseTotal: 0, newTotal: 0, status: "gone")
+            let k = keys.function(base.frames, Int32(f))
+            var r = byKey[k] ?? DiffRow(name: base.frames.name(ofFunction: Int32(f)), file: base.frames.file(ofFunction: Int32(f)),
+                                        baseSelf: 0, newSelf: 0, baseTotal: 0, newTotal: 0, status: "gone")
             r.baseSelf += base.functions.selfWeight[baseMetric][f] * bs
             r.baseTotal += base.functions.totalWeight[baseMetric][f] * bs
             byKey[k] = r
         }
         for f in 0..<new.functions.count {
-            let k = Key(name: new.frames.name(ofFunction: Int32(f)), file: new.frames.file(ofFunction: Int32(f)) ?? "")
-            var r = byKey[k] ?? DiffRow(name: k.name, file: k.file.isEmpty ? nil : k.file, baseSelf: 0, newSelf: 0,
-                                        baseTotal: 0, newTotal: 0, status: "new")
-            if r.status == "gone" { r.status = "changed" }
+            let k = keys.function(new.frames, Int32(f))
+            let (name, file) = (new.frames.name(ofFunction: Int32(f)), new.frames.file(ofFunction: Int32(f)))
+            var r = byKey[k] ?? DiffRow(name: name, file: file, baseSelf: 0, newSelf: 0, baseTotal: 0, newTotal: 0, status: "new")
+            if r.status == "gone" { r.status = "changed"; r.name = name; r.file = file }
             r.newSelf += new.functions.selfWeight[newMetric][f] * ns
             r.newTotal += new.functions.totalWeight[newMetric][f] * ns
             byKey[k] = r

@@ -1,0 +1,142 @@
+/// Two profiles matched for the viewer's diff mode: each function of NEW gets the base values
+/// of the functions with the same (name, file), and each node of NEW's call tree gets the base
+/// values of the nodes reached by the same path of functions (thread and process roots match
+/// by name). The shape is NEW's; the change is what the views colour (as in differential flame
+/// graphs). Functions found only in BASE are listed as `gone`.
+public struct ProfileDiff: Sendable {
+    public let normalized: Bool
+    /// Base values are multiplied by `scale` before they are compared: 1, or, when normalized,
+    /// newTotal / baseTotal (so the delta of a node is its change in share of the total).
+    public let scale: Double
+    public let baseTotal: Double
+    public let newTotal: Double
+    /// Base self and total weight of each function of NEW (0 when it is new), unscaled.
+    public let functionBaseSelf: [Double]
+    public let functionBaseTotal: [Double]
+    public let functionBaseCalls: [Int64]?
+    /// Functions of BASE with weight that match no function of NEW.
+    public let gone: [Int32]
+    /// Base total and self weight of each node of NEW's tree (0 where the path is new), unscaled.
+    public let nodeBaseTotal: [Double]
+    public let nodeBaseSelf: [Double]
+
+    /// What a change is a percentage of: the base total (absolute mode, as `perftop diff`
+    /// prints) or the new total (normalized: the change in percentage points of share).
+    public var denominator: Double { normalized ? newTotal : baseTotal }
+
+    /// `new` minus the scaled base value.
+    public func delta(new: Double, base: Double) -> Double { new - base * scale }
+
+    /// The change as a fraction of the denominator (0.05 = 5 %).
+    public func share(_ delta: Double) -> Double { denominator != 0 ? delta / denominator : (delta == 0 ? 0 : 1) }
+
+    public init(base: Profile, baseMetric bm: Int, new: Profile, newMetric nm: Int, normalized: Bool) {
+        self.normalized = normalized
+        baseTotal = base.total(metric: bm)
+        newTotal = new.total(metric: nm)
+        scale = normalized && baseTotal != 0 ? newTotal / baseTotal : 1
+
+        // Functions, by (name, file); loosely across formats.
+        var keys = DiffKeys(loose: base.format != new.format)
+        let baseFnKey = (0..<base.functions.count).map { keys.function(base.frames, Int32($0)) }
+        var baseByKey = [Int32: [Int32]]()
+        for (f, k) in baseFnKey.enumerated() { baseByKey[k, default: []].append(Int32(f)) }
+        var bs = [Double](repeating: 0, count: new.functions.count), bt = bs
+        var bc: [Int64]? = base.functions.calls != nil ? [Int64](repeating: 0, count: new.functions.count) : nil
+        var matched = [Bool](repeating: false, count: base.functions.count)
+        for f in 0..<new.functions.count {
+            for b in baseByKey[keys.function(new.frames, Int32(f))] ?? [] {
+                bs[f] += base.functions.selfWeight[bm][Int(b)]
+                bt[f] += base.functions.totalWeight[bm][Int(b)]
+                if let c = base.functions.calls?[Int(b)], c > 0 { bc?[f] += c }
+                matched[Int(b)] = true
+            }
+        }
+        functionBaseSelf = bs
+        functionBaseTotal = bt
+        functionBaseCalls = bc
+        gone = (0..<base.functions.count).filter { b in
+            !matched[b] && (base.functions.selfWeight[bm][b] != 0 || base.functions.totalWeight[bm][b] != 0)
+        }.map { Int32($0) }
+
+        // Tree nodes, by path: walk NEW depth first, carrying the base nodes on the same path.
+        let nt = new.tree, bt2 = base.tree
+        var nodeTotal = [Double](repeating: 0, count: nt.count), nodeSelf = nodeTotal
+        guard nt.count > 0, bt2.count > 0 else { nodeBaseTotal = nodeTotal; nodeBaseSelf = nodeSelf; return }
+        let baseFrameKey = (0..<base.frames.frameCount).map { keys.frame(base.frames, Int32($0)) }
+        let newFrameKey = (0..<new.frames.frameCount).map { keys.frame(new.frames, Int32($0)) }
+        func key(_ t: CallTree, _ n: Int32, _ table: [Int32]) -> Int32 {
+            let f = t.frame[Int(n)]
+            return f >= 0 && Int(f) < table.count ? table[Int(f)] : -1
+        }
+        // Across formats, frames one side never has are see-through: cProfile's
+        // `<built-in method builtins.exec>` above `<module>`, a sampler's `<module>` wrapper.
+        let transparent = keys.loose
+        let inNew = transparent ? Set(newFrameKey) : [], inBase = transparent ? Set(baseFrameKey) : []
+        nodeTotal[0] = bt2.totalWeight[bm][0]
+        nodeSelf[0] = bt2.selfWeight[bm][0]
+        var stack: [(Int32, [Int32])] = [(0, [0])]
+        var byKey = [Int32: [Int32]]()
+        while let (n, matches) = stack.popLast() {
+            guard nt.firstChild(n) >= 0, !matches.isEmpty else { continue }
+            byKey.removeAll(keepingCapacity: true)
+            var open = matches
+            while let b = open.popLast() {
+                for c in bt2.children(b) {
+                    let k = key(bt2, c, baseFrameKey)
+                    if transparent && !inNew.contains(k) { open.append(c) } else { byKey[k, default: []].append(c) }
+                }
+            }
+            for c in nt.children(n) {
+                let k = key(nt, c, newFrameKey)
+                if transparent && !inBase.contains(k) { stack.append((c, matches)); continue }
+                let found = byKey[k] ?? []
+                for b in found {
+                    nodeTotal[Int(c)] += bt2.totalWeight[bm][Int(b)]
+                    nodeSelf[Int(c)] += bt2.selfWeight[bm][Int(b)]
+                }
+                if !found.isEmpty { stack.append((c, found)) }
+            }
+        }
+        nodeBaseTotal = nodeTotal
+        nodeBaseSelf = nodeSelf
+    }
+}
+
+/// Shared ids for "the same function" across two frame tables: (name, file) for functions,
+/// (kind, name) for thread and process frames. Lines are ignored, so a profile with one frame
+/// per executing line matches one with a frame per function.
+///
+/// `loose` (profiles of different formats) compares the last part of a dotted name and the
+/// file's base name: py-spy says `JSONEncoder.iterencode` in `json/encoder.py` where cProfile
+/// says `iterencode` in `/usr/lib/python3.11/json/encoder.py`.
+struct DiffKeys {
+    let loose: Bool
+    private var ids = [String: Int32]()
+
+    init(loose: Bool = false) { self.loose = loose }
+
+    private mutating func id(_ name: String, _ file: String?) -> Int32 {
+        guard loose else { return id(name + "\u{0}" + (file ?? "")) }
+        let short = name.hasPrefix("<") ? name : name.split(separator: ".").last.map(String.init) ?? name
+        let base = file.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? ""
+        return id(short + "\u{0}" + base)
+    }
+
+    private mutating func id(_ s: String) -> Int32 {
+        if let i = ids[s] { return i }
+        let i = Int32(ids.count)
+        ids[s] = i
+        return i
+    }
+
+    mutating func function(_ t: FrameTable, _ fn: Int32) -> Int32 {
+        id(t.name(ofFunction: fn), t.file(ofFunction: fn))
+    }
+
+    mutating func frame(_ t: FrameTable, _ f: Int32) -> Int32 {
+        let kind = t.frameKind[Int(f)]
+        if kind.isGrouping { return id("\u{1}\(kind)\u{0}" + t.name(ofFrame: f)) }
+        return id(t.name(ofFrame: f), t.file(ofFrame: f))
+    }
+}
