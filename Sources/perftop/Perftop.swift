@@ -210,14 +210,8 @@ func runLive(_ ingest: LiveIngest, name: String, options: ViewerOptions) throws 
     }
 }
 
-struct View: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "view",
-        abstract: "Open the interactive viewer (the default command).",
-        discussion: "Press ? in the viewer for the keys. With --batch, the keys are applied without a terminal and the final screen is printed.")
-
-    @OptionGroup var input: InputOptions
-
+/// How the viewer draws and, with --batch, what it runs: shared by view and diff.
+struct ViewerFlags: ParsableArguments {
     @Flag(help: "Run without a terminal: apply --keys and print the final screen as text.")
     var batch = false
 
@@ -236,33 +230,86 @@ struct View: ParsableCommand {
     @Flag(help: "No colour (NO_COLOR in the environment does the same).")
     var noColor = false
 
-    @Flag(name: [.customShort("f"), .long], help: "Follow a growing file (like tail -F) and update as samples arrive.")
-    var follow = false
-
-    @Flag(help: "Open on the summary: what kind of slow it is (key 0 in the viewer).")
-    var summary = false
-
     @Option(help: ArgumentHelp("Where the summary and source view look for files recorded with relative paths.", valueName: "dir"))
     var sourceRoot: [String] = []
 
     @Option(help: ArgumentHelp("Read sources recorded under FROM from TO instead (profiles from another machine).", valueName: "FROM=TO"))
     var pathMap: [String] = []
 
-    func run() throws {
-        signal(SIGPIPE, SIG_DFL)
+    /// The viewer options these flags ask for.
+    func options(threadsMerged: Bool, splitLines: Bool) throws -> ViewerOptions {
         var options = ViewerOptions()
         options.ascii = ascii
         options.noColor = noColor || (getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
-        options.threadsMerged = input.threads == .merged
-        options.splitLines = input.lines
+        options.threadsMerged = threadsMerged
+        options.splitLines = splitLines
         guard let v = ["functions": ViewKind.functions, "tree": .tree, "callers": .callers, "inverted": .inverted,
                        "flame": .flame][view.lowercased()] else {
             throw ValidationError("--view must be functions, tree, callers, inverted or flame")
         }
         options.initialView = v
+        return options
+    }
+
+    func parsedKeys() throws -> [Key] {
+        do { return try Key.parse(keys) } catch { throw ValidationError("\(error)") }
+    }
+
+    func batchSize() throws -> Size {
+        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, (10...1000).contains(parts[0]), (5...1000).contains(parts[1]) else {
+            throw ValidationError("--size must look like 80x24")
+        }
+        return Size(width: parts[0], height: parts[1])
+    }
+
+    /// Where sources recorded for `file` are looked for: --path-map rules, --source-root
+    /// directories, the profile's directory and the current one.
+    func sourceRoots(for file: String) -> [String] {
+        let dir = (file as NSString).deletingLastPathComponent
+        return pathMap.filter { $0.contains("=") } + sourceRoot + [dir.isEmpty ? "." : dir, "."]
+    }
+
+    /// Runs the viewer on the terminal, or headless with --batch (prints the final screen).
+    func run(_ session: Session, options: ViewerOptions) throws {
+        if batch {
+            writeStdout(Viewer.batch(session, size: try batchSize(), keys: try parsedKeys(), options: options))
+            return
+        }
+        do {
+            if let sig = try Viewer.run(session, options: options) {
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }
+        } catch {
+            FileHandleStderr.write("perftop: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct View: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "view",
+        abstract: "Open the interactive viewer (the default command).",
+        discussion: "Press ? in the viewer for the keys. With --batch, the keys are applied without a terminal and the final screen is printed.")
+
+    @OptionGroup var input: InputOptions
+
+    @OptionGroup var screen: ViewerFlags
+
+    @Flag(name: [.customShort("f"), .long], help: "Follow a growing file (like tail -F) and update as samples arrive.")
+    var follow = false
+
+    @Flag(help: "Open on the summary: what kind of slow it is (key 0 in the viewer).")
+    var summary = false
+
+    func run() throws {
+        signal(SIGPIPE, SIG_DFL)
+        var options = try screen.options(threadsMerged: input.threads == .merged, splitLines: input.lines)
         options.summary = summary
-        let parsedKeys: [Key]
-        do { parsedKeys = try Key.parse(keys) } catch { throw ValidationError("\(error)") }
+        _ = try screen.parsedKeys()
+        let batch = screen.batch
         let interactive = !batch && isatty(1) != 0
         if !batch && !interactive {
             FileHandleStderr.write("perftop: standard output is not a terminal; printing the report instead.\n")
@@ -285,34 +332,21 @@ struct View: ParsableCommand {
             writeStdout(Report.text(input.lines ? shown : shown.mergingLines(), options: ReportOptions(metric: m)))
             return
         }
-        // Lines were merged while reading; `L` re-reads the file to split them (not for stdin).
-        let (file, format) = (input.file, input.format)
-        let seed = p.frames
-        let mergedAtRead = !input.lines && ["collapsed", "austin"].contains(p.format)
-        let reload: (() throws -> Profile)? = !mergedAtRead || file == "-" ? nil : {
-            try FormatRegistry.load(path: file, format: format, mergeLines: false, seedFrames: seed)
-        }
-        let session = Session(profile: p, fileName: input.file, reloadWithLines: reload)
-        let dir = (input.file as NSString).deletingLastPathComponent
-        session.sourceRoots = pathMap.filter { $0.contains("=") } + sourceRoot + [dir.isEmpty ? "." : dir, "."]
-        if batch {
-            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, (10...1000).contains(parts[0]), (5...1000).contains(parts[1]) else {
-                throw ValidationError("--size must look like 80x24")
-            }
-            writeStdout(Viewer.batch(session, size: Size(width: parts[0], height: parts[1]), keys: parsedKeys, options: options))
-            return
-        }
-        do {
-            if let sig = try Viewer.run(session, options: options) {
-                signal(sig, SIG_DFL)
-                raise(sig)
-            }
-        } catch {
-            FileHandleStderr.write("perftop: \(error)\n")
-            throw ExitCode(2)
-        }
+        let session = viewerSession(p, file: input.file, format: input.format, lines: input.lines)
+        session.sourceRoots = screen.sourceRoots(for: input.file)
+        try screen.run(session, options: options)
     }
+}
+
+/// A viewer session on a loaded profile. Lines were merged while reading (the fast default);
+/// `L` re-reads the file to split them (not for standard input).
+func viewerSession(_ p: Profile, file: String, format: String?, lines: Bool) -> Session {
+    let seed = p.frames
+    let mergedAtRead = !lines && ["collapsed", "austin"].contains(p.format)
+    let reload: (() throws -> Profile)? = !mergedAtRead || file == "-" ? nil : {
+        try FormatRegistry.load(path: file, format: format, mergeLines: false, seedFrames: seed)
+    }
+    return Session(profile: p, fileName: file, reloadWithLines: reload)
 }
 
 /// `perftop live -- austin -i 1ms python app.py`: runs the sampler and views its output live.
@@ -441,7 +475,13 @@ struct ConvertCommand: ParsableCommand {
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Compare two profiles (any formats): per function base, new, delta and delta% of the base total.")
+        abstract: "Compare two profiles (any formats): per function base, new, delta and delta% of the base total.",
+        discussion: """
+        On a terminal this opens the viewer on NEW coloured by its change from BASE: the call \
+        tree and flame graph in red where time grew and blue where it shrank (+/- marks without \
+        colour), the functions table with base, new and delta (% switches absolute/shares). \
+        With --text, --json or when standard output is not a terminal, it prints the table.
+        """)
 
     @Argument(help: "The profile before the change.")
     var base: String
@@ -461,10 +501,34 @@ struct DiffCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with base, new and delta per function.")
     var json = false
 
+    @Flag(help: "Print the table even when standard output is a terminal (instead of opening the viewer).")
+    var text = false
+
     @OptionGroup var filters: FilterOptions
+
+    @OptionGroup var screen: ViewerFlags
 
     func run() throws {
         signal(SIGPIPE, SIG_DFL)
+        let normalizeChoice: Bool? = normalize ? true : absolute ? false : nil
+        if !json && !text && (screen.batch || isatty(1) != 0) {
+            // The viewer on NEW, coloured by its change from BASE.
+            var options = try screen.options(threadsMerged: true, splitLines: false)
+            _ = try screen.parsedKeys()
+            func side(_ file: String) throws -> Session {
+                do {
+                    let p = try filters.apply(FormatRegistry.load(path: file, mergeLines: true), file: file)
+                    let s = viewerSession(p, file: file, format: nil, lines: false)
+                    s.sourceRoots = screen.sourceRoots(for: file)
+                    return s
+                } catch { throw fail(error, file: file) }
+            }
+            let b = try side(base), n = try side(new)
+            n.setDiffBase(b, normalize: normalizeChoice)
+            options.metric = n.base.defaultMetric
+            try screen.run(n, options: options)
+            return
+        }
         func side(_ file: String) throws -> Profile {
             do {
                 let p = try FormatRegistry.load(path: file, mergeLines: true).mergingThreads().mergingLines()
@@ -473,7 +537,7 @@ struct DiffCommand: ParsableCommand {
         }
         let b = try side(base), n = try side(new)
         let d = Diff(base: b, new: n, baseMetric: b.defaultMetric, newMetric: n.defaultMetric,
-                     normalize: normalize ? true : absolute ? false : nil)
+                     normalize: normalizeChoice)
         writeStdout(json ? d.json(baseName: base, newName: new, baseFormat: b.format, newFormat: n.format)
                          : d.text(baseName: base, newName: new, limit: limit.map { max(0, $0) } ?? 25))
     }

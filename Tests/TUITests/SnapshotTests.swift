@@ -48,6 +48,35 @@ final class SnapshotTests: XCTestCase {
         }
     }
 
+    /// Diff, summary and source views at 80x24: in colour (the text, then a letter per cell
+    /// for its role, so red/blue is checked too) and in monochrome ASCII (+/- marks).
+    func testDiffSummaryAndSourceInColourAndMonochrome() throws {
+        let pyspy = { try TUIFixtures.diffSession(base: "etl.pyspy.txt", new: "etl-fixed.pyspy.txt") }
+        let prof = { try TUIFixtures.diffSession(base: "etl.prof", new: "etl-fixed.prof") }
+        let plain = {
+            let s = try TUIFixtures.session("etl.pyspy.txt")
+            s.sourceRoots = [TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/workload").path]
+            return s
+        }
+        let cases: [(String, () throws -> Session, String)] = [
+            ("diff-pyspy-tree", pyspy, ""), ("diff-pyspy-functions", pyspy, "1"), ("diff-pyspy-functions-end", pyspy, "1G"),
+            ("diff-pyspy-flame", pyspy, "5"), ("diff-pyspy-inverted", pyspy, "4"), ("diff-pyspy-absolute", pyspy, "%"),
+            ("diff-prof-tree", prof, ""), ("diff-prof-functions-improvements", prof, "1Sg"), ("diff-prof-flame", prof, "5"),
+            ("summary", plain, "0"), ("source", plain, "1/^dedupe<Enter>v"),
+        ]
+        var mono = ViewerOptions()
+        mono.ascii = true
+        mono.noColor = true
+        for (name, make, keys) in cases {
+            let (_, grid) = try runKeysGrid(try make(), keys: keys)
+            assertSnapshot(grid.dump() + "--- roles ---\n" + grid.dumpRoles(), named: "colour-\(name)")
+            let (_, m) = try runKeysGrid(try make(), keys: keys, options: mono)
+            let text = m.dump()
+            XCTAssertTrue(text.unicodeScalars.allSatisfy { $0.isASCII }, "\(name) has non-ASCII:\n\(text)")
+            assertSnapshot(text, named: "mono-\(name)")
+        }
+    }
+
     func testASCIIMode() throws {
         var o = ViewerOptions()
         o.ascii = true

@@ -13,6 +13,13 @@ enum TUIFixtures {
         return Session(profile: try FormatRegistry.load(path: path), fileName: sample)
     }
 
+    /// A diff session: NEW on screen, coloured by its change from BASE (`perftop diff`).
+    static func diffSession(base: String, new: String, normalize: Bool? = nil) throws -> Session {
+        let n = try session(new)
+        n.setDiffBase(try session(base), normalize: normalize)
+        return n
+    }
+
     static func session(folded text: String, name: String = "test.txt") throws -> Session {
         Session(profile: try FormatRegistry.load(source: MemorySource(Array(text.utf8)), name: name), fileName: name)
     }
@@ -39,6 +46,17 @@ func assertSnapshot(_ text: String, named name: String, file: StaticString = #fi
         }
         XCTFail("snapshot \(name).txt differs (PERFTOP_RECORD=1 re-records):\n\(diff)", file: file, line: line)
     }
+}
+
+/// Runs keys headlessly and returns the final grid (for colour snapshots: `dumpRoles()`).
+func runKeysGrid(_ session: Session, keys: String, width: Int = 80, height: Int = 24, options: ViewerOptions = ViewerOptions())
+    throws -> (AppState, CellGrid) {
+    let size = Size(width: width, height: height)
+    var s = Viewer.initialState(session, size: size, options: options)
+    for k in try Key.parse(keys) { s.handle(k, session: session, size: size); if s.quit { break } }
+    let grid = Screen.render(s, session: session, size: size,
+                             options: RenderOptions(ascii: options.ascii, color: options.noColor ? .none : .full256))
+    return (s, grid)
 }
 
 /// Runs keys headlessly, as `perftop view --batch` does, and returns the state and the screen.

@@ -149,10 +149,25 @@ public struct Triage: Sendable {
         }
     }
 
+    /// Where a recorded file is read from: `--path-map` rules first, then as recorded, then
+    /// under each root.
+    static func candidates(_ file: String, roots: [String]) -> [String] {
+        var out = mapped(file, roots) + [file]
+        for r in roots where !r.contains("=") { out.append((r as NSString).appendingPathComponent(file)) }
+        return out
+    }
+
+    /// The first candidate path of a recorded file that is a readable regular file.
+    public static func sourcePath(_ file: String, roots: [String]) -> String? {
+        candidates(file, roots: roots).first { c in
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: c, isDirectory: &isDir) && !isDir.boolValue
+                && FileManager.default.isReadableFile(atPath: c)
+        }
+    }
+
     static func readSource(_ file: String, roots: [String]) -> [String]? {
-        var candidates = mapped(file, roots) + [file]
-        for r in roots where !r.contains("=") { candidates.append((r as NSString).appendingPathComponent(file)) }
-        for c in candidates {
+        for c in candidates(file, roots: roots) {
             if let text = try? String(contentsOfFile: c, encoding: .utf8) {
                 return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             }

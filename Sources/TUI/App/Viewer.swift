@@ -24,6 +24,8 @@ public enum Viewer {
         s.threadsMerged = options.threadsMerged
         s.splitLines = options.splitLines
         s.view = .tree
+        // A diff's table is sorted by the change in self time, as `perftop diff` prints it.
+        if session.diffBase != nil { s.sort = .self }
         s.openTreeIfNeeded(session: session, size: size)
         if options.initialView != .tree { s.switchView(to: options.initialView, session: session, size: size) }
         if options.summary { s.overlay = .summary }
@@ -35,6 +37,10 @@ public enum Viewer {
         var s = initialState(session, size: size, options: options)
         for k in keys {
             s.handle(k, session: session, size: size)
+            if let e = s.editRequest {
+                s.editRequest = nil
+                s.message = "would run: " + Editor.command(for: e).suffix(e.line == nil ? 1 : 2).joined(separator: " ")
+            }
             if s.quit { break }
         }
         let color: ColorMode = options.noColor ? .none : .full256
@@ -72,6 +78,11 @@ public enum Viewer {
             guard let key else { continue }
             if key == .resize { size = term.size; force = true; continue }
             if s.handle(key, session: session, size: size) { force = true }
+            if let e = s.editRequest {
+                s.editRequest = nil
+                s.message = term.suspend { Editor.run(e) }
+                force = true
+            }
         }
         return nil
     }

@@ -10,7 +10,7 @@ public enum Action: Hashable, Sendable {
     case focus, clearFocus, hide, unhideAll
     case cycleMetric, toggleThreads, toggleLines
     case help, redraw, quit
-    case pause, cycleWindow, summary, source
+    case pause, cycleWindow, summary, source, edit, diffMode
 }
 
 public enum KeyScope: Hashable, Sendable {
@@ -69,6 +69,8 @@ public enum Keymap {
         Binding(keys: [.char("G"), .end], action: .bottom, scope: .global, help: "go to the last row", hint: nil),
         // Views
         Binding(keys: [.char("v")], action: .source, scope: .global, help: "source of the selected function, with samples per line", hint: nil),
+        Binding(keys: [.char("e")], action: .edit, scope: .global, help: "open the selected function in $EDITOR (default vi) at its hottest line", hint: nil),
+        Binding(keys: [.char("%")], action: .diffMode, scope: .global, help: "diff: compare absolute values / shares of each total", hint: nil),
         Binding(keys: [.char("0")], action: .summary, scope: .global, help: "summary: what kind of slow it is (CPU, I/O, locks, GC, imports, ...)", hint: nil),
         Binding(keys: [.char("1")], action: .view(.functions), scope: .global, help: "functions table", hint: nil),
         Binding(keys: [.char("2")], action: .view(.tree), scope: .global, help: "call tree (top-down)", hint: nil),

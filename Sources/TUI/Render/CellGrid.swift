@@ -8,6 +8,9 @@ public enum Role: UInt8, Sendable, CaseIterable {
     case flame0, flame1, flame2, flame3, flame4, flame5, flame6, flame7   // flame palette slots
     case flameRemainder, flameSelected, flameMatch
     case help, helpKey, error, title
+    // Diff mode: text that grew (red) or shrank (blue), weak → strong, and flame spans.
+    case grew1, grew2, grew3, shrank1, shrank2, shrank3
+    case flameGrew1, flameGrew2, flameGrew3, flameShrank1, flameShrank2, flameShrank3, flameSame
 }
 
 /// One terminal cell: a grapheme (already made safe) and its role. A wide grapheme occupies
@@ -102,6 +105,23 @@ public struct CellGrid: Equatable, Sendable {
         var col = max(0, x)
         let end = min(width, x + count)
         while col < end { cells[y * width + col].role = role; col += 1 }
+    }
+
+    /// The roles as text, one letter per cell (`.` for normal), with a legend: what a colour
+    /// snapshot checks beyond the characters.
+    public func dumpRoles() -> String {
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        func letter(_ r: Role) -> Character { r == .normal ? "." : letters[(Int(r.rawValue) - 1) % letters.count] }
+        var used = Set<Role>()
+        var out = ""
+        for y in 0..<height {
+            var line = ""
+            for x in 0..<width { let r = self[x, y].role; used.insert(r); line.append(letter(r)) }
+            out += line + "\n"
+        }
+        out += "legend: " + Role.allCases.filter { used.contains($0) && $0 != .normal }
+            .map { "\(letter($0))=\($0)" }.joined(separator: " ") + "\n"
+        return out
     }
 
     /// The grid as text, one line per row, trailing spaces trimmed.

@@ -1,3 +1,5 @@
+import ProfileModel
+
 /// How roles look on a terminal. The curses adapter asks the theme; drawing only names roles.
 public enum ColorMode: Sendable, Equatable { case none, eight, full256 }
 
@@ -45,6 +47,8 @@ public enum Theme {
             case .dim, .barEmpty, .flameRemainder: a.dim = true
             case .flame0, .flame2, .flame4, .flame6: a.reverse = true
             case .error: a.bold = true; a.reverse = true
+            case .grew3, .shrank3: a.bold = true
+            case .flameGrew1, .flameGrew2, .flameGrew3, .flameShrank1, .flameShrank2, .flameShrank3: a.reverse = true
             default: break
             }
         case .eight:
@@ -71,6 +75,13 @@ public enum Theme {
             case .help: break
             case .helpKey: a.fg = 3; a.bold = true
             case .error: a.fg = 7; a.bg = 1; a.bold = true
+            case .grew1, .grew2: a.fg = 1
+            case .grew3: a.fg = 1; a.bold = true
+            case .shrank1, .shrank2: a.fg = 4; a.bold = true
+            case .shrank3: a.fg = 4; a.bold = true; a.underline = true
+            case .flameGrew1, .flameGrew2, .flameGrew3: a.fg = 7; a.bg = 1; a.bold = role == .flameGrew3
+            case .flameShrank1, .flameShrank2, .flameShrank3: a.fg = 7; a.bg = 4; a.bold = role == .flameShrank3
+            case .flameSame: a.fg = 0; a.bg = 7
             case .normal: break
             }
         case .full256:
@@ -102,10 +113,54 @@ public enum Theme {
             case .help: break
             case .helpKey: a.fg = 229; a.bold = true
             case .error: a.fg = 231; a.bg = 160; a.bold = true
+            // Diff: red grew, blue shrank (differential flame graphs), stronger with the change.
+            case .grew1: a.fg = 217
+            case .grew2: a.fg = 210
+            case .grew3: a.fg = 196; a.bold = true
+            case .shrank1: a.fg = 153
+            case .shrank2: a.fg = 111
+            case .shrank3: a.fg = 33; a.bold = true
+            case .flameGrew1: a.fg = 16; a.bg = 224
+            case .flameGrew2: a.fg = 16; a.bg = 210
+            case .flameGrew3: a.fg = 231; a.bg = 160
+            case .flameShrank1: a.fg = 16; a.bg = 189
+            case .flameShrank2: a.fg = 16; a.bg = 111
+            case .flameShrank3: a.fg = 231; a.bg = 26
+            case .flameSame: a.fg = 16; a.bg = 252
             case .normal: break
             }
         }
         return a
+    }
+
+    /// How strong a change is: 0 (under 0.1 % of the total), 1 (under 1 %), 2 (under 5 %) or 3.
+    static func changeLevel(_ r: Double) -> Int {
+        let a = abs(r)
+        return a < 0.001 ? 0 : a < 0.01 ? 1 : a < 0.05 ? 2 : 3
+    }
+
+    /// Text role for a change that is a fraction `r` of the total (negative: shrank).
+    static func change(_ r: Double) -> Role {
+        let l = changeLevel(r)
+        if l == 0 { return .dim }
+        return r > 0 ? [.grew1, .grew2, .grew3][l - 1] : [.shrank1, .shrank2, .shrank3][l - 1]
+    }
+
+    /// Flame-span role for a change.
+    static func flameChange(_ r: Double) -> Role {
+        let l = changeLevel(r)
+        if l == 0 { return .flameSame }
+        return r > 0 ? [.flameGrew1, .flameGrew2, .flameGrew3][l - 1] : [.flameShrank1, .flameShrank2, .flameShrank3][l - 1]
+    }
+
+    /// `+` grew, `-` shrank, space unchanged: the change in monochrome.
+    static func changeMark(_ r: Double) -> String { changeLevel(r) == 0 ? " " : r > 0 ? "+" : "-" }
+
+    /// `+12.3%` / `-0.4%` / `0.0%`.
+    static func signedPercent(_ r: Double) -> String {
+        let p = r * 100
+        if abs(p) < 0.05 { return "0.0%" }
+        return (p > 0 ? "+" : "") + ValueFormat.fixed(p, abs(p) >= 100 ? 0 : 1) + "%"
     }
 
     /// Heat role for a fraction 0...1.

@@ -77,8 +77,22 @@ public struct AppState: Equatable, Sendable {
     public var followHotPath = true
     /// Live streams: show only the last N seconds (nil: all samples).
     public var window: Int? = nil
+    /// Diff mode: compare shares of each total (true) or absolute values (false); nil takes
+    /// the session's default.
+    public var diffNormalize: Bool? = nil
+    /// Set by `e`: the terminal loop suspends the screen and opens the editor there, then
+    /// clears it (batch runs only show it in the status line).
+    public var editRequest: EditTarget? = nil
 
     public init(metric: Int) { self.metric = metric }
+}
+
+/// A file and line for `$EDITOR`.
+public struct EditTarget: Equatable, Sendable {
+    public var path: String
+    public var line: Int?
+    /// Whether the file exists where the editor will look (otherwise it opens an empty buffer).
+    public var exists: Bool
 }
 
 public struct Size: Equatable, Sendable {

@@ -44,6 +44,7 @@ extension AppState {
                 case .up, .char("k"): overlay = .source(top: max(1, cur - 1))
                 case .pgDn, .char(" "): overlay = .source(top: cur + page)
                 case .pgUp: overlay = .source(top: max(1, cur - page))
+                case .char("e"): apply(.edit, session: session, size: size)
                 case .ctrl("c"): quit = true
                 default: overlay = nil
                 }
@@ -129,6 +130,19 @@ extension AppState {
             threadsMerged.toggle()
             message = threadsMerged ? "threads merged" : "threads split"
             if !session.base.hasThreads { message = "this profile has no threads" }
+        case .diffMode:
+            guard session.diffBase != nil else { message = "% switches diff modes; open two profiles with perftop diff BASE NEW"; break }
+            diffNormalize = !session.diffNormalized(self)
+            message = diffNormalize! ? "diff: shares of each total (normalized)" : "diff: absolute values"
+        case .edit:
+            guard let f = selectedFunction else { message = "select a function first"; break }
+            guard let target = SourceView.editTarget(self, function: f, session: session) else {
+                message = "no source file recorded for \(before.frames.name(ofFunction: f).terminalSafe)"; break
+            }
+            guard target.exists else {
+                message = "source not found: \(target.path.terminalSafe) (--source-root DIR or --path-map FROM=TO)"; break
+            }
+            editRequest = target
         case .toggleLines:
             splitLines.toggle()
             message = splitLines ? "one node per line" : "one node per function"
@@ -240,12 +254,15 @@ extension AppState {
         let rows = session.functionRows(for: self)
         if let f = selectedFunction, let i = rows.firstIndex(of: f) { fnSelected = i }
         fnSelected = max(0, min(fnSelected, rows.count - 1))
-        if fnSelected < rows.count { selectedFunction = rows[fnSelected] }
+        if fnSelected < rows.count { selectRow(rows[fnSelected]) }
         let h = Layout(size: size).bodyHeight
         if fnSelected < fnTop { fnTop = fnSelected }
         if fnSelected >= fnTop + h { fnTop = fnSelected - h + 1 }
         fnTop = max(0, min(fnTop, max(0, rows.count - h)))
     }
+
+    /// Selects a function-table row; a diff row that is only in the base selects nothing.
+    mutating func selectRow(_ row: Int32) { selectedFunction = row >= 0 ? row : nil }
 
     // MARK: - Movement
 
@@ -264,13 +281,15 @@ extension AppState {
             case .top: fnSelected = 0
             case .bottom: fnSelected = rows.count - 1
             case .enter:
-                selectedFunction = rows[max(0, min(fnSelected, rows.count - 1))]
+                let row = rows[max(0, min(fnSelected, rows.count - 1))]
+                guard row >= 0 else { message = "only in the base profile: nothing to show in this one"; return }
+                selectedFunction = row
                 switchView(to: .callers, session: session, size: size)
                 return
             default: return
             }
             fnSelected = max(0, min(fnSelected, rows.count - 1))
-            selectedFunction = rows[fnSelected]
+            selectRow(rows[fnSelected])
             keepFunctionSelected(session: session, size: size)
         case .tree:
             let p = session.profile(for: self)
@@ -411,7 +430,7 @@ extension AppState {
                 let step = includeCurrent ? k : k + 1
                 let i = ((forward ? fnSelected + step : fnSelected - step) % rows.count + rows.count) % rows.count
                 if matches.contains(rows[i]) {
-                    fnSelected = i; selectedFunction = rows[i]
+                    fnSelected = i; selectRow(rows[i])
                     keepFunctionSelected(session: session, size: size)
                     return
                 }

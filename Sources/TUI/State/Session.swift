@@ -11,6 +11,13 @@ public final class Session {
     /// Where the summary looks for source files recorded with relative paths.
     public var sourceRoots: [String] = []
     public let fileName: String
+    /// Diff mode (`perftop diff BASE NEW`): the base profile in a session of its own, so it is
+    /// derived (threads, lines, focus, hidden) the same way as the profile on screen.
+    public private(set) var diffBase: Session?
+    /// Whether a diff compares shares of each total unless the user says otherwise.
+    public private(set) var diffNormalizedByDefault = false
+    private var baseIds: [Int32: [Int32]] = [:]
+    private var diffCache: [DiffKey: ProfileDiff] = [:]
 
     private var cacheKey: DerivedKey?
     private var cached: Profile?
@@ -35,6 +42,62 @@ public final class Session {
         self.fileName = fileName
         self.reloadWithLines = reloadWithLines
     }
+
+    /// Makes this a diff session: the views show this profile coloured by its change from `base`.
+    /// Shares are compared by default when both are sampled with different sample counts.
+    public func setDiffBase(_ base: Session, normalize: Bool?) {
+        diffBase = base
+        let (b, n) = (base.base, self.base)
+        let sampled = !b.estimatedTree && !n.estimatedTree && b.sampleCount != nil && n.sampleCount != nil
+        diffNormalizedByDefault = normalize ?? (sampled && b.sampleCount != n.sampleCount)
+        baseIds = [:]
+        diffCache = [:]
+    }
+
+    public func diffNormalized(_ s: AppState) -> Bool { s.diffNormalize ?? diffNormalizedByDefault }
+
+    /// The base functions with the same (name, file) as function `f` of this profile.
+    func baseFunctions(matching f: Int32) -> [Int32] {
+        guard let b = diffBase?.base else { return [] }
+        if let ids = baseIds[f] { return ids }
+        let name = base.frames.name(ofFunction: f), file = base.frames.file(ofFunction: f)
+        let ids = (0..<b.functions.count).filter { b.frames.name(ofFunction: Int32($0)) == name && b.frames.file(ofFunction: Int32($0)) == file }
+            .map { Int32($0) }
+        baseIds[f] = ids
+        return ids
+    }
+
+    /// The state the base side is derived with: the same filters, on the base's own ids.
+    func baseState(for s: AppState) -> AppState {
+        var b = s
+        guard let bp = diffBase?.base else { return b }
+        b.hidden = Set(s.hidden.flatMap { baseFunctions(matching: $0) })
+        // A focus on a function the base never ran keeps nothing of the base.
+        if let f = s.focus { b.focus = baseFunctions(matching: f).first ?? Int32.min }
+        let m = base.metrics[min(s.metric, base.metrics.count - 1)]
+        b.metric = bp.metricIndex(named: m.description) ?? bp.metricIndex(named: m.name) ?? bp.defaultMetric
+        return b
+    }
+
+    struct DiffKey: Hashable { var new: ObjectIdentifier; var base: ObjectIdentifier; var normalized: Bool }
+
+    /// The profile on screen (or its inverted tree) matched with the base, in diff mode.
+    public func diff(for s: AppState, inverted: Bool = false) -> ProfileDiff? {
+        guard let bs = diffBase else { return nil }
+        let bstate = baseState(for: s)
+        let np = inverted ? self.inverted(for: s) : profile(for: s)
+        let bp = inverted ? bs.inverted(for: bstate) : bs.profile(for: bstate)
+        let key = DiffKey(new: ObjectIdentifier(np), base: ObjectIdentifier(bp), normalized: diffNormalized(s))
+        if let d = diffCache[key] { return d }
+        let d = ProfileDiff(base: bp, baseMetric: min(bstate.metric, bp.metrics.count - 1),
+                            new: np, newMetric: min(s.metric, np.metrics.count - 1), normalized: key.normalized)
+        if diffCache.count > 8 { diffCache = [:] }
+        diffCache[key] = d
+        return d
+    }
+
+    /// The base profile as derived for `s` (diff mode).
+    public func baseProfile(for s: AppState) -> Profile? { diffBase.map { $0.profile(for: baseState(for: s)) } }
 
     /// A newer snapshot of a live stream replaces the loaded profile; derived views are rebuilt
     /// on demand. (Snapshots of one stream share their frame table, so ids stay valid.)
@@ -99,13 +162,22 @@ public final class Session {
         return inv
     }
 
-    struct RowsKey: Equatable { var profile: ObjectIdentifier; var metric: Int; var sort: SortKey; var descending: Bool }
+    struct RowsKey: Equatable {
+        var profile: ObjectIdentifier; var metric: Int; var sort: SortKey; var descending: Bool; var normalized: Bool
+    }
 
-    /// Function ids in table order (functions with no weight and no calls are left out).
+    /// Function ids in table order (functions with no weight and no calls are left out). In
+    /// diff mode, functions found only in the base follow as `-2 - baseId` (see `goneId`).
     public func functionRows(for s: AppState) -> [Int32] {
         let p = profile(for: s)
-        let key = RowsKey(profile: ObjectIdentifier(p), metric: s.metric, sort: s.sort, descending: s.sortDescending)
+        let key = RowsKey(profile: ObjectIdentifier(p), metric: s.metric, sort: s.sort, descending: s.sortDescending,
+                          normalized: diffNormalized(s))
         if key == rowsKey { return rowsCache }
+        if let d = diff(for: s) {
+            rowsCache = diffRows(p, d, s)
+            rowsKey = key
+            return rowsCache
+        }
         let ft = p.functions
         let m = min(s.metric, p.metrics.count - 1)
         var ids: [Int32] = []
@@ -135,6 +207,37 @@ public final class Session {
         rowsKey = key
         rowsCache = ids
         return ids
+    }
+
+    /// The base function id of a diff row that is only in the base.
+    public static func goneId(_ row: Int32) -> Int32? { row <= -2 ? -2 - row : nil }
+
+    /// Diff rows, largest regression first: by the change in self (sort self, calls), in total
+    /// (sort total), or by name.
+    private func diffRows(_ p: Profile, _ d: ProfileDiff, _ s: AppState) -> [Int32] {
+        let m = min(s.metric, p.metrics.count - 1)
+        let ft = p.functions
+        let byTotal = s.sort == .total
+        var rows: [(Int32, Double, String)] = []
+        for f in 0..<ft.count {
+            let n = byTotal ? ft.totalWeight[m][f] : ft.selfWeight[m][f]
+            let b = byTotal ? d.functionBaseTotal[f] : d.functionBaseSelf[f]
+            guard n != 0 || b != 0 || ft.totalWeight[m][f] != 0 || d.functionBaseTotal[f] != 0 else { continue }
+            rows.append((Int32(f), d.delta(new: n, base: b), s.sort == .name ? p.frames.name(ofFunction: Int32(f)) : ""))
+        }
+        if let bp = baseProfile(for: s) {
+            let bm = min(baseState(for: s).metric, bp.metrics.count - 1)
+            for g in d.gone {
+                let b = byTotal ? bp.functions.totalWeight[bm][Int(g)] : bp.functions.selfWeight[bm][Int(g)]
+                rows.append((-2 - g, d.delta(new: 0, base: b), s.sort == .name ? bp.frames.name(ofFunction: g) : ""))
+            }
+        }
+        rows.sort { a, b in
+            if s.sort == .name, a.2 != b.2 { return s.sortDescending ? a.2 < b.2 : a.2 > b.2 }
+            if a.1 != b.1 { return s.sortDescending ? a.1 > b.1 : a.1 < b.1 }
+            return a.0 < b.0
+        }
+        return rows.map(\.0)
     }
 
     /// Functions whose name or file matches the search (smart case: case-insensitive unless

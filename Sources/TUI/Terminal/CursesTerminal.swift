@@ -149,6 +149,25 @@ public final class CursesTerminal {
         }
     }
 
+    /// Leaves curses for the duration of `body` (an editor in the foreground), with the shell's
+    /// terminal modes, then takes the screen back and redraws it whole. Ctrl-C and Ctrl-\\
+    /// belong to the foreground program meanwhile; SIGTERM and SIGHUP still end the session.
+    public func suspend<T>(_ body: () -> T) -> T {
+        _ = def_prog_mode()
+        _ = curs_set(1)
+        endwin()
+        signal(SIGINT, SIG_IGN)
+        signal(SIGQUIT, SIG_IGN)
+        let result = body()
+        signal(SIGINT, onSignal)
+        signal(SIGQUIT, onSignal)
+        _ = reset_prog_mode()
+        _ = curs_set(0)
+        last = nil
+        _ = clearok(win, true)
+        return result
+    }
+
     /// Leaves curses and puts the terminal back (cursor, echo, main screen). Safe to call twice.
     public func restore() {
         guard !restored else { return }

@@ -55,7 +55,8 @@ enum FlameView {
         let s = c.state, p = c.profile, m = c.metric
         let t = p.tree
         let zoom = s.flame.zoom.last ?? 0
-        var crumbs = "Flame graph (icicle): width = total"
+        let diff = c.session.diff(for: s)
+        var crumbs = "Flame graph (icicle): width = total" + (diff != nil ? ", colour = change (red grew, blue shrank)" : "")
         if !s.flame.zoom.isEmpty {
             crumbs += "   zoom: " + s.flame.zoom.map { p.frames.frame(t.frame[Int($0)]).name }.joined(separator: " > ")
                 + "   (Esc: out)"
@@ -85,14 +86,19 @@ enum FlameView {
                     name = p.frames.frame(t.frame[Int(n)]).name
                 }
                 let role: Role
+                // Diff mode: the change of the span's total; monochrome fills it with + or -.
+                let change = diff.map { $0.share($0.delta(new: t.totalWeight[m][Int(n)], base: $0.nodeBaseTotal[Int(n)])) }
+                let mark = change.map(Theme.changeMark) ?? " "
                 if n == s.flame.selected { role = .flameSelected }
                 else if f >= 0 && matches.contains(f) { role = .flameMatch }
                 else if mono { role = i % 2 == 0 ? .flame0 : .flame1 }
+                else if let change { role = Theme.flameChange(change) }
                 else { role = slot(p, n) }
-                let fillChar = mono && role != .flameSelected && i % 2 == 1 ? "=" : " "
+                let fillChar = mono && mark != " " ? mark : mono && role != .flameSelected && i % 2 == 1 ? "=" : " "
                 g.fill(fillChar, x: sp.x0, y: y, count: width, role: role)
                 if width >= 2 || mono {
-                    let text = DisplayWidth.truncate(name, to: width, ascii: c.options.ascii)
+                    let label = mono && mark != " " ? mark + name : name
+                    let text = DisplayWidth.truncate(label, to: width, ascii: c.options.ascii)
                     g.put(text, x: sp.x0, y: y, role: role, maxWidth: width)
                 } else {
                     g.put(String(name.prefix(1)), x: sp.x0, y: y, role: role, maxWidth: 1)
@@ -100,7 +106,7 @@ enum FlameView {
             }
         }
         if s.flame.selected > 0 && Int(s.flame.selected) < t.count {
-            c.detail = DrawContext.describeNode(s.flame.selected, in: p, metric: m)
+            c.detail = DrawContext.describeNode(s.flame.selected, in: p, metric: m, diff: diff)
         }
     }
 

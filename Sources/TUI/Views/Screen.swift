@@ -34,7 +34,8 @@ public enum Screen {
             tabs.append(("\(v.rawValue) \(name)", v == c.state.view))
         }
         let tabsWidth = tabs.reduce(0) { $0 + DisplayWidth.width($1.0) + 1 }
-        let left = "perftop " + c.session.fileName
+        let arrow = c.options.ascii ? " -> " : " → "
+        let left = "perftop " + (c.session.diffBase.map { $0.fileName + arrow } ?? "") + c.session.fileName
         let room = max(0, g.width - tabsWidth - 1)
         g.put(DisplayWidth.truncate(left, to: room, ascii: c.options.ascii), x: 0, y: 0, role: .status)
         var x = g.width - tabsWidth
@@ -73,7 +74,9 @@ public enum Screen {
         let p = c.profile
         let m = min(s.metric, p.metrics.count - 1)
         var facts = "\(p.format)  \(p.metrics[m].description)  total \(ValueFormat.withUnit(p.total(metric: m), unit: p.metrics[m].unit))"
-        if let live = c.session.live {
+        if let d = c.session.diff(for: s) {
+            facts = diffFacts(d, unit: p.metrics[m].unit, ascii: c.options.ascii)
+        } else if let live = c.session.live {
             facts = liveFacts(live, paused: s.paused) + "  " + facts
         } else if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
         if !s.query.isEmpty { facts += "  /\(s.query)" }
@@ -87,6 +90,13 @@ public enum Screen {
         // The bottom-right cell stays empty: some terminals scroll when it is written.
         let fx = max(x, g.width - 1 - DisplayWidth.width(facts))
         g.put(DisplayWidth.truncate(facts, to: g.width - 1 - fx, ascii: c.options.ascii), x: fx, y: y, role: .status)
+    }
+
+    /// Diff mode: the mode and both totals, `absolute  base 1.2 s → new 0.8 s (-33.3%)`.
+    static func diffFacts(_ d: ProfileDiff, unit: String, ascii: Bool) -> String {
+        let change = d.baseTotal != 0 ? Theme.signedPercent((d.newTotal - d.baseTotal) / d.baseTotal) : "new"
+        return (d.normalized ? "diff of shares" : "diff absolute") + "  base " + ValueFormat.withUnit(d.baseTotal, unit: unit)
+            + (ascii ? " -> " : " → ") + ValueFormat.withUnit(d.newTotal, unit: unit) + " (\(change))"
     }
 
     /// `LIVE 12345 samples 2300/s 0:42`, or paused / ended / error.
@@ -183,6 +193,10 @@ struct DrawContext {
         self.state = state; self.session = session; self.profile = profile; self.layout = layout; self.options = options
         if let f = state.selectedFunction, Int(f) < profile.functions.count {
             detail = DrawContext.describeFunction(f, in: profile, metric: state.metric)
+            if let d = session.diff(for: state) {
+                detail += "  " + DrawContext.describeChange(new: profile.functions.totalWeight[metric][Int(f)],
+                                                            base: d.functionBaseTotal[Int(f)], d, unit: profile.metrics[metric].unit, what: "total")
+            }
         }
     }
 
@@ -211,8 +225,18 @@ struct DrawContext {
         return s
     }
 
-    /// Selection line for a tree node: percentages of the root and of the parent.
-    static func describeNode(_ n: Int32, in p: Profile, metric m: Int) -> String {
+    /// Diff mode: `total was 1.2 s, now 0.8 s (-3.1% of the base total)`, or in shares.
+    static func describeChange(new: Double, base: Double, _ d: ProfileDiff, unit: String, what: String) -> String {
+        let r = d.share(d.delta(new: new, base: base))
+        if d.normalized {
+            return "\(what) share was \(ValueFormat.percent(base, of: d.baseTotal)), now \(ValueFormat.percent(new, of: d.newTotal)) (\(Theme.signedPercent(r)))"
+        }
+        return "\(what) was \(ValueFormat.withUnit(base, unit: unit)), now \(ValueFormat.withUnit(new, unit: unit)) (\(Theme.signedPercent(r)) of the base total)"
+    }
+
+    /// Selection line for a tree node: percentages of the root and of the parent; in diff
+    /// mode, what the node's total was in the base.
+    static func describeNode(_ n: Int32, in p: Profile, metric m: Int, diff: ProfileDiff? = nil) -> String {
         let t = p.tree
         let m = min(m, p.metrics.count - 1)
         let fr = p.frames.frame(t.frame[Int(n)])
@@ -224,6 +248,9 @@ struct DrawContext {
         let parent = t.totalWeight[m][Int(t.parent[Int(n)])]
         let w = t.totalWeight[m][Int(n)], sw = t.selfWeight[m][Int(n)]
         s += "  total \(ValueFormat.withUnit(w, unit: unit)) (\(ValueFormat.percent(w, of: root)) of root, \(ValueFormat.percent(w, of: parent)) of parent)"
+        if let diff {
+            return s + "  " + describeChange(new: w, base: diff.nodeBaseTotal[Int(n)], diff, unit: unit, what: "total")
+        }
         s += "  self \(ValueFormat.withUnit(sw, unit: unit)) (\(ValueFormat.percent(sw, of: root)))"
         let f = p.function(ofNode: n)
         if f >= 0, let c = p.functions.calls?[Int(f)], c >= 0 { s += "  calls \(c)" }

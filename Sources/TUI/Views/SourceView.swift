@@ -19,6 +19,19 @@ enum SourceView {
         return (p, f, d)
     }
 
+    /// Where `e` opens the editor: the function's file (found as the source view finds it)
+    /// at its hottest line, or at its first line when no line was sampled.
+    static func editTarget(_ s: AppState, function f: Int32, session: Session) -> EditTarget? {
+        var st = s
+        st.selectedFunction = f
+        guard let (p, fn, weights) = lineWeights(st, session: session), let file = p.frames.file(ofFunction: fn),
+              !file.isEmpty, !file.hasPrefix("<") else { return nil }
+        let hot = weights.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
+        let line = hot ?? p.frames.line(ofFunction: fn)
+        if let found = Triage.sourcePath(file, roots: session.sourceRoots) { return EditTarget(path: found, line: line, exists: true) }
+        return EditTarget(path: file, line: line, exists: false)
+    }
+
     static func hotTop(_ s: AppState, session: Session, height: Int) -> Int {
         guard let (_, _, d) = lineWeights(s, session: session),
               let hot = d.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }) else { return 1 }

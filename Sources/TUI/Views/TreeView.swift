@@ -8,7 +8,8 @@ enum TreeView {
         let t = p.tree
         let root = t.totalWeight[m][0]
         let (l, r) = c.options.ascii ? ("<-", "->") : ("←", "→")
-        var heading = "  total    self  " + (inverted ? "function \(l) callers (bottom-up)" : "function \(r) callees")
+        let diff = c.session.diff(for: c.state, inverted: inverted)
+        var heading = (diff != nil ? "  total  change  " : "  total    self  ") + (inverted ? "function \(l) callers (bottom-up)" : "function \(r) callees")
         if p.estimatedTree { heading += "   [estimated from the call graph]" }
         if let f = c.state.focus { heading += "   [focus: \(p.frames.name(ofFunction: f))]" }
         if !c.state.hidden.isEmpty { heading += "   [\(c.state.hidden.count) hidden]" }
@@ -25,7 +26,15 @@ enum TreeView {
             let w = t.totalWeight[m][Int(n)], sw = t.selfWeight[m][Int(n)]
             let tp = ValueFormat.percent(w, of: root), sp = ValueFormat.percent(sw, of: root)
             g.put(tp, x: 7 - DisplayWidth.width(tp), y: y, role: selected ? .selection : Theme.heat(root > 0 ? w / root : 0))
-            g.put(sp, x: 15 - DisplayWidth.width(sp), y: y, role: selected ? .selection : .dim)
+            if let diff {
+                // The change of the node's total since the base: red grew, blue shrank; the sign
+                // is the mark without colour (ASCII trees use + and - as expand markers).
+                let r = diff.share(diff.delta(new: w, base: diff.nodeBaseTotal[Int(n)]))
+                let text = Theme.signedPercent(r)
+                g.put(text, x: 15 - DisplayWidth.width(text), y: y, role: selected ? .selection : Theme.change(r))
+            } else {
+                g.put(sp, x: 15 - DisplayWidth.width(sp), y: y, role: selected ? .selection : .dim)
+            }
             // Indent guides: a bar for each ancestor level that has more siblings below.
             let depth = Int(t.depth[Int(n)])
             var guides: [Bool] = []
@@ -52,7 +61,7 @@ enum TreeView {
         }
         if nav.first < 0 { g.put("(empty profile)", x: 2, y: c.layout.bodyTop, role: .dim) }
         if ts.selected > 0 && Int(ts.selected) < t.count {
-            c.detail = DrawContext.describeNode(ts.selected, in: p, metric: m)
+            c.detail = DrawContext.describeNode(ts.selected, in: p, metric: m, diff: diff)
         }
     }
 }
