@@ -27,6 +27,7 @@ public enum PstatsReader: ProfileReader {
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let bytes = try source.readAll(limit: maxBytes)
         return try bytes.withUnsafeBytes { buf in
+            if let fast = parseFast(buf) { return fast }
             do {
                 return try parse(buf, modernCode: true)
             } catch let e as MarshalRetry {
@@ -37,6 +38,18 @@ public enum PstatsReader: ProfileReader {
     }
 
     struct MarshalRetry: Error { let original: ProfileError }
+
+    /// The usual shape, read without building marshal values (PstatsFastPath); nil when the
+    /// input needs the general decoder.
+    static func parseFast(_ buf: UnsafeRawBufferPointer) -> ProfileBuilder? {
+        guard buf.count > 0 else { return nil }
+        let builder = ProfileBuilder(format: name, metrics: [ValueType("time", "seconds")])
+        builder.estimatedTree = true
+        var fast = PstatsFastPath(buf, builder: builder)
+        do { try fast.run() } catch { return nil }
+        fast.acc.finish()
+        return builder
+    }
 
     static func parse(_ buf: UnsafeRawBufferPointer, modernCode: Bool) throws -> ProfileBuilder {
         var m = MarshalDecoder(buf, modernCode: modernCode)
@@ -71,47 +84,78 @@ struct StatsAccumulator {
     /// point at the same bytes as the entry it names, so most lookups skip hashing the text.
     var byOffset = WideKeyMap(capacity: 4096)
 
+    /// The id of the empty string, interned on first use (None files, empty names).
+    private var emptyId: Int32 = -1
+
+    private mutating func empty() -> Int32 {
+        if emptyId < 0 { emptyId = builder.frames.intern("") }
+        return emptyId
+    }
+
     mutating func function(_ key: MValue, buf: UnsafeRawBufferPointer) -> Int32? {
         guard case .tuple(let t) = key, t.count == 3 else { return nil }
         guard let line = t[1].intValue else { return nil }
-        var offsetKey: (UInt64, UInt64)? = nil
-        if case .str(let fo, _) = t[0], case .str(let no, _) = t[2] {
-            offsetKey = ((UInt64(fo) << 32) | UInt64(no), UInt64(bitPattern: line))
-            if let fn = byOffset[offsetKey!.0, offsetKey!.1] { return fn }
+        if case .str(let fo, let fl) = t[0], case .str(let no, let nl) = t[2] {
+            return function(file: fo, fl, name: no, nl, line: line, buf: buf)
         }
-        guard let fn = internFunction(t, line: line, buf: buf) else { return nil }
-        if let k = offsetKey { byOffset[k.0, k.1] = fn }
+        guard case .str(let fo, let fl) = t[0], case .code(let codeName, let codeFile, let codeLine) = t[2] else { return nil }
+        let fileId = file(fo, fl, buf: buf)
+        // Pure `profile` keys some frames by the code object itself; Python prints its repr.
+        let n = MarshalDecoder.string(codeName, buf) ?? "?"
+        let f = MarshalDecoder.string(codeFile, buf) ?? "?"
+        let nameId = builder.frames.intern("<code object \(n), file \"\(f)\", line \(codeLine)>")
+        return internFunction(fileId: fileId, nameId: nameId, line: line)
+    }
+
+    /// The function keyed `(file, line, name)`, both strings given by where their bytes sit in
+    /// `buf`. Keys seen before cost one probe of `byOffset`.
+    @inline(__always)
+    mutating func function(file fo: Int, _ fl: Int, name no: Int, _ nl: Int, line: Int64,
+                           buf: UnsafeRawBufferPointer) -> Int32 {
+        let a = (UInt64(fo) << 32) | UInt64(no), b = UInt64(bitPattern: line)
+        if let fn = byOffset[a, b] { return fn }
+        let fileId = file(fo, fl, buf: buf)
+        let nameId = nl == 0 ? empty() : builder.frames.intern(buf.baseAddress! + no, nl)
+        let fn = internFunction(fileId: fileId, nameId: nameId, line: line)
+        byOffset[a, b] = fn
         return fn
     }
 
-    private mutating func internFunction(_ t: [MValue], line: Int64, buf: UnsafeRawBufferPointer) -> Int32? {
-        let fileId: Int32
-        var fileIsNone = false
-        switch t[0] {
-        case .str(let o, let n):
-            if n == 0 || (n == 1 && buf[o] == 0x7E) { fileIsNone = true; fileId = builder.frames.intern("") }
-            else { fileId = buf.baseAddress.map { builder.frames.intern($0 + o, n) } ?? -1 }
-        default: return nil
-        }
-        let nameId: Int32
-        switch t[2] {
-        case .str(let o, let n):
-            nameId = n == 0 ? builder.frames.intern("") : builder.frames.intern(buf.baseAddress! + o, n)
-        case .code(let codeName, let codeFile, let codeLine):
-            // Pure `profile` keys some frames by the code object itself; Python prints its repr.
-            let n = MarshalDecoder.string(codeName, buf) ?? "?"
-            let f = MarshalDecoder.string(codeFile, buf) ?? "?"
-            nameId = builder.frames.intern("<code object \(n), file \"\(f)\", line \(codeLine)>")
-        default: return nil
-        }
-        let f = builder.frames.frame(name: nameId, file: fileIsNone ? -1 : fileId,
-                                     line: Int32(clamping: max(line, 0)),
-                                     kind: fileIsNone ? .native : .function, lineIsDefinition: true)
+    /// The interned file name, or -1 for built-ins (`~` or empty).
+    private mutating func file(_ o: Int, _ n: Int, buf: UnsafeRawBufferPointer) -> Int32 {
+        if n == 0 || (n == 1 && buf[o] == 0x7E) { _ = empty(); return -1 }
+        return builder.frames.intern(buf.baseAddress! + o, n)
+    }
+
+    private mutating func internFunction(fileId: Int32, nameId: Int32, line: Int64) -> Int32 {
+        let f = builder.frames.frame(name: nameId, file: fileId, line: Int32(clamping: max(line, 0)),
+                                     kind: fileId < 0 ? .native : .function, lineIsDefinition: true)
         let fn = builder.frames.frameFunction[Int(f)]
         while tt.count <= Int(fn) {
             tt.append(0); ct.append(0); nc.append(-1); cc.append(-1); isEntry.append(false)
         }
         return fn
+    }
+
+    /// One stats entry `(cc, nc, tt, ct, ...)` for function `fn`.
+    @inline(__always)
+    mutating func entry(_ fn: Int32, _ p0: Int64, _ p1: Int64, tt t: Double, ct c: Double) {
+        let i = Int(fn)
+        isEntry[i] = true
+        // cProfile writes (cc, nc); yappi swaps them; pyinstrument writes -1 for both.
+        cc[i] = min(p0, p1); nc[i] = max(p0, p1)
+        tt[i] = t < 0 && t >= -1e-9 ? 0 : t
+        ct[i] = c < 0 && c >= -1e-9 ? 0 : c
+    }
+
+    /// A caller edge; `isCount`: the caller value was a bare call count (pure `profile`).
+    @inline(__always)
+    mutating func edge(_ caller: Int32, _ callee: Int32, calls: Int64, ct: Double, isCount: Bool) {
+        eCaller.append(caller)
+        eCallee.append(callee)
+        eCalls.append(calls)
+        eCt.append(ct)
+        eIsCount.append(isCount)
     }
 
     mutating func add(key: MValue, value: MValue, buf: UnsafeRawBufferPointer, at: Int) throws {
@@ -122,27 +166,16 @@ struct StatsAccumulator {
               let t = v[2].doubleValue, let c = v[3].doubleValue else {
             throw ProfileError("expected a stats tuple (cc, nc, tt, ct, callers)", offset: at)
         }
-        let i = Int(fn)
-        isEntry[i] = true
-        // cProfile writes (cc, nc); yappi swaps them; pyinstrument writes -1 for both.
-        cc[i] = min(p0, p1); nc[i] = max(p0, p1)
-        tt[i] = t < 0 && t >= -1e-9 ? 0 : t
-        ct[i] = c < 0 && c >= -1e-9 ? 0 : c
+        entry(fn, p0, p1, tt: t, ct: c)
         guard case .dict(let callers) = v[4] else { return }
         for (ck, cv) in callers {
             guard let caller = function(ck, buf: buf) else { continue }
-            eCaller.append(caller)
-            eCallee.append(fn)
             switch cv {
             case .tuple(let e) where e.count >= 4:
                 let a = e[0].intValue ?? -1, b = e[1].intValue ?? -1
-                eCalls.append(max(a, b))
-                eCt.append(e[3].doubleValue ?? 0)
-                eIsCount.append(false)
+                edge(caller, fn, calls: max(a, b), ct: e[3].doubleValue ?? 0, isCount: false)
             default:
-                eCalls.append(cv.intValue ?? -1)
-                eCt.append(0)
-                eIsCount.append(true)
+                edge(caller, fn, calls: cv.intValue ?? -1, ct: 0, isCount: true)
             }
         }
     }
@@ -172,6 +205,221 @@ struct StatsAccumulator {
         CallGraphEstimate(count: F, selfWeight: [tt], totalWeight: [ct], calls: nc, primitiveCalls: cc,
                           isEntry: isEntry, edgeCaller: eCaller, edgeCallee: eCallee, edgeWeight: [eCt],
                           edgeCalls: eCalls).build(into: builder)
+    }
+}
+
+// MARK: - streaming fast path
+
+/// Reads the usual pstats shape straight into a `StatsAccumulator`, without building values:
+/// `{(file, line, name): (cc, nc, tt, ct, {(file, line, name): (nc, cc, tt, ct) | count})}`
+/// with ints, floats and strings, inline or as marshal references. A key tuple resolves to its
+/// function id as soon as it is read, and a reference to it stores that id, so a caller key
+/// that repeats an earlier key costs one table read.
+///
+/// Anything else (code objects, bool or text-float numbers, longs, the Tachyon marker key, a
+/// reference to a container, odd tuple sizes, truncation or corruption) throws `Unusual`, and
+/// the caller starts over with the general decoder, which handles every case and reports
+/// errors with their offsets. Nothing here allocates from a size read from the file.
+struct PstatsFastPath {
+    struct Unusual: Error {}
+
+    /// A marshal reference target, reduced to what the fast path can use.
+    struct Ref {
+        enum Kind: UInt8 { case other, int, float, str, function }
+        var kind: Kind
+        var a: Int64        // int value, float bits, string offset or function id
+        var b: Int          // string length
+    }
+
+    let p: UnsafePointer<UInt8>
+    let n: Int
+    let buf: UnsafeRawBufferPointer
+    var pos = 0
+    var refs: [Ref] = []
+    var acc: StatsAccumulator
+
+    init(_ buf: UnsafeRawBufferPointer, builder: ProfileBuilder) {
+        self.buf = buf
+        self.p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        self.n = buf.count
+        self.acc = StatsAccumulator(builder: builder)
+        refs.reserveCapacity(min(buf.count / 8, 1 << 20))
+    }
+
+    @inline(__always) mutating func byte() throws -> UInt8 {
+        guard pos < n else { throw Unusual() }
+        defer { pos += 1 }
+        return p[pos]
+    }
+
+    @inline(__always) func peek() throws -> UInt8 {
+        guard pos < n else { throw Unusual() }
+        return p[pos]
+    }
+
+    @inline(__always) mutating func u32() throws -> UInt32 {
+        guard n - pos >= 4 else { throw Unusual() }
+        defer { pos += 4 }
+        return UnsafeRawPointer(p + pos).loadUnaligned(as: UInt32.self).littleEndian
+    }
+
+    @inline(__always) mutating func u64() throws -> UInt64 {
+        guard n - pos >= 8 else { throw Unusual() }
+        defer { pos += 8 }
+        return UnsafeRawPointer(p + pos).loadUnaligned(as: UInt64.self).littleEndian
+    }
+
+    /// The target of an `r` reference, whose type code was just read.
+    @inline(__always) mutating func ref() throws -> Ref {
+        let i = Int(Int32(bitPattern: try u32()))
+        guard i >= 0 && i < refs.count else { throw Unusual() }
+        return refs[i]
+    }
+
+    @inline(__always) mutating func remember(_ flagged: Bool, _ r: Ref) {
+        if flagged { refs.append(r) }
+    }
+
+    /// A container's reference slot is taken before its items are read (marshal's order).
+    @inline(__always) mutating func reserve(_ flagged: Bool) -> Int {
+        guard flagged else { return -1 }
+        refs.append(Ref(kind: .other, a: 0, b: 0))
+        return refs.count - 1
+    }
+
+    /// A tuple header of exactly `count` items.
+    @inline(__always) mutating func tuple(_ count: Int) throws -> Int {
+        let c = try byte()
+        let size: Int
+        switch c & 0x7F {
+        case 0x29: size = Int(try byte())                                 // ')' small tuple
+        case 0x28: size = Int(Int32(bitPattern: try u32()))               // '('
+        default: throw Unusual()
+        }
+        guard size == count else { throw Unusual() }
+        return reserve(c & 0x80 != 0)
+    }
+
+    /// An int as `MValue.intValue` reads it, limited to marshal ints ('i', 'I').
+    @inline(__always) mutating func int() throws -> Int64 {
+        let c = try byte()
+        let v: Int64
+        switch c & 0x7F {
+        case 0x69: v = Int64(Int32(bitPattern: try u32()))
+        case 0x49: v = Int64(bitPattern: try u64())
+        case 0x72:
+            let r = try ref()
+            guard r.kind == .int else { throw Unusual() }
+            return r.a
+        default: throw Unusual()
+        }
+        remember(c & 0x80 != 0, Ref(kind: .int, a: v, b: 0))
+        return v
+    }
+
+    /// A number as `MValue.doubleValue` reads it: a binary float or a marshal int.
+    @inline(__always) mutating func double() throws -> Double {
+        let c = try byte()
+        switch c & 0x7F {
+        case 0x67:
+            let bits = try u64()
+            remember(c & 0x80 != 0, Ref(kind: .float, a: Int64(bitPattern: bits), b: 0))
+            return Double(bitPattern: bits)
+        case 0x69:
+            let v = Int64(Int32(bitPattern: try u32()))
+            remember(c & 0x80 != 0, Ref(kind: .int, a: v, b: 0))
+            return Double(v)
+        case 0x49:
+            let v = Int64(bitPattern: try u64())
+            remember(c & 0x80 != 0, Ref(kind: .int, a: v, b: 0))
+            return Double(v)
+        case 0x72:
+            let r = try ref()
+            switch r.kind {
+            case .float: return Double(bitPattern: UInt64(bitPattern: r.a))
+            case .int: return Double(r.a)
+            default: throw Unusual()
+            }
+        default: throw Unusual()
+        }
+    }
+
+    /// A string: its offset and length in the input.
+    @inline(__always) mutating func string() throws -> (Int, Int) {
+        let c = try byte()
+        let len: Int
+        switch c & 0x7F {
+        case 0x7A, 0x5A: len = Int(try byte())                            // 'z' 'Z' short ASCII
+        case 0x61, 0x41, 0x75, 0x74, 0x73:                                // 'a' 'A' 'u' 't' 's'
+            len = Int(Int32(bitPattern: try u32()))
+            guard len >= 0 else { throw Unusual() }
+        case 0x72:
+            let r = try ref()
+            guard r.kind == .str else { throw Unusual() }
+            return (Int(r.a), r.b)
+        default: throw Unusual()
+        }
+        guard n - pos >= len else { throw Unusual() }
+        let o = pos
+        pos += len
+        remember(c & 0x80 != 0, Ref(kind: .str, a: Int64(o), b: len))
+        return (o, len)
+    }
+
+    /// A key tuple `(file, line, name)`, or a reference to one, as a function id.
+    @inline(__always) mutating func key() throws -> Int32 {
+        if try peek() == 0x72 {
+            pos += 1
+            let r = try ref()
+            guard r.kind == .function else { throw Unusual() }
+            return Int32(truncatingIfNeeded: r.a)
+        }
+        let slot = try tuple(3)
+        let (fo, fl) = try string()
+        let line = try int()
+        let (no, nl) = try string()
+        let fn = acc.function(file: fo, fl, name: no, nl, line: line, buf: buf)
+        if slot >= 0 { refs[slot] = Ref(kind: .function, a: Int64(fn), b: 0) }
+        return fn
+    }
+
+    /// A dict header; the dict's reference slot stays opaque (a reference to it is unusual).
+    @inline(__always) mutating func dict() throws {
+        let c = try byte()
+        guard c & 0x7F == 0x7B else { throw Unusual() }
+        _ = reserve(c & 0x80 != 0)
+    }
+
+    /// The end of a dict ('0'), consumed if present.
+    @inline(__always) mutating func dictEnd() throws -> Bool {
+        guard try peek() == 0x30 else { return false }
+        pos += 1
+        return true
+    }
+
+    mutating func run() throws {
+        try dict()
+        while try !dictEnd() {
+            let fn = try key()
+            _ = try tuple(5)
+            let p0 = try int(), p1 = try int()
+            let t = try double(), c = try double()
+            acc.entry(fn, p0, p1, tt: t, ct: c)
+            try dict()
+            while try !dictEnd() {
+                let caller = try key()
+                let c = try peek()
+                if c & 0x7F == 0x29 || c & 0x7F == 0x28 {
+                    _ = try tuple(4)
+                    let a = try int(), b = try int()
+                    _ = try double()
+                    let ect = try double()
+                    acc.edge(caller, fn, calls: max(a, b), ct: ect, isCount: false)
+                } else {
+                    acc.edge(caller, fn, calls: try int(), ct: 0, isCount: true)
+                }
+            }
+        }
     }
 }
 
