@@ -31,6 +31,33 @@ final class DiffCLITests: XCTestCase {
         XCTAssertTrue(text.out.contains("new  <method 'add' of 'set' objects>"), "functions only in NEW are marked:\n\(text.out)")
     }
 
+    /// The viewer in diff mode, headless: the table's last row is the fix (dedupe, gone from
+    /// py-spy's samples), with the share it had in the base's own report.
+    func testViewerDiffTableEndsWithTheFix() throws {
+        let r = try runPerftop(["diff", "SampleProfiles/etl.pyspy.txt", "SampleProfiles/etl-fixed.pyspy.txt",
+                                "--batch", "--keys", "1G", "--ascii"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let report = try json(runPerftop(["report", "SampleProfiles/etl.pyspy.txt", "--json"]))
+        let total = (report["total"] as! NSNumber).doubleValue
+        let dedupe = (report["functions"] as! [[String: Any]]).first { $0["name"] as? String == "dedupe" }!
+        let share = String(format: "%.1f%%", (dedupe["self"] as! NSNumber).doubleValue / total * 100)
+        let row = try XCTUnwrap(r.out.split(separator: "\n").first { $0.hasPrefix(">") }, r.out)
+        XCTAssertTrue(row.contains("gone dedupe") && row.contains(share), "\(share) expected in: \(row)\n\(r.out)")
+        XCTAssertTrue(r.out.contains("diff of shares  base 316 -> 55"), r.out)
+        // --text keeps printing the table, as a pipe does.
+        let text = try runPerftop(["diff", "SampleProfiles/etl.pyspy.txt", "SampleProfiles/etl-fixed.pyspy.txt", "--text"])
+        XCTAssertTrue(text.out.hasPrefix("Base: "), text.out)
+    }
+
+    /// `e` without a terminal says what it would run; without the source, why not.
+    func testEditorCommandAndMissingSource() throws {
+        let found = try runPerftop(["SampleProfiles/etl.pyspy.txt", "--batch", "--keys", "1/^dedupe<Enter>e",
+                                    "--source-root", "SampleProfiles/workload"])
+        XCTAssertTrue(found.out.contains("would run: +62 SampleProfiles/workload/etl.py"), found.out)
+        let missing = try runPerftop(["SampleProfiles/etl.pyspy.txt", "--batch", "--keys", "1/^dedupe<Enter>e"])
+        XCTAssertTrue(missing.out.contains("source not found: etl.py"), missing.out)
+    }
+
     func testBadSideIsALocatedError() throws {
         let r = try runPerftop(["diff", "SampleProfiles/etl.prof", "/nonexistent.prof"])
         XCTAssertEqual(r.status, 2)

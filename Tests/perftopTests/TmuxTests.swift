@@ -32,10 +32,10 @@ final class TmuxTests: XCTestCase {
         return screen
     }
 
-    func start(_ command: String, term: String = "xterm-256color") throws {
+    func start(_ command: String, term: String = "xterm-256color", env: String = "") throws {
         _ = try tmux(["kill-server"])
         let root = CLITests.repoRoot.path
-        let shell = "cd '\(root)' && TERM=\(term) '\(CLITests.binary.path)' \(command); echo EXIT=$?; sleep 60"
+        let shell = "cd '\(root)' && \(env) TERM=\(term) '\(CLITests.binary.path)' \(command); echo EXIT=$?; sleep 60"
         _ = try tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", session, "sh", "-c", shell])
     }
 
@@ -123,6 +123,43 @@ final class TmuxTests: XCTestCase {
         XCTAssertTrue(screen.contains("EXIT=0"), screen)
         XCTAssertTrue(screen.contains("exited with status 0"), screen)
         try assertTerminalRestored("q after a live austin run")
+    }
+
+    /// `e` leaves curses for $EDITOR (here a script that records its arguments), then the
+    /// viewer takes the screen back; quitting afterwards still restores the terminal.
+    func testEditorRunsOnTheTerminalAndTheViewerComesBack() throws {
+        try requireTmux()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(session)-editor").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let script = dir + "/fake-editor"
+        try "#!/bin/sh\necho \"$@\" > '\(dir)/args'\necho FAKE EDITOR OPEN\nsleep 1\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        try start("SampleProfiles/etl.pyspy.txt --source-root SampleProfiles/workload", env: "EDITOR='\(script)'")
+        _ = try waitFor("Inverted")
+        _ = try tmux(["send-keys", "-t", session, "1", "/", "^dedupe", "Enter", "e"])
+        var screen = try waitFor("FAKE EDITOR OPEN")
+        XCTAssertTrue(screen.contains("FAKE EDITOR OPEN"), "the editor has the terminal:\n\(screen)")
+        screen = try waitFor("Inverted")
+        XCTAssertTrue(screen.contains("dedupe"), "the viewer is back:\n\(screen)")
+        let args = try String(contentsOfFile: dir + "/args", encoding: .utf8)
+        XCTAssertEqual(args.trimmingCharacters(in: .whitespacesAndNewlines), "+62 SampleProfiles/workload/etl.py",
+                       "opened at the hottest line of dedupe (py-spy's line 62)")
+        _ = try tmux(["send-keys", "-t", session, "q"])
+        screen = try waitFor("EXIT=")
+        XCTAssertTrue(screen.contains("EXIT=0"), screen)
+        try assertTerminalRestored("q after the editor")
+    }
+
+    /// `perftop diff` on a terminal opens the viewer in diff mode.
+    func testDiffOpensTheViewer() throws {
+        try requireTmux()
+        try start("diff SampleProfiles/etl.pyspy.txt SampleProfiles/etl-fixed.pyspy.txt")
+        let screen = try waitFor("diff of shares")
+        XCTAssertTrue(screen.contains("base 316") && screen.contains("change"), screen)
+        _ = try tmux(["send-keys", "-t", session, "q"])
+        XCTAssertTrue(try waitFor("EXIT=").contains("EXIT=0"))
+        try assertTerminalRestored("q in diff mode")
     }
 
     func testOtherTerminalsDrawWithoutCrashing() throws {
