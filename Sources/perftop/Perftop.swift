@@ -153,6 +153,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --summary: read sources recorded under FROM from TO instead.", valueName: "FROM=TO"))
     var pathMap: [String] = []
 
+    @Option(help: ArgumentHelp("With --summary: triage rules to use (default: $XDG_CONFIG_HOME/perftop/config.toml if present, then the built-in table).", valueName: "file"))
+    var rules: String?
+
     @Option(help: ArgumentHelp("With --tree: hide nodes under this percentage of the total.", valueName: "percent"))
     var minPercent: Double = 1
 
@@ -167,7 +170,7 @@ struct ReportCommand: ParsableCommand {
                 let m = try input.metricIndex(p)
                 let dir = (input.file as NSString).deletingLastPathComponent
                 let roots = pathMap.filter { $0.contains("=") } + sourceRoot + [dir.isEmpty ? "." : dir, "."]
-                let t = Triage(p, metric: m, sourceRoots: roots)
+                let t = Triage(p, metric: m, sourceRoots: roots, rules: try TriageRules.load(explicit: rules))
                 let look = t.lookHere(p, metric: m, sourceRoots: roots)
                 writeStdout(json ? t.json(p, metric: m, look: look) : t.text(p, metric: m, look: look, ascii: false))
                 return
@@ -235,6 +238,14 @@ struct ViewerFlags: ParsableArguments {
 
     @Option(help: ArgumentHelp("Read sources recorded under FROM from TO instead (profiles from another machine).", valueName: "FROM=TO"))
     var pathMap: [String] = []
+
+    @Option(help: ArgumentHelp("Triage rules for the summary (default: $XDG_CONFIG_HOME/perftop/config.toml if present, then the built-in table).", valueName: "file"))
+    var rules: String?
+
+    /// The triage rules in effect (exits with a located error when the file is bad).
+    func triageRules() throws -> [Triage.Rule] {
+        do { return try TriageRules.load(explicit: rules) } catch { throw fail(error, file: rules ?? "config.toml") }
+    }
 
     /// The viewer options these flags ask for.
     func options(threadsMerged: Bool, splitLines: Bool) throws -> ViewerOptions {
@@ -334,6 +345,7 @@ struct View: ParsableCommand {
         }
         let session = viewerSession(p, file: input.file, format: input.format, lines: input.lines)
         session.sourceRoots = screen.sourceRoots(for: input.file)
+        session.triageRules = try screen.triageRules()
         try screen.run(session, options: options)
     }
 }
@@ -525,6 +537,7 @@ struct DiffCommand: ParsableCommand {
             }
             let b = try side(base), n = try side(new)
             n.setDiffBase(b, normalize: normalizeChoice)
+            n.triageRules = try screen.triageRules()
             options.metric = n.base.defaultMetric
             try screen.run(n, options: options)
             return

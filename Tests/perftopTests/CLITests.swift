@@ -78,10 +78,11 @@ final class CLITests: XCTestCase {
 }
 
 /// Runs the built binary from the repository root, feeding `stdin`.
-func runPerftop(_ args: [String], stdin: Data? = nil) throws -> CLITests.Run {
+func runPerftop(_ args: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> CLITests.Run {
     let p = Process()
     p.executableURL = CLITests.binary
     p.arguments = args
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     p.currentDirectoryURL = CLITests.repoRoot
     let out = Pipe(), err = Pipe(), inp = Pipe()
     p.standardOutput = out; p.standardError = err; p.standardInput = inp

@@ -50,4 +50,81 @@ final class TriageCLITests: XCTestCase {
         let found = try look(["--path-map", "/srv/app/=SampleProfiles/workload/"])
         XCTAssertEqual((found["source"] as? String)?.trimmingCharacters(in: .whitespaces), "if key in seen:")
     }
+
+    func writeTemp(_ name: String, _ text: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-rules-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent(name).path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A user rule alone (replace = true): every sample with dedupe on its stack goes to the
+    /// user's class, so its weight is dedupe's total in the report.
+    func testRulesFileReplacesTheTable() throws {
+        let rules = try writeTemp("rules.toml", """
+            # only my own class
+            [triage]
+            replace = true   # no built-in rules
+
+            [[triage.rule]]
+            class = "dedup"
+            title = "de-duplication"
+            pattern = '^dedupe\t'
+            """)
+        let r = try runPerftop(["report", "SampleProfiles/etl.pyspy.txt", "--summary", "--json", "--rules", rules])
+        XCTAssertEqual(r.status, 0, r.err)
+        let s = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        let classes = s["classes"] as! [[String: Any]]
+        let report = try JSONSerialization.jsonObject(with: Data(try runPerftop(["report", "SampleProfiles/etl.pyspy.txt", "--json"]).out.utf8)) as! [String: Any]
+        let dedupe = (report["functions"] as! [[String: Any]]).first { $0["name"] as? String == "dedupe" }!
+        XCTAssertEqual(classes.first?["kind"] as? String, "dedup")
+        XCTAssertEqual(classes.first?["title"] as? String, "de-duplication")
+        XCTAssertEqual((classes.first?["weight"] as! NSNumber).doubleValue, (dedupe["total"] as! NSNumber).doubleValue)
+        XCTAssertFalse(classes.contains { $0["kind"] as? String == "serialization" }, "the built-in rules are gone: \(classes)")
+    }
+
+    /// The config file under $XDG_CONFIG_HOME is read by default; a rule naming a built-in
+    /// class adds to it (one class, the built-in title), ahead of the built-in rules.
+    func testConfigFileExtendsABuiltInClass() throws {
+        let config = try writeTemp("xdg/perftop/config.toml", """
+            [[triage.rule]]
+            class = "lock"
+            pattern = "^dedupe\\t"
+            """)
+        let xdg = ((config as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        let r = try runPerftop(["report", "SampleProfiles/etl.pyspy.txt", "--summary", "--json"], environment: ["XDG_CONFIG_HOME": xdg])
+        XCTAssertEqual(r.status, 0, r.err)
+        let classes = (try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any])["classes"] as! [[String: Any]]
+        XCTAssertEqual(classes.filter { $0["kind"] as? String == "lock" }.count, 1)
+        XCTAssertEqual(classes.first?["kind"] as? String, "lock", "\(classes)")
+        XCTAssertEqual(classes.first?["title"] as? String, "lock waits")
+        XCTAssertTrue(classes.contains { $0["kind"] as? String == "serialization" }, "built-in rules still apply")
+        // The viewer's summary reads the same file.
+        let v = try runPerftop(["SampleProfiles/etl.pyspy.txt", "--batch", "--summary"], environment: ["XDG_CONFIG_HOME": xdg])
+        XCTAssertTrue(v.out.contains("lock waits"), v.out)
+    }
+
+    /// A bad rules file is a one-line error at its line, exit 2.
+    func testBadRulesAreLocated() throws {
+        let cases: [(String, String)] = [
+            ("[[triage.rule]]\nclass = \"x\"\npattern = \"(unclosed\"\n", ":3: not a regular expression"),
+            ("[[triage.rule]]\nclass = \"x\"\ncolour = \"red\"\n", ":3: unknown key 'colour'"),
+            ("[[triage.rule]]\nclass = \"x\"\n", ":1: a [[triage.rule]] needs pattern"),
+            ("[display]\n", ":1: unknown table [display]"),
+            ("[triage]\nreplace = yes\n", ":2: replace must be true or false"),
+            ("[[triage.rule]]\nclass = x\n", ":2: expected a string"),
+        ]
+        for (i, (text, expect)) in cases.enumerated() {
+            let path = try writeTemp("bad\(i).toml", text)
+            let r = try runPerftop(["report", "SampleProfiles/etl.pyspy.txt", "--summary", "--rules", path])
+            XCTAssertEqual(r.status, 2, text)
+            XCTAssertTrue(r.err.hasPrefix("perftop: \(path)\(expect)"), "\(text) -> \(r.err)")
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+        }
+        let missing = try runPerftop(["SampleProfiles/etl.pyspy.txt", "--batch", "--rules", "/nonexistent/rules.toml"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.err.hasPrefix("perftop: /nonexistent/rules.toml: no such rules file"), missing.err)
+    }
 }

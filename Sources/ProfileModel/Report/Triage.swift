@@ -14,8 +14,9 @@ public struct Triage: Sendable {
         public var source: String? = nil
     }
 
-    /// The rule table, checked in this order at each frame. A pattern is matched against
-    /// `NAME<TAB>FILE` of the frame.
+    /// The built-in rule table, checked in this order at each frame. A pattern is matched
+    /// against `NAME<TAB>FILE` of the frame. A config file (`TriageRules`) can put rules
+    /// before these or replace them.
     public static let rules: [Rule] = [
         Rule(kind: "gc", title: "garbage collection", pattern: #"^(:?GC:?|gc\.collect|<GC>)\t|\tgc$"#),
         Rule(kind: "lock", title: "lock waits", pattern: #"(^|\.)(acquire|acquire_lock)\t|Condition\.wait|Event\.wait|Semaphore\.|(^|\.)(wait)\t.*threading\.py|_wait_for_tstate_lock|Thread\.join|Queue\.get|^get\t.*queue\.py|<method 'acquire' of"#,
@@ -39,9 +40,28 @@ public struct Triage: Sendable {
     public var classes: [Class]
     public var total: Double
 
-    public init(_ p: Profile, metric m: Int, sourceRoots: [String] = []) {
-        let regexes = Triage.rules.map { try? NSRegularExpression(pattern: $0.pattern) }
-        let sourceRegexes = Triage.rules.map { $0.source.flatMap { try? NSRegularExpression(pattern: $0) } }
+    /// The classes of stack leaves that match no rule.
+    static let fallbackClasses = [("native", "native code and extensions"), ("python", "Python code on the CPU"), ("other", "other")]
+
+    public init(_ p: Profile, metric m: Int, sourceRoots: [String] = [], rules: [Rule] = Triage.rules) {
+        let regexes = rules.map { try? NSRegularExpression(pattern: $0.pattern) }
+        let sourceRegexes = rules.map { $0.source.flatMap { try? NSRegularExpression(pattern: $0) } }
+        // One class per kind: several rules (the user's and the built-in ones) may share one.
+        var kinds: [(kind: String, title: String)] = []
+        var ruleClass: [Int] = []
+        for r in rules {
+            if let i = kinds.firstIndex(where: { $0.kind == r.kind }) { ruleClass.append(i) } else {
+                ruleClass.append(kinds.count)
+                kinds.append((r.kind, r.title))
+            }
+        }
+        var fallback: [Int] = []
+        for (kind, title) in Triage.fallbackClasses {
+            if let i = kinds.firstIndex(where: { $0.kind == kind }) { fallback.append(i) } else {
+                fallback.append(kinds.count)
+                kinds.append((kind, title))
+            }
+        }
         var sources = [String: [String]?]()
         func sourceLine(_ file: String?, _ line: Int?) -> String? {
             guard let file, let line, line >= 1 else { return nil }
@@ -56,16 +76,15 @@ public struct Triage: Sendable {
             let text = fr.name + "\t" + (fr.file ?? "")
             let range = NSRange(text.startIndex..., in: text)
             var c = -1
-            for (i, r) in regexes.enumerated() where r?.firstMatch(in: text, range: range) != nil { c = i; break }
+            for (i, r) in regexes.enumerated() where r?.firstMatch(in: text, range: range) != nil { c = ruleClass[i]; break }
             if c < 0, !p.estimatedTree, let src = sourceLine(fr.file, fr.line) {
                 let r2 = NSRange(src.startIndex..., in: src)
-                for (i, r) in sourceRegexes.enumerated() where r?.firstMatch(in: src, range: r2) != nil { c = i; break }
+                for (i, r) in sourceRegexes.enumerated() where r?.firstMatch(in: src, range: r2) != nil { c = ruleClass[i]; break }
             }
             frameClass[f] = c
             return c
         }
-        let extra = [("native", "native code and extensions"), ("python", "Python code on the CPU"), ("other", "other")]
-        var weight = [Double](repeating: 0, count: Triage.rules.count + extra.count)
+        var weight = [Double](repeating: 0, count: kinds.count)
         var byFunction = [[Int32: Double]](repeating: [:], count: weight.count)
         let t = p.tree
         for n in 1..<max(t.count, 1) {
@@ -83,7 +102,7 @@ public struct Triage: Sendable {
                 let fr = p.frames.frame(leaf)
                 let native = fr.kind == .native || fr.name.hasPrefix("<built-in") || fr.name.hasPrefix("<method")
                     || (fr.file.map { !$0.hasSuffix(".py") && !$0.hasPrefix("<") } ?? true)
-                cls = Triage.rules.count + (native ? 0 : fr.file?.hasSuffix(".py") == true ? 1 : 2)
+                cls = fallback[native ? 0 : fr.file?.hasSuffix(".py") == true ? 1 : 2]
             }
             weight[cls] += w
             let fn = p.frames.frameFunction[Int(leaf)]
@@ -92,7 +111,7 @@ public struct Triage: Sendable {
         total = weight.reduce(0, +)
         var out: [Class] = []
         for i in 0..<weight.count where weight[i] != 0 {
-            let (kind, title) = i < Triage.rules.count ? (Triage.rules[i].kind, Triage.rules[i].title) : extra[i - Triage.rules.count]
+            let (kind, title) = kinds[i]
             let top = byFunction[i].sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(3).map { (function: $0.key, weight: $0.value) }
             out.append(Class(kind: kind, title: title, weight: weight[i], top: top))
         }

@@ -10,6 +10,8 @@ public final class Session {
     public var live: LiveStatus? = nil
     /// Where the summary looks for source files recorded with relative paths.
     public var sourceRoots: [String] = []
+    /// The summary's classification rules (the user's config, then the built-in table).
+    public var triageRules: [Triage.Rule] = Triage.rules
     public let fileName: String
     /// Diff mode (`perftop diff BASE NEW`): the base profile in a session of its own, so it is
     /// derived (threads, lines, focus, hidden) the same way as the profile on screen.

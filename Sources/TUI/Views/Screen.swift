@@ -136,7 +136,7 @@ public enum Screen {
             for y in top..<(top + height) { g.fill(x: 0, y: y, count: g.width, role: .help) }
             let p = c.session.lineLevel(for: c.state)
             let m = min(c.metric, p.metrics.count - 1)
-            let t = Triage(p, metric: m, sourceRoots: c.session.sourceRoots)
+            let t = Triage(p, metric: m, sourceRoots: c.session.sourceRoots, rules: c.session.triageRules)
             var y = top
             g.put("What kind of slow it is (by innermost matching frame; any key closes)", x: 1, y: y, role: .title)
             y += 2
