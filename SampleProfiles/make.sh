@@ -73,6 +73,9 @@ if command -v austin >/dev/null 2>&1; then
   echo "austin binary (MOJO) -> etl.mojo"
   austin -b -i 2ms -o etl.mojo "$PY" workload/etl.py >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
   check_size etl.mojo
+  echo "austin full mode (idle flag per sample) -> io_bound.austin"
+  austin -f -i 5ms -o io_bound.austin "$PY" workload/io_bound.py >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
+  check_size io_bound.austin
 else
   echo "austin not available; skipping etl.austin / etl.mojo" >&2
 fi

@@ -127,4 +127,33 @@ final class TriageCLITests: XCTestCase {
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.err.hasPrefix("perftop: /nonexistent/rules.toml: no such rules file"), missing.err)
     }
+
+    /// austin full mode says per sample whether the thread was idle. With no rule that could
+    /// match (a rules file with one rule for a name that does not occur), the idle class is
+    /// exactly the time of the samples flagged idle, summed here from the file's own lines.
+    func testAustinIdleFlagIsIdleTime() throws {
+        let text = try String(contentsOfFile: CLITests.repoRoot.appendingPathComponent("SampleProfiles/io_bound.austin").path, encoding: .utf8)
+        var idleMicros = 0.0, allMicros = 0.0
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let last = line.split(separator: " ").last else { continue }
+            let v = last.split(separator: ",")
+            guard v.count == 3, let t = Double(v[0]) else { continue }
+            allMicros += t
+            if v[1] == "1" { idleMicros += t }
+        }
+        XCTAssertGreaterThan(idleMicros, 0.5 * allMicros, "the I/O-bound run is mostly idle")
+        let rules = try writeTemp("none.toml", "[triage]\nreplace = true\n[[triage.rule]]\nclass = \"x\"\npattern = \"^no such function$\"\n")
+        let r = try runPerftop(["report", "SampleProfiles/io_bound.austin", "--summary", "--json", "--rules", rules])
+        XCTAssertEqual(r.status, 0, r.err)
+        let s = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        let classes = s["classes"] as! [[String: Any]]
+        XCTAssertEqual(s["unit"] as? String, "microseconds")
+        XCTAssertEqual(classes.first?["kind"] as? String, "idle")
+        XCTAssertEqual((classes.first?["weight"] as! NSNumber).doubleValue, idleMicros, accuracy: 0.5)
+        XCTAssertEqual((s["total"] as! NSNumber).doubleValue, allMicros, accuracy: 0.5)
+        // With the built-in rules the dominant class is still idle.
+        let b = try runPerftop(["report", "SampleProfiles/io_bound.austin", "--summary", "--json"])
+        let bc = (try JSONSerialization.jsonObject(with: Data(b.out.utf8)) as! [String: Any])["classes"] as! [[String: Any]]
+        XCTAssertEqual(bc.first?["kind"] as? String, "idle")
+    }
 }

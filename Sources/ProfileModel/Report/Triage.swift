@@ -84,12 +84,33 @@ public struct Triage: Sendable {
             frameClass[f] = c
             return c
         }
+        // austin's full mode marks each sample idle or not: that part of a node's time is idle
+        // whatever its frames say (the rules still classify the rest).
+        let idleMetric = p.metrics.indices.first { $0 != m && p.metrics[$0].name == "idle" && p.metrics[$0].unit == p.metrics[m].unit }
+        var idleClass = -1
+        if idleMetric != nil {
+            if let i = kinds.firstIndex(where: { $0.kind == "idle" }) { idleClass = i } else {
+                idleClass = kinds.count
+                kinds.append(("idle", Triage.rules.first { $0.kind == "idle" }!.title))
+            }
+        }
         var weight = [Double](repeating: 0, count: kinds.count)
         var byFunction = [[Int32: Double]](repeating: [:], count: weight.count)
         let t = p.tree
-        for n in 1..<max(t.count, 1) {
-            let w = t.selfWeight[m][n]
+        // The root's own weight: samples with no frame at all (other, or idle when flagged).
+        for n in 0..<t.count {
+            var w = t.selfWeight[m][n]
             guard w != 0 else { continue }
+            if let im = idleMetric {
+                let idle = min(w, t.selfWeight[im][n])
+                if idle > 0 {
+                    weight[idleClass] += idle
+                    let fn = t.frame[n] >= 0 ? p.frames.frameFunction[Int(t.frame[n])] : -1
+                    if fn >= 0 { byFunction[idleClass][fn, default: 0] += idle }
+                    w -= idle
+                    if w == 0 { continue }
+                }
+            }
             var cls = -1
             var k = Int32(n)
             while k > 0 && cls < 0 {
@@ -98,6 +119,10 @@ public struct Triage: Sendable {
                 k = t.parent[Int(k)]
             }
             let leaf = t.frame[n]
+            if leaf < 0 {
+                weight[fallback[2]] += w
+                continue
+            }
             if cls < 0 {
                 let fr = p.frames.frame(leaf)
                 let native = fr.kind == .native || fr.name.hasPrefix("<built-in") || fr.name.hasPrefix("<method")
