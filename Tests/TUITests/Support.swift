@@ -62,10 +62,6 @@ func runKeysGrid(_ session: Session, keys: String, width: Int = 80, height: Int 
 /// Runs keys headlessly, as `perftop view --batch` does, and returns the state and the screen.
 func runKeys(_ session: Session, keys: String, width: Int = 80, height: Int = 24, options: ViewerOptions = ViewerOptions())
     throws -> (AppState, String) {
-    let size = Size(width: width, height: height)
-    var s = Viewer.initialState(session, size: size, options: options)
-    for k in try Key.parse(keys) { s.handle(k, session: session, size: size); if s.quit { break } }
-    let screen = Screen.render(s, session: session, size: size,
-                               options: RenderOptions(ascii: options.ascii, color: options.noColor ? .none : .full256)).dump()
-    return (s, screen)
+    let (s, grid) = try runKeysGrid(session, keys: keys, width: width, height: height, options: options)
+    return (s, grid.dump())
 }
