@@ -242,25 +242,48 @@ public struct WideKeyMap: Sendable {
         }
         set {
             guard let value = newValue else { return }      // removal is never needed
-            var i = WideKeyMap.hash(a, b) & mask
-            while slots[3 * i + 2] != .max && !(slots[3 * i] == a && slots[3 * i + 1] == b) { i = (i + 1) & mask }
-            if slots[3 * i + 2] == .max { count += 1 }
-            slots[3 * i] = a
-            slots[3 * i + 1] = b
-            slots[3 * i + 2] = UInt64(UInt32(bitPattern: value))
-            if count * 2 > mask + 1 { grow() }
+            let m = mask
+            let added: Bool = slots.withUnsafeMutableBufferPointer { s in
+                WideKeyMap.insert(s, m, a, b, UInt64(UInt32(bitPattern: value)))
+            }
+            if added {
+                count += 1
+                if count * 2 > mask + 1 { grow() }
+            }
+        }
+    }
+
+    /// Stores (a, b) -> v in `s`; true when the key was new. One uniqueness check per call,
+    /// not one per slot write: on a 100k-function pstats load the checked writes and the
+    /// rehash through the subscript were ~15% of the time.
+    @inline(__always)
+    private static func insert(_ s: UnsafeMutableBufferPointer<UInt64>, _ mask: Int,
+                               _ a: UInt64, _ b: UInt64, _ v: UInt64) -> Bool {
+        var i = hash(a, b) & mask
+        while true {
+            if s[3 * i + 2] == .max {
+                s[3 * i] = a; s[3 * i + 1] = b; s[3 * i + 2] = v
+                return true
+            }
+            if s[3 * i] == a && s[3 * i + 1] == b { s[3 * i + 2] = v; return false }
+            i = (i + 1) & mask
         }
     }
 
     private mutating func grow() {
-        let old = slots, oldCap = mask + 1
+        let oldCap = mask + 1
         let cap = oldCap * 2
-        slots = [UInt64](repeating: .max, count: cap * 3)
-        mask = cap - 1
-        count = 0
-        for j in 0..<oldCap where old[3 * j + 2] != .max {
-            self[old[3 * j], old[3 * j + 1]] = Int32(truncatingIfNeeded: old[3 * j + 2])
+        var ns = [UInt64](repeating: .max, count: cap * 3)
+        let m = cap - 1
+        slots.withUnsafeBufferPointer { o in
+            ns.withUnsafeMutableBufferPointer { n in
+                for j in 0..<oldCap where o[3 * j + 2] != .max {
+                    _ = WideKeyMap.insert(n, m, o[3 * j], o[3 * j + 1], o[3 * j + 2])
+                }
+            }
         }
+        slots = ns
+        mask = m
     }
 }
 
