@@ -42,10 +42,9 @@ public enum PstatsReader: ProfileReader {
     /// The usual shape, read without building marshal values (PstatsFastPath); nil when the
     /// input needs the general decoder.
     static func parseFast(_ buf: UnsafeRawBufferPointer) -> ProfileBuilder? {
-        guard buf.count > 0 else { return nil }
         let builder = ProfileBuilder(format: name, metrics: [ValueType("time", "seconds")])
         builder.estimatedTree = true
-        var fast = PstatsFastPath(buf, builder: builder)
+        guard var fast = PstatsFastPath(buf, builder: builder) else { return nil }
         do { try fast.run() } catch { return nil }
         fast.acc.finish()
         return builder
@@ -108,16 +107,19 @@ struct StatsAccumulator {
     }
 
     /// The function keyed `(file, line, name)`, both strings given by where their bytes sit in
-    /// `buf`. Keys seen before cost one probe of `byOffset`.
+    /// `buf`. Keys seen before cost one probe of `byOffset`. `byOffset` is only a shortcut:
+    /// `lookup: false` skips the probe when it cannot hit (a string read in place, not through
+    /// a marshal reference, sits at an offset no earlier key used), `remember: false` skips the
+    /// insert when no later key can point at these bytes (a string without FLAG_REF).
     @inline(__always)
     mutating func function(file fo: Int, _ fl: Int, name no: Int, _ nl: Int, line: Int64,
-                           buf: UnsafeRawBufferPointer) -> Int32 {
+                           buf: UnsafeRawBufferPointer, lookup: Bool = true, remember: Bool = true) -> Int32 {
         let a = (UInt64(fo) << 32) | UInt64(no), b = UInt64(bitPattern: line)
-        if let fn = byOffset[a, b] { return fn }
+        if lookup, let fn = byOffset[a, b] { return fn }
         let fileId = file(fo, fl, buf: buf)
         let nameId = nl == 0 ? empty() : builder.frames.intern(buf.baseAddress! + no, nl)
         let fn = internFunction(fileId: fileId, nameId: nameId, line: line)
-        byOffset[a, b] = fn
+        if remember { byOffset[a, b] = fn }
         return fn
     }
 
@@ -223,27 +225,31 @@ struct StatsAccumulator {
 struct PstatsFastPath {
     struct Unusual: Error {}
 
-    /// A marshal reference target, reduced to what the fast path can use.
-    struct Ref {
-        enum Kind: UInt8 { case other, int, float, str, function }
-        var kind: Kind
-        var a: Int64        // int value, float bits, string offset or function id
-        var b: Int          // string length
-    }
+    /// A marshal reference target, reduced to what the fast path can use, in one word: refs
+    /// to key tuples are random reads into this table, so it is kept small (8 bytes a slot).
+    /// Low 2 bits: 0 function id, 1 string (offset in bits 2-32, length in bits 33-63; both are
+    /// below 2^31 as the input is), 2 int that fits in 62 bits, 3 anything else: index + 1 into
+    /// `boxed` (a float or a wider int), or 0 for an object the fast path cannot use.
+    typealias Ref = UInt64
+    static let opaque: Ref = 3
 
     let p: UnsafePointer<UInt8>
     let n: Int
     let buf: UnsafeRawBufferPointer
     var pos = 0
     var refs: [Ref] = []
+    var boxed: [(isFloat: Bool, bits: UInt64)] = []
     var acc: StatsAccumulator
 
-    init(_ buf: UnsafeRawBufferPointer, builder: ProfileBuilder) {
+    /// nil when the input is too large for packed string references (the general decoder
+    /// takes it).
+    init?(_ buf: UnsafeRawBufferPointer, builder: ProfileBuilder) {
+        guard let base = buf.baseAddress, buf.count < 1 << 31 else { return nil }
         self.buf = buf
-        self.p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        self.p = base.assumingMemoryBound(to: UInt8.self)
         self.n = buf.count
         self.acc = StatsAccumulator(builder: builder)
-        refs.reserveCapacity(min(buf.count / 8, 1 << 20))
+        refs.reserveCapacity(min(buf.count / 64, 1 << 20))
     }
 
     @inline(__always) mutating func byte() throws -> UInt8 {
@@ -276,15 +282,28 @@ struct PstatsFastPath {
         return refs[i]
     }
 
-    @inline(__always) mutating func remember(_ flagged: Bool, _ r: Ref) {
-        if flagged { refs.append(r) }
-    }
-
     /// A container's reference slot is taken before its items are read (marshal's order).
     @inline(__always) mutating func reserve(_ flagged: Bool) -> Int {
         guard flagged else { return -1 }
-        refs.append(Ref(kind: .other, a: 0, b: 0))
+        refs.append(PstatsFastPath.opaque)
         return refs.count - 1
+    }
+
+    @inline(__always) mutating func rememberInt(_ flagged: Bool, _ v: Int64) {
+        guard flagged else { return }
+        if v >> 61 == 0 || v >> 61 == -1 {
+            refs.append(UInt64(bitPattern: v << 2) | 2)
+        } else {
+            boxed.append((false, UInt64(bitPattern: v)))
+            refs.append(UInt64(boxed.count) << 2 | 3)
+        }
+    }
+
+    /// The int a reference names, if it names one.
+    @inline(__always) func refInt(_ r: Ref) throws -> Int64 {
+        if r & 3 == 2 { return Int64(bitPattern: r) >> 2 }
+        guard r & 3 == 3, r > 3, !boxed[Int(r >> 2) - 1].isFloat else { throw Unusual() }
+        return Int64(bitPattern: boxed[Int(r >> 2) - 1].bits)
     }
 
     /// A tuple header of exactly `count` items.
@@ -307,13 +326,10 @@ struct PstatsFastPath {
         switch c & 0x7F {
         case 0x69: v = Int64(Int32(bitPattern: try u32()))
         case 0x49: v = Int64(bitPattern: try u64())
-        case 0x72:
-            let r = try ref()
-            guard r.kind == .int else { throw Unusual() }
-            return r.a
+        case 0x72: return try refInt(try ref())
         default: throw Unusual()
         }
-        remember(c & 0x80 != 0, Ref(kind: .int, a: v, b: 0))
+        rememberInt(c & 0x80 != 0, v)
         return v
     }
 
@@ -323,29 +339,32 @@ struct PstatsFastPath {
         switch c & 0x7F {
         case 0x67:
             let bits = try u64()
-            remember(c & 0x80 != 0, Ref(kind: .float, a: Int64(bitPattern: bits), b: 0))
+            if c & 0x80 != 0 {
+                boxed.append((true, bits))
+                refs.append(UInt64(boxed.count) << 2 | 3)
+            }
             return Double(bitPattern: bits)
         case 0x69:
             let v = Int64(Int32(bitPattern: try u32()))
-            remember(c & 0x80 != 0, Ref(kind: .int, a: v, b: 0))
+            rememberInt(c & 0x80 != 0, v)
             return Double(v)
         case 0x49:
             let v = Int64(bitPattern: try u64())
-            remember(c & 0x80 != 0, Ref(kind: .int, a: v, b: 0))
+            rememberInt(c & 0x80 != 0, v)
             return Double(v)
         case 0x72:
             let r = try ref()
-            switch r.kind {
-            case .float: return Double(bitPattern: UInt64(bitPattern: r.a))
-            case .int: return Double(r.a)
-            default: throw Unusual()
+            if r & 3 == 3, r > 3, boxed[Int(r >> 2) - 1].isFloat {
+                return Double(bitPattern: boxed[Int(r >> 2) - 1].bits)
             }
+            return Double(try refInt(r))
         default: throw Unusual()
         }
     }
 
-    /// A string: its offset and length in the input.
-    @inline(__always) mutating func string() throws -> (Int, Int) {
+    /// A string: its offset and length in the input; `viaRef`: read through a reference;
+    /// `shared`: a later reference can name it (read through one, or flagged FLAG_REF).
+    @inline(__always) mutating func string() throws -> (offset: Int, count: Int, viaRef: Bool, shared: Bool) {
         let c = try byte()
         let len: Int
         switch c & 0x7F {
@@ -355,15 +374,16 @@ struct PstatsFastPath {
             guard len >= 0 else { throw Unusual() }
         case 0x72:
             let r = try ref()
-            guard r.kind == .str else { throw Unusual() }
-            return (Int(r.a), r.b)
+            guard r & 3 == 1 else { throw Unusual() }
+            return (Int((r >> 2) & 0x7FFF_FFFF), Int(r >> 33), true, true)
         default: throw Unusual()
         }
         guard n - pos >= len else { throw Unusual() }
         let o = pos
         pos += len
-        remember(c & 0x80 != 0, Ref(kind: .str, a: Int64(o), b: len))
-        return (o, len)
+        let flagged = c & 0x80 != 0
+        if flagged { refs.append(UInt64(len) << 33 | UInt64(o) << 2 | 1) }
+        return (o, len, false, flagged)
     }
 
     /// A key tuple `(file, line, name)`, or a reference to one, as a function id.
@@ -371,15 +391,16 @@ struct PstatsFastPath {
         if try peek() == 0x72 {
             pos += 1
             let r = try ref()
-            guard r.kind == .function else { throw Unusual() }
-            return Int32(truncatingIfNeeded: r.a)
+            guard r & 3 == 0 else { throw Unusual() }
+            return Int32(truncatingIfNeeded: r >> 2)
         }
         let slot = try tuple(3)
-        let (fo, fl) = try string()
+        let file = try string()
         let line = try int()
-        let (no, nl) = try string()
-        let fn = acc.function(file: fo, fl, name: no, nl, line: line, buf: buf)
-        if slot >= 0 { refs[slot] = Ref(kind: .function, a: Int64(fn), b: 0) }
+        let name = try string()
+        let fn = acc.function(file: file.offset, file.count, name: name.offset, name.count, line: line, buf: buf,
+                              lookup: file.viaRef && name.viaRef, remember: file.shared && name.shared)
+        if slot >= 0 { refs[slot] = UInt64(UInt32(bitPattern: fn)) << 2 }
         return fn
     }
 
