@@ -22,13 +22,11 @@ public struct CallTree: Sendable {
     public var count: Int { parent.count }
     public static let root: Int32 = 0
 
-    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], orderMetric: Int) {
-        let n = parent.count
-        self.parent = parent
-        self.frame = frame
-        self.selfWeight = selfWeight
-        self.orderMetric = orderMetric
+    /// Total weight per node: its self weight plus its descendants' (parents come before
+    /// their children, so one backward pass adds each node into its parent).
+    static func totals(parent: [Int32], selfWeight: [[Double]]) -> [[Double]] {
         var totals = selfWeight
+        let n = parent.count
         for m in 0..<totals.count {
             totals[m].withUnsafeMutableBufferPointer { t in
                 parent.withUnsafeBufferPointer { p in
@@ -37,6 +35,21 @@ public struct CallTree: Sendable {
                 }
             }
         }
+        return totals
+    }
+
+    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], orderMetric: Int) {
+        self.init(parent: parent, frame: frame, selfWeight: selfWeight,
+                  totalWeight: CallTree.totals(parent: parent, selfWeight: selfWeight), orderMetric: orderMetric)
+    }
+
+    /// With the totals already summed (`totals(parent:selfWeight:)`).
+    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight totals: [[Double]], orderMetric: Int) {
+        let n = parent.count
+        self.parent = parent
+        self.frame = frame
+        self.selfWeight = selfWeight
+        self.orderMetric = orderMetric
         totalWeight = totals
         var depth = [Int32](repeating: 0, count: n)
         var start = [Int32](repeating: 0, count: n + 1)

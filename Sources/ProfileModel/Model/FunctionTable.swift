@@ -38,59 +38,55 @@ public struct FunctionTable: Sendable {
         return nodes[Int(nodesStart[Int(fn)])..<Int(nodesStart[Int(fn) + 1])]
     }
 
-    /// Derives the table from a tree in one depth-first pass over flat buffers.
+    /// Derives the table from a tree.
     public init(tree: CallTree, frames: FrameTable, metricCount: Int) {
+        self.init(parent: tree.parent, frame: tree.frame, selfWeight: tree.selfWeight, totalWeight: tree.totalWeight,
+                  frames: frames, metricCount: metricCount)
+    }
+
+    /// Derives the table from a tree's arrays (parents before children, as builders make
+    /// them), in forward passes over flat buffers: no child lists needed, so `freeze` can build
+    /// this while the call tree sorts its children.
+    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight: [[Double]], frames: FrameTable, metricCount: Int) {
         let F = frames.functionCount
         let M = metricCount
-        let N = tree.count
+        let N = parent.count
         var selfFlat = [Double](repeating: 0, count: M * F)
         var totalFlat = [Double](repeating: 0, count: M * F)
-        var onStack = [Int32](repeating: 0, count: F)
-        // Pass 1 (depth-first) finds each node's function and whether it is the outermost node
-        // of that function on its stack; pass 2 adds weights per metric in node order.
+        // A node is the outermost of its function on its stack when no ancestor has the same
+        // function. Each node carries a 64-bit Bloom filter of its ancestors' functions: a
+        // clear bit proves it outermost; a set bit (recursion, or a collision) walks up to check.
         var nodeFn = [Int32](repeating: -1, count: N)
         var outermost = [Bool](repeating: false, count: N)
-        var maxDepth = 0
-        for d in tree.depth where Int(d) > maxDepth { maxDepth = Int(d) }
-        // The DFS stack, one slot per depth: node, next child and its function.
-        var stNode = [Int32](repeating: 0, count: maxDepth + 2)
-        var stCursor = stNode, stFn = stNode
+        var bloom = [UInt64](repeating: 0, count: N)
         let frameFn = frames.frameFunction
+        @inline(__always) func bit(_ fn: Int32) -> UInt64 { 1 << ((UInt64(UInt32(bitPattern: fn)) &* 0x9E37_79B9_7F4A_7C15) >> 58) }
         frameFn.withUnsafeBufferPointer { frameFn in
-        tree.childStart.withUnsafeBufferPointer { childStart in
-        tree.childList.withUnsafeBufferPointer { childList in
-        tree.frame.withUnsafeBufferPointer { frame in
+        parent.withUnsafeBufferPointer { parent in
+        frame.withUnsafeBufferPointer { frame in
         nodeFn.withUnsafeMutableBufferPointer { nodeFn in
         outermost.withUnsafeMutableBufferPointer { outermost in
-        onStack.withUnsafeMutableBufferPointer { onStack in
-            var sp = 0
-            stNode[0] = 0; stCursor[0] = childStart[0]; stFn[0] = -1
-            while sp >= 0 {
-                let node = Int(stNode[sp])
-                let cursor = stCursor[sp]
-                if cursor >= childStart[node + 1] {
-                    if stFn[sp] >= 0 { onStack[Int(stFn[sp])] -= 1 }
-                    sp -= 1
-                    continue
-                }
-                stCursor[sp] = cursor + 1
-                let n = Int(childList[Int(cursor)])
+        bloom.withUnsafeMutableBufferPointer { bloom in
+            for n in 1..<max(N, 1) {
                 let f = frame[n]
                 let fn = f >= 0 ? frameFn[Int(f)] : -1
-                if fn >= 0 {
-                    if onStack[Int(fn)] == 0 { outermost[n] = true }
-                    onStack[Int(fn)] += 1
-                }
                 nodeFn[n] = fn
-                sp += 1
-                stNode[sp] = Int32(n)
-                stCursor[sp] = childStart[n]
-                stFn[sp] = fn
+                let p = Int(parent[n])
+                let pf = nodeFn[p]
+                let b = bloom[p] | (pf >= 0 ? bit(pf) : 0)
+                bloom[n] = b
+                guard fn >= 0 else { continue }
+                var outer = true
+                if b & bit(fn) != 0 {
+                    var k = p
+                    while k > 0 { if nodeFn[k] == fn { outer = false; break }; k = Int(parent[k]) }
+                }
+                outermost[n] = outer
             }
-        }}}}}}}
+        }}}}}}
         for m in 0..<M {
-            tree.selfWeight[m].withUnsafeBufferPointer { sw in
-            tree.totalWeight[m].withUnsafeBufferPointer { tw in
+            selfWeight[m].withUnsafeBufferPointer { sw in
+            totalWeight[m].withUnsafeBufferPointer { tw in
             nodeFn.withUnsafeBufferPointer { nodeFn in
             outermost.withUnsafeBufferPointer { outermost in
             selfFlat.withUnsafeMutableBufferPointer { selfW in
@@ -110,7 +106,7 @@ public struct FunctionTable: Sendable {
         var nStart = [Int32](repeating: 0, count: F + 1)
         var nList = [Int32]()
         frameFn.withUnsafeBufferPointer { frameFn in
-        tree.frame.withUnsafeBufferPointer { frame in
+        frame.withUnsafeBufferPointer { frame in
             for i in 1..<max(N, 1) {
                 let f = frame[i]; if f < 0 { continue }
                 let fn = frameFn[Int(f)]; if fn >= 0 { nStart[Int(fn) + 1] += 1 }

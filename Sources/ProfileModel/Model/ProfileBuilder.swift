@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
 /// The only writer of profiles. Readers append stacks (root first) with weights, then
 /// `freeze()` returns an immutable `Profile`. The builder stays usable after a freeze, so a
 /// live stream can keep appending and publish a new snapshot whenever it likes.
@@ -98,9 +105,30 @@ public final class ProfileBuilder {
     }
 
     public func freeze(source: String = "") -> Profile {
-        let tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight,
-                            orderMetric: min(defaultMetric, max(metrics.count - 1, 0)))
-        let functions = exactFunctions ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
+        let order = min(defaultMetric, max(metrics.count - 1, 0))
+        let tree: CallTree, functions: FunctionTable
+        if let exact = exactFunctions {
+            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
+            functions = exact
+        } else if parent.count >= 200_000 && sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 {
+            // A big tree: the function table needs no child lists, so it is built on another
+            // core while the call tree sorts its children.
+            final class Result: @unchecked Sendable { var table: FunctionTable? }
+            let result = Result()
+            let totals = CallTree.totals(parent: parent, selfWeight: selfWeight)
+            let (p, f, w, fr, m) = (parent, frame, selfWeight, frames, metrics.count)
+            let done = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                result.table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: fr, metricCount: m)
+                done.signal()
+            }
+            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, totalWeight: totals, orderMetric: order)
+            done.wait()
+            functions = result.table ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
+        } else {
+            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
+            functions = FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
+        }
         return Profile(source: source, format: format, metrics: metrics,
                        defaultMetric: min(defaultMetric, max(metrics.count - 1, 0)),
                        frames: frames, tree: tree, functions: functions,
