@@ -184,4 +184,73 @@ final class MergeLinesAtReadTests: XCTestCase {
             XCTAssertGreaterThan(split.tree.count, during.tree.count, name)
         }
     }
+
+    /// Files from 16 MiB on are read as two halves on two threads and merged. The result must
+    /// be the one-pass result to the node: the same node ids, frames, functions, weights, line
+    /// numbers in warnings and sample count. The input is the real samples (and the corpus's
+    /// folded files when present) repeated under distinct roots, with comments, blank, bad,
+    /// empty-stack, CRLF and fractional lines mixed in, past 16 MiB.
+    func testTwoHalvesOnTwoThreadsEqualOnePass() throws {
+        var parts: [String] = []
+        for name in ["etl.pyspy.txt", "threads.pyspy.txt", "io_bound.pyspy.txt", "lock_bound.pyspy.txt", "etl-fixed.pyspy.txt"] {
+            parts.append(try String(contentsOfFile: Fixtures.sample(name), encoding: .utf8))
+        }
+        var body = ""
+        var copy = 0
+        while body.utf8.count < FoldedReader.parallelFrom + (1 << 20) {
+            for (i, text) in parts.enumerated() {
+                for (k, line) in text.split(separator: "\n").enumerated() {
+                    body += "run\(copy);w\(k % 3);" + line + (copy % 5 == 0 ? "\r\n" : "\n")
+                }
+                if (copy + i) % 7 == 0 { body += "# a comment\n\nno count here\n 3\nfrac;x (x.py:1) 0.5\n" }
+            }
+            copy += 1
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-halves-\(getpid()).txt")
+        try body.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        for merge in [false, true] {
+            // The split path itself (it must take this file), and the registry's choice of it.
+            let fs = try FileSource(path: url.path)
+            let (prefix, _) = try FormatRegistry.readPrefix(fs, 1 << 16)
+            let file = try XCTUnwrap(PrefixedSource(prefix: prefix, rest: fs).untouchedFile)
+            var options = ReadOptions()
+            options.mergeLines = merge
+            let split = try XCTUnwrap(FoldedReader.readInTwoHalves(file, options: options)).finish()
+            let viaRegistry = try FormatRegistry.read(source: FileSource(path: url.path), name: "big", mergeLines: merge)
+            XCTAssertEqual(viaRegistry.parent, split.parent)
+            let one = FoldedParser()
+            one.mergeLines = merge
+            try MemorySource(Array(body.utf8)).forEachChunk { one.feed($0) }
+            let whole = try one.finish()
+            XCTAssertGreaterThan(whole.nodeCount, 1000)
+            XCTAssertEqual(split.parent, whole.parent, "merge \(merge)")
+            XCTAssertEqual(split.frame, whole.frame)
+            XCTAssertEqual(split.selfWeight, whole.selfWeight)
+            XCTAssertEqual(split.frames.frameCount, whole.frames.frameCount)
+            XCTAssertEqual((0..<whole.frames.frameCount).map { split.frames.frame(Int32($0)) },
+                           (0..<whole.frames.frameCount).map { whole.frames.frame(Int32($0)) })
+            XCTAssertEqual(split.frames.functionLine, whole.frames.functionLine)
+            XCTAssertEqual(split.frames.frameFunction, whole.frames.frameFunction)
+            XCTAssertEqual(split.warnings, whole.warnings)
+            XCTAssertEqual(split.sampleCount, whole.sampleCount)
+            XCTAssertFalse(whole.warnings.isEmpty, "the bad lines are counted")
+            // Big enough for freeze to build the function table on another thread: check it
+            // against the definition (a node counts for its function's total unless an
+            // ancestor has the same function), walked here node by node.
+            let p = split.freeze()
+            XCTAssertGreaterThanOrEqual(p.tree.count, 200_000)
+            var total = [Double](repeating: 0, count: p.functions.count), selfW = total
+            for n in 1..<p.tree.count {
+                let fn = p.function(ofNode: Int32(n))
+                guard fn >= 0 else { continue }
+                selfW[Int(fn)] += p.tree.selfWeight[0][n]
+                var k = p.tree.parent[n], outer = true
+                while k > 0 { if p.function(ofNode: k) == fn { outer = false; break }; k = p.tree.parent[Int(k)] }
+                if outer { total[Int(fn)] += p.tree.totalWeight[0][n] }
+            }
+            XCTAssertEqual(p.functions.totalWeight[0], total)
+            XCTAssertEqual(p.functions.selfWeight[0], selfW)
+        }
+    }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 
 /// Folded (collapsed) stacks: `frame;frame;... COUNT` per line, root first.
 /// Written by flamegraph.pl's stackcollapse tools, inferno, py-spy `--format raw` and Tachyon.
@@ -20,6 +21,10 @@ public enum FoldedReader: ProfileReader {
     }
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
+        if let file = (source as? PrefixedSource)?.untouchedFile, file.size >= parallelFrom,
+           let parser = try readInTwoHalves(file, options: options) {
+            return try parser.finish()
+        }
         let parser = FoldedParser()
         parser.mergeLines = options.mergeLines
         if let seed = options.seedFrames { parser.builder.frames = seed }
@@ -27,6 +32,59 @@ public enum FoldedReader: ProfileReader {
         if let size = source.sizeHint { parser.builder.reserve(nodes: size / 64) }
         try source.forEachChunk { parser.feed($0) }
         return try parser.finish()
+    }
+
+    /// Files from this size on are read as two halves on two threads.
+    static let parallelFrom = 16 << 20
+
+    /// A big regular file: the second half (from the first line start past the middle) is read
+    /// on another thread into a tree of its own, then merged into the first half's tree in its
+    /// node order. The result is the one reading the file in one go gives, node ids included.
+    /// Nil when it cannot be split (one core, one huge line, or differential lines).
+    static func readInTwoHalves(_ file: (file: FileSource, prefix: [UInt8], size: Int), options: ReadOptions) throws -> FoldedParser? {
+        guard sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2, let mid = lineStart(after: file.size / 2, fd: file.file.fd, size: file.size),
+              mid > file.prefix.count, mid < file.size else { return nil }
+        let first = FoldedParser(), second = FoldedParser(lines: LineSplitter(bom: false))
+        for p in [first, second] { p.mergeLines = options.mergeLines }
+        if let seed = options.seedFrames { first.builder.frames = seed }
+        first.builder.reserve(nodes: file.size / 64)
+        second.builder.reserve(nodes: (file.size - mid) / 64)
+        final class Job: @unchecked Sendable {
+            let parser: FoldedParser, source: FileRangeSource
+            var error: Error? = nil
+            init(_ p: FoldedParser, _ s: FileRangeSource) { parser = p; source = s }
+            func run() {
+                do {
+                    try source.forEachChunk { parser.feed($0) }
+                    parser.endInput()
+                    parser.builder.dropIndex()      // the merge looks children up in the first half's index only
+                } catch { self.error = error }
+            }
+        }
+        let job = Job(second, FileRangeSource(fd: file.file.fd, start: mid, end: file.size))
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { job.run(); done.signal() }
+        var firstError: Error? = nil
+        do {
+            file.prefix.withUnsafeBytes { first.feed($0) }
+            try FileRangeSource(fd: file.file.fd, start: file.prefix.count, end: mid).forEachChunk { first.feed($0) }
+        } catch { firstError = error }
+        done.wait()
+        if let e = firstError ?? job.error { throw e }
+        return first.absorb(second) ? first : nil
+    }
+
+    /// Where the first line starting at or after `offset` begins (just past a newline).
+    static func lineStart(after offset: Int, fd: Int32, size: Int) -> Int? {
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        var pos = offset
+        while pos < size {
+            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(pos)) }
+            if n <= 0 { return nil }
+            if let i = buf[0..<n].firstIndex(of: 0x0A) { return pos + i + 1 }
+            pos += n
+        }
+        return nil
     }
 }
 
@@ -54,12 +112,46 @@ public final class FoldedParser {
         self.builder = builder ?? ProfileBuilder(format: FoldedReader.name, metrics: [ValueType("samples", "count")])
     }
 
+    init(lines: LineSplitter) {
+        builder = ProfileBuilder(format: FoldedReader.name, metrics: [ValueType("samples", "count")])
+        self.lines = lines
+    }
+
     public func feed(_ input: UnsafeRawBufferPointer) {
         lines.feed(input) { processLine($0, $1) }
     }
 
-    public func finish() throws -> ProfileBuilder {
+    /// The input has ended: a last line without a newline still counts.
+    func endInput() {
         lines.finish { processLine($0, $1) }
+    }
+
+    /// Appends what `later` read (the lines after ours) as if this parser had read them: its
+    /// frames in their order, its nodes in their order, its counts, line numbers after ours.
+    /// False when that cannot be done exactly (differential lines add a metric mid-way).
+    func absorb(_ later: FoldedParser) -> Bool {
+        guard beforeMetric < 0 && later.beforeMetric < 0 else { return false }
+        let lf = later.builder.frames
+        var frameMap = [Int32](repeating: -1, count: lf.frameCount)
+        for f in 0..<lf.frameCount {
+            let fr = lf.frame(Int32(f))
+            frameMap[f] = mergeLines ? builder.frames.functionFrame(name: fr.name, file: fr.file, line: fr.line, kind: fr.kind)
+                : builder.frames.frame(name: fr.name, file: fr.file, line: fr.line, kind: fr.kind)
+        }
+        builder.absorb(later.builder, frameMap: frameMap)
+        if later.skippedLines > 0 && firstSkippedLine == 0 { firstSkippedLine = lineNumber + later.firstSkippedLine }
+        lineNumber += later.lineNumber
+        validLines += later.validLines
+        skippedLines += later.skippedLines
+        emptyStackLines += later.emptyStackLines
+        emptyStackWeight += later.emptyStackWeight
+        total += later.total
+        allIntegral = allIntegral && later.allIntegral
+        return true
+    }
+
+    public func finish() throws -> ProfileBuilder {
+        endInput()
         if validLines == 0 && emptyStackLines == 0 {
             if skippedLines > 0 {
                 throw ProfileError("no valid folded line (expected 'frame;frame;... COUNT')", line: firstSkippedLine)

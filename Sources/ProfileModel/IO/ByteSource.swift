@@ -86,6 +86,29 @@ public final class FileSource: ByteSource {
     }
 }
 
+/// Bytes `start..<end` of a regular file, read with `pread` (so two threads can read two
+/// ranges of one descriptor at once).
+public final class FileRangeSource: ByteSource {
+    let fd: Int32
+    var pos: Int
+    let end: Int
+
+    public init(fd: Int32, start: Int, end: Int) { self.fd = fd; pos = start; self.end = end }
+
+    public var sizeHint: Int? { max(0, end - pos) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let want = min(buffer.count, end - pos)
+        if want <= 0 { return 0 }
+        while true {
+            let n = pread(fd, buffer.baseAddress, want, off_t(pos))
+            if n >= 0 { pos += n; return n }
+            if errno == EINTR { continue }
+            throw ProfileError("read failed: " + String(cString: strerror(errno)))
+        }
+    }
+}
+
 /// Serves bytes from memory, optionally in small chunks (tests flush out boundary bugs with 1 and 7).
 public final class MemorySource: ByteSource {
     let bytes: [UInt8]
@@ -112,6 +135,14 @@ public final class PrefixedSource: ByteSource {
     let rest: ByteSource
 
     public init(prefix: [UInt8], rest: ByteSource) { self.prefix = prefix; self.rest = rest }
+
+    /// When this is the start of a plain regular file (not gzip, not re-encoded) and nothing
+    /// has been served yet: the file, the bytes already read from it, and its size.
+    var untouchedFile: (file: FileSource, prefix: [UInt8], size: Int)? {
+        guard pos == 0, let f = rest as? FileSource, let size = f.size,
+              lseek(f.fd, 0, SEEK_CUR) == off_t(prefix.count) else { return nil }
+        return (f, prefix, size)
+    }
 
     public var sizeHint: Int? { rest.sizeHint.map { max($0, prefix.count) } }
 

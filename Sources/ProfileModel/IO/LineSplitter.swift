@@ -11,7 +11,8 @@ public struct LineSplitter {
     private var carry: [UInt8] = []
     private var atStart = true
 
-    public init() {}
+    /// `bom: false` for input that starts in the middle of a file (no BOM can be there).
+    public init(bom: Bool = true) { atStart = bom }
 
     /// The line without leading blanks and trailing blanks or `\r`: (start, end), or nil when
     /// nothing is left.

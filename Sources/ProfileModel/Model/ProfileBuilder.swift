@@ -85,6 +85,35 @@ public final class ProfileBuilder {
         childIndex = m
     }
 
+    /// Adds `other`'s tree (same metrics; its frames mapped to ours by `frameMap`), visiting its
+    /// nodes in id order: the nodes it creates are numbered as appending other's stacks after
+    /// ours would number them. Two readers can so build halves of one input apart.
+    func absorb(_ other: ProfileBuilder, frameMap: [Int32]) {
+        if indexDropped { rebuildIndex() }
+        let before = Int32(parent.count)
+        let M = selfWeight.count
+        var newId = [Int32](repeating: 0, count: other.parent.count)
+        for m in 0..<M { selfWeight[m][0] += other.selfWeight[m][0] }
+        for b in 1..<max(other.parent.count, 1) {
+            let p = newId[Int(other.parent[b])]
+            let of = other.frame[b]
+            let f = of >= 0 ? frameMap[Int(of)] : of
+            // Only a node that existed before can have the child already; a node made here is
+            // new, and so are all its children (the mapping is one to one).
+            var id: Int32 = p < before ? childIndex.get(p, f) : -1
+            if id < 0 {
+                id = Int32(parent.count)
+                parent.append(p)
+                frame.append(f)
+                for m in 0..<M { selfWeight[m].append(0) }
+            }
+            newId[b] = id
+            for m in 0..<M { selfWeight[m][Int(id)] += other.selfWeight[m][b] }
+        }
+        // The new nodes are not in the index: rebuild it if anyone asks for a child again.
+        dropIndex()
+    }
+
     /// Sees every weight added (node, metric, value): a live stream keeps per-second deltas
     /// with it for its time windows. Nil for files.
     public var recorder: ((Int32, Int, Double) -> Void)? = nil
