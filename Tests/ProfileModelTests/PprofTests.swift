@@ -283,7 +283,7 @@ final class PprofTests: XCTestCase {
     /// Truncated and bit-flipped copies of corpus profiles give a profile or a located error.
     func testTruncatedAndBitFlippedCorpusProfiles() throws {
         let dir = try Fixtures.requireCorpus()
-        var rng = PprofTestRNG(seed: 0x5eed)
+        var rng = SeededRNG(seed: 0x5eed)
         var outcomes = (loaded: 0, errors: 0)
         for rel in ["pprof/internal/report/testdata/sample.cpu", "pyroscope/pkg/og/convert/pprof/testdata/heap.pb",
                     "pyroscope/pkg/pprof/testdata/go.cpu.labels.pprof",
@@ -421,15 +421,3 @@ struct PprofWireWriter {
     }
 }
 
-/// A small deterministic generator for the fuzz-style tests.
-struct PprofTestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -52,7 +52,7 @@ final class PstatsFastPathTests: XCTestCase {
             // Pure `profile` keys frames by code objects: the general decoder's job.
             for v in ["38", "312"] { files.append((g + "cprofile/profile-py\(v).pstats", false)) }
         }
-        var rng = SplitMix(seed: 0x9e37)
+        var rng = SeededRNG(seed: 0x9e37)
         var accepted = 0
         for (path, fast) in files {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
@@ -155,15 +155,3 @@ struct MarshalWriter {
     mutating func end() { bytes.append(0x30) }
 }
 
-/// A seeded generator, so damaged copies are the same on every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
