@@ -103,6 +103,16 @@ public struct ProfileDiff: Sendable {
     }
 }
 
+extension ProfileDiff {
+    /// The functions of `base` that are function `f` of `new` by the diff's rule ((name, file),
+    /// loosely across formats): how the viewer carries a focus or a hidden function across.
+    public static func matching(_ f: Int32, in new: Profile, base: Profile) -> [Int32] {
+        var keys = DiffKeys(loose: base.format != new.format)
+        let k = keys.function(new.frames, f)
+        return (0..<Int32(base.functions.count)).filter { keys.function(base.frames, $0) == k }
+    }
+}
+
 /// Shared ids for "the same function" across two frame tables: (name, file) for functions,
 /// (kind, name) for thread and process frames. Lines are ignored, so a profile with one frame
 /// per executing line matches one with a frame per function.

@@ -58,13 +58,11 @@ public final class Session {
 
     public func diffNormalized(_ s: AppState) -> Bool { s.diffNormalize ?? diffNormalizedByDefault }
 
-    /// The base functions with the same (name, file) as function `f` of this profile.
+    /// The base functions that are function `f` of this profile (as the diff matches them).
     func baseFunctions(matching f: Int32) -> [Int32] {
         guard let b = diffBase?.base else { return [] }
         if let ids = baseIds[f] { return ids }
-        let name = base.frames.name(ofFunction: f), file = base.frames.file(ofFunction: f)
-        let ids = (0..<b.functions.count).filter { b.frames.name(ofFunction: Int32($0)) == name && b.frames.file(ofFunction: Int32($0)) == file }
-            .map { Int32($0) }
+        let ids = ProfileDiff.matching(f, in: base, base: b)
         baseIds[f] = ids
         return ids
     }
