@@ -132,8 +132,9 @@ extension AppState {
             if !session.base.hasThreads { message = "this profile has no threads" }
         case .diffMode:
             guard session.diffBase != nil else { message = "% switches diff modes; open two profiles with perftop diff BASE NEW"; break }
-            diffNormalize = !session.diffNormalized(self)
-            message = diffNormalize! ? "diff: shares of each total (normalized)" : "diff: absolute values"
+            let shares = !session.diffNormalized(self)
+            diffNormalize = shares
+            message = shares ? "diff: shares of each total (normalized)" : "diff: absolute values"
         case .edit:
             guard let f = selectedFunction else { message = "select a function first"; break }
             guard let target = SourceView.editTarget(self, function: f, session: session) else {
