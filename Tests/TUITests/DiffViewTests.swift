@@ -28,4 +28,22 @@ final class DiffViewTests: XCTestCase {
         XCTAssertFalse(d.gone.contains { base.frames.name(ofFunction: $0) == "flatten" && base.functions.totalWeight[0][Int($0)] > 0 })
         XCTAssertFalse((0..<base.functions.count).contains { base.frames.name(ofFunction: Int32($0)) == "flatten" && base.functions.totalWeight[0][$0] > 0 })
     }
+
+    /// The callers view shows each call's change: its base weight is the base profile's own
+    /// weight through the same call (main -> parse here), as its callees(of:) gives it.
+    func testCallersViewComparesEachCall() throws {
+        let session = try TUIFixtures.diffSession(base: "etl.pyspy.txt", new: "etl-fixed.pyspy.txt")
+        let (state, screen) = try runKeys(session, keys: "1/^main$<Enter>3")
+        XCTAssertTrue(screen.contains("change"), screen)
+        let model = state.callersModel(session: session)
+        let pyspy = try XCTUnwrap(session.diffBase?.base)
+        func fn(_ p: Profile, _ name: String) throws -> Int32 {
+            try XCTUnwrap((0..<Int32(p.functions.count)).first { p.frames.name(ofFunction: $0) == name })
+        }
+        let parseNew = try fn(session.base, "parse")
+        let i = try XCTUnwrap(model.callees.firstIndex { $0.function == parseNew })
+        let expected = try XCTUnwrap(pyspy.callees(of: fn(pyspy, "main")).first { $0.function == (try? fn(pyspy, "parse")) })
+        XCTAssertEqual(model.baseCallees[i], expected.weight[0])
+        XCTAssertGreaterThan(model.baseCallees[i], 0)
+    }
 }

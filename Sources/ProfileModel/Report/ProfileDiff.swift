@@ -16,6 +16,9 @@ public struct ProfileDiff: Sendable {
     public let functionBaseCalls: [Int64]?
     /// Functions of BASE with weight that match no function of NEW.
     public let gone: [Int32]
+    /// The base functions matched to each function of NEW (CSR: `matchStart[f]..<matchStart[f+1]`).
+    public let matchStart: [Int32]
+    public let matchList: [Int32]
     /// Base total and self weight of each node of NEW's tree (0 where the path is new), unscaled.
     public let nodeBaseTotal: [Double]
     public let nodeBaseSelf: [Double]
@@ -44,14 +47,20 @@ public struct ProfileDiff: Sendable {
         var bs = [Double](repeating: 0, count: new.functions.count), bt = bs
         var bc: [Int64]? = base.functions.calls != nil ? [Int64](repeating: 0, count: new.functions.count) : nil
         var matched = [Bool](repeating: false, count: base.functions.count)
+        var mStart = [Int32](repeating: 0, count: new.functions.count + 1), mList: [Int32] = []
         for f in 0..<new.functions.count {
-            for b in baseByKey[keys.function(new.frames, Int32(f))] ?? [] {
+            let bs0 = baseByKey[keys.function(new.frames, Int32(f))] ?? []
+            mList += bs0
+            mStart[f + 1] = Int32(mList.count)
+            for b in bs0 {
                 bs[f] += base.functions.selfWeight[bm][Int(b)]
                 bt[f] += base.functions.totalWeight[bm][Int(b)]
                 if let c = base.functions.calls?[Int(b)], c > 0 { bc?[f] += c }
                 matched[Int(b)] = true
             }
         }
+        matchStart = mStart
+        matchList = mList
         functionBaseSelf = bs
         functionBaseTotal = bt
         functionBaseCalls = bc
@@ -104,6 +113,22 @@ public struct ProfileDiff: Sendable {
 }
 
 extension ProfileDiff {
+    /// The base functions matched to function `f` of NEW.
+    public func baseMatches(_ f: Int32) -> ArraySlice<Int32> {
+        guard f >= 0, Int(f) + 1 < matchStart.count else { return [] }
+        return matchList[Int(matchStart[Int(f)])..<Int(matchStart[Int(f) + 1])]
+    }
+
+    /// The base weight through the calls matching NEW's `edges` of function `f` (its callers
+    /// when `callers`, else its callees): calls between the base functions matched to each end.
+    public func baseWeights(of edges: [CallEdge], of f: Int32, callers: Bool, base: Profile, baseMetric m: Int) -> [Double] {
+        var byBase = [Int32: Double]()
+        for b in baseMatches(f) {
+            for e in callers ? base.callers(of: b) : base.callees(of: b) { byBase[e.function, default: 0] += e.weight[m] }
+        }
+        return edges.map { e in baseMatches(e.function).reduce(0) { $0 + (byBase[$1] ?? 0) } }
+    }
+
     /// The functions of `base` that are function `f` of `new` by the diff's rule ((name, file),
     /// loosely across formats): how the viewer carries a focus or a hidden function across.
     public static func matching(_ f: Int32, in new: Profile, base: Profile) -> [Int32] {

@@ -30,7 +30,7 @@ public final class Session {
     private var matchKey: String?
     private var matchCache: Set<Int32> = []
     public private(set) var searchError: String?
-    private var callersKey: (ObjectIdentifier, Int32)?
+    private var callersKey: (ObjectIdentifier, Int32, Bool)?
     private var callersCache: CallersModel?
 
     /// Reads the file again with one frame per executing line, when the loaded profile had its
@@ -265,10 +265,14 @@ public final class Session {
         return out
     }
 
-    func cachedCallers(_ f: Int32, _ p: Profile) -> CallersModel {
-        if let k = callersKey, k.0 == ObjectIdentifier(p), k.1 == f, let c = callersCache { return c }
-        let m = callersModel(for: f, in: p)
-        callersKey = (ObjectIdentifier(p), f)
+    func cachedCallers(_ f: Int32, _ p: Profile, state s: AppState) -> CallersModel {
+        if let k = callersKey, k.0 == ObjectIdentifier(p), k.1 == f, k.2 == diffNormalized(s), let c = callersCache { return c }
+        var diff: (ProfileDiff, Profile, Int)? = nil
+        if let d = self.diff(for: s), let bp = baseProfile(for: s) {
+            diff = (d, bp, min(baseState(for: s).metric, bp.metrics.count - 1))
+        }
+        let m = callersModel(for: f, in: p, diff: diff)
+        callersKey = (ObjectIdentifier(p), f, diffNormalized(s))
         callersCache = m
         return m
     }

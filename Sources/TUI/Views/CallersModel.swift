@@ -6,6 +6,9 @@ struct CallersModel {
     let function: Int32
     let callers: [CallEdge]
     let callees: [CallEdge]
+    /// Diff mode: the base weight through each caller's and callee's call.
+    var baseCallers: [Double] = []
+    var baseCallees: [Double] = []
 
     var selfRow: Int { callers.count }
     var rowCount: Int { callers.count + 1 + callees.count }
@@ -28,8 +31,13 @@ struct CallersModel {
 }
 
 extension Session {
-    func callersModel(for f: Int32, in p: Profile) -> CallersModel {
-        CallersModel(function: f, callers: p.callers(of: f), callees: p.callees(of: f))
+    func callersModel(for f: Int32, in p: Profile, diff: (ProfileDiff, Profile, Int)? = nil) -> CallersModel {
+        var model = CallersModel(function: f, callers: p.callers(of: f), callees: p.callees(of: f))
+        if let (d, base, bm) = diff {
+            model.baseCallers = d.baseWeights(of: model.callers, of: f, callers: true, base: base, baseMetric: bm)
+            model.baseCallees = d.baseWeights(of: model.callees, of: f, callers: false, base: base, baseMetric: bm)
+        }
+        return model
     }
 }
 
@@ -38,6 +46,6 @@ extension AppState {
         let p = session.profile(for: self)
         let f = selectedFunction ?? -1
         guard f >= 0, Int(f) < p.functions.count else { return CallersModel(function: -1, callers: [], callees: []) }
-        return session.cachedCallers(f, p)
+        return session.cachedCallers(f, p, state: self)
     }
 }

@@ -12,13 +12,17 @@ enum CallersView {
         let total = p.total(metric: m)
         let ft = p.functions
         let fTotal = ft.totalWeight[m][Int(model.function)]
-        g.put("  total  of fn   calls  function", x: 0, y: 1, role: .header)
-        var lines: [(row: Int?, text: String, role: Role, edge: CallEdge?)] = []
-        lines.append((nil, "Callers of \(p.frames.name(ofFunction: model.function)) (\(model.callers.count))", .title, nil))
-        for (i, e) in model.callers.enumerated() { lines.append((i, "", .normal, e)) }
-        lines.append((model.selfRow, "", .header, nil))
-        lines.append((nil, "Callees (\(model.callees.count))", .title, nil))
-        for (i, e) in model.callees.enumerated() { lines.append((model.selfRow + 1 + i, "", .normal, e)) }
+        // Diff mode: the second column is the change of the weight through each call.
+        let diff = c.session.diff(for: s)
+        g.put(diff != nil ? "  total  change  calls  function" : "  total  of fn   calls  function", x: 0, y: 1, role: .header)
+        var lines: [(row: Int?, text: String, role: Role, edge: CallEdge?, base: Double?)] = []
+        lines.append((nil, "Callers of \(p.frames.name(ofFunction: model.function)) (\(model.callers.count))", .title, nil, nil))
+        for (i, e) in model.callers.enumerated() { lines.append((i, "", .normal, e, model.baseCallers.indices.contains(i) ? model.baseCallers[i] : nil)) }
+        lines.append((model.selfRow, "", .header, nil, diff?.functionBaseTotal[Int(model.function)]))
+        lines.append((nil, "Callees (\(model.callees.count))", .title, nil, nil))
+        for (i, e) in model.callees.enumerated() {
+            lines.append((model.selfRow + 1 + i, "", .normal, e, model.baseCallees.indices.contains(i) ? model.baseCallees[i] : nil))
+        }
         let matches = c.matches
         for i in 0..<c.layout.bodyHeight {
             let li = s.callersTop + i
@@ -39,9 +43,15 @@ enum CallersView {
                 if let n = ft.calls?[Int(f)], n >= 0 { calls = String(n) }
             }
             let tp = ValueFormat.percent(w, of: total)
-            let of = l.edge == nil ? "" : ValueFormat.percent(w, of: fTotal)
             g.put(tp, x: 7 - DisplayWidth.width(tp), y: y, role: selected ? .selection : Theme.heat(total > 0 ? w / total : 0))
-            g.put(of, x: 14 - DisplayWidth.width(of), y: y, role: selected ? .selection : .dim)
+            if let diff, let base = l.base {
+                let r = diff.share(diff.delta(new: w, base: base))
+                let text = Theme.signedPercent(r)
+                g.put(text, x: 15 - DisplayWidth.width(text), y: y, role: selected ? .selection : Theme.change(r))
+            } else {
+                let of = l.edge == nil ? "" : ValueFormat.percent(w, of: fTotal)
+                g.put(of, x: 14 - DisplayWidth.width(of), y: y, role: selected ? .selection : .dim)
+            }
             g.put(calls, x: 22 - min(8, DisplayWidth.width(calls)), y: y, role: selected ? .selection : .normal, maxWidth: 8)
             let isMatch = matches.contains(f)
             let indent = l.edge == nil ? "" : "  "
