@@ -60,7 +60,7 @@ final class SnapshotTests: XCTestCase {
         }
         let cases: [(String, () throws -> Session, String)] = [
             ("diff-pyspy-tree", pyspy, ""), ("diff-pyspy-functions", pyspy, "1"), ("diff-pyspy-functions-end", pyspy, "1G"),
-            ("diff-pyspy-flame", pyspy, "5"), ("diff-pyspy-callers", pyspy, "1/^main$<Enter>3"), ("diff-pyspy-inverted", pyspy, "4"), ("diff-pyspy-absolute", pyspy, "%"),
+            ("diff-pyspy-flame", pyspy, "5"), ("diff-pyspy-callers", pyspy, "1/^main$<Enter>3"), ("diff-pyspy-summary", pyspy, "0"), ("diff-pyspy-inverted", pyspy, "4"), ("diff-pyspy-absolute", pyspy, "%"),
             ("diff-prof-tree", prof, ""), ("diff-prof-functions-improvements", prof, "1Sg"), ("diff-prof-flame", prof, "5"),
             ("summary", plain, "0"), ("source", plain, "1/^dedupe<Enter>v"),
         ]

@@ -138,17 +138,34 @@ public enum Screen {
             let m = min(c.metric, p.metrics.count - 1)
             let t = Triage(p, metric: m, sourceRoots: c.session.sourceRoots, rules: c.session.triageRules)
             var y = top
-            g.put("What kind of slow it is (by innermost matching frame; any key closes)", x: 1, y: y, role: .title)
+            // Diff mode: each class's share in the base beside the new one ("was").
+            var before: Triage? = nil
+            if let bs = c.session.diffBase {
+                let bstate = c.session.baseState(for: c.state)
+                let bp = bs.lineLevel(for: bstate)
+                before = Triage(bp, metric: min(bstate.metric, bp.metrics.count - 1), sourceRoots: bs.sourceRoots, rules: c.session.triageRules)
+            }
+            g.put(before == nil ? "What kind of slow it is (by innermost matching frame; any key closes)"
+                                : "What kind of slow, before and after (innermost matching frame; any key closes)",
+                  x: 1, y: y, role: .title)
             y += 2
-            for cls in t.classes where y < top + height - 1 {
+            var classes = t.classes
+            if let before { classes += before.classes.filter { b in !t.classes.contains { $0.kind == b.kind } }.map { var e = $0; e.weight = 0; e.top = []; return e } }
+            for cls in classes where y < top + height - 1 {
                 let share = t.total > 0 ? cls.weight / t.total : 0
                 var x = g.put(DisplayWidth.truncate(cls.title, to: 30, ascii: c.options.ascii), x: 1, y: y, role: .header)
                 x = max(x + 1, 32)
                 let pct = ValueFormat.percent(cls.weight, of: t.total)
                 x = g.put(String(repeating: " ", count: max(0, 6 - pct.count)) + pct, x: x, y: y, role: Theme.heat(share))
-                let filled = Int((share * 12).rounded())
+                let bar = before == nil ? 12 : 5
+                if let before {
+                    let was = before.classes.first { $0.kind == cls.kind }.map { before.total > 0 ? $0.weight / before.total : 0 } ?? 0
+                    let text = " was " + ValueFormat.fixed(was * 100, 1) + "%"
+                    x = g.put(text + String(repeating: " ", count: max(0, 11 - text.count)), x: x, y: y, role: Theme.change(share - was))
+                }
+                let filled = Int((share * Double(bar)).rounded())
                 x = g.put(" " + String(repeating: c.options.barFull, count: filled), x: x, y: y, role: .bar)
-                x = g.put(String(repeating: c.options.barEmpty, count: 12 - filled) + " ", x: x, y: y, role: .barEmpty)
+                x = g.put(String(repeating: c.options.barEmpty, count: bar - filled) + " ", x: x, y: y, role: .barEmpty)
                 let names = cls.top.map { p.frames.name(ofFunction: $0.function) }.joined(separator: ", ")
                 g.put(names, x: x, y: y, role: .help)
                 y += 1
