@@ -8,8 +8,10 @@ final class ProfileDiffTests: XCTestCase {
         try FormatRegistry.load(path: Fixtures.sample(name)).mergingThreads().mergingLines()
     }
 
-    /// Base values per function are Python's own: tottime and cumtime of the same (name, file)
-    /// in etl.prof, as `pstats` printed them (Tests/Reference/etl.prof.pstats.json).
+    /// Base values per function are Python's own: tottime and cumtime of the same function
+    /// in etl.prof, as `pstats` printed them (Tests/Reference/etl.prof.pstats.json). The fix
+    /// moved no line, so (name, file, line) names a function on both sides; the three
+    /// `<listcomp>`s of etl.py stay apart instead of each getting their sum.
     func testFunctionBaseValuesArePythonsNumbersForTheBase() throws {
         let base = try load("etl.prof"), new = try load("etl-fixed.prof")
         let d = ProfileDiff(base: base, baseMetric: 0, new: new, newMetric: 0, normalized: false)
@@ -18,14 +20,14 @@ final class ProfileDiffTests: XCTestCase {
         for f in ref["functions"] as! [[String: Any]] {
             let file = f["file"] as! String
             guard file != "~" else { continue }     // built-ins: perftop names them as pstats prints them
-            let key = (f["name"] as! String) + "\t" + file
+            let key = (f["name"] as! String) + "\t" + file + "\t" + String(f["line"] as! Int)
             tt[key, default: 0] += f["tt"] as! Double
             ct[key, default: 0] += f["ct"] as! Double
         }
         var checked = 0
         for f in 0..<new.functions.count {
             guard let file = new.frames.file(ofFunction: Int32(f)), file != "~" else { continue }
-            let key = new.frames.name(ofFunction: Int32(f)) + "\t" + file
+            let key = new.frames.name(ofFunction: Int32(f)) + "\t" + file + "\t" + String(new.frames.line(ofFunction: Int32(f)) ?? 0)
             let (b, bt) = (tt[key] ?? 0, ct[key] ?? 0)
             XCTAssertEqual(d.functionBaseSelf[f], b, accuracy: 1e-9, key)
             XCTAssertEqual(d.functionBaseTotal[f], bt, accuracy: 1e-9, key)
@@ -86,6 +88,16 @@ final class ProfileDiffTests: XCTestCase {
         let baseFn = try XCTUnwrap((0..<base.functions.count).first { base.frames.name(ofFunction: Int32($0)) == "JSONEncoder.iterencode" })
         XCTAssertEqual(d.functionBaseSelf[fn], base.functions.selfWeight[0][baseFn])
         XCTAssertFalse(d.gone.contains { base.frames.name(ofFunction: $0) == "dedupe" })
+        // cProfile names every comprehension `<listcomp>`; py-spy qualifies them. Each of
+        // cProfile's (by definition line) gets the py-spy one whose lines start at or after it.
+        for (line, pyspyName) in [(34, "parse.<locals>.<listcomp>"), (79, "main.<locals>.<listcomp>")] {
+            let n = try XCTUnwrap((0..<new.functions.count).first {
+                new.frames.name(ofFunction: Int32($0)) == "<listcomp>" && new.frames.line(ofFunction: Int32($0)) == line
+                    && new.frames.file(ofFunction: Int32($0))?.hasSuffix("etl.py") == true })
+            let b = try XCTUnwrap((0..<base.functions.count).first { base.frames.name(ofFunction: Int32($0)) == pyspyName })
+            XCTAssertEqual(d.functionBaseTotal[n], base.functions.totalWeight[0][b], "line \(line)")
+            XCTAssertEqual(Array(d.baseMatches(Int32(n))), [Int32(b)])
+        }
     }
 
     func testAProfileAgainstItselfHasNoChange() throws {

@@ -48,8 +48,10 @@ public struct ProfileDiff: Sendable {
         var bc: [Int64]? = base.functions.calls != nil ? [Int64](repeating: 0, count: new.functions.count) : nil
         var matched = [Bool](repeating: false, count: base.functions.count)
         var mStart = [Int32](repeating: 0, count: new.functions.count + 1), mList: [Int32] = []
+        let newFnKey = (0..<new.functions.count).map { keys.function(new.frames, Int32($0)) }
+        let split = ProfileDiff.splitByLine(base: base, new: new, baseByKey: baseByKey, newFnKey: newFnKey)
         for f in 0..<new.functions.count {
-            let bs0 = baseByKey[keys.function(new.frames, Int32(f))] ?? []
+            let bs0 = split[Int32(f)] ?? baseByKey[newFnKey[f]] ?? []
             mList += bs0
             mStart[f + 1] = Int32(mList.count)
             for b in bs0 {
@@ -113,6 +115,48 @@ public struct ProfileDiff: Sendable {
 }
 
 extension ProfileDiff {
+    /// A key can stand for several functions of one file: pstats keeps every `<listcomp>` or
+    /// `lambda` of a module apart by its definition line, and across formats a loose key joins
+    /// every `__init__` of a module. Such groups are split by line instead of summed:
+    /// - both sides record definition lines (pstats and pstats): the i-th by line with the i-th
+    ///   when the counts agree (an edit moves lines, not order), else the nearest line;
+    /// - one side records definition lines, the other executing lines (a sampler, whose function
+    ///   line is the smallest line seen): each executing-side function belongs to the
+    ///   definition-side function with the greatest definition line at or before it.
+    /// Returns the base functions of each new function so split; new functions not in the
+    /// result keep every base function of their key.
+    static func splitByLine(base: Profile, new: Profile, baseByKey: [Int32: [Int32]], newFnKey: [Int32]) -> [Int32: [Int32]] {
+        guard base.estimatedTree || new.estimatedTree else { return [:] }
+        var newByKey = [Int32: [Int32]]()
+        for (f, k) in newFnKey.enumerated() { newByKey[k, default: []].append(Int32(f)) }
+        func line(_ p: Profile, _ f: Int32) -> Int { p.frames.line(ofFunction: f) ?? 0 }
+        func byLine(_ fs: [Int32], _ p: Profile) -> [Int32] { fs.sorted { (line(p, $0), $0) < (line(p, $1), $1) } }
+        /// The definition-side function owning an executing line.
+        func owner(_ at: Int, among defs: [Int32], in p: Profile) -> Int32 {
+            let sorted = byLine(defs, p)
+            return sorted.last { line(p, $0) <= at } ?? sorted[0]
+        }
+        var out = [Int32: [Int32]]()
+        for (k, ns) in newByKey {
+            guard let bs = baseByKey[k], ns.count + bs.count > 2 else { continue }
+            if base.estimatedTree && new.estimatedTree {
+                if ns.count == bs.count {
+                    for (n, b) in zip(byLine(ns, new), byLine(bs, base)) { out[n] = [b] }
+                } else {
+                    for n in ns {
+                        if let b = bs.min(by: { (abs(line(base, $0) - line(new, n)), $0) < (abs(line(base, $1) - line(new, n)), $1) }) { out[n] = [b] }
+                    }
+                }
+            } else if base.estimatedTree {
+                for n in ns { out[n] = [owner(line(new, n), among: bs, in: base)] }
+            } else {
+                for n in ns { out[n] = [] }
+                for b in bs { out[owner(line(base, b), among: ns, in: new), default: []].append(b) }
+            }
+        }
+        return out
+    }
+
     /// The base functions matched to function `f` of NEW.
     public func baseMatches(_ f: Int32) -> ArraySlice<Int32> {
         guard f >= 0, Int(f) + 1 < matchStart.count else { return [] }
