@@ -58,6 +58,36 @@ final class DiffCLITests: XCTestCase {
         XCTAssertTrue(missing.out.contains("source not found: etl.py"), missing.out)
     }
 
+    /// py-spy before, cProfile after: samples against seconds compare only as shares (the
+    /// default then), and the fix still tops the improvements.
+    func testAcrossFormatsSharesAreTheDefault() throws {
+        let d = try json(runPerftop(["diff", "SampleProfiles/etl.pyspy.txt", "SampleProfiles/etl-fixed.prof", "--json"]))
+        XCTAssertEqual(d["mode"] as? String, "normalized")
+        XCTAssertEqual((d["base"] as! [String: Any])["unit"] as? String, "count")
+        XCTAssertEqual(d["unit"] as? String, "seconds")
+        let fns = d["functions"] as! [[String: Any]]
+        let worst = fns.min { (($0["delta"] as! [String: Any])["self"] as! NSNumber).doubleValue < (($1["delta"] as! [String: Any])["self"] as! NSNumber).doubleValue }
+        XCTAssertEqual(worst?["name"] as? String, "dedupe")
+        let text = try runPerftop(["diff", "SampleProfiles/etl.pyspy.txt", "SampleProfiles/etl-fixed.prof"])
+        XCTAssertTrue(text.out.contains("only shares compare"), text.out)
+    }
+
+    /// cProfile keeps etl.py's three comprehensions apart (all `<listcomp>`); so does the
+    /// diff, one row each, with the base values Python's pstats gives for each line.
+    func testSameNamedFunctionsStayApart() throws {
+        let d = try json(runPerftop(["diff", "SampleProfiles/etl.prof", "SampleProfiles/etl-fixed.prof", "--json"]))
+        let rows = (d["functions"] as! [[String: Any]]).filter { $0["name"] as? String == "<listcomp>" && ($0["file"] as? String)?.hasSuffix("workload/etl.py") == true }
+        let ref = try JSONSerialization.jsonObject(with: Data(contentsOf: CLITests.repoRoot.appendingPathComponent("Tests/Reference/etl.prof.pstats.json"))) as! [String: Any]
+        let python = (ref["functions"] as! [[String: Any]]).filter { $0["name"] as? String == "<listcomp>" && ($0["file"] as? String)?.hasSuffix("workload/etl.py") == true }
+        XCTAssertEqual(rows.count, 3)
+        XCTAssertEqual(Set(rows.map { $0["line"] as! Int }), Set(python.map { $0["line"] as! Int }))
+        for p in python {
+            let row = try XCTUnwrap(rows.first { $0["line"] as? Int == p["line"] as? Int })
+            XCTAssertEqual(((row["base"] as! [String: Any])["self"] as! NSNumber).doubleValue, p["tt"] as! Double, accuracy: 1e-12)
+            XCTAssertEqual(((row["base"] as! [String: Any])["total"] as! NSNumber).doubleValue, p["ct"] as! Double, accuracy: 1e-12)
+        }
+    }
+
     func testBadSideIsALocatedError() throws {
         let r = try runPerftop(["diff", "SampleProfiles/etl.prof", "/nonexistent.prof"])
         XCTAssertEqual(r.status, 2)

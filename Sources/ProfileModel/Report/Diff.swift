@@ -1,9 +1,11 @@
-/// `perftop diff BASE NEW`: functions matched by (name, file) across two profiles of any
-/// formats, with the change in self and total. Sorted by self delta, largest regression first,
+/// `perftop diff BASE NEW`: functions matched across two profiles of any formats (as
+/// `ProfileDiff` matches them), with the change in self and total. Sorted by self delta, largest regression first,
 /// so improvements sit at the bottom, the biggest last.
 public struct DiffRow: Sendable {
     public var name: String
     public var file: String?
+    /// The function's line as NEW records it (definition line, or the smallest executing line).
+    public var line: Int?
     public var baseSelf: Double, newSelf: Double
     public var baseTotal: Double, newTotal: Double
     public var status: String           // "changed", "new" (only in NEW) or "gone" (only in BASE)
@@ -18,42 +20,64 @@ public struct Diff: Sendable {
     /// Values are shares of each profile's total (percent) rather than absolute values.
     public var normalized: Bool
     public var metric: ValueType
+    /// The base's metric (its unit can differ: samples against seconds).
+    public var baseMetricType: ValueType
 
-    /// `normalize` nil chooses: shares when both are sampled with different sample counts.
+    /// `normalize` nil chooses (`ProfileDiff.normalizesByDefault`): shares when the units differ
+    /// or both are sampled with different sample counts.
     public init(base: Profile, new: Profile, baseMetric: Int, newMetric: Int, normalize: Bool?) {
         let bt = base.total(metric: baseMetric), nt = new.total(metric: newMetric)
-        let sampled = !base.estimatedTree && !new.estimatedTree && base.sampleCount != nil && new.sampleCount != nil
-        normalized = normalize ?? (sampled && base.sampleCount != new.sampleCount)
+        normalized = normalize ?? ProfileDiff.normalizesByDefault(base: base, baseMetric: baseMetric, new: new, newMetric: newMetric)
         metric = new.metrics[newMetric]
+        baseMetricType = base.metrics[baseMetric]
         baseTotal = bt
         newTotal = nt
         let bs = normalized && bt != 0 ? 100 / bt : 1, ns = normalized && nt != 0 ? 100 / nt : 1
-        // Functions match by (name, file), loosely across formats (see DiffKeys); a row is
-        // named as NEW names it.
-        var keys = DiffKeys(loose: base.format != new.format)
-        var byKey: [Int32: DiffRow] = [:]
-        for f in 0..<base.functions.count {
-            let k = keys.function(base.frames, Int32(f))
-            var r = byKey[k] ?? DiffRow(name: base.frames.name(ofFunction: Int32(f)), file: base.frames.file(ofFunction: Int32(f)),
-                                        baseSelf: 0, newSelf: 0, baseTotal: 0, newTotal: 0, status: "gone")
-            r.baseSelf += base.functions.selfWeight[baseMetric][f] * bs
-            r.baseTotal += base.functions.totalWeight[baseMetric][f] * bs
-            byKey[k] = r
+        // Functions match as the viewer matches them (ProfileDiff: (name, file), loosely across
+        // formats, same-named functions of a file paired by line). A row is a group of functions
+        // joined by matches, so nothing is counted twice; it is named as NEW names its
+        // heaviest function.
+        let d = ProfileDiff(base: base, baseMetric: baseMetric, new: new, newMetric: newMetric, normalized: false)
+        let N = new.functions.count
+        var group = Array(0..<(N + base.functions.count))
+        func root(_ x: Int) -> Int {
+            var x = x
+            while group[x] != x { group[x] = group[group[x]]; x = group[x] }
+            return x
         }
-        for f in 0..<new.functions.count {
-            let k = keys.function(new.frames, Int32(f))
-            let (name, file) = (new.frames.name(ofFunction: Int32(f)), new.frames.file(ofFunction: Int32(f)))
-            var r = byKey[k] ?? DiffRow(name: name, file: file, baseSelf: 0, newSelf: 0, baseTotal: 0, newTotal: 0, status: "new")
-            if r.status == "gone" { r.status = "changed"; r.name = name; r.file = file }
+        for f in 0..<N { for b in d.baseMatches(Int32(f)) { group[root(N + Int(b))] = root(f) } }
+        var byGroup: [Int: DiffRow] = [:]
+        var heaviest: [Int: Double] = [:]
+        for f in 0..<N {
+            let g = root(f)
+            var r = byGroup[g] ?? DiffRow(name: "", file: nil, line: nil, baseSelf: 0, newSelf: 0, baseTotal: 0, newTotal: 0,
+                                          status: d.baseMatches(Int32(f)).isEmpty ? "new" : "changed")
+            let w = new.functions.totalWeight[newMetric][f]
+            if r.name.isEmpty || w > heaviest[g] ?? 0 {
+                heaviest[g] = w
+                r.name = new.frames.name(ofFunction: Int32(f))
+                r.file = new.frames.file(ofFunction: Int32(f))
+                r.line = new.frames.line(ofFunction: Int32(f))
+            }
             r.newSelf += new.functions.selfWeight[newMetric][f] * ns
-            r.newTotal += new.functions.totalWeight[newMetric][f] * ns
-            byKey[k] = r
+            r.newTotal += w * ns
+            byGroup[g] = r
         }
+        for b in 0..<base.functions.count {
+            let g = root(N + b)
+            var r = byGroup[g] ?? DiffRow(name: base.frames.name(ofFunction: Int32(b)), file: base.frames.file(ofFunction: Int32(b)),
+                                          line: base.frames.line(ofFunction: Int32(b)), baseSelf: 0, newSelf: 0, baseTotal: 0,
+                                          newTotal: 0, status: "gone")
+            r.baseSelf += base.functions.selfWeight[baseMetric][b] * bs
+            r.baseTotal += base.functions.totalWeight[baseMetric][b] * bs
+            byGroup[g] = r
+        }
+        let byKey = byGroup
         rows = byKey.values.filter { $0.baseTotal != 0 || $0.newTotal != 0 || $0.baseSelf != 0 || $0.newSelf != 0 }
             .sorted { a, b in
                 if a.deltaSelf != b.deltaSelf { return a.deltaSelf > b.deltaSelf }
                 if a.deltaTotal != b.deltaTotal { return a.deltaTotal > b.deltaTotal }
-                return (a.name, a.file ?? "") < (b.name, b.file ?? "")
+                return (a.name, a.file ?? "", a.line ?? 0) < (b.name, b.file ?? "", b.line ?? 0)
             }
     }
 
@@ -62,9 +86,13 @@ public struct Diff: Sendable {
         let unit = metric.unit
         func v(_ x: Double) -> String { normalized ? ValueFormat.fixed(x, 2) + "%" : ValueFormat.withUnit(x, unit: unit) }
         let change = newTotal - baseTotal
-        var out = "Base: \(baseName.terminalSafe)  total \(ValueFormat.withUnit(baseTotal, unit: unit))\n"
+        var out = "Base: \(baseName.terminalSafe)  total \(ValueFormat.withUnit(baseTotal, unit: baseMetricType.unit))\n"
         out += "New:  \(newName.terminalSafe)  total \(ValueFormat.withUnit(newTotal, unit: unit))"
-        out += "  (\(change >= 0 ? "+" : "")\(ValueFormat.withUnit(change, unit: unit)), \(signedPercent(change, of: baseTotal)))\n"
+        if baseMetricType.unit == unit {
+            out += "  (\(change >= 0 ? "+" : "")\(ValueFormat.withUnit(change, unit: unit)), \(signedPercent(change, of: baseTotal)))\n"
+        } else {
+            out += "  (\(baseMetricType.description) against \(metric.description): only shares compare)\n"
+        }
         out += "Mode: " + (normalized ? "normalized (shares of each total, in %)" : "absolute (\(metric.description))")
             + "\n\n"
         let base = normalized ? 100 : baseTotal
@@ -76,7 +104,7 @@ public struct Diff: Sendable {
             var table: [[String]] = [["base self", "new self", "delta", "delta%", "base total", "new total", "", "function"]]
             for r in list.prefix(limit ?? list.count) {
                 let mark = r.status == "new" ? "new" : r.status == "gone" ? "gone" : ""
-                let loc = Report.location(file: r.file, line: nil)
+                let loc = Report.location(file: r.file, line: r.line)
                 table.append([v(r.baseSelf), v(r.newSelf), (r.deltaSelf >= 0 ? "+" : "") + v(r.deltaSelf),
                               signedPercent(r.deltaSelf, of: base), v(r.baseTotal), v(r.newTotal), mark,
                               r.name.terminalSafe + (loc.isEmpty ? "" : "  " + loc.terminalSafe)])
@@ -104,7 +132,8 @@ public struct Diff: Sendable {
         var w = JSONWriter()
         w.open("{")
         w.key("base"); w.open("{"); w.key("file"); w.string(baseName); w.key("format"); w.string(baseFormat)
-        w.key("total"); w.number(baseTotal); w.close("}")
+        w.key("total"); w.number(baseTotal)
+        w.key("metric"); w.string(baseMetricType.name); w.key("unit"); w.string(baseMetricType.unit); w.close("}")
         w.key("new"); w.open("{"); w.key("file"); w.string(newName); w.key("format"); w.string(newFormat)
         w.key("total"); w.number(newTotal); w.close("}")
         w.key("metric"); w.string(metric.name); w.key("unit"); w.string(metric.unit)
@@ -115,6 +144,7 @@ public struct Diff: Sendable {
             w.open("{")
             w.key("name"); w.string(r.name)
             w.key("file"); if let f = r.file { w.string(f) } else { w.null() }
+            w.key("line"); if let l = r.line { w.number(Double(l)) } else { w.null() }
             w.key("status"); w.string(r.status)
             w.key("base"); w.open("{"); w.key("self"); w.number(r.baseSelf); w.key("total"); w.number(r.baseTotal); w.close("}")
             w.key("new"); w.open("{"); w.key("self"); w.number(r.newSelf); w.key("total"); w.number(r.newTotal); w.close("}")

@@ -115,6 +115,15 @@ public struct ProfileDiff: Sendable {
 }
 
 extension ProfileDiff {
+    /// Whether comparing shares is the right default: the two measure in different units
+    /// (py-spy's samples against cProfile's seconds), or both are sampled with different
+    /// sample counts (runs of different length or rate).
+    public static func normalizesByDefault(base: Profile, baseMetric bm: Int, new: Profile, newMetric nm: Int) -> Bool {
+        if base.metrics[bm].unit != new.metrics[nm].unit { return true }
+        let sampled = !base.estimatedTree && !new.estimatedTree && base.sampleCount != nil && new.sampleCount != nil
+        return sampled && base.sampleCount != new.sampleCount
+    }
+
     /// A key can stand for several functions of one file: pstats keeps every `<listcomp>` or
     /// `lambda` of a module apart by its definition line, and across formats a loose key joins
     /// every `__init__` of a module. Such groups are split by line instead of summed:

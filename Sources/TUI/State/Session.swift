@@ -46,12 +46,14 @@ public final class Session {
     }
 
     /// Makes this a diff session: the views show this profile coloured by its change from `base`.
-    /// Shares are compared by default when both are sampled with different sample counts.
+    /// Shares are compared by default when the units differ or both are sampled with different
+    /// sample counts.
     public func setDiffBase(_ base: Session, normalize: Bool?) {
         diffBase = base
         let (b, n) = (base.base, self.base)
-        let sampled = !b.estimatedTree && !n.estimatedTree && b.sampleCount != nil && n.sampleCount != nil
-        diffNormalizedByDefault = normalize ?? (sampled && b.sampleCount != n.sampleCount)
+        let nm = n.defaultMetric
+        let bm = b.metricIndex(named: n.metrics[nm].description) ?? b.metricIndex(named: n.metrics[nm].name) ?? b.defaultMetric
+        diffNormalizedByDefault = normalize ?? ProfileDiff.normalizesByDefault(base: b, baseMetric: bm, new: n, newMetric: nm)
         baseIds = [:]
         diffCache = [:]
     }

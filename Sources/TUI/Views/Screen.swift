@@ -74,8 +74,9 @@ public enum Screen {
         let p = c.profile
         let m = min(s.metric, p.metrics.count - 1)
         var facts = "\(p.format)  \(p.metrics[m].description)  total \(ValueFormat.withUnit(p.total(metric: m), unit: p.metrics[m].unit))"
-        if let d = c.session.diff(for: s) {
-            facts = diffFacts(d, unit: p.metrics[m].unit, ascii: c.options.ascii)
+        if let d = c.session.diff(for: s), let bp = c.session.baseProfile(for: s) {
+            let baseUnit = bp.metrics[min(c.session.baseState(for: s).metric, bp.metrics.count - 1)].unit
+            facts = diffFacts(d, unit: p.metrics[m].unit, baseUnit: baseUnit, ascii: c.options.ascii)
         } else if let live = c.session.live {
             facts = liveFacts(live, paused: s.paused) + "  " + facts
         } else if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
@@ -93,10 +94,11 @@ public enum Screen {
     }
 
     /// Diff mode: the mode and both totals, `absolute  base 1.2 s → new 0.8 s (-33.3%)`.
-    static func diffFacts(_ d: ProfileDiff, unit: String, ascii: Bool) -> String {
-        let change = d.baseTotal != 0 ? Theme.signedPercent((d.newTotal - d.baseTotal) / d.baseTotal) : "new"
-        return (d.normalized ? "diff of shares" : "diff absolute") + "  base " + ValueFormat.withUnit(d.baseTotal, unit: unit)
-            + (ascii ? " -> " : " → ") + ValueFormat.withUnit(d.newTotal, unit: unit) + " (\(change))"
+    /// (Units can differ: py-spy's samples against cProfile's seconds; then no change is given.)
+    static func diffFacts(_ d: ProfileDiff, unit: String, baseUnit: String, ascii: Bool) -> String {
+        let change = baseUnit != unit ? "" : d.baseTotal != 0 ? " (" + Theme.signedPercent((d.newTotal - d.baseTotal) / d.baseTotal) + ")" : " (new)"
+        return (d.normalized ? "diff of shares" : "diff absolute") + "  base " + ValueFormat.withUnit(d.baseTotal, unit: baseUnit)
+            + (ascii ? " -> " : " → ") + ValueFormat.withUnit(d.newTotal, unit: unit) + change
     }
 
     /// `LIVE 12345 samples 2300/s 0:42`, or paused / ended / error.
