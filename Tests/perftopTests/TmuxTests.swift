@@ -33,10 +33,22 @@ final class TmuxTests: XCTestCase {
     }
 
     func start(_ command: String, term: String = "xterm-256color", env: String = "") throws {
-        _ = try tmux(["kill-server"])
         let root = CLITests.repoRoot.path
-        let shell = "cd '\(root)' && \(env) TERM=\(term) '\(CLITests.binary.path)' \(command); echo EXIT=$?; sleep 60"
-        _ = try tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", session, "sh", "-c", shell])
+        try startShell("cd '\(root)' && \(env) TERM=\(term) '\(CLITests.binary.path)' \(command); echo EXIT=$?; sleep 60")
+    }
+
+    /// A fresh tmux server with one 80x24 session running `shell`.
+    func startShell(_ shell: String) throws {
+        // The previous test's server may still be shutting down when the next one starts (a
+        // new-session that reaches a dying server fails silently): wait for it to go, and
+        // retry until the session exists.
+        _ = try tmux(["kill-server"])
+        for _ in 0..<50 where system("tmux -L '\(session)' has-session > /dev/null 2>&1") == 0 { usleep(100_000) }
+        for _ in 0..<5 {
+            _ = try tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", session, "sh", "-c", shell])
+            if system("tmux -L '\(session)' has-session -t '\(session)' > /dev/null 2>&1") == 0 { return }
+            usleep(200_000)
+        }
     }
 
     override func tearDown() { _ = try? tmux(["kill-server"]) }
@@ -84,11 +96,9 @@ final class TmuxTests: XCTestCase {
     /// and restores the terminal while the producer is still writing.
     func testLiveStreamOnStandardInput() throws {
         try requireTmux()
-        _ = try tmux(["kill-server"])
         let root = CLITests.repoRoot.path
         // The producer keeps writing (blank lines) until perftop is gone and the pipe breaks.
-        let shell = "cd '\(root)' && (cat SampleProfiles/etl.austin; while echo; do sleep 0.2; done) | TERM=xterm-256color '\(CLITests.binary.path)' -; echo EXIT=$?; sleep 60"
-        _ = try tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", session, "sh", "-c", shell])
+        try startShell("cd '\(root)' && (cat SampleProfiles/etl.austin; while echo; do sleep 0.2; done) | TERM=xterm-256color '\(CLITests.binary.path)' -; echo EXIT=$?; sleep 60")
         var screen = try waitFor("616 samples")
         XCTAssertTrue(screen.contains("LIVE"), screen)
         XCTAssertTrue(screen.contains("dedupe"), screen)
@@ -109,12 +119,10 @@ final class TmuxTests: XCTestCase {
         if system("test -x \"\(austin)\" || command -v austin > /dev/null 2>&1") != 0 {
             throw XCTSkip("SKIPPED: austin is not installed (pip install 'austin-dist==3.7.*')")
         }
-        _ = try tmux(["kill-server"])
         let root = CLITests.repoRoot.path
         let run = "A=\"\(austin)\"; [ -x \"$A\" ] || A=austin; "
             + "'\(CLITests.binary.path)' live -- \"$A\" -i 1ms \"\(python)\" SampleProfiles/workload/threads.py"
-        let shell = "cd '\(root)' && \(run); echo EXIT=$?; sleep 60"
-        _ = try tmux(["new-session", "-d", "-x", "80", "-y", "24", "-s", session, "sh", "-c", shell])
+        try startShell("cd '\(root)' && \(run); echo EXIT=$?; sleep 60")
         var screen = try waitFor("ENDED", timeout: 30)
         XCTAssertTrue(screen.contains("ENDED"), "the program finished and the stream ended:\n\(screen)")
         XCTAssertTrue(screen.contains("spin"), "the hot function of the sampled program:\n\(screen)")
