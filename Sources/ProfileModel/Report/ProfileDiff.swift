@@ -33,6 +33,9 @@ public struct ProfileDiff: Sendable {
     /// The change as a fraction of the denominator (0.05 = 5 %).
     public func share(_ delta: Double) -> Double { denominator != 0 ? delta / denominator : (delta == 0 ? 0 : 1) }
 
+    /// The change from `base` to `new` as a fraction of the denominator: what the views colour.
+    public func change(new: Double, base: Double) -> Double { share(delta(new: new, base: base)) }
+
     public init(base: Profile, baseMetric bm: Int, new: Profile, newMetric nm: Int, normalized: Bool) {
         self.normalized = normalized
         baseTotal = base.total(metric: bm)

@@ -52,7 +52,7 @@ public final class Session {
         diffBase = base
         let (b, n) = (base.base, self.base)
         let nm = n.defaultMetric
-        let bm = b.metricIndex(named: n.metrics[nm].description) ?? b.metricIndex(named: n.metrics[nm].name) ?? b.defaultMetric
+        let bm = Session.metric(n.metrics[nm], in: b)
         diffNormalizedByDefault = normalize ?? ProfileDiff.normalizesByDefault(base: b, baseMetric: bm, new: n, newMetric: nm)
         baseIds = [:]
         diffCache = [:]
@@ -76,9 +76,14 @@ public final class Session {
         b.hidden = Set(s.hidden.flatMap { baseFunctions(matching: $0) })
         // A focus on a function the base never ran keeps nothing of the base.
         if let f = s.focus { b.focus = baseFunctions(matching: f).first ?? Int32.min }
-        let m = base.metrics[min(s.metric, base.metrics.count - 1)]
-        b.metric = bp.metricIndex(named: m.description) ?? bp.metricIndex(named: m.name) ?? bp.defaultMetric
+        b.metric = Session.metric(base.metrics[min(s.metric, base.metrics.count - 1)], in: bp)
         return b
+    }
+
+    /// The base's metric for one of ours: the same name and unit, else the same name, else
+    /// its default.
+    static func metric(_ m: ValueType, in p: Profile) -> Int {
+        p.metricIndex(named: m.description) ?? p.metricIndex(named: m.name) ?? p.defaultMetric
     }
 
     struct DiffKey: Hashable { var new: ObjectIdentifier; var base: ObjectIdentifier; var normalized: Bool }

@@ -45,7 +45,7 @@ enum CallersView {
             let tp = ValueFormat.percent(w, of: total)
             g.put(tp, x: 7 - DisplayWidth.width(tp), y: y, role: selected ? .selection : Theme.heat(total > 0 ? w / total : 0))
             if let diff, let base = l.base {
-                let r = diff.share(diff.delta(new: w, base: base))
+                let r = diff.change(new: w, base: base)
                 let text = Theme.signedPercent(r)
                 g.put(text, x: 15 - DisplayWidth.width(text), y: y, role: selected ? .selection : Theme.change(r))
             } else {

@@ -87,7 +87,7 @@ enum FlameView {
                 }
                 let role: Role
                 // Diff mode: the change of the span's total; monochrome fills it with + or -.
-                let change = diff.map { $0.share($0.delta(new: t.totalWeight[m][Int(n)], base: $0.nodeBaseTotal[Int(n)])) }
+                let change = diff.map { $0.change(new: t.totalWeight[m][Int(n)], base: $0.nodeBaseTotal[Int(n)]) }
                 let mark = change.map(Theme.changeMark) ?? " "
                 if n == s.flame.selected { role = .flameSelected }
                 else if f >= 0 && matches.contains(f) { role = .flameMatch }

@@ -246,7 +246,7 @@ struct DrawContext {
 
     /// Diff mode: `total was 1.2 s, now 0.8 s (-3.1% of the base total)`, or in shares.
     static func describeChange(new: Double, base: Double, _ d: ProfileDiff, unit: String, what: String) -> String {
-        let r = d.share(d.delta(new: new, base: base))
+        let r = d.change(new: new, base: base)
         if d.normalized {
             return "\(what) share was \(ValueFormat.percent(base, of: d.baseTotal)), now \(ValueFormat.percent(new, of: d.newTotal)) (\(Theme.signedPercent(r)))"
         }

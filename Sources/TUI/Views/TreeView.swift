@@ -29,7 +29,7 @@ enum TreeView {
             if let diff {
                 // The change of the node's total since the base: red grew, blue shrank; the sign
                 // is the mark without colour (ASCII trees use + and - as expand markers).
-                let r = diff.share(diff.delta(new: w, base: diff.nodeBaseTotal[Int(n)]))
+                let r = diff.change(new: w, base: diff.nodeBaseTotal[Int(n)])
                 let text = Theme.signedPercent(r)
                 g.put(text, x: 15 - DisplayWidth.width(text), y: y, role: selected ? .selection : Theme.change(r))
             } else {
