@@ -112,8 +112,8 @@ public final class FoldedParser {
         self.builder = builder ?? ProfileBuilder(format: FoldedReader.name, metrics: [ValueType("samples", "count")])
     }
 
-    init(lines: LineSplitter) {
-        builder = ProfileBuilder(format: FoldedReader.name, metrics: [ValueType("samples", "count")])
+    convenience init(lines: LineSplitter) {
+        self.init()
         self.lines = lines
     }
 
