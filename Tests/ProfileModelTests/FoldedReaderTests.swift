@@ -16,6 +16,38 @@ final class FoldedReaderTests: XCTestCase {
         return d
     }
 
+    /// The byte-level frame splitter (the reader's) must agree with the String one (kept as
+    /// the definition, and used for non-ASCII text) on every frame of every folded corpus
+    /// file and the bundled samples, plus edge cases of each rule.
+    func testByteFrameSplitterAgreesWithStringOne() throws {
+        var texts: Set<String> = [
+            "thread (0x7f01)", "tid:12", "tid:", "tid:1a", "process 12:\"python x.py\"", "process :x", "process 1a:x",
+            "f (a.py:10)", "f (a.py)", "f (a.py:)", "f (a.py:1x)", "f (0x10:3)", "f (<string>:3)", "f (<>)", "f (<)",
+            " (a.py:1)", "f  (a b.py:1)", "g (x) (a.py:2)", "f (a.py:99999999999999999999999)", "(a.py:1)",
+            "a.py:f:12", ":f:12", "a.py::12", "a.py:f:", "C:\\app\\x.py:Thread.run:12", "<frozen x>:f:3",
+            "do_syscall_64_[k]", "_[k]", "plain", "", ")", " (", "x (", "f (a.py:10)\r", "ünïcode (a.py:3)",
+        ]
+        var files = [Fixtures.sample("etl.pyspy.txt")]
+        if let dir = Fixtures.corpusDir {
+            files += try Fixtures.expected().filter { $0.format == "folded" }.map { dir + "/" + $0.path }
+        } else {
+            print("SKIPPED (corpus part): ../shared/corpus is absent")
+        }
+        for f in files {
+            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: f)), as: UTF8.self)
+            for line in text.split(whereSeparator: \.isNewline) {
+                guard let sp = line.lastIndex(of: " ") else { continue }
+                for frame in line[..<sp].split(separator: ";") { texts.insert(String(frame)) }
+            }
+        }
+        XCTAssertGreaterThan(texts.count, 100)
+        for t in texts {
+            let bytes = Array(t.utf8)
+            let fast = bytes.withUnsafeBytes { FoldedParser.parseFrame($0) }
+            XCTAssertEqual(fast, FoldedParser.parseFrame(t), t)
+        }
+    }
+
     func testChunkBoundariesDoNotChangeTheResult() throws {
         let path = Fixtures.sample("etl.pyspy.txt")
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))

@@ -275,10 +275,57 @@ public final class FoldedParser {
 
     /// Splits frame text into name, file, line and kind.
     private func makeFrame(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
-        let text = String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
-        let f = FoldedParser.parseFrame(text)
+        let f = FoldedParser.parseFrame(UnsafeRawBufferPointer(start: p, count: n))
         return mergeLines ? builder.frames.functionFrame(name: f.name, file: f.file, line: f.line, kind: f.kind)
             : builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind)
+    }
+
+    /// `parseFrame` straight from bytes. The String version walks Characters through
+    /// Foundation and cost ~6 µs a frame: a third of reading a 105 MB file with 20k distinct
+    /// frames. ASCII text (nearly every frame) is split here by the same rules; other text
+    /// goes to the String version, so that Characters keep one definition.
+    static func parseFrame(_ raw: UnsafeRawBufferPointer) -> Frame {
+        let b = raw.bindMemory(to: UInt8.self)
+        let n = b.count
+        if b.contains(where: { $0 >= 0x80 }) { return parseFrame(String(decoding: b, as: UTF8.self)) }
+        func str(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+        func digits(_ r: Range<Int>) -> Bool { r.allSatisfy { b[$0] >= 0x30 && b[$0] <= 0x39 } }
+        func hasPrefix(_ s: String) -> Bool { n >= s.utf8.count && zip(s.utf8, b).allSatisfy { $0 == $1 } }
+        func lastIndex(of c: UInt8, in r: Range<Int>) -> Int? { r.reversed().first { b[$0] == c } }
+        func isFile(_ r: Range<Int>) -> Bool {
+            guard !r.isEmpty else { return false }
+            if b[r.lowerBound] == 0x3C { return b[r.upperBound - 1] == 0x3E && r.count > 1 }      // <...>
+            let dotOrSlash = r.contains { b[$0] == 0x2E || b[$0] == 0x2F }
+            let space = r.contains { b[$0] == 0x20 }
+            let hex = r.count >= 2 && b[r.lowerBound] == 0x30 && b[r.lowerBound + 1] == 0x78
+            return dotOrSlash && !space && !hex
+        }
+        if hasPrefix("thread (") || (hasPrefix("tid:") && digits(4..<n)) {
+            return Frame(name: str(0..<n), file: nil, line: nil, kind: .thread)
+        }
+        if hasPrefix("process "), let c = (8..<n).first(where: { b[$0] == 0x3A }), digits(8..<c) {
+            return Frame(name: str(0..<n), file: nil, line: nil, kind: .process)
+        }
+        // py-spy: `name (file:line)` or `name (file)`
+        if n > 0 && b[n - 1] == 0x29, let open = (1..<n).reversed().first(where: { b[$0] == 0x28 && b[$0 - 1] == 0x20 }).map({ $0 - 1 }),
+           open > 0 {
+            let inner = (open + 2)..<(n - 1)
+            if let colon = lastIndex(of: 0x3A, in: inner), colon + 1 < inner.upperBound,
+               digits((colon + 1)..<inner.upperBound), isFile(inner.lowerBound..<colon) {
+                return Frame(name: str(0..<open), file: str(inner.lowerBound..<colon),
+                             line: Int(str((colon + 1)..<inner.upperBound)), kind: .function)
+            }
+            if isFile(inner) { return Frame(name: str(0..<open), file: str(inner), line: nil, kind: .function) }
+        }
+        // austin / Tachyon: `file:name:line`
+        if let c2 = lastIndex(of: 0x3A, in: 0..<n), c2 + 1 < n, digits((c2 + 1)..<n),
+           let c1 = lastIndex(of: 0x3A, in: 0..<c2), c1 > 0, c1 + 1 < c2, isFile(0..<c1) {
+            return Frame(name: str((c1 + 1)..<c2), file: str(0..<c1), line: Int(str((c2 + 1)..<n)), kind: .function)
+        }
+        if n >= 4 && b[n - 4] == 0x5F && b[n - 3] == 0x5B && b[n - 2] == 0x6B && b[n - 1] == 0x5D {
+            return Frame(name: str(0..<n), file: nil, line: nil, kind: .native)
+        }
+        return Frame(name: str(0..<n), file: nil, line: nil, kind: .function)
     }
 
     /// `thread (0x..)`, `process 12:"cmd"`, `tid:12`, `name (file:line)`, `file:name:line`, or a bare name.
