@@ -16,10 +16,11 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CNCurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncurses-dev"])]),
+        .target(name: "CPrefetch"),
         // Readers run tight loops over class state: dynamic exclusivity checks cost ~10% there
         // (BENCHMARKS.md), and the model is single-writer by design (a builder, then frozen).
         .target(name: "ProfileModel", dependencies: [
-                    "CZlib",
+                    "CZlib", "CPrefetch",
                     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 ],
                 exclude: ["Formats/Generated/profile.proto"],

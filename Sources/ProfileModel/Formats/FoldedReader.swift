@@ -47,7 +47,7 @@ public enum FoldedReader: ProfileReader {
         let first = FoldedParser(), second = FoldedParser(lines: LineSplitter(bom: false))
         for p in [first, second] { p.mergeLines = options.mergeLines }
         if let seed = options.seedFrames { first.builder.frames = seed }
-        first.builder.reserve(nodes: file.size / 64)
+        first.builder.reserve(nodes: file.size / 64, indexed: mid / 64)
         second.builder.reserve(nodes: (file.size - mid) / 64)
         final class Job: @unchecked Sendable {
             let parser: FoldedParser, source: FileRangeSource

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CPrefetch
 
 /// Byte-level hashing and interning. Readers hash frame text straight from the input
 /// buffer, so a frame that was seen before costs one hash and one memcmp, not a String.
@@ -290,4 +291,136 @@ public struct WideKeyMap: Sendable {
 @inline(__always)
 func packPair(_ x: Int32, _ y: Int32) -> UInt64 {
     (UInt64(UInt32(bitPattern: x)) << 32) | UInt64(UInt32(bitPattern: y))
+}
+
+/// The tree builder's (parent, frame) → child index. A slot's place comes from the child's
+/// *path hash* (a hash of its frame ids from the root), which a reader can compute from the
+/// frame ids of a whole stack before it knows any node id: it prefetches every probe of a
+/// stack first, so their cache misses overlap instead of running one after another. The key
+/// compared is still the exact (parent, frame) pair.
+final class ChildIndex {
+    // 2 words per slot: key (parent << 32 | frame), then (path hash << 32 | child); 0 = empty.
+    private var slots: UnsafeMutablePointer<UInt64>
+    private var mask: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        var cap = 16
+        while cap < capacity * 2 { cap <<= 1 }
+        slots = ZeroedMemory.allocate(bytes: cap * 16).assumingMemoryBound(to: UInt64.self)
+        mask = cap - 1
+    }
+
+    deinit { ZeroedMemory.free(slots, bytes: (mask + 1) * 16) }
+
+    /// The path hash of `frame` under a node whose path hash is `parent`.
+    @inline(__always)
+    static func pathHash(_ parent: UInt32, _ frame: Int32) -> UInt32 {
+        var h = (UInt64(parent) << 32) | UInt64(UInt32(bitPattern: frame))
+        h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        h = (h ^ (h >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+        return UInt32(truncatingIfNeeded: h ^ (h >> 33))
+    }
+
+    /// The root's path hash.
+    static let rootHash: UInt32 = 0x9E37_79B9
+
+    @inline(__always)
+    func prefetch(_ hash: UInt32) {
+        perftop_prefetch(slots + 2 * (Int(hash) & mask))
+    }
+
+    @inline(__always)
+    func get(_ parent: Int32, _ frame: Int32, hash: UInt32) -> Int32 {
+        let k = packPair(parent, frame)
+        var i = Int(hash) & mask
+        while true {
+            let v = slots[2 * i + 1]
+            if v == 0 { return -1 }
+            if slots[2 * i] == k { return Int32(truncatingIfNeeded: v) }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Returns the existing child or stores `make()`'s result.
+    @inline(__always)
+    func getOrInsert(_ parent: Int32, _ frame: Int32, hash: UInt32, _ make: () -> Int32) -> Int32 {
+        let k = packPair(parent, frame)
+        var i = Int(hash) & mask
+        while true {
+            let v = slots[2 * i + 1]
+            if v == 0 { break }
+            if slots[2 * i] == k { return Int32(truncatingIfNeeded: v) }
+            i = (i + 1) & mask
+        }
+        let child = make()
+        slots[2 * i] = k
+        slots[2 * i + 1] = (UInt64(hash) << 32) | UInt64(UInt32(bitPattern: child))
+        count += 1
+        if count * 2 > mask + 1 { grow() }
+        return child
+    }
+
+    /// Adds a child known to be missing (a rebuild).
+    @inline(__always)
+    func insertNew(_ parent: Int32, _ frame: Int32, hash: UInt32, child: Int32) {
+        var i = Int(hash) & mask
+        while slots[2 * i + 1] != 0 { i = (i + 1) & mask }
+        slots[2 * i] = packPair(parent, frame)
+        slots[2 * i + 1] = (UInt64(hash) << 32) | UInt64(UInt32(bitPattern: child))
+        count += 1
+        if count * 2 > mask + 1 { grow() }
+    }
+
+    private func grow() {
+        let cap = (mask + 1) * 2
+        let ns = ZeroedMemory.allocate(bytes: cap * 16).assumingMemoryBound(to: UInt64.self)
+        let m = cap - 1
+        for j in 0...mask {
+            let v = slots[2 * j + 1]
+            if v == 0 { continue }
+            var i = Int(v >> 32) & m
+            while ns[2 * i + 1] != 0 { i = (i + 1) & m }
+            ns[2 * i] = slots[2 * j]
+            ns[2 * i + 1] = v
+        }
+        ZeroedMemory.free(slots, bytes: (mask + 1) * 16)
+        slots = ns
+        mask = m
+    }
+}
+
+/// Zero-filled memory for big random-access tables. From 4 MiB it is mapped directly and
+/// asks for transparent huge pages: a probe into a 32 MB table with 4 KiB pages misses the
+/// TLB as well as the cache.
+enum ZeroedMemory {
+    static let hugeFrom = 4 << 20
+    static let huge = 2 << 20
+
+    static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        guard bytes >= hugeFrom else { return calloc(bytes, 1)! }
+        // Over-map by one huge page so the table can start on a huge-page boundary.
+        let total = bytes + huge
+        guard let base = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              base != MAP_FAILED else { return calloc(bytes, 1)! }
+        let aligned = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+        let head = aligned - Int(bitPattern: base)
+        if head > 0 { munmap(base, head) }
+        let tail = total - head - bytes
+        if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + bytes), tail) }
+        let p = UnsafeMutableRawPointer(bitPattern: aligned)!
+        #if os(Linux)
+        _ = madvise(p, bytes, Int32(MADV_HUGEPAGE))
+        #endif
+        return p
+    }
+
+    static func free(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        if bytes >= hugeFrom { munmap(p, bytes); return }
+        #if canImport(Glibc)
+        Glibc.free(p)
+        #else
+        Darwin.free(p)
+        #endif
+    }
 }

@@ -23,7 +23,9 @@ public final class ProfileBuilder {
     public private(set) var parent: [Int32] = [-1]
     public private(set) var frame: [Int32] = [-1]
     public private(set) var selfWeight: [[Double]]
-    private var childIndex = PairMap(capacity: 4096)
+    /// Each node's path hash (`ChildIndex.pathHash`), while the index exists.
+    private var pathHash: [UInt32] = [ChildIndex.rootHash]
+    private var childIndex = ChildIndex(capacity: 4096)
     private var indexDropped = false
 
     public init(format: String, metrics: [ValueType], defaultMetric: Int? = nil) {
@@ -49,40 +51,69 @@ public final class ProfileBuilder {
     @inline(__always)
     public func child(of node: Int32, frame f: Int32) -> Int32 {
         if indexDropped { rebuildIndex() }
-        return childIndex.getOrInsert(node, f) {
+        return child(of: node, frame: f, hash: ChildIndex.pathHash(pathHash[Int(node)], f))
+    }
+
+    /// The path hash of `node`: with `childHash` a reader can hash a whole stack ahead and
+    /// `prefetchChild` its probes (StackPath).
+    @inline(__always)
+    func pathHash(of node: Int32) -> UInt32 {
+        if indexDropped { rebuildIndex() }
+        return pathHash[Int(node)]
+    }
+
+    @inline(__always)
+    func prefetchChild(hash: UInt32) { childIndex.prefetch(hash) }
+
+    /// `child(of:frame:)` given the child's path hash, `ChildIndex.pathHash(pathHash(of: node), f)`.
+    @inline(__always)
+    func child(of node: Int32, frame f: Int32, hash: UInt32) -> Int32 {
+        childIndex.getOrInsert(node, f, hash: hash) {
             let id = Int32(parent.count)
             parent.append(node)
             frame.append(f)
+            pathHash.append(hash)
             for m in 0..<selfWeight.count { selfWeight[m].append(0) }
             return id
         }
     }
 
-    /// Reserves room for about `nodes` tree nodes, so big inputs don't pay for repeated
-    /// growth. The index is sized for a quarter of that and grows if needed: a wrong guess
-    /// costs little either way.
-    public func reserve(nodes: Int) {
+    /// Reserves room for about `nodes` tree nodes (and an index for `indexed` of them, when
+    /// fewer get looked up), so big inputs don't pay for repeated growth.
+    public func reserve(nodes: Int, indexed: Int? = nil) {
         let n = min(max(nodes, 0), 1 << 24)
         guard n > parent.count else { return }
         parent.reserveCapacity(n)
         frame.reserveCapacity(n)
+        if !indexDropped { pathHash.reserveCapacity(n) }
         for m in 0..<selfWeight.count { selfWeight[m].reserveCapacity(n) }
-        if childIndex.count == 0 && !indexDropped { childIndex = PairMap(capacity: max(4096, n / 4)) }
+        if childIndex.count == 0 && !indexDropped {
+            childIndex = ChildIndex(capacity: max(4096, min(indexed ?? n, n)))
+        }
     }
 
     /// Frees the (parent, frame) → child index, the largest structure while reading. A one-shot
     /// load calls this before `freeze()` so the index and the frozen tree never coexist; the
     /// index is rebuilt if more stacks arrive.
     public func dropIndex() {
-        childIndex = PairMap(capacity: 16)
+        childIndex = ChildIndex(capacity: 16)
+        pathHash = []
         indexDropped = true
     }
 
     private func rebuildIndex() {
         indexDropped = false
-        var m = PairMap(capacity: parent.count)
-        for i in 1..<max(parent.count, 1) { _ = m.getOrInsert(parent[i], frame[i]) { Int32(i) } }
-        childIndex = m
+        let n = parent.count
+        let index = ChildIndex(capacity: n)
+        var hashes = [UInt32](repeating: 0, count: n)
+        hashes[0] = ChildIndex.rootHash
+        for i in 1..<max(n, 1) {
+            let h = ChildIndex.pathHash(hashes[Int(parent[i])], frame[i])
+            hashes[i] = h
+            index.insertNew(parent[i], frame[i], hash: h, child: Int32(i))
+        }
+        childIndex = index
+        pathHash = hashes
     }
 
     /// Adds `other`'s tree (same metrics; its frames mapped to ours by `frameMap`), visiting its
@@ -92,19 +123,32 @@ public final class ProfileBuilder {
         if indexDropped { rebuildIndex() }
         let before = Int32(parent.count)
         let M = selfWeight.count
-        var newId = [Int32](repeating: 0, count: other.parent.count)
+        let count = other.parent.count
+        var newId = [Int32](repeating: 0, count: count)
         for m in 0..<M { selfWeight[m][0] += other.selfWeight[m][0] }
-        for b in 1..<max(other.parent.count, 1) {
+        // The probes of nodes a few ahead are prefetched once their parent is placed.
+        let ahead = 16
+        for b in 1..<max(count, 1) {
+            let c = b + ahead
+            if c < count {
+                let pc = Int(other.parent[c])
+                if pc < b, case let p = newId[pc], p < before {
+                    let of = other.frame[c]
+                    childIndex.prefetch(ChildIndex.pathHash(pathHash[Int(p)], of >= 0 ? frameMap[Int(of)] : of))
+                }
+            }
             let p = newId[Int(other.parent[b])]
             let of = other.frame[b]
             let f = of >= 0 ? frameMap[Int(of)] : of
             // Only a node that existed before can have the child already; a node made here is
             // new, and so are all its children (the mapping is one to one).
-            var id: Int32 = p < before ? childIndex.get(p, f) : -1
+            let h = ChildIndex.pathHash(pathHash[Int(p)], f)
+            var id: Int32 = p < before ? childIndex.get(p, f, hash: h) : -1
             if id < 0 {
                 id = Int32(parent.count)
                 parent.append(p)
                 frame.append(f)
+                pathHash.append(h)
                 for m in 0..<M { selfWeight[m].append(0) }
             }
             newId[b] = id
