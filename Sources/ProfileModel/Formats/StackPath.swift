@@ -59,19 +59,39 @@ struct StackPath {
             }
             pos += len + 1
         }
-        // 2. Frame ids and path hashes.
-        var hash = builder.pathHash(of: node)
+        // 2. Frame ids as the text map's slots give them, path hashes, and prefetches of the
+        //    child-index slots and of the text records that confirm the ids.
+        let top = builder.pathHash(of: node)
+        var hash = top
+        var sure = count
         for k in depth..<count {
-            let s0 = l.starts[k], len = l.ends[k] - s0
-            var f = texts.find(p + s0, len, l.textHashes[k])
-            if f < 0 {
-                f = makeFrame(p + s0, len)
-                texts.insert(p + s0, len, l.textHashes[k], frame: f)
-            }
+            let v = texts.candidate(l.textHashes[k])
+            if v == 0 { sure = k; break }
+            let f = Int32(truncatingIfNeeded: v)
             hash = ChildIndex.pathHash(hash, f)
             builder.prefetchChild(hash: hash)
             l.frameIds[k] = f
             l.hashes[k] = hash
+            l.records[k] = v
+        }
+        // Confirm them; from the first text not confirmed (new text, or a 64-bit hash collision)
+        // on, resolve exactly.
+        for k in depth..<count {
+            if k < sure && texts.confirms(l.records[k], p + l.starts[k], l.ends[k] - l.starts[k]) { continue }
+            hash = k == depth ? top : l.hashes[k - 1]
+            for j in k..<count {
+                let s0 = l.starts[j], len = l.ends[j] - s0
+                var f = texts.find(p + s0, len, l.textHashes[j])
+                if f < 0 {
+                    f = makeFrame(p + s0, len)
+                    texts.insert(p + s0, len, l.textHashes[j], frame: f)
+                }
+                hash = ChildIndex.pathHash(hash, f)
+                builder.prefetchChild(hash: hash)
+                l.frameIds[j] = f
+                l.hashes[j] = hash
+            }
+            break
         }
         // 3. The walk.
         for k in depth..<count {
@@ -104,6 +124,29 @@ final class FrameTextMap {
 
     @inline(__always)
     func prefetch(_ h: UInt64) { perftop_prefetch(slots + 2 * (Int(truncatingIfNeeded: h) & mask)) }
+
+    /// The slot value (record << 32 | frame) of the first text with hash `h`, or 0; starts
+    /// loading its record for `confirms`.
+    @inline(__always)
+    func candidate(_ h: UInt64) -> UInt64 {
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let v = slots[2 * i + 1]
+            if v == 0 { return 0 }
+            if slots[2 * i] == h {
+                perftop_prefetch(words + Int(truncatingIfNeeded: v >> 32))
+                return v
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Whether the record of slot value `v` holds exactly `p[0..<n]`.
+    @inline(__always)
+    func confirms(_ v: UInt64, _ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        let r = words + Int(truncatingIfNeeded: v >> 32)
+        return Int(truncatingIfNeeded: r[0]) == n && FrameTextMap.equal(UnsafeRawPointer(r + 1), p, n)
+    }
 
     /// The frame for text `p[0..<n]` with hash `h`, or -1.
     @inline(__always)
@@ -184,6 +227,7 @@ final class LineFrames {
     var textHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
     var frameIds = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
     var hashes = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
+    var records = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
     var nodes = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
     /// How many of the frames above belong to the previous line.
     var depth = 0
@@ -196,7 +240,7 @@ final class LineFrames {
 
     deinit {
         for p in [UnsafeMutableRawPointer(starts), UnsafeMutableRawPointer(ends), UnsafeMutableRawPointer(textHashes),
-                  UnsafeMutableRawPointer(frameIds), UnsafeMutableRawPointer(hashes), UnsafeMutableRawPointer(nodes),
+                  UnsafeMutableRawPointer(frameIds), UnsafeMutableRawPointer(hashes), UnsafeMutableRawPointer(nodes), UnsafeMutableRawPointer(records),
                   UnsafeMutableRawPointer(prevStack)] { p.deallocate() }
     }
 
@@ -214,7 +258,7 @@ final class LineFrames {
             return q
         }
         starts = moved(starts); ends = moved(ends); textHashes = moved(textHashes)
-        frameIds = moved(frameIds); hashes = moved(hashes); nodes = moved(nodes)
+        frameIds = moved(frameIds); hashes = moved(hashes); nodes = moved(nodes); records = moved(records)
         capacity = c
     }
 

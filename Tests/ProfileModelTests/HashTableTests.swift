@@ -1,0 +1,55 @@
+import XCTest
+@testable import ProfileModel
+
+/// The reader's hash tables decide identity by exact keys; the hash only places them. These
+/// force collisions (equal hashes for different keys) and growth, which real inputs rarely hit.
+final class HashTableTests: XCTestCase {
+    func testFrameTextMapTellsApartTextsWithOneHash() {
+        let map = FrameTextMap()
+        func bytes(_ s: String, _ body: (UnsafeRawPointer, Int) -> Void) {
+            var s = s
+            s.withUTF8 { body(UnsafeRawPointer($0.baseAddress!), $0.count) }
+        }
+        let texts = ["f (a.py:10)", "f (a.py:11)", "a fairly long frame name that spans several words (x.py:1)", "g", "gg"]
+        for (i, t) in texts.enumerated() {
+            bytes(t) { p, n in
+                XCTAssertEqual(map.find(p, n, 42), -1, t)
+                map.insert(p, n, 42, frame: Int32(100 + i))
+            }
+        }
+        for (i, t) in texts.enumerated() {
+            bytes(t) { p, n in XCTAssertEqual(map.find(p, n, 42), Int32(100 + i), t) }
+        }
+        // The first slot with the hash is a candidate only: `confirms` rejects other text.
+        let v = map.candidate(42)
+        XCTAssertEqual(Int32(truncatingIfNeeded: v), 100)
+        bytes(texts[0]) { p, n in XCTAssertTrue(map.confirms(v, p, n)) }
+        bytes(texts[1]) { p, n in XCTAssertFalse(map.confirms(v, p, n)) }
+        bytes("f (a.py:1") { p, n in XCTAssertFalse(map.confirms(v, p, n)) }
+        XCTAssertEqual(map.candidate(43), 0)
+        // Growth keeps every entry.
+        for i in 0..<20_000 {
+            bytes("frame\(i)") { p, n in map.insert(p, n, UInt64(i) &* 0x9E37_79B9_7F4A_7C15, frame: Int32(i)) }
+        }
+        for i in stride(from: 0, to: 20_000, by: 997) {
+            bytes("frame\(i)") { p, n in XCTAssertEqual(map.find(p, n, UInt64(i) &* 0x9E37_79B9_7F4A_7C15), Int32(i)) }
+        }
+        bytes(texts[4]) { p, n in XCTAssertEqual(map.find(p, n, 42), 104) }
+    }
+
+    func testChildIndexKeysAreExactUnderOnePathHash() {
+        let index = ChildIndex(capacity: 4)
+        var next: Int32 = 1
+        // Every (parent, frame) pair under the same path hash: each must get its own child.
+        for parent in Int32(0)..<40 {
+            for frame in Int32(0)..<40 {
+                let made = index.getOrInsert(parent, frame, hash: 7) { defer { next += 1 }; return next }
+                XCTAssertEqual(made, next - 1)
+            }
+        }
+        XCTAssertEqual(index.count, 1600)
+        XCTAssertEqual(index.get(3, 5, hash: 7), 3 * 40 + 5 + 1)
+        XCTAssertEqual(index.get(3, 40, hash: 7), -1)
+        XCTAssertEqual(index.getOrInsert(39, 39, hash: 7) { XCTFail("exists"); return -1 }, 1600)
+    }
+}
