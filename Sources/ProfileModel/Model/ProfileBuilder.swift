@@ -122,37 +122,54 @@ public final class ProfileBuilder {
     func absorb(_ other: ProfileBuilder, frameMap: [Int32]) {
         if indexDropped { rebuildIndex() }
         let before = Int32(parent.count)
-        let M = selfWeight.count
         let count = other.parent.count
         var newId = [Int32](repeating: 0, count: count)
-        for m in 0..<M { selfWeight[m][0] += other.selfWeight[m][0] }
-        // The probes of nodes a few ahead are prefetched once their parent is placed.
-        let ahead = 16
-        for b in 1..<max(count, 1) {
-            let c = b + ahead
-            if c < count {
-                let pc = Int(other.parent[c])
-                if pc < b, case let p = newId[pc], p < before {
-                    let of = other.frame[c]
-                    childIndex.prefetch(ChildIndex.pathHash(pathHash[Int(p)], of >= 0 ? frameMap[Int(of)] : of))
+        var addedParent: [Int32] = [], addedFrame: [Int32] = []
+        addedParent.reserveCapacity(count)
+        addedFrame.reserveCapacity(count)
+        let index = childIndex
+        // Ids first: an existing child found in the index, or the next new id. The probes of
+        // nodes a few ahead are prefetched once their parent is placed.
+        other.parent.withUnsafeBufferPointer { oParent in
+        other.frame.withUnsafeBufferPointer { oFrame in
+        frameMap.withUnsafeBufferPointer { fmap in
+        pathHash.withUnsafeBufferPointer { hashes in
+        newId.withUnsafeMutableBufferPointer { newId in
+            @inline(__always) func mapped(_ of: Int32) -> Int32 { of >= 0 ? fmap[Int(of)] : of }
+            let ahead = 16
+            var next = before
+            for b in 1..<max(count, 1) {
+                let c = b + ahead
+                if c < count {
+                    let pc = Int(oParent[c])
+                    if pc < b, case let p = newId[pc], p < before {
+                        index.prefetch(ChildIndex.pathHash(hashes[Int(p)], mapped(oFrame[c])))
+                    }
                 }
+                let p = newId[Int(oParent[b])]
+                let f = mapped(oFrame[b])
+                // Only a node that existed before can have the child already; a node made here
+                // is new, and so are all its children (the mapping is one to one).
+                var id: Int32 = p < before ? index.get(p, f, hash: ChildIndex.pathHash(hashes[Int(p)], f)) : -1
+                if id < 0 {
+                    id = next
+                    next += 1
+                    addedParent.append(p)
+                    addedFrame.append(f)
+                }
+                newId[b] = id
             }
-            let p = newId[Int(other.parent[b])]
-            let of = other.frame[b]
-            let f = of >= 0 ? frameMap[Int(of)] : of
-            // Only a node that existed before can have the child already; a node made here is
-            // new, and so are all its children (the mapping is one to one).
-            let h = ChildIndex.pathHash(pathHash[Int(p)], f)
-            var id: Int32 = p < before ? childIndex.get(p, f, hash: h) : -1
-            if id < 0 {
-                id = Int32(parent.count)
-                parent.append(p)
-                frame.append(f)
-                pathHash.append(h)
-                for m in 0..<M { selfWeight[m].append(0) }
-            }
-            newId[b] = id
-            for m in 0..<M { selfWeight[m][Int(id)] += other.selfWeight[m][b] }
+        }}}}}
+        parent.append(contentsOf: addedParent)
+        frame.append(contentsOf: addedFrame)
+        for m in 0..<selfWeight.count {
+            selfWeight[m].append(contentsOf: repeatElement(0, count: addedParent.count))
+            selfWeight[m].withUnsafeMutableBufferPointer { mine in
+            other.selfWeight[m].withUnsafeBufferPointer { theirs in
+            newId.withUnsafeBufferPointer { newId in
+                mine[0] += theirs[0]
+                for b in 1..<max(count, 1) where theirs[b] != 0 { mine[Int(newId[b])] += theirs[b] }
+            }}}
         }
         // The new nodes are not in the index: rebuild it if anyone asks for a child again.
         dropIndex()
