@@ -65,35 +65,48 @@ public struct CallTree: Sendable {
             }
         }
         self.depth = depth
+        // Children grouped by parent (CSR), each group sorted heaviest first (ties: older
+        // first), and each child's position in its group. Flat buffers: with array bounds and
+        // uniqueness checks this was the slower half of a freeze on 1.5M nodes.
         var list = [Int32](repeating: 0, count: max(n - 1, 0))
+        var pos = [Int32](repeating: 0, count: n)
+        let w = totals.isEmpty ? [Double](repeating: 0, count: n) : totals[orderMetric]
         var fill = start
-        for i in 1..<max(n, 1) {
-            let p = Int(parent[i])
-            list[Int(fill[p])] = Int32(i)
-            fill[p] += 1
-        }
-        if !totals.isEmpty {
-            let w = totals[orderMetric]
-            list.withUnsafeMutableBufferPointer { l in
-                for p in 0..<n {
-                    let a = Int(start[p]), b = Int(start[p + 1])
-                    if b - a > 1 {
-                        var r = UnsafeMutableBufferPointer(rebasing: l[a..<b])
-                        r.sort { x, y in
-                            let wx = w[Int(x)], wy = w[Int(y)]
-                            return wx != wy ? wx > wy : x < y
-                        }
-                    }
-                }
+        parent.withUnsafeBufferPointer { p in
+        list.withUnsafeMutableBufferPointer { l in
+        pos.withUnsafeMutableBufferPointer { pos in
+        fill.withUnsafeMutableBufferPointer { fill in
+        start.withUnsafeBufferPointer { start in
+        w.withUnsafeBufferPointer { w in
+            for i in 1..<max(n, 1) {
+                let q = Int(p[i])
+                l[Int(fill[q])] = Int32(i)
+                fill[q] += 1
             }
-        }
+            @inline(__always) func before(_ x: Int32, _ y: Int32) -> Bool {
+                let wx = w[Int(x)], wy = w[Int(y)]
+                return wx != wy ? wx > wy : x < y
+            }
+            for q in 0..<n {
+                let a = Int(start[q]), b = Int(start[q + 1])
+                guard b - a > 1 else { continue }
+                if b - a <= 16 {
+                    // Insertion sort: most groups are small.
+                    for i in (a + 1)..<b {
+                        let x = l[i]
+                        var j = i
+                        while j > a && before(x, l[j - 1]) { l[j] = l[j - 1]; j -= 1 }
+                        l[j] = x
+                    }
+                } else {
+                    var r = UnsafeMutableBufferPointer(rebasing: l[a..<b])
+                    r.sort(by: before)
+                }
+                for k in a..<b { pos[Int(l[k])] = Int32(k - a) }
+            }
+        }}}}}}
         childStart = start
         childList = list
-        var pos = [Int32](repeating: 0, count: n)
-        for p in 0..<n {
-            var k: Int32 = 0
-            for i in Int(start[p])..<Int(start[p + 1]) { pos[Int(list[i])] = k; k += 1 }
-        }
         childPosition = pos
     }
 

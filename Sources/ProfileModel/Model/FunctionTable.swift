@@ -105,21 +105,21 @@ public struct FunctionTable: Sendable {
         // Nodes per function (CSR, in node order).
         var nStart = [Int32](repeating: 0, count: F + 1)
         var nList = [Int32]()
-        frameFn.withUnsafeBufferPointer { frameFn in
-        frame.withUnsafeBufferPointer { frame in
-            for i in 1..<max(N, 1) {
-                let f = frame[i]; if f < 0 { continue }
-                let fn = frameFn[Int(f)]; if fn >= 0 { nStart[Int(fn) + 1] += 1 }
+        nodeFn.withUnsafeBufferPointer { nodeFn in
+            nStart.withUnsafeMutableBufferPointer { nStart in
+                for i in 1..<max(N, 1) where nodeFn[i] >= 0 { nStart[Int(nodeFn[i]) + 1] += 1 }
+                for i in 0..<F { nStart[i + 1] += nStart[i] }
             }
-            for i in 0..<F { nStart[i + 1] += nStart[i] }
             nList = [Int32](repeating: 0, count: Int(nStart[F]))
             var fill = nStart
-            for i in 1..<max(N, 1) {
-                let f = frame[i]; if f < 0 { continue }
-                let fn = frameFn[Int(f)]; if fn < 0 { continue }
-                nList[Int(fill[Int(fn)])] = Int32(i); fill[Int(fn)] += 1
-            }
-        }}
+            nList.withUnsafeMutableBufferPointer { nList in
+            fill.withUnsafeMutableBufferPointer { fill in
+                for i in 1..<max(N, 1) {
+                    let fn = Int(nodeFn[i]); if fn < 0 { continue }
+                    nList[Int(fill[fn])] = Int32(i); fill[fn] += 1
+                }
+            }}
+        }
         // Edges are derived from the tree on demand (Profile.callers(of:)): most loads never need them.
         self.init(count: F, selfWeight: selfW, totalWeight: totalW, calls: nil, primitiveCalls: nil,
                   edgeCaller: [], edgeCallee: [], edgeWeight: (0..<M).map { _ in [] }, edgeCalls: nil,
