@@ -79,7 +79,11 @@ public struct FunctionTable: Sendable {
                 var outer = true
                 if b & bit(fn) != 0 {
                     var k = p
-                    while k > 0 { if nodeFn[k] == fn { outer = false; break }; k = Int(parent[k]) }
+                    while k > 0 {
+                        if nodeFn[k] == fn { outer = false; break }
+                        if bloom[k] & bit(fn) == 0 { break }      // nor any ancestor of k
+                        k = Int(parent[k])
+                    }
                 }
                 outermost[n] = outer
             }
