@@ -17,9 +17,9 @@ struct StackPath {
 
     /// The leaf node for the stack text `p[0..<n]`; `makeFrame` turns new frame text into a
     /// frame id (called once per distinct text).
-    mutating func leaf(_ p: UnsafeRawPointer, _ n: Int, builder: ProfileBuilder,
-                       makeFrame: (UnsafeRawPointer, Int) -> Int32) -> Int32 {
-        let l = line
+    func leaf(_ p: UnsafeRawPointer, _ n: Int, builder: ProfileBuilder,
+              makeFrame: (UnsafeRawPointer, Int) -> Int32) -> Int32 {
+        let l = line, texts = self.texts
         var node: Int32 = 0
         var pos = 0
         var depth = 0
@@ -62,6 +62,7 @@ struct StackPath {
         // 2. Frame ids as the text map's slots give them, path hashes, and prefetches of the
         //    child-index slots and of the text records that confirm the ids.
         let top = builder.pathHash(of: node)
+        let index = builder.index
         var hash = top
         var sure = count
         for k in depth..<count {
@@ -69,7 +70,7 @@ struct StackPath {
             if v == 0 { sure = k; break }
             let f = Int32(truncatingIfNeeded: v)
             hash = ChildIndex.pathHash(hash, f)
-            builder.prefetchChild(hash: hash)
+            index.prefetch(hash)
             l.frameIds[k] = f
             l.hashes[k] = hash
             l.records[k] = v
@@ -87,17 +88,15 @@ struct StackPath {
                     texts.insert(p + s0, len, l.textHashes[j], frame: f)
                 }
                 hash = ChildIndex.pathHash(hash, f)
-                builder.prefetchChild(hash: hash)
+                index.prefetch(hash)
                 l.frameIds[j] = f
                 l.hashes[j] = hash
             }
             break
         }
         // 3. The walk.
-        for k in depth..<count {
-            node = builder.child(of: node, frame: l.frameIds[k], hash: l.hashes[k])
-            l.nodes[k] = node
-        }
+        node = builder.walk(from: node, frames: l.frameIds + depth, hashes: l.hashes + depth, count: count - depth,
+                            nodes: l.nodes + depth)
         l.depth = count
         l.remember(p, n)
         return node

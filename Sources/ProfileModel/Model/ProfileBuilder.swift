@@ -62,8 +62,34 @@ public final class ProfileBuilder {
         return pathHash[Int(node)]
     }
 
+    /// The child index, for a reader that prefetches probes (bind it once per stack: each
+    /// read of the property costs a retain and a release).
+    var index: ChildIndex {
+        if indexDropped { rebuildIndex() }
+        return childIndex
+    }
+
+    /// Walks down from `node` through `count` frames with their path hashes, creating missing
+    /// children; the node for frame k goes to `nodes[k]`. Returns the last node.
     @inline(__always)
-    func prefetchChild(hash: UInt32) { childIndex.prefetch(hash) }
+    func walk(from node: Int32, frames: UnsafePointer<Int32>, hashes: UnsafePointer<UInt32>, count: Int,
+              nodes: UnsafeMutablePointer<Int32>) -> Int32 {
+        let index = self.index
+        var node = node
+        for k in 0..<count {
+            let f = frames[k], h = hashes[k], p = node
+            node = index.getOrInsert(p, f, hash: h) {
+                let id = Int32(parent.count)
+                parent.append(p)
+                frame.append(f)
+                pathHash.append(h)
+                for m in 0..<selfWeight.count { selfWeight[m].append(0) }
+                return id
+            }
+            nodes[k] = node
+        }
+        return node
+    }
 
     /// `child(of:frame:)` given the child's path hash, `ChildIndex.pathHash(pathHash(of: node), f)`.
     @inline(__always)
