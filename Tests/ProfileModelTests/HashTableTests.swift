@@ -52,4 +52,23 @@ final class HashTableTests: XCTestCase {
         XCTAssertEqual(index.get(3, 40, hash: 7), -1)
         XCTAssertEqual(index.getOrInsert(39, 39, hash: 7) { XCTFail("exists"); return -1 }, 1600)
     }
+
+    /// The word-at-a-time `;` search against a byte-by-byte one, for every position of the
+    /// separator and every window, including bytes that differ from `;` by one bit.
+    func testSemicolonSearchMatchesByteScan() {
+        for len in 0..<40 {
+            for at in 0...len {
+                var bytes = (0..<len).map { UInt8([0x3A, 0x3F, 0x7B, 0xBB, 0x61, 0x20][$0 % 6]) }
+                if at < len { bytes[at] = 0x3B }
+                if at + 3 < len { bytes[at + 3] = 0x3B }
+                bytes.withUnsafeBytes { b in
+                    let p = b.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
+                    for from in 0...len {
+                        let expected = (from..<len).first { bytes[$0] == 0x3B } ?? len
+                        XCTAssertEqual(StackPath.semicolon(p, from: from, to: len), expected, "len \(len) at \(at) from \(from)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -45,9 +45,7 @@ struct StackPath {
         // 1. Split and hash the frames after the shared prefix.
         var count = depth
         while pos < n {
-            let rest = n - pos
-            let semi = memchr(p + pos, 0x3B, rest)
-            let len = semi.map { UnsafeRawPointer($0) - (p + pos) } ?? rest
+            let len = StackPath.semicolon(p, from: pos, to: n) - pos
             if len > 0 {
                 let h = hashBytes(p + pos, len)
                 texts.prefetch(h)
@@ -102,6 +100,23 @@ struct StackPath {
         return node
     }
 }
+extension StackPath {
+    /// The index of the first `;` in `p[from..<to]`, or `to`. Eight bytes at a time, inline:
+    /// frames are ~30 bytes, and a `memchr` call per frame was 4% of a folded read.
+    @inline(__always)
+    static func semicolon(_ p: UnsafeRawPointer, from: Int, to n: Int) -> Int {
+        var i = from
+        while i + 8 <= n {
+            let x = p.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ 0x3B3B_3B3B_3B3B_3B3B
+            let zero = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+            if zero != 0 { return i + zero.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < n && p.load(fromByteOffset: i, as: UInt8.self) != 0x3B { i += 1 }
+        return i
+    }
+}
+
 /// Frame text → frame id for `StackPath`. A 16-byte slot per text holds the full hash, the
 /// frame id and where the text's record (length, bytes) is: the id comes from the slot, so the
 /// byte comparison that confirms it is off the critical path (the CPU runs ahead on the
