@@ -222,6 +222,47 @@ final class MergeLinesAtReadTests: XCTestCase {
     /// numbers in warnings and sample count. The input is the real samples (and the corpus's
     /// folded files when present) repeated under distinct roots, with comments, blank, bad,
     /// empty-stack, CRLF and fractional lines mixed in, past 16 MiB.
+    /// A big file whose second half has differential lines (`stack before after`) cannot be
+    /// merged in node order (the metric appears mid-way): the split gives up, and the registry
+    /// reads it in one pass. The result must be that one pass, both metrics included.
+    func testBigDifferentialFileFallsBackToOnePass() throws {
+        var body = ""
+        var i = 0
+        while body.utf8.count < FoldedReader.parallelFrom / 2 + (1 << 20) {
+            body += "main (app.py:1);work\(i % 97) (app.py:\(i % 13 + 2));leaf\(i % 1009) (lib.py:9) \(i % 7 + 1)\n"
+            i += 1
+        }
+        while body.utf8.count < FoldedReader.parallelFrom + (1 << 20) {
+            body += "main (app.py:1);other\(i % 89) (app.py:50);leaf\(i % 1013) (lib.py:9) \(i % 5) \(i % 3 + 1)\n"
+            i += 1
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-diff-halves-\(getpid()).txt")
+        try body.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let fs = try FileSource(path: url.path)
+        let (prefix, _) = try FormatRegistry.readPrefix(fs, 1 << 16)
+        let file = try XCTUnwrap(PrefixedSource(prefix: prefix, rest: fs).untouchedFile)
+        XCTAssertNil(try FoldedReader.readInTwoHalves(file, options: ReadOptions()))
+        let viaRegistry = try FormatRegistry.read(source: FileSource(path: url.path), name: "big")
+        let one = FoldedParser()
+        try MemorySource(Array(body.utf8)).forEachChunk { one.feed($0) }
+        let whole = try one.finish()
+        XCTAssertEqual(viaRegistry.metrics.map(\.name), ["after", "before"])
+        XCTAssertEqual(viaRegistry.metrics.map(\.name), whole.metrics.map(\.name))
+        XCTAssertEqual(viaRegistry.parent, whole.parent)
+        XCTAssertEqual(viaRegistry.frame, whole.frame)
+        XCTAssertEqual(viaRegistry.selfWeight, whole.selfWeight)
+        // Independent sums: the first number of a differential line is "before", the last "after".
+        var after = 0.0, before = 0.0
+        for line in body.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            after += Double(f[f.count - 1])!
+            if line.contains(";other") { before += Double(f[f.count - 2])! }
+        }
+        XCTAssertEqual(viaRegistry.selfWeight[0].reduce(0, +), after)
+        XCTAssertEqual(viaRegistry.selfWeight[1].reduce(0, +), before)
+    }
+
     func testTwoHalvesOnTwoThreadsEqualOnePass() throws {
         var parts: [String] = []
         for name in ["etl.pyspy.txt", "threads.pyspy.txt", "io_bound.pyspy.txt", "lock_bound.pyspy.txt", "etl-fixed.pyspy.txt"] {
