@@ -159,6 +159,7 @@ public enum PprofReader: ProfileReader {
         var valueCountMismatch = 0
         var weights = [Double](repeating: 0, count: M)
         var columnSums = [Double](repeating: 0, count: M)
+        var stack: [Int32] = []
         for s in pb.sample {
             var node: Int32 = 0
             if !s.label.isEmpty {
@@ -186,19 +187,22 @@ public enum PprofReader: ProfileReader {
                     node = builder.child(of: 0, frame: f)
                 }
             }
+            // The sample's frames root first, then one walk down (its probes prefetched together).
+            stack.removeAll(keepingCapacity: true)
             var i = s.locationID.count - 1
             while i >= 0 {
                 if let li = locationIndex[s.locationID[i]] {
                     var k = Int(locStart[Int(li)])
                     let e = Int(locStart[Int(li) + 1])
-                    while k < e { node = builder.child(of: node, frame: locFrames[k]); k += 1 }
+                    while k < e { stack.append(locFrames[k]); k += 1 }
                 } else {
                     missingLocations += 1
                     let n = builder.frames.intern("<unknown location \(s.locationID[i])>")
-                    node = builder.child(of: node, frame: builder.frames.frame(name: n, file: -1, line: 0, kind: .special))
+                    stack.append(builder.frames.frame(name: n, file: -1, line: 0, kind: .special))
                 }
                 i -= 1
             }
+            node = stack.withUnsafeBufferPointer { builder.descend(from: node, through: $0) }
             if s.value.count != M { valueCountMismatch += 1 }
             for m in 0..<M {
                 weights[m] = m < s.value.count ? Double(s.value[m]) : 0

@@ -104,6 +104,37 @@ public final class ProfileBuilder {
         }
     }
 
+    private var scratchHashes = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
+    private var scratchNodes = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
+    private var scratchCapacity = 0
+
+    deinit {
+        scratchHashes.deallocate()
+        scratchNodes.deallocate()
+    }
+
+    /// The node for `frames` (root first) below `node`, made as needed. The probes of the whole
+    /// stack are prefetched before the walk, so their cache misses overlap (see StackPath).
+    public func descend(from node: Int32, through frames: UnsafeBufferPointer<Int32>) -> Int32 {
+        let n = frames.count
+        guard n > 0, let base = frames.baseAddress else { return node }
+        if n > scratchCapacity {
+            scratchHashes.deallocate()
+            scratchNodes.deallocate()
+            scratchCapacity = max(n, 2 * scratchCapacity)
+            scratchHashes = .allocate(capacity: scratchCapacity)
+            scratchNodes = .allocate(capacity: scratchCapacity)
+        }
+        let index = self.index
+        var h = pathHash[Int(node)]
+        for k in 0..<n {
+            h = ChildIndex.pathHash(h, base[k])
+            scratchHashes[k] = h
+            index.prefetch(h)
+        }
+        return walk(from: node, frames: base, hashes: scratchHashes, count: n, nodes: scratchNodes)
+    }
+
     /// Reserves room for about `nodes` tree nodes (and an index for `indexed` of them, when
     /// fewer get looked up), so big inputs don't pay for repeated growth.
     public func reserve(nodes: Int, indexed: Int? = nil) {
