@@ -435,11 +435,12 @@ public final class MojoParser {
             while k < m && path[k] == prev[k] { k += 1 }
             return k > 0 ? prevNodes[c][k - 1] : 0
         }
-        var n = node
         prevNodes[c].removeSubrange(k...)
-        for j in k..<path.count {
-            n = builder.child(of: n, frame: path[j])
-            prevNodes[c].append(n)
+        prevNodes[c].append(contentsOf: repeatElement(0, count: path.count - k))
+        let n = path.withUnsafeBufferPointer { frames in
+            prevNodes[c].withUnsafeMutableBufferPointer { nodes in
+                builder.descend(from: node, through: UnsafeBufferPointer(rebasing: frames[k...]), nodes: nodes.baseAddress.map { $0 + k })
+            }
         }
         swap(&path, &prevPaths[c])
         let leaf = n

@@ -332,11 +332,13 @@ public final class PerfScriptParser {
             var shared = 0
             let m = min(path.count, prevPath.count)
             while shared < m && path[shared] == prevPath[shared] { shared += 1 }
-            var node: Int32 = shared > 0 ? prevNodes[shared - 1] : 0
+            let top: Int32 = shared > 0 ? prevNodes[shared - 1] : 0
             prevNodes.removeSubrange(shared...)
-            for j in shared..<path.count {
-                node = builder.child(of: node, frame: path[j])
-                prevNodes.append(node)
+            prevNodes.append(contentsOf: repeatElement(0, count: path.count - shared))
+            let node = path.withUnsafeBufferPointer { frames in
+                prevNodes.withUnsafeMutableBufferPointer { nodes in
+                    builder.descend(from: top, through: UnsafeBufferPointer(rebasing: frames[shared...]), nodes: nodes.baseAddress.map { $0 + shared })
+                }
             }
             swap(&path, &prevPath)
             let w = period ?? 1

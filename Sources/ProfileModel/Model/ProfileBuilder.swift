@@ -113,9 +113,11 @@ public final class ProfileBuilder {
         scratchNodes.deallocate()
     }
 
-    /// The node for `frames` (root first) below `node`, made as needed. The probes of the whole
-    /// stack are prefetched before the walk, so their cache misses overlap (see StackPath).
-    public func descend(from node: Int32, through frames: UnsafeBufferPointer<Int32>) -> Int32 {
+    /// The node for `frames` (root first) below `node`, made as needed; the node of each frame
+    /// goes to `nodes` when given. The probes of the whole stack are prefetched before the walk,
+    /// so their cache misses overlap (see StackPath).
+    public func descend(from node: Int32, through frames: UnsafeBufferPointer<Int32>,
+                        nodes: UnsafeMutablePointer<Int32>? = nil) -> Int32 {
         let n = frames.count
         guard n > 0, let base = frames.baseAddress else { return node }
         if n > scratchCapacity {
@@ -132,7 +134,7 @@ public final class ProfileBuilder {
             scratchHashes[k] = h
             index.prefetch(h)
         }
-        return walk(from: node, frames: base, hashes: scratchHashes, count: n, nodes: scratchNodes)
+        return walk(from: node, frames: base, hashes: scratchHashes, count: n, nodes: nodes ?? scratchNodes)
     }
 
     /// Reserves room for about `nodes` tree nodes (and an index for `indexed` of them, when
