@@ -61,8 +61,7 @@ extension Profile {
                 if f >= 0 && !frames.frameKind[Int(f)].isGrouping { path.append(f) }
                 k = tree.parent[Int(k)]
             }
-            var node: Int32 = 0
-            for f in path { node = b.child(of: node, frame: f) }
+            let node = path.withUnsafeBufferPointer { b.descend(from: 0, through: $0) }
             for m in 0..<metrics.count where tree.selfWeight[m][i] != 0 { b.addSelf(node, metric: m, tree.selfWeight[m][i]) }
         }
         if functions.calls != nil || estimatedTree { b.exactFunctions = functions.strippedOfNodes() }
