@@ -78,14 +78,7 @@ public final class ProfileBuilder {
         var node = node
         for k in 0..<count {
             let f = frames[k], h = hashes[k], p = node
-            node = index.getOrInsert(p, f, hash: h) {
-                let id = Int32(parent.count)
-                parent.append(p)
-                frame.append(f)
-                pathHash.append(h)
-                for m in 0..<selfWeight.count { selfWeight[m].append(0) }
-                return id
-            }
+            node = index.getOrInsert(p, f, hash: h) { appendNode(parent: p, frame: f, hash: h) }
             nodes[k] = node
         }
         return node
@@ -94,14 +87,18 @@ public final class ProfileBuilder {
     /// `child(of:frame:)` given the child's path hash, `ChildIndex.pathHash(pathHash(of: node), f)`.
     @inline(__always)
     func child(of node: Int32, frame f: Int32, hash: UInt32) -> Int32 {
-        childIndex.getOrInsert(node, f, hash: hash) {
-            let id = Int32(parent.count)
-            parent.append(node)
-            frame.append(f)
-            pathHash.append(hash)
-            for m in 0..<selfWeight.count { selfWeight[m].append(0) }
-            return id
-        }
+        childIndex.getOrInsert(node, f, hash: hash) { appendNode(parent: node, frame: f, hash: hash) }
+    }
+
+    /// A new node with no weight yet; the caller has put it in the index.
+    @inline(__always)
+    private func appendNode(parent p: Int32, frame f: Int32, hash: UInt32) -> Int32 {
+        let id = Int32(parent.count)
+        parent.append(p)
+        frame.append(f)
+        pathHash.append(hash)
+        for m in 0..<selfWeight.count { selfWeight[m].append(0) }
+        return id
     }
 
     private var scratchHashes = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
