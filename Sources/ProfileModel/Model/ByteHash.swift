@@ -401,8 +401,10 @@ enum ZeroedMemory {
         guard bytes >= hugeFrom else { return calloc(bytes, 1)! }
         // Over-map by one huge page so the table can start on a huge-page boundary.
         let total = bytes + huge
+        // Out of memory ends the process, as a Swift array's allocation would (and `free` below
+        // must only ever see mapped memory at this size).
         guard let base = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              base != MAP_FAILED else { return calloc(bytes, 1)! }
+              base != MAP_FAILED else { preconditionFailure("out of memory: \(bytes) bytes for a table") }
         let aligned = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
         let head = aligned - Int(bitPattern: base)
         if head > 0 { munmap(base, head) }

@@ -51,11 +51,12 @@ public final class ProfileBuilder {
     @inline(__always)
     public func child(of node: Int32, frame f: Int32) -> Int32 {
         if indexDropped { rebuildIndex() }
-        return child(of: node, frame: f, hash: ChildIndex.pathHash(pathHash[Int(node)], f))
+        let h = ChildIndex.pathHash(pathHash[Int(node)], f)
+        return childIndex.getOrInsert(node, f, hash: h) { appendNode(parent: node, frame: f, hash: h) }
     }
 
-    /// The path hash of `node`: with `childHash` a reader can hash a whole stack ahead and
-    /// `prefetchChild` its probes (StackPath).
+    /// The path hash of `node`: from it and `ChildIndex.pathHash` a reader hashes a whole stack
+    /// ahead and prefetches its probes through `index` (StackPath, `descend`).
     @inline(__always)
     func pathHash(of node: Int32) -> UInt32 {
         if indexDropped { rebuildIndex() }
@@ -82,12 +83,6 @@ public final class ProfileBuilder {
             nodes[k] = node
         }
         return node
-    }
-
-    /// `child(of:frame:)` given the child's path hash, `ChildIndex.pathHash(pathHash(of: node), f)`.
-    @inline(__always)
-    func child(of node: Int32, frame f: Int32, hash: UInt32) -> Int32 {
-        childIndex.getOrInsert(node, f, hash: hash) { appendNode(parent: node, frame: f, hash: hash) }
     }
 
     /// A new node with no weight yet; the caller has put it in the index.
