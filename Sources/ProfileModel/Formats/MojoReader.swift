@@ -435,13 +435,7 @@ public final class MojoParser {
             while k < m && path[k] == prev[k] { k += 1 }
             return k > 0 ? prevNodes[c][k - 1] : 0
         }
-        prevNodes[c].removeSubrange(k...)
-        prevNodes[c].append(contentsOf: repeatElement(0, count: path.count - k))
-        let n = path.withUnsafeBufferPointer { frames in
-            prevNodes[c].withUnsafeMutableBufferPointer { nodes in
-                builder.descend(from: node, through: UnsafeBufferPointer(rebasing: frames[k...]), nodes: nodes.baseAddress.map { $0 + k })
-            }
-        }
+        let n = builder.descend(from: node, path: path, after: k, nodes: &prevNodes[c])
         swap(&path, &prevPaths[c])
         let leaf = n
         samples += 1

@@ -333,13 +333,7 @@ public final class PerfScriptParser {
             let m = min(path.count, prevPath.count)
             while shared < m && path[shared] == prevPath[shared] { shared += 1 }
             let top: Int32 = shared > 0 ? prevNodes[shared - 1] : 0
-            prevNodes.removeSubrange(shared...)
-            prevNodes.append(contentsOf: repeatElement(0, count: path.count - shared))
-            let node = path.withUnsafeBufferPointer { frames in
-                prevNodes.withUnsafeMutableBufferPointer { nodes in
-                    builder.descend(from: top, through: UnsafeBufferPointer(rebasing: frames[shared...]), nodes: nodes.baseAddress.map { $0 + shared })
-                }
-            }
+            let node = builder.descend(from: top, path: path, after: shared, nodes: &prevNodes)
             swap(&path, &prevPath)
             let w = period ?? 1
             builder.addSelf(node, metric: 0, w)

@@ -129,6 +129,20 @@ public final class ProfileBuilder {
         return walk(from: node, frames: base, hashes: scratchHashes, count: n, nodes: nodes ?? scratchNodes)
     }
 
+    /// `descend` for readers that reuse the previous stack's nodes: `nodes[..<shared]` are the
+    /// nodes of `path[..<shared]` (the last one is `node`). Walks the rest of `path`; `nodes`
+    /// then holds the nodes of all of `path`. Returns the last.
+    func descend(from node: Int32, path: [Int32], after shared: Int, nodes: inout [Int32]) -> Int32 {
+        nodes.removeSubrange(shared...)
+        nodes.append(contentsOf: repeatElement(0, count: path.count - shared))
+        return path.withUnsafeBufferPointer { frames in
+            nodes.withUnsafeMutableBufferPointer { out in
+                descend(from: node, through: UnsafeBufferPointer(rebasing: frames[shared...]),
+                        nodes: out.baseAddress.map { $0 + shared })
+            }
+        }
+    }
+
     /// Reserves room for about `nodes` tree nodes (and an index for `indexed` of them, when
     /// fewer get looked up), so big inputs don't pay for repeated growth.
     public func reserve(nodes: Int, indexed: Int? = nil) {
