@@ -53,22 +53,32 @@ final class HashTableTests: XCTestCase {
         XCTAssertEqual(index.getOrInsert(39, 39, hash: 7) { XCTFail("exists"); return -1 }, 1600)
     }
 
-    /// The word-at-a-time `;` search against a byte-by-byte one, for every position of the
-    /// separator and every window, including bytes that differ from `;` by one bit.
-    func testSemicolonSearchMatchesByteScan() {
+    /// The one-pass frame split against a byte-by-byte `;` search, for every position of the
+    /// separator and every start, including bytes that differ from `;` by one bit; and its hash
+    /// against the hash of the same text copied out alone (a frame's hash must not depend on
+    /// what follows it or where it starts).
+    func testFrameSplitMatchesByteScanAndHashesTextAlone() {
         for len in 0..<40 {
             for at in 0...len {
-                var bytes = (0..<len).map { UInt8([0x3A, 0x3F, 0x7B, 0xBB, 0x61, 0x20][$0 % 6]) }
+                var bytes = (0..<len).map { UInt8([0x3A, 0x3F, 0x7B, 0xBB, 0x61, 0x20][($0 * 7 + at) % 6]) }
                 if at < len { bytes[at] = 0x3B }
                 if at + 3 < len { bytes[at + 3] = 0x3B }
                 bytes.withUnsafeBytes { b in
                     let p = b.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
                     for from in 0...len {
                         let expected = (from..<len).first { bytes[$0] == 0x3B } ?? len
-                        XCTAssertEqual(StackPath.semicolon(p, from: from, to: len), expected, "len \(len) at \(at) from \(from)")
+                        let (end, hash) = StackPath.frame(p, from: from, to: len)
+                        XCTAssertEqual(end, expected, "len \(len) at \(at) from \(from)")
+                        let alone = Array(bytes[from..<expected])
+                        XCTAssertEqual(hash, alone.withUnsafeBytes { StackPath.textHash($0.baseAddress ?? p, $0.count) },
+                                       "len \(len) at \(at) from \(from)")
                     }
                 }
             }
         }
+        // Different texts, different hashes (lengths and zero bytes included).
+        let texts: [[UInt8]] = [[], [0], [0, 0], [0x61], [0x61, 0], Array("abcdefgh".utf8), Array("abcdefgh\0".utf8)]
+        let hashes = Set(texts.map { t in t.withUnsafeBytes { StackPath.textHash($0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, t.count) } })
+        XCTAssertEqual(hashes.count, texts.count)
     }
 }

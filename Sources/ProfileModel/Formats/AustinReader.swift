@@ -98,7 +98,7 @@ struct AustinMetrics {
 /// text straight from the input and reuses the previous line's path for a shared prefix.
 public final class AustinParser {
     public let builder: ProfileBuilder
-    private var stacks = StackPath()
+    private let stacks = StackPath()
     private var lines = LineSplitter()
     private var metrics = AustinMetrics()
     public private(set) var mode: String? = nil

@@ -93,7 +93,7 @@ public enum FoldedReader: ProfileReader {
 /// one hash and a compare, and it reuses the previous line's path for a shared prefix.
 public final class FoldedParser {
     public let builder: ProfileBuilder
-    private var stacks = StackPath()
+    private let stacks = StackPath()
     private var lines = LineSplitter()
     public private(set) var lineNumber = 0
     public private(set) var validLines = 0
@@ -118,12 +118,37 @@ public final class FoldedParser {
     }
 
     public func feed(_ input: UnsafeRawBufferPointer) {
+        feeding = input.baseAddress.map { UnsafeRawPointer($0)..<($0 + input.count) }
         lines.feed(input) { processLine($0, $1) }
+        flush()
     }
 
     /// The input has ended: a last line without a newline still counts.
     func endInput() {
+        feeding = nil
         lines.finish { processLine($0, $1) }
+        flush()
+    }
+
+    /// The input `feed` is splitting: queued stacks point into it. A line outside it (joined
+    /// from two chunks) lives only while it is processed, so its stack is resolved at once.
+    private var feeding: Range<UnsafeRawPointer>? = nil
+    /// The weights of the queued stacks: count, and `before` (NaN when none).
+    private let queuedCount = UnsafeMutablePointer<Double>.allocate(capacity: StackPath.batchSize)
+    private let queuedBefore = UnsafeMutablePointer<Double>.allocate(capacity: StackPath.batchSize)
+
+    deinit {
+        queuedCount.deallocate()
+        queuedBefore.deallocate()
+    }
+
+    /// Resolves the queued stacks and adds their weights.
+    private func flush() {
+        guard stacks.pending > 0 else { return }
+        stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1) }) { i, leaf in
+            builder.addSelf(leaf, metric: 0, queuedCount[i])
+            if beforeMetric >= 0 && !queuedBefore[i].isNaN { builder.addSelf(leaf, metric: beforeMetric, queuedBefore[i]) }
+        }
     }
 
     /// Appends what `later` read (the lines after ours) as if this parser had read them: its
@@ -244,9 +269,10 @@ public final class FoldedParser {
         guard let (count, countStart) = FoldedParser.parseTrailingNumber(base, n) else { skip(lineNumber); return }
         // The stack is everything before the separator: frame text may itself end in spaces.
         var stackEnd = max(0, countStart - 1)
-        // Differential line: `stack before after`.
+        // Differential line: `stack before after` (a frame rarely ends in a digit: look first).
         var before: Double? = nil
-        if stackEnd > 0, let (b, bStart) = FoldedParser.parseTrailingNumber(base, stackEnd), bStart > 0 {
+        if stackEnd > 0, case let c = base.load(fromByteOffset: stackEnd - 1, as: UInt8.self), c >= 0x30 && c <= 0x39,
+           let (b, bStart) = FoldedParser.parseTrailingNumber(base, stackEnd), bStart > 0 {
             before = b
             stackEnd = bStart - 1
         }
@@ -258,19 +284,14 @@ public final class FoldedParser {
         }
         validLines += 1
         total += count
-        let leaf = path(base, stackEnd)
-        builder.addSelf(leaf, metric: 0, count)
-        if let before {
-            if beforeMetric < 0 {
-                beforeMetric = builder.addMetric(ValueType("before", "count"))
-                builder.renameMetric(0, to: ValueType("after", "count"))
-            }
-            builder.addSelf(leaf, metric: beforeMetric, before)
+        if before != nil && beforeMetric < 0 {
+            beforeMetric = builder.addMetric(ValueType("before", "count"))
+            builder.renameMetric(0, to: ValueType("after", "count"))
         }
-    }
-
-    private func path(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
-        stacks.leaf(p, n, builder: builder) { makeFrame($0, $1) }
+        queuedCount[stacks.pending] = count
+        queuedBefore[stacks.pending] = before ?? .nan
+        stacks.add(base, stackEnd)
+        if stacks.isFull || !(feeding?.contains(base) ?? false) { flush() }
     }
 
     /// Splits frame text into name, file, line and kind.

@@ -5,115 +5,314 @@ import Darwin
 #endif
 import CPrefetch
 
-/// Turns `frame;frame;...` text (root first) into a tree node, for the line-based readers
+/// Turns `frame;frame;...` text (root first) into tree nodes, for the line-based readers
 /// (folded, austin). Frame text is hashed straight from the input, and the previous line's
-/// nodes are reused for a shared prefix. A stack is resolved in three passes so that the
-/// cache misses of its frames overlap instead of queueing: split and hash every frame
-/// (prefetching its text-map slot), then look up frame ids and path hashes (prefetching each
-/// child-index slot), then walk the tree.
-struct StackPath {
+/// nodes are reused for a shared prefix.
+///
+/// Stacks are resolved in batches, in three passes over the whole batch, so that the cache
+/// misses of many frames overlap instead of queueing behind each other: `add` splits and
+/// hashes a stack's frames (prefetching their text-map slots); `resolve` then looks up every
+/// frame's id and path hash (prefetching child-index slots and the text records that confirm
+/// the ids), and finally confirms the ids and walks the tree, stack by stack in input order.
+/// Node ids come out as resolving the stacks one at a time would number them.
+final class StackPath {
+    /// Stacks per batch: enough frames (~7 a stack in big dumps) to keep the memory system busy.
+    static let batchSize = 8
     private let texts = FrameTextMap()
-    private let line = LineFrames()
 
-    /// The leaf node for the stack text `p[0..<n]`; `makeFrame` turns new frame text into a
-    /// frame id (called once per distinct text).
-    func leaf(_ p: UnsafeRawPointer, _ n: Int, builder: ProfileBuilder,
-              makeFrame: (UnsafeRawPointer, Int) -> Int32) -> Int32 {
-        let l = line, texts = self.texts
-        var node: Int32 = 0
-        var pos = 0
-        var depth = 0
-        // The previous line's nodes serve the frames both lines share.
-        let m = min(l.prevLength, n)
-        var shared = 0
-        let prev = UnsafeRawPointer(l.prevStack)
-        while shared + 8 <= m && prev.loadUnaligned(fromByteOffset: shared, as: UInt64.self) == p.loadUnaligned(fromByteOffset: shared, as: UInt64.self) { shared += 8 }
-        while shared < m && prev.load(fromByteOffset: shared, as: UInt8.self) == p.load(fromByteOffset: shared, as: UInt8.self) { shared += 1 }
-        if shared > 0 {
-            // Deepest frame k of the previous line that ends at or before `shared` and also ends there in this line.
-            var k = 0
-            while k < l.depth && l.ends[k] <= shared {
-                let e = l.ends[k]
-                if e == n || (e < n && p.load(fromByteOffset: e, as: UInt8.self) == 0x3B) { k += 1 } else { break }
-            }
-            if k > 0 {
-                node = l.nodes[k - 1]
-                pos = l.ends[k - 1] + 1
-                depth = k
-            }
+    // The batch. Line 0 is the last line of the previous batch (its text copied, its frames
+    // resolved), so that the first new line can share its prefix. Per line: text, length,
+    // first frame, frame count, frames shared with the line before, and the first frame whose
+    // text the map did not know. Per frame (lines packed one after another): where it starts
+    // and ends in the line, text hash, frame id, path hash, text-map slot value, node.
+    // Raw buffers in the class itself: as Swift arrays, their uniqueness checks and resizing
+    // were ~15% of a read, and a separate storage object cost a retain and release per access.
+    private var lines = 1
+    private(set) var lineCapacity = 0
+    private var text = UnsafeMutablePointer<UnsafeRawPointer>.allocate(capacity: 0)
+    private var length = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    private var offset = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    private var count = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    private var shared = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    private var sure = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+
+    private(set) var frameCapacity = 0
+    private var starts = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    private var ends = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    private var textHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
+    private var frameIds = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
+    private var hashes = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
+    private var records = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
+    private var nodes = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
+
+    /// Line 0's text.
+    private var own = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+    private var ownCapacity = 1
+
+    init() {
+        reserveLines(StackPath.batchSize + 1)
+        reserveFrames(256)
+        text[0] = UnsafeRawPointer(own)
+        length[0] = 0; offset[0] = 0; count[0] = 0; shared[0] = 0; sure[0] = 0
+    }
+
+    deinit {
+        for p in [UnsafeMutableRawPointer(text), UnsafeMutableRawPointer(length), UnsafeMutableRawPointer(offset),
+                  UnsafeMutableRawPointer(count), UnsafeMutableRawPointer(shared), UnsafeMutableRawPointer(sure),
+                  UnsafeMutableRawPointer(starts), UnsafeMutableRawPointer(ends), UnsafeMutableRawPointer(textHashes),
+                  UnsafeMutableRawPointer(frameIds), UnsafeMutableRawPointer(hashes), UnsafeMutableRawPointer(records),
+                  UnsafeMutableRawPointer(nodes), UnsafeMutableRawPointer(own)] { p.deallocate() }
+    }
+
+    private static func moved<T>(_ p: UnsafeMutablePointer<T>, _ old: Int, _ new: Int) -> UnsafeMutablePointer<T> {
+        let q = UnsafeMutablePointer<T>.allocate(capacity: new)
+        q.moveInitialize(from: p, count: old)
+        p.deallocate()
+        return q
+    }
+
+    @inline(__always)
+    private func reserveLines(_ n: Int) {
+        guard n > lineCapacity else { return }
+        let c = max(n, 2 * lineCapacity), o = lineCapacity
+        text = StackPath.moved(text, o, c); length = StackPath.moved(length, o, c)
+        offset = StackPath.moved(offset, o, c); count = StackPath.moved(count, o, c)
+        shared = StackPath.moved(shared, o, c); sure = StackPath.moved(sure, o, c)
+        lineCapacity = c
+    }
+
+    @inline(__always)
+    private func reserveFrames(_ n: Int) {
+        if n > frameCapacity { growFrames(n) }
+    }
+
+    private func growFrames(_ n: Int) {
+        let c = max(n, 2 * frameCapacity), o = frameCapacity
+        starts = StackPath.moved(starts, o, c); ends = StackPath.moved(ends, o, c)
+        textHashes = StackPath.moved(textHashes, o, c); frameIds = StackPath.moved(frameIds, o, c)
+        hashes = StackPath.moved(hashes, o, c); records = StackPath.moved(records, o, c)
+        nodes = StackPath.moved(nodes, o, c)
+        frameCapacity = c
+    }
+
+    /// Makes the last line line 0 of an empty batch.
+    private func keepLast() {
+        let j = lines - 1
+        let n = length[j], off = offset[j], c = count[j]
+        if n > ownCapacity {
+            own.deallocate()
+            ownCapacity = max(n, 2 * ownCapacity)
+            own = .allocate(capacity: ownCapacity)
         }
-        // 1. Split and hash the frames after the shared prefix.
-        var count = depth
+        UnsafeMutableRawPointer(own).copyMemory(from: text[j], byteCount: n)
+        if off > 0 {
+            // memmove: the regions may overlap.
+            func down<T>(_ p: UnsafeMutablePointer<T>) {
+                UnsafeMutableRawPointer(p).copyMemory(from: p + off, byteCount: c * MemoryLayout<T>.stride)
+            }
+            down(starts); down(ends); down(frameIds); down(hashes); down(nodes)
+        }
+        text[0] = UnsafeRawPointer(own)
+        length[0] = n; offset[0] = 0; count[0] = c
+        lines = 1
+    }
+
+
+    /// Stacks waiting for `resolve`.
+    var pending: Int { lines - 1 }
+    var isFull: Bool { lines > StackPath.batchSize }
+
+    /// Queues the stack text `p[0..<n]`, which must stay valid until `resolve`.
+    func add(_ p: UnsafeRawPointer, _ n: Int) {
+        let j = self.lines
+        self.reserveLines(j + 1)
+        let prev = self.text[j - 1], prevLength = self.length[j - 1]
+        let po = self.offset[j - 1], prevCount = self.count[j - 1]
+        // Frames the previous line has too: equal text up to a frame end in both lines.
+        let m = min(prevLength, n)
+        var same = 0
+        while same + 8 <= m && prev.loadUnaligned(fromByteOffset: same, as: UInt64.self) == p.loadUnaligned(fromByteOffset: same, as: UInt64.self) { same += 8 }
+        while same < m && prev.load(fromByteOffset: same, as: UInt8.self) == p.load(fromByteOffset: same, as: UInt8.self) { same += 1 }
+        var k = 0
+        while k < prevCount && self.ends[po + k] <= same {
+            let e = self.ends[po + k]
+            if e == n || (e < n && p.load(fromByteOffset: e, as: UInt8.self) == 0x3B) { k += 1 } else { break }
+        }
+        let off = po + prevCount
+        self.reserveFrames(off + k + 1)
+        for i in 0..<k {
+            self.starts[off + i] = self.starts[po + i]
+            self.ends[off + i] = self.ends[po + i]
+        }
+        // Split and hash the rest.
+        var pos = k > 0 ? self.ends[off + k - 1] + 1 : 0
+        var count = k
         while pos < n {
-            let len = StackPath.semicolon(p, from: pos, to: n) - pos
-            if len > 0 {
-                let h = hashBytes(p + pos, len)
+            let (end, h) = StackPath.frame(p, from: pos, to: n)
+            if end > pos {
                 texts.prefetch(h)
-                l.reserve(count + 1)
-                l.starts[count] = pos
-                l.ends[count] = pos + len
-                l.textHashes[count] = h
+                self.reserveFrames(off + count + 1)
+                self.starts[off + count] = pos
+                self.ends[off + count] = end
+                self.textHashes[off + count] = h
                 count += 1
             }
-            pos += len + 1
+            pos = end + 1
         }
-        // 2. Frame ids as the text map's slots give them, path hashes, and prefetches of the
-        //    child-index slots and of the text records that confirm the ids.
-        let top = builder.pathHash(of: node)
+        self.text[j] = p
+        self.length[j] = n
+        self.offset[j] = off
+        self.count[j] = count
+        self.shared[j] = k
+        self.lines = j + 1
+    }
+
+    /// Resolves the queued stacks in order: `leaf(i, node)` for the i-th. `makeFrame` turns new
+    /// frame text into a frame id (called once per distinct text).
+    func resolve(builder: ProfileBuilder, makeFrame: (UnsafeRawPointer, Int) -> Int32,
+                 _ leaf: (Int, Int32) -> Void) {
+        let lines = self.lines
+        guard lines > 1 else { return }
         let index = builder.index
-        var hash = top
-        var sure = count
-        for k in depth..<count {
-            let v = texts.candidate(l.textHashes[k])
-            if v == 0 { sure = k; break }
-            let f = Int32(truncatingIfNeeded: v)
-            hash = ChildIndex.pathHash(hash, f)
-            index.prefetch(hash)
-            l.frameIds[k] = f
-            l.hashes[k] = hash
-            l.records[k] = v
-        }
-        // Confirm them; from the first text not confirmed (new text, or a 64-bit hash collision)
-        // on, resolve exactly.
-        for k in depth..<count {
-            if k < sure && texts.confirms(l.records[k], p + l.starts[k], l.ends[k] - l.starts[k]) { continue }
-            hash = k == depth ? top : l.hashes[k - 1]
-            for j in k..<count {
-                let s0 = l.starts[j], len = l.ends[j] - s0
-                var f = texts.find(p + s0, len, l.textHashes[j])
-                if f < 0 {
-                    f = makeFrame(p + s0, len)
-                    texts.insert(p + s0, len, l.textHashes[j], frame: f)
-                }
+        let root = ChildIndex.rootHash
+        // Frame ids as the text map's slots give them, path hashes, and prefetches of the
+        // child-index slots and of the text records that confirm the ids. A shared prefix takes
+        // the previous line's (tentative) values; a line stops at its first unknown text.
+        for j in 1..<lines {
+            let off = self.offset[j], count = self.count[j], k = self.shared[j], po = self.offset[j - 1]
+            for i in 0..<k {
+                self.frameIds[off + i] = self.frameIds[po + i]
+                self.hashes[off + i] = self.hashes[po + i]
+            }
+            var hash = k > 0 ? self.hashes[off + k - 1] : root
+            var sure = count
+            for i in k..<count {
+                let v = texts.candidate(self.textHashes[off + i])
+                if v == 0 { sure = i; break }
+                let f = Int32(truncatingIfNeeded: v)
                 hash = ChildIndex.pathHash(hash, f)
                 index.prefetch(hash)
-                l.frameIds[j] = f
-                l.hashes[j] = hash
+                self.frameIds[off + i] = f
+                self.hashes[off + i] = hash
+                self.records[off + i] = v
             }
-            break
+            self.sure[j] = sure
         }
-        // 3. The walk.
-        node = builder.walk(from: node, frames: l.frameIds + depth, hashes: l.hashes + depth, count: count - depth,
-                            nodes: l.nodes + depth)
-        l.depth = count
-        l.remember(p, n)
+        // Confirm the ids (from the first text not confirmed on, new text or a 64-bit hash
+        // collision, resolve exactly) and walk, line by line.
+        for j in 1..<lines {
+            let off = self.offset[j], count = self.count[j], k = self.shared[j], po = self.offset[j - 1]
+            let p = self.text[j]
+            var stale = false
+            if k > 0 {
+                // The previous line is final now; if its prefix changed, so do our path hashes.
+                let tentative = self.hashes[off + k - 1]
+                for i in 0..<k {
+                    self.frameIds[off + i] = self.frameIds[po + i]
+                    self.hashes[off + i] = self.hashes[po + i]
+                    self.nodes[off + i] = self.nodes[po + i]
+                }
+                stale = self.hashes[off + k - 1] != tentative
+            }
+            var exactFrom = self.sure[j]
+            for i in k..<exactFrom where !texts.confirms(self.records[off + i], p + self.starts[off + i], self.ends[off + i] - self.starts[off + i]) {
+                exactFrom = i
+                break
+            }
+            if exactFrom < count || stale {
+                var hash = k > 0 ? self.hashes[off + k - 1] : root
+                for i in k..<count {
+                    if i >= exactFrom {
+                        let s = self.starts[off + i], len = self.ends[off + i] - s
+                        var f = texts.find(p + s, len, self.textHashes[off + i])
+                        if f < 0 {
+                            f = makeFrame(p + s, len)
+                            texts.insert(p + s, len, self.textHashes[off + i], frame: f)
+                        }
+                        self.frameIds[off + i] = f
+                    }
+                    hash = ChildIndex.pathHash(hash, self.frameIds[off + i])
+                    index.prefetch(hash)
+                    self.hashes[off + i] = hash
+                }
+            }
+            let start: Int32 = k > 0 ? self.nodes[off + k - 1] : 0
+            let node = builder.walk(index, from: start, frames: self.frameIds + off + k, hashes: self.hashes + off + k,
+                                    count: count - k, nodes: self.nodes + off + k)
+            leaf(j - 1, node)
+        }
+        self.keepLast()
+    }
+
+    /// One stack, resolved at once (`add` then `resolve`).
+    func leaf(_ p: UnsafeRawPointer, _ n: Int, builder: ProfileBuilder,
+              makeFrame: (UnsafeRawPointer, Int) -> Int32) -> Int32 {
+        precondition(pending == 0, "leaf(_:_:) with stacks queued")
+        add(p, n)
+        var node: Int32 = 0
+        resolve(builder: builder, makeFrame: makeFrame) { node = $1 }
         return node
     }
 }
 extension StackPath {
-    /// The index of the first `;` in `p[from..<to]`, or `to`. Eight bytes at a time, inline:
-    /// frames are ~30 bytes, and a `memchr` call per frame was 4% of a folded read.
+    /// The frame text starting at `from` in the stack text `p[0..<n]`: where it ends (the next
+    /// `;`, or `n`) and its hash (`textHash`). One pass, eight bytes at a time: each word is
+    /// searched for `;` and mixed into the hash. Separate passes (a `;` search, then a byte
+    /// hash with a byte-wise tail) took ~160 instructions a frame, half of splitting a stack.
+    /// Reads only `p[0..<n]`.
     @inline(__always)
-    static func semicolon(_ p: UnsafeRawPointer, from: Int, to n: Int) -> Int {
+    static func frame(_ p: UnsafeRawPointer, from: Int, to n: Int) -> (end: Int, hash: UInt64) {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
         var i = from
         while i + 8 <= n {
-            let x = p.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ 0x3B3B_3B3B_3B3B_3B3B
-            let zero = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
-            if zero != 0 { return i + zero.trailingZeroBitCount >> 3 }
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let s = semicolons(w)
+            if s != 0 {
+                let j = s.trailingZeroBitCount >> 3
+                if j > 0 { h = mix(h, w & (UInt64.max >> (64 - 8 * UInt64(j)))) }
+                return (i + j, finish(h, i + j - from))
+            }
+            h = mix(h, w)
             i += 8
         }
-        while i < n && p.load(fromByteOffset: i, as: UInt8.self) != 0x3B { i += 1 }
-        return i
+        let r = n - i
+        guard r > 0 else { return (n, finish(h, n - from)) }
+        // The last r < 8 bytes, low bytes first, zeros above.
+        var w: UInt64 = 0
+        if n >= 8 {
+            w = p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) >> (8 * UInt64(8 - r))
+        } else {
+            for k in 0..<r { w |= UInt64(p.load(fromByteOffset: i + k, as: UInt8.self)) << (8 * UInt64(k)) }
+        }
+        let s = semicolons(w) & (UInt64.max >> (64 - 8 * UInt64(r)))
+        let j = s != 0 ? s.trailingZeroBitCount >> 3 : r
+        if j > 0 { h = mix(h, j == 8 ? w : w & (UInt64.max >> (64 - 8 * UInt64(j)))) }
+        return (i + j, finish(h, i + j - from))
+    }
+
+    /// The hash `frame(_:from:to:)` gives the text `p[0..<n]` (which holds no `;`).
+    static func textHash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 { frame(p, from: 0, to: n).hash }
+
+    /// The high bit of each byte of `w` that is `;` (exact for the lowest such byte; a higher
+    /// one may be flagged falsely, so only the lowest is used).
+    @inline(__always)
+    private static func semicolons(_ w: UInt64) -> UInt64 {
+        let x = w ^ 0x3B3B_3B3B_3B3B_3B3B
+        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+    }
+
+    @inline(__always)
+    private static func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
+        let m = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+        return m ^ (m >> 29)
+    }
+
+    @inline(__always)
+    private static func finish(_ h: UInt64, _ length: Int) -> UInt64 {
+        var h = h ^ UInt64(truncatingIfNeeded: length)
+        h ^= h >> 31
+        h = h &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 32)
     }
 }
 
@@ -228,61 +427,5 @@ final class FrameTextMap {
         var w: UInt64 = 0
         for j in 0..<n { w |= UInt64(b.load(fromByteOffset: j, as: UInt8.self)) << (8 * UInt64(j)) }
         return a.load(as: UInt64.self) == w
-    }
-}
-
-/// One line's frames, root first, kept for the next line (which reuses the nodes of a shared
-/// prefix): where each frame starts and ends, its text hash, frame id, path hash and node.
-/// Raw buffers: as Swift arrays, their uniqueness checks and resizing were ~15% of a read.
-final class LineFrames {
-    private(set) var capacity = 0
-    var starts = UnsafeMutablePointer<Int>.allocate(capacity: 0)
-    var ends = UnsafeMutablePointer<Int>.allocate(capacity: 0)
-    var textHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
-    var frameIds = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
-    var hashes = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
-    var records = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
-    var nodes = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
-    /// How many of the frames above belong to the previous line.
-    var depth = 0
-    /// The previous line's stack text.
-    private(set) var prevStack = UnsafeMutablePointer<UInt8>.allocate(capacity: 0)
-    private(set) var prevLength = 0
-    private var prevCapacity = 0
-
-    init() { reserve(64) }
-
-    deinit {
-        for p in [UnsafeMutableRawPointer(starts), UnsafeMutableRawPointer(ends), UnsafeMutableRawPointer(textHashes),
-                  UnsafeMutableRawPointer(frameIds), UnsafeMutableRawPointer(hashes), UnsafeMutableRawPointer(nodes), UnsafeMutableRawPointer(records),
-                  UnsafeMutableRawPointer(prevStack)] { p.deallocate() }
-    }
-
-    @inline(__always)
-    func reserve(_ n: Int) {
-        if n > capacity { grow(n) }
-    }
-
-    private func grow(_ n: Int) {
-        let c = max(n, capacity * 2)
-        func moved<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
-            let q = UnsafeMutablePointer<T>.allocate(capacity: c)
-            q.moveInitialize(from: p, count: capacity)
-            p.deallocate()
-            return q
-        }
-        starts = moved(starts); ends = moved(ends); textHashes = moved(textHashes)
-        frameIds = moved(frameIds); hashes = moved(hashes); nodes = moved(nodes); records = moved(records)
-        capacity = c
-    }
-
-    func remember(_ p: UnsafeRawPointer, _ n: Int) {
-        if n > prevCapacity {
-            prevStack.deallocate()
-            prevCapacity = max(n, prevCapacity * 2)
-            prevStack = UnsafeMutablePointer<UInt8>.allocate(capacity: prevCapacity)
-        }
-        UnsafeMutableRawPointer(prevStack).copyMemory(from: p, byteCount: n)
-        prevLength = n
     }
 }

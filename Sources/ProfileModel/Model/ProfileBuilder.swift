@@ -20,11 +20,8 @@ public final class ProfileBuilder {
     /// Set by readers whose function table is exact (pstats): used instead of one derived from the tree.
     public var exactFunctions: FunctionTable? = nil
 
-    public private(set) var parent: [Int32] = [-1]
-    public private(set) var frame: [Int32] = [-1]
-    public private(set) var selfWeight: [[Double]]
-    /// Each node's path hash (`ChildIndex.pathHash`), while the index exists.
-    private var pathHash: [UInt32] = [ChildIndex.rootHash]
+    /// The nodes (parent, frame, path hash, a self weight per metric); node 0 is the root.
+    private var nodes: NodeColumns
     private var childIndex = ChildIndex(capacity: 4096)
     private var indexDropped = false
 
@@ -32,16 +29,26 @@ public final class ProfileBuilder {
         self.format = format
         self.metrics = metrics
         self.defaultMetric = defaultMetric ?? max(0, metrics.count - 1)
-        selfWeight = metrics.map { _ in [0] }
+        nodes = NodeColumns(metrics: metrics.count)
     }
 
-    public var nodeCount: Int { parent.count }
+    deinit {
+        nodes.deallocate()
+        scratchHashes.deallocate()
+        scratchNodes.deallocate()
+    }
+
+    public var nodeCount: Int { nodes.count }
+    /// The tree so far, as arrays (copies: for tests and transforms, not for loops over nodes).
+    public var parent: [Int32] { nodes.parents }
+    public var frame: [Int32] { nodes.frames }
+    public var selfWeight: [[Double]] { (0..<metrics.count).map { nodes.weights(metric: $0) } }
 
     /// Adds a metric; every existing node gets 0 for it. Returns its index.
     @discardableResult
     public func addMetric(_ v: ValueType) -> Int {
         metrics.append(v)
-        selfWeight.append([Double](repeating: 0, count: parent.count))
+        nodes.addMetric()
         return metrics.count - 1
     }
 
@@ -51,7 +58,7 @@ public final class ProfileBuilder {
     @inline(__always)
     public func child(of node: Int32, frame f: Int32) -> Int32 {
         if indexDropped { rebuildIndex() }
-        let h = ChildIndex.pathHash(pathHash[Int(node)], f)
+        let h = ChildIndex.pathHash(nodes.pathHash[Int(node)], f)
         return childIndex.getOrInsert(node, f, hash: h) { appendNode(parent: node, frame: f, hash: h) }
     }
 
@@ -60,7 +67,7 @@ public final class ProfileBuilder {
     @inline(__always)
     func pathHash(of node: Int32) -> UInt32 {
         if indexDropped { rebuildIndex() }
-        return pathHash[Int(node)]
+        return nodes.pathHash[Int(node)]
     }
 
     /// The child index, for a reader that prefetches probes (bind it once per stack: each
@@ -71,11 +78,11 @@ public final class ProfileBuilder {
     }
 
     /// Walks down from `node` through `count` frames with their path hashes, creating missing
-    /// children; the node for frame k goes to `nodes[k]`. Returns the last node.
+    /// children; the node for frame k goes to `nodes[k]`. Returns the last node. `index` is
+    /// this builder's `index`, bound once by the caller.
     @inline(__always)
-    func walk(from node: Int32, frames: UnsafePointer<Int32>, hashes: UnsafePointer<UInt32>, count: Int,
+    func walk(_ index: ChildIndex, from node: Int32, frames: UnsafePointer<Int32>, hashes: UnsafePointer<UInt32>, count: Int,
               nodes: UnsafeMutablePointer<Int32>) -> Int32 {
-        let index = self.index
         var node = node
         for k in 0..<count {
             let f = frames[k], h = hashes[k], p = node
@@ -88,22 +95,12 @@ public final class ProfileBuilder {
     /// A new node with no weight yet; the caller has put it in the index.
     @inline(__always)
     private func appendNode(parent p: Int32, frame f: Int32, hash: UInt32) -> Int32 {
-        let id = Int32(parent.count)
-        parent.append(p)
-        frame.append(f)
-        pathHash.append(hash)
-        for m in 0..<selfWeight.count { selfWeight[m].append(0) }
-        return id
+        nodes.append(parent: p, frame: f, hash: hash)
     }
 
     private var scratchHashes = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
     private var scratchNodes = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
     private var scratchCapacity = 0
-
-    deinit {
-        scratchHashes.deallocate()
-        scratchNodes.deallocate()
-    }
 
     /// The node for `frames` (root first) below `node`, made as needed; the node of each frame
     /// goes to `nodes` when given. The probes of the whole stack are prefetched before the walk,
@@ -120,13 +117,13 @@ public final class ProfileBuilder {
             scratchNodes = .allocate(capacity: scratchCapacity)
         }
         let index = self.index
-        var h = pathHash[Int(node)]
+        var h = self.nodes.pathHash[Int(node)]
         for k in 0..<n {
             h = ChildIndex.pathHash(h, base[k])
             scratchHashes[k] = h
             index.prefetch(h)
         }
-        return walk(from: node, frames: base, hashes: scratchHashes, count: n, nodes: nodes ?? scratchNodes)
+        return walk(index, from: node, frames: base, hashes: scratchHashes, count: n, nodes: nodes ?? scratchNodes)
     }
 
     /// `descend` for readers that reuse the previous stack's nodes: `nodes[..<shared]` are the
@@ -147,11 +144,8 @@ public final class ProfileBuilder {
     /// fewer get looked up), so big inputs don't pay for repeated growth.
     public func reserve(nodes: Int, indexed: Int? = nil) {
         let n = min(max(nodes, 0), 1 << 24)
-        guard n > parent.count else { return }
-        parent.reserveCapacity(n)
-        frame.reserveCapacity(n)
-        if !indexDropped { pathHash.reserveCapacity(n) }
-        for m in 0..<selfWeight.count { selfWeight[m].reserveCapacity(n) }
+        guard n > self.nodes.count else { return }
+        self.nodes.reserve(n)
         if childIndex.count == 0 && !indexDropped {
             childIndex = ChildIndex(capacity: max(4096, min(indexed ?? n, n)))
         }
@@ -162,15 +156,14 @@ public final class ProfileBuilder {
     /// index is rebuilt if more stacks arrive.
     public func dropIndex() {
         childIndex = ChildIndex(capacity: 16)
-        pathHash = []
         indexDropped = true
     }
 
     private func rebuildIndex() {
         indexDropped = false
-        let n = parent.count
+        let n = nodes.count
         let index = ChildIndex(capacity: n)
-        var hashes = [UInt32](repeating: 0, count: n)
+        let parent = nodes.parent, frame = nodes.frame, hashes = nodes.pathHash
         hashes[0] = ChildIndex.rootHash
         for i in 1..<max(n, 1) {
             let h = ChildIndex.pathHash(hashes[Int(parent[i])], frame[i])
@@ -178,7 +171,6 @@ public final class ProfileBuilder {
             index.insertNew(parent[i], frame[i], hash: h, child: Int32(i))
         }
         childIndex = index
-        pathHash = hashes
     }
 
     /// Adds `other`'s tree (same metrics; its frames mapped to ours by `frameMap`), visiting its
@@ -186,19 +178,17 @@ public final class ProfileBuilder {
     /// ours would number them. Two readers can so build halves of one input apart.
     func absorb(_ other: ProfileBuilder, frameMap: [Int32]) {
         if indexDropped { rebuildIndex() }
-        let before = Int32(parent.count)
-        let count = other.parent.count
+        let before = Int32(nodes.count)
+        let count = other.nodes.count
         var newId = [Int32](repeating: 0, count: count)
         var addedParent: [Int32] = [], addedFrame: [Int32] = []
         addedParent.reserveCapacity(count)
         addedFrame.reserveCapacity(count)
         let index = childIndex
+        let oParent = other.nodes.parent, oFrame = other.nodes.frame, hashes = nodes.pathHash
         // Ids first: an existing child found in the index, or the next new id. The probes of
         // nodes a few ahead are prefetched once their parent is placed.
-        other.parent.withUnsafeBufferPointer { oParent in
-        other.frame.withUnsafeBufferPointer { oFrame in
         frameMap.withUnsafeBufferPointer { fmap in
-        pathHash.withUnsafeBufferPointer { hashes in
         newId.withUnsafeMutableBufferPointer { newId in
             @inline(__always) func mapped(_ of: Int32) -> Int32 { of >= 0 ? fmap[Int(of)] : of }
             let ahead = 16
@@ -224,17 +214,14 @@ public final class ProfileBuilder {
                 }
                 newId[b] = id
             }
-        }}}}}
-        parent.append(contentsOf: addedParent)
-        frame.append(contentsOf: addedFrame)
-        for m in 0..<selfWeight.count {
-            selfWeight[m].append(contentsOf: repeatElement(0, count: addedParent.count))
-            selfWeight[m].withUnsafeMutableBufferPointer { mine in
-            other.selfWeight[m].withUnsafeBufferPointer { theirs in
+        }}
+        nodes.append(parents: addedParent, frames: addedFrame)
+        for m in 0..<metrics.count {
+            let mine = nodes.weight[m], theirs = other.nodes.weight[m]
             newId.withUnsafeBufferPointer { newId in
                 mine[0] += theirs[0]
                 for b in 1..<max(count, 1) where theirs[b] != 0 { mine[Int(newId[b])] += theirs[b] }
-            }}}
+            }
         }
         // The new nodes are not in the index: rebuild it if anyone asks for a child again.
         dropIndex()
@@ -246,7 +233,7 @@ public final class ProfileBuilder {
 
     @inline(__always)
     public func addSelf(_ node: Int32, metric: Int, _ value: Double) {
-        selfWeight[metric][Int(node)] += value
+        nodes.weight[metric][Int(node)] += value
         recorder?(node, metric, value)
     }
 
@@ -255,7 +242,7 @@ public final class ProfileBuilder {
     public func addStack<C: Collection>(_ stack: C, weights: [Double]) -> Int32 where C.Element == Int32 {
         var n: Int32 = 0
         for f in stack { n = child(of: n, frame: f) }
-        for (m, w) in weights.enumerated() where w != 0 { selfWeight[m][Int(n)] += w }
+        for (m, w) in weights.enumerated() where w != 0 { nodes.weight[m][Int(n)] += w }
         return n
     }
 
@@ -265,16 +252,20 @@ public final class ProfileBuilder {
         if let exact = exactFunctions {
             tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
             functions = exact
-        } else if parent.count >= 200_000 && sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 {
-            // A big tree: the function table needs no child lists, so it is built on another
-            // core while the call tree sorts its children.
+        } else if nodes.count >= 200_000 && sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 {
+            // A big tree: the function table needs no child lists, so another core builds it
+            // from the builder's columns while this one copies them out and sorts children.
             final class Result: @unchecked Sendable { var table: FunctionTable? }
             let result = Result()
-            let totals = CallTree.totals(parent: parent, selfWeight: selfWeight)
-            let (p, f, w, fr, m) = (parent, frame, selfWeight, frames, metrics.count)
+            let totals = nodes.totals()
+            let columns = nodes
+            let (fr, m) = (frames, metrics.count)
             let done = DispatchSemaphore(value: 0)
             DispatchQueue.global().async {
-                result.table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: fr, metricCount: m)
+                result.table = FunctionTable(parent: UnsafeBufferPointer(start: columns.parent, count: columns.count),
+                                             frame: UnsafeBufferPointer(start: columns.frame, count: columns.count),
+                                             selfWeight: (0..<m).map { UnsafeBufferPointer(start: columns.weight[$0], count: columns.count) },
+                                             totalWeight: totals, frames: fr, metricCount: m)
                 done.signal()
             }
             tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, totalWeight: totals, orderMetric: order)
