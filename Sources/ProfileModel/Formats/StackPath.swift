@@ -22,8 +22,8 @@ final class StackPath {
 
     // The batch. Line 0 is the last line of the previous batch (its text copied, its frames
     // resolved), so that the first new line can share its prefix. Per line: text, length,
-    // first frame, frame count, frames shared with the line before, and the first frame whose
-    // text the map did not know. Per frame (lines packed one after another): where it starts
+    // first frame, frame count, frames shared with the line before, the first frame whose
+    // text the map did not know, and the leaf node. Per frame (lines packed one after another): where it starts
     // and ends in the line, text hash, frame id, path hash, text-map slot value, node.
     // Raw buffers in the class itself: as Swift arrays, their uniqueness checks and resizing
     // were ~15% of a read, and a separate storage object cost a retain and release per access.
@@ -35,6 +35,7 @@ final class StackPath {
     private var count = UnsafeMutablePointer<Int>.allocate(capacity: 0)
     private var shared = UnsafeMutablePointer<Int>.allocate(capacity: 0)
     private var sure = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    private var leafNode = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
 
     private(set) var frameCapacity = 0
     private var starts = UnsafeMutablePointer<Int>.allocate(capacity: 0)
@@ -59,6 +60,7 @@ final class StackPath {
     deinit {
         for p in [UnsafeMutableRawPointer(text), UnsafeMutableRawPointer(length), UnsafeMutableRawPointer(offset),
                   UnsafeMutableRawPointer(count), UnsafeMutableRawPointer(shared), UnsafeMutableRawPointer(sure),
+                  UnsafeMutableRawPointer(leafNode),
                   UnsafeMutableRawPointer(starts), UnsafeMutableRawPointer(ends), UnsafeMutableRawPointer(textHashes),
                   UnsafeMutableRawPointer(frameIds), UnsafeMutableRawPointer(hashes), UnsafeMutableRawPointer(records),
                   UnsafeMutableRawPointer(nodes), UnsafeMutableRawPointer(own)] { p.deallocate() }
@@ -78,6 +80,7 @@ final class StackPath {
         text = StackPath.moved(text, o, c); length = StackPath.moved(length, o, c)
         offset = StackPath.moved(offset, o, c); count = StackPath.moved(count, o, c)
         shared = StackPath.moved(shared, o, c); sure = StackPath.moved(sure, o, c)
+        leafNode = StackPath.moved(leafNode, o, c)
         lineCapacity = c
     }
 
@@ -237,10 +240,11 @@ final class StackPath {
                 }
             }
             let start: Int32 = k > 0 ? self.nodes[off + k - 1] : 0
-            let node = builder.walk(index, from: start, frames: self.frameIds + off + k, hashes: self.hashes + off + k,
-                                    count: count - k, nodes: self.nodes + off + k)
-            leaf(j - 1, node)
+            self.leafNode[j] = builder.walk(index, from: start, frames: self.frameIds + off + k, hashes: self.hashes + off + k,
+                                        count: count - k, nodes: self.nodes + off + k)
         }
+        // After all the walks: the builder appends their new nodes in bulk at the first weight.
+        for j in 1..<lines { leaf(j - 1, self.leafNode[j]) }
         self.keepLast()
     }
 

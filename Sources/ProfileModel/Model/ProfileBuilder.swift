@@ -21,6 +21,7 @@ public final class ProfileBuilder {
     public var exactFunctions: FunctionTable? = nil
 
     /// The nodes (parent, frame, path hash, a self weight per metric); node 0 is the root.
+    /// Every entry point but `walk` commits nodes a walk left pending.
     private var nodes: NodeColumns
     private var childIndex = ChildIndex(capacity: 4096)
     private var indexDropped = false
@@ -39,10 +40,10 @@ public final class ProfileBuilder {
     }
 
     public var nodeCount: Int { nodes.count }
-    /// The tree so far, as arrays (copies: for tests and transforms, not for loops over nodes).
-    public var parent: [Int32] { nodes.parents }
-    public var frame: [Int32] { nodes.frames }
-    public var selfWeight: [[Double]] { (0..<metrics.count).map { nodes.weights(metric: $0) } }
+    /// The tree so far.
+    public var parent: [Int32] { nodes.commit(); return nodes.parent }
+    public var frame: [Int32] { nodes.commit(); return nodes.frame }
+    public var selfWeight: [[Double]] { nodes.commit(); return nodes.weight }
 
     /// Adds a metric; every existing node gets 0 for it. Returns its index.
     @discardableResult
@@ -58,8 +59,11 @@ public final class ProfileBuilder {
     @inline(__always)
     public func child(of node: Int32, frame f: Int32) -> Int32 {
         if indexDropped { rebuildIndex() }
+        nodes.commit()
         let h = ChildIndex.pathHash(nodes.pathHash[Int(node)], f)
-        return childIndex.getOrInsert(node, f, hash: h) { appendNode(parent: node, frame: f, hash: h) }
+        let c = childIndex.getOrInsert(node, f, hash: h) { appendNode(parent: node, frame: f, hash: h) }
+        nodes.commit()
+        return c
     }
 
     /// The path hash of `node`: from it and `ChildIndex.pathHash` a reader hashes a whole stack
@@ -67,6 +71,7 @@ public final class ProfileBuilder {
     @inline(__always)
     func pathHash(of node: Int32) -> UInt32 {
         if indexDropped { rebuildIndex() }
+        nodes.commit()
         return nodes.pathHash[Int(node)]
     }
 
@@ -79,7 +84,8 @@ public final class ProfileBuilder {
 
     /// Walks down from `node` through `count` frames with their path hashes, creating missing
     /// children; the node for frame k goes to `nodes[k]`. Returns the last node. `index` is
-    /// this builder's `index`, bound once by the caller.
+    /// this builder's `index`, bound once by the caller. New nodes stay pending (see
+    /// `NodeColumns`) until the next other call: a batch of walks appends them in bulk.
     @inline(__always)
     func walk(_ index: ChildIndex, from node: Int32, frames: UnsafePointer<Int32>, hashes: UnsafePointer<UInt32>, count: Int,
               nodes: UnsafeMutablePointer<Int32>) -> Int32 {
@@ -117,13 +123,16 @@ public final class ProfileBuilder {
             scratchNodes = .allocate(capacity: scratchCapacity)
         }
         let index = self.index
+        self.nodes.commit()
         var h = self.nodes.pathHash[Int(node)]
         for k in 0..<n {
             h = ChildIndex.pathHash(h, base[k])
             scratchHashes[k] = h
             index.prefetch(h)
         }
-        return walk(index, from: node, frames: base, hashes: scratchHashes, count: n, nodes: nodes ?? scratchNodes)
+        let leaf = walk(index, from: node, frames: base, hashes: scratchHashes, count: n, nodes: nodes ?? scratchNodes)
+        self.nodes.commit()
+        return leaf
     }
 
     /// `descend` for readers that reuse the previous stack's nodes: `nodes[..<shared]` are the
@@ -161,15 +170,21 @@ public final class ProfileBuilder {
 
     private func rebuildIndex() {
         indexDropped = false
+        nodes.commit()
         let n = nodes.count
         let index = ChildIndex(capacity: n)
-        let parent = nodes.parent, frame = nodes.frame, hashes = nodes.pathHash
-        hashes[0] = ChildIndex.rootHash
-        for i in 1..<max(n, 1) {
-            let h = ChildIndex.pathHash(hashes[Int(parent[i])], frame[i])
-            hashes[i] = h
-            index.insertNew(parent[i], frame[i], hash: h, child: Int32(i))
-        }
+        var hashes = [UInt32](repeating: 0, count: n)
+        nodes.parent.withUnsafeBufferPointer { parent in
+        nodes.frame.withUnsafeBufferPointer { frame in
+        hashes.withUnsafeMutableBufferPointer { hashes in
+            hashes[0] = ChildIndex.rootHash
+            for i in 1..<max(n, 1) {
+                let h = ChildIndex.pathHash(hashes[Int(parent[i])], frame[i])
+                hashes[i] = h
+                index.insertNew(parent[i], frame[i], hash: h, child: Int32(i))
+            }
+        }}}
+        nodes.setPathHashes(hashes)
         childIndex = index
     }
 
@@ -178,6 +193,8 @@ public final class ProfileBuilder {
     /// ours would number them. Two readers can so build halves of one input apart.
     func absorb(_ other: ProfileBuilder, frameMap: [Int32]) {
         if indexDropped { rebuildIndex() }
+        nodes.commit()
+        other.nodes.commit()
         let before = Int32(nodes.count)
         let count = other.nodes.count
         var newId = [Int32](repeating: 0, count: count)
@@ -185,9 +202,11 @@ public final class ProfileBuilder {
         addedParent.reserveCapacity(count)
         addedFrame.reserveCapacity(count)
         let index = childIndex
-        let oParent = other.nodes.parent, oFrame = other.nodes.frame, hashes = nodes.pathHash
         // Ids first: an existing child found in the index, or the next new id. The probes of
         // nodes a few ahead are prefetched once their parent is placed.
+        other.nodes.parent.withUnsafeBufferPointer { oParent in
+        other.nodes.frame.withUnsafeBufferPointer { oFrame in
+        nodes.pathHash.withUnsafeBufferPointer { hashes in
         frameMap.withUnsafeBufferPointer { fmap in
         newId.withUnsafeMutableBufferPointer { newId in
             @inline(__always) func mapped(_ of: Int32) -> Int32 { of >= 0 ? fmap[Int(of)] : of }
@@ -214,14 +233,15 @@ public final class ProfileBuilder {
                 }
                 newId[b] = id
             }
-        }}
+        }}}}}
         nodes.append(parents: addedParent, frames: addedFrame)
         for m in 0..<metrics.count {
-            let mine = nodes.weight[m], theirs = other.nodes.weight[m]
+            nodes.weight[m].withUnsafeMutableBufferPointer { mine in
+            other.nodes.weight[m].withUnsafeBufferPointer { theirs in
             newId.withUnsafeBufferPointer { newId in
                 mine[0] += theirs[0]
                 for b in 1..<max(count, 1) where theirs[b] != 0 { mine[Int(newId[b])] += theirs[b] }
-            }
+            }}}
         }
         // The new nodes are not in the index: rebuild it if anyone asks for a child again.
         dropIndex()
@@ -233,6 +253,7 @@ public final class ProfileBuilder {
 
     @inline(__always)
     public func addSelf(_ node: Int32, metric: Int, _ value: Double) {
+        nodes.commit()
         nodes.weight[metric][Int(node)] += value
         recorder?(node, metric, value)
     }
@@ -242,30 +263,28 @@ public final class ProfileBuilder {
     public func addStack<C: Collection>(_ stack: C, weights: [Double]) -> Int32 where C.Element == Int32 {
         var n: Int32 = 0
         for f in stack { n = child(of: n, frame: f) }
+        nodes.commit()
         for (m, w) in weights.enumerated() where w != 0 { nodes.weight[m][Int(n)] += w }
         return n
     }
 
     public func freeze(source: String = "") -> Profile {
+        nodes.commit()
         let order = min(defaultMetric, max(metrics.count - 1, 0))
         let tree: CallTree, functions: FunctionTable
         if let exact = exactFunctions {
             tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
             functions = exact
         } else if nodes.count >= 200_000 && sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 {
-            // A big tree: the function table needs no child lists, so another core builds it
-            // from the builder's columns while this one copies them out and sorts children.
+            // A big tree: the function table needs no child lists, so it is built on another
+            // core while the call tree sorts its children.
             final class Result: @unchecked Sendable { var table: FunctionTable? }
             let result = Result()
             let totals = nodes.totals()
-            let columns = nodes
-            let (fr, m) = (frames, metrics.count)
+            let (p, f, w, fr, m) = (parent, frame, selfWeight, frames, metrics.count)
             let done = DispatchSemaphore(value: 0)
             DispatchQueue.global().async {
-                result.table = FunctionTable(parent: UnsafeBufferPointer(start: columns.parent, count: columns.count),
-                                             frame: UnsafeBufferPointer(start: columns.frame, count: columns.count),
-                                             selfWeight: (0..<m).map { UnsafeBufferPointer(start: columns.weight[$0], count: columns.count) },
-                                             totalWeight: totals, frames: fr, metricCount: m)
+                result.table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: fr, metricCount: m)
                 done.signal()
             }
             tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, totalWeight: totals, orderMetric: order)
