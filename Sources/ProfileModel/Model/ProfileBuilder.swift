@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import CPrefetch
 
 /// The only writer of profiles. Readers append stacks (root first) with weights, then
 /// `freeze()` returns an immutable `Profile`. The builder stays usable after a freeze, so a
@@ -202,29 +203,35 @@ public final class ProfileBuilder {
         addedParent.reserveCapacity(count)
         addedFrame.reserveCapacity(count)
         let index = childIndex
-        // Ids first: an existing child found in the index, or the next new id. The probes of
-        // nodes a few ahead are prefetched once their parent is placed.
+        // Ids first: an existing child found in the index, or the next new id. A path hash
+        // depends on frames only, so each node's hash in our numbering (`hash`) follows from
+        // its parent's along other's tree, without knowing the parent's new id: the index
+        // slots are prefetched 16 nodes ahead. (Probing with our parent's stored hash made
+        // two dependent random reads per node: nearly all of a merge's time.)
+        var hash = [UInt32](repeating: ChildIndex.rootHash, count: max(count, 1))
         other.nodes.parent.withUnsafeBufferPointer { oParent in
         other.nodes.frame.withUnsafeBufferPointer { oFrame in
-        nodes.pathHash.withUnsafeBufferPointer { hashes in
+        hash.withUnsafeMutableBufferPointer { hash in
         frameMap.withUnsafeBufferPointer { fmap in
         newId.withUnsafeMutableBufferPointer { newId in
             @inline(__always) func mapped(_ of: Int32) -> Int32 { of >= 0 ? fmap[Int(of)] : of }
             let ahead = 16
+            for c in 1..<min(ahead + 1, max(count, 1)) { hash[c] = ChildIndex.pathHash(hash[Int(oParent[c])], mapped(oFrame[c])) }
+            let ids = newId.baseAddress!
             var next = before
             for b in 1..<max(count, 1) {
                 let c = b + ahead
                 if c < count {
                     let pc = Int(oParent[c])
-                    if pc < b, case let p = newId[pc], p < before {
-                        index.prefetch(ChildIndex.pathHash(hashes[Int(p)], mapped(oFrame[c])))
-                    }
+                    hash[c] = ChildIndex.pathHash(hash[pc], mapped(oFrame[c]))
+                    index.prefetch(hash[c])
+                    perftop_prefetch(ids + pc)
                 }
                 let p = newId[Int(oParent[b])]
                 let f = mapped(oFrame[b])
                 // Only a node that existed before can have the child already; a node made here
                 // is new, and so are all its children (the mapping is one to one).
-                var id: Int32 = p < before ? index.get(p, f, hash: ChildIndex.pathHash(hashes[Int(p)], f)) : -1
+                var id: Int32 = p < before ? index.get(p, f, hash: hash[b]) : -1
                 if id < 0 {
                     id = next
                     next += 1
@@ -240,7 +247,11 @@ public final class ProfileBuilder {
             other.nodes.weight[m].withUnsafeBufferPointer { theirs in
             newId.withUnsafeBufferPointer { newId in
                 mine[0] += theirs[0]
-                for b in 1..<max(count, 1) where theirs[b] != 0 { mine[Int(newId[b])] += theirs[b] }
+                let base = mine.baseAddress!
+                for b in 1..<max(count, 1) where theirs[b] != 0 {
+                    if b + 16 < count { perftop_prefetch(base + Int(newId[b + 16])) }
+                    mine[Int(newId[b])] += theirs[b]
+                }
             }}}
         }
         // The new nodes are not in the index: rebuild it if anyone asks for a child again.
