@@ -627,6 +627,29 @@ final class AustinPerfCallgrindTests: XCTestCase {
         }
     }
 
+    /// The sniffers' line walk: BOM dropped, `\n` and `\r\n` both end lines (a lone `\r`
+    /// does not), blank lines kept, a cut last line left out of an incomplete prefix, and the
+    /// walk stops when asked.
+    func testPrefixLineWalk() {
+        func lines(_ text: [UInt8], complete: Bool, stopAfter: Int = .max) -> [String] {
+            var out: [String] = []
+            text.withUnsafeBytes { b in
+                b.forEachLine(complete: complete) { out.append(String($0)); return out.count < stopAfter }
+            }
+            return out
+        }
+        let text = [0xEF, 0xBB, 0xBF] + Array("a b\r\n\nc\rd\n  # x\ncut".utf8)
+        XCTAssertEqual(lines(text, complete: true), ["a b", "", "c\rd", "  # x", "cut"])
+        XCTAssertEqual(lines(text, complete: false), ["a b", "", "c\rd", "  # x"])
+        XCTAssertEqual(lines(text, complete: true, stopAfter: 2), ["a b", ""])
+        XCTAssertEqual(lines(Array("x\n".utf8), complete: false), ["x"])
+        XCTAssertEqual(lines([], complete: true), [])
+        text.withUnsafeBytes { b in
+            XCTAssertEqual(b.dataLines(complete: true).map(String.init), ["a b", "c\rd", "cut"])
+            XCTAssertEqual(b.dataLines(complete: true, limit: 1).map(String.init), ["a b"])
+        }
+    }
+
     // MARK: damaged input
 
     /// Truncated and corrupted files give a profile or a located ProfileError: never a crash or a hang.

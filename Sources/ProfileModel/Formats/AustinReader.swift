@@ -14,19 +14,20 @@ public enum AustinReader: ProfileReader {
 
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
         if prefix.contains(0) { return .no }
-        var text = String(decoding: prefix, as: UTF8.self)
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        if !complete && !text.hasSuffix("\n") && !lines.isEmpty { lines.removeLast() }
-        for l in lines.prefix(200) {
+        var seen = 0
+        var result: SniffResult? = nil
+        prefix.forEachLine(complete: complete) { l in
             let t = l.drop(while: { $0 == " " || $0 == "\t" })
-            if t.isEmpty { continue }
+            if t.isEmpty { return true }
+            seen += 1
             if t.hasPrefix("#") {
-                if t.dropFirst().drop(while: { $0 == " " }).hasPrefix("austin:") { return .yes }
-                continue
+                if t.dropFirst().drop(while: { $0 == " " }).hasPrefix("austin:") { result = .yes; return false }
+                return seen < 200
             }
-            return looksLikeSample(t) ? .yes : .no
+            result = looksLikeSample(t) ? .yes : .no
+            return false
         }
+        if let result { return result }
         return complete ? .no : .needMore
     }
 

@@ -14,19 +14,18 @@ public enum CallgrindReader: ProfileReader {
 
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
         if prefix.contains(0) { return .no }
-        let text = String(decoding: prefix, as: UTF8.self)
-        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        if !complete && !text.hasSuffix("\n") && !lines.isEmpty { lines.removeLast() }
-        var sawEvents = false, sawFn = false, first = true
-        for l in lines {
+        var sawEvents = false, sawFn = false, first = true, found = false
+        prefix.forEachLine(complete: complete) { l in
             let t = trimmedBlanks(l)
-            if t.isEmpty { continue }
-            if first && t.hasPrefix("# callgrind format") { return .yes }
+            if t.isEmpty { return true }
+            if first && t.hasPrefix("# callgrind format") { found = true; return false }
             first = false
             if t.hasPrefix("events:") { sawEvents = true }
             if t.hasPrefix("fn=") { sawFn = true }
-            if sawEvents && sawFn { return .yes }
+            found = sawEvents && sawFn
+            return !found
         }
+        if found { return .yes }
         return sawEvents && !complete ? .needMore : .no
     }
 

@@ -17,24 +17,23 @@ public enum PerfScriptReader: ProfileReader {
 
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
         if prefix.contains(0) { return .no }
-        var text = String(decoding: prefix, as: UTF8.self)
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if !complete && !lines.isEmpty { lines.removeLast() }         // may be cut
         var lastWasEvent = false
-        for l in lines {
+        var result: SniffResult? = nil
+        prefix.forEachLine(complete: complete) { l in
             let bytes = Array(trimmedBlanks(l).utf8)
-            if bytes.first == 0x23 { continue }                       // '#'
-            if bytes.isEmpty { lastWasEvent = false; continue }
+            if bytes.first == 0x23 { return true }                    // '#'
+            if bytes.isEmpty { lastWasEvent = false; return true }
             let ok = bytes.withUnsafeBytes { b -> Bool in
                 guard let base = b.baseAddress else { return false }
                 return lastWasEvent ? PerfScriptParser.stackLineParts(base, b.count) != nil
                                     : PerfScriptParser.eventLineParts(base, b.count) != nil
             }
-            if lastWasEvent { return ok ? .yes : .no }
-            if !ok { return .no }
+            if lastWasEvent { result = ok ? .yes : .no; return false }
+            if !ok { result = .no; return false }
             lastWasEvent = true
+            return true
         }
+        if let result { return result }
         return complete ? .no : .needMore
     }
 

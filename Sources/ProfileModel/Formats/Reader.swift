@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// What a reader says about the first bytes of an input.
 public enum SniffResult: Sendable { case yes, no, needMore }
 
@@ -30,19 +35,33 @@ public protocol ProfileReader {
 }
 
 extension UnsafeRawBufferPointer {
-    /// Lines of the prefix that carry data: not blank, not `#` comments. The last line is
-    /// dropped when the prefix is incomplete, since it may be cut.
+    /// Calls `body` with each line of the prefix in order (without its `\n` or `\r\n`, and
+    /// without a leading UTF-8 BOM; blank lines included) until it returns false. The last
+    /// line is left out when the prefix is incomplete, since it may be cut. On bytes and
+    /// lazily: sniffers read a few lines, and splitting all 64 KiB of a prefix into
+    /// Characters took ~3 ms a sniffer, 13 ms of every load.
+    func forEachLine(complete: Bool, _ body: (Substring) -> Bool) {
+        guard let base = baseAddress else { return }
+        var start = count >= 3 && self[0] == 0xEF && self[1] == 0xBB && self[2] == 0xBF ? 3 : 0
+        while start < count {
+            let nl = memchr(base + start, 0x0A, count - start).map { UnsafeRawPointer($0) - base }
+            if nl == nil && !complete { return }
+            var end = nl ?? count
+            if end > start && self[end - 1] == 0x0D { end -= 1 }
+            let line = String(decoding: UnsafeRawBufferPointer(rebasing: self[start..<end]), as: UTF8.self)
+            if !body(Substring(line)) { return }
+            start = (nl ?? count) + 1
+        }
+    }
+
+    /// Lines of the prefix that carry data: not blank, not `#` or `//` comments (see
+    /// `forEachLine`), at most `limit`.
     func dataLines(complete: Bool, limit: Int = 50) -> [Substring] {
-        var text = String(decoding: self, as: UTF8.self)
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        if !complete && !lines.isEmpty && !(text.hasSuffix("\n")) { lines.removeLast() }
         var out: [Substring] = []
-        for l in lines {
+        forEachLine(complete: complete) { l in
             let t = l.drop(while: { $0 == " " || $0 == "\t" })
-            if t.isEmpty || t.hasPrefix("#") || t.hasPrefix("//") { continue }
-            out.append(l)
-            if out.count >= limit { break }
+            if !(t.isEmpty || t.hasPrefix("#") || t.hasPrefix("//")) { out.append(l) }
+            return out.count < limit
         }
         return out
     }
