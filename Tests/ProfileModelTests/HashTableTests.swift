@@ -10,7 +10,10 @@ final class HashTableTests: XCTestCase {
             var s = s
             s.withUTF8 { body(UnsafeRawPointer($0.baseAddress!), $0.count) }
         }
-        let texts = ["f (a.py:10)", "f (a.py:11)", "a fairly long frame name that spans several words (x.py:1)", "g", "gg"]
+        // Lengths around the word size and a few words long, empty text too.
+        let texts = ["f (a.py:10)", "f (a.py:11)", "a fairly long frame name that spans several words (x.py:1)", "g", "gg",
+                     String(repeating: "x", count: 48), String(repeating: "x", count: 49), String(repeating: "x", count: 47) + "y",
+                     String(repeating: "x", count: 48) + "y", "", "1234567", "12345678"]
         for (i, t) in texts.enumerated() {
             bytes(t) { p, n in
                 XCTAssertEqual(map.find(p, n, 42), -1, t)
@@ -34,7 +37,9 @@ final class HashTableTests: XCTestCase {
         for i in stride(from: 0, to: 20_000, by: 997) {
             bytes("frame\(i)") { p, n in XCTAssertEqual(map.find(p, n, UInt64(i) &* 0x9E37_79B9_7F4A_7C15), Int32(i)) }
         }
-        bytes(texts[4]) { p, n in XCTAssertEqual(map.find(p, n, 42), 104) }
+        for (i, t) in texts.enumerated() {
+            bytes(t) { p, n in XCTAssertEqual(map.find(p, n, 42), Int32(100 + i), t) }
+        }
     }
 
     func testChildIndexKeysAreExactUnderOnePathHash() {
