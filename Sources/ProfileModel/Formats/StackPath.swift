@@ -384,7 +384,7 @@ final class FrameTextMap {
 
     /// Adds text that `find` did not have.
     func insert(_ p: UnsafeRawPointer, _ n: Int, _ h: UInt64, frame: Int32) {
-        let need = 1 + (n + 7) / 8
+        let need = 1 + max(1, (n + 7) / 8)      // a payload word even for empty text: `equal` reads one
         if used + need > capacity {
             while used + need > capacity { capacity *= 2 }
             precondition(capacity <= Int(UInt32.max), "frame text beyond 32 GB")

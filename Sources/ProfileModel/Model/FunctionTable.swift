@@ -48,25 +48,6 @@ public struct FunctionTable: Sendable {
     /// them), in forward passes over flat buffers: no child lists needed, so `freeze` can build
     /// this while the call tree sorts its children.
     init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight: [[Double]], frames: FrameTable, metricCount: Int) {
-        // Each column's buffer, valid inside the nested calls.
-        var columns: [UnsafeBufferPointer<Double>] = []
-        func withColumns(_ m: Int) -> FunctionTable {
-            if m == selfWeight.count {
-                return parent.withUnsafeBufferPointer { parent in
-                    frame.withUnsafeBufferPointer { frame in
-                        FunctionTable(parent: parent, frame: frame, selfWeight: columns, totalWeight: totalWeight,
-                                      frames: frames, metricCount: metricCount)
-                    }
-                }
-            }
-            return selfWeight[m].withUnsafeBufferPointer { columns.append($0); return withColumns(m + 1) }
-        }
-        self = withColumns(0)
-    }
-
-    /// The same from raw columns (a builder's, read while it is not changing).
-    init(parent: UnsafeBufferPointer<Int32>, frame: UnsafeBufferPointer<Int32>, selfWeight: [UnsafeBufferPointer<Double>],
-         totalWeight: [[Double]], frames: FrameTable, metricCount: Int) {
         let F = frames.functionCount
         let M = metricCount
         let N = parent.count
@@ -81,6 +62,8 @@ public struct FunctionTable: Sendable {
         let frameFn = frames.frameFunction
         @inline(__always) func bit(_ fn: Int32) -> UInt64 { 1 << ((UInt64(UInt32(bitPattern: fn)) &* 0x9E37_79B9_7F4A_7C15) >> 58) }
         frameFn.withUnsafeBufferPointer { frameFn in
+        parent.withUnsafeBufferPointer { parent in
+        frame.withUnsafeBufferPointer { frame in
         nodeFn.withUnsafeMutableBufferPointer { nodeFn in
         outermost.withUnsafeMutableBufferPointer { outermost in
         bloom.withUnsafeMutableBufferPointer { bloom in
@@ -104,9 +87,9 @@ public struct FunctionTable: Sendable {
                 }
                 outermost[n] = outer
             }
-        }}}}
+        }}}}}}
         for m in 0..<M {
-            let sw = selfWeight[m]
+            selfWeight[m].withUnsafeBufferPointer { sw in
             totalWeight[m].withUnsafeBufferPointer { tw in
             nodeFn.withUnsafeBufferPointer { nodeFn in
             outermost.withUnsafeBufferPointer { outermost in
@@ -119,7 +102,7 @@ public struct FunctionTable: Sendable {
                     selfW[base + fn] += sw[n]
                     if outermost[n] { totalW[base + fn] += tw[n] }
                 }
-            }}}}}
+            }}}}}}
         }
         let selfW = (0..<M).map { Array(selfFlat[$0 * F..<($0 + 1) * F]) }
         let totalW = (0..<M).map { Array(totalFlat[$0 * F..<($0 + 1) * F]) }
