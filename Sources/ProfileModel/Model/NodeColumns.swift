@@ -73,7 +73,7 @@ struct NodeColumns {
         let n = pending
         parent.append(contentsOf: UnsafeBufferPointer(start: pendingParent, count: n))
         frame.append(contentsOf: UnsafeBufferPointer(start: pendingFrame, count: n))
-        pathHash.append(contentsOf: UnsafeBufferPointer(start: pendingHash, count: n))
+        if !pathHash.isEmpty { pathHash.append(contentsOf: UnsafeBufferPointer(start: pendingHash, count: n)) }
         for m in weight.indices { weight[m].append(contentsOf: repeatElement(0, count: n)) }
         pending = 0
     }
@@ -84,13 +84,19 @@ struct NodeColumns {
         commit()
         parent.append(contentsOf: parents)
         frame.append(contentsOf: frames)
-        pathHash.append(contentsOf: repeatElement(0, count: parents.count))
+        if !pathHash.isEmpty { pathHash.append(contentsOf: repeatElement(0, count: parents.count)) }
         for m in weight.indices { weight[m].append(contentsOf: repeatElement(0, count: parents.count)) }
     }
 
     mutating func setPathHashes(_ hashes: [UInt32]) {
         precondition(pending == 0 && hashes.count == parent.count)
         pathHash = hashes
+    }
+
+    /// Frees the path hashes (they serve the child index only; `setPathHashes` restores them).
+    mutating func dropPathHashes() {
+        commit()
+        pathHash = []
     }
 
     mutating func reserve(_ n: Int) {

@@ -166,6 +166,7 @@ public final class ProfileBuilder {
     /// index is rebuilt if more stacks arrive.
     public func dropIndex() {
         childIndex = ChildIndex(capacity: 16)
+        nodes.dropPathHashes()
         indexDropped = true
     }
 
