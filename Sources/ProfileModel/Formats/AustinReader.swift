@@ -108,7 +108,6 @@ public final class AustinParser {
     public private(set) var emptyStackLines = 0
     public private(set) var skippedLines = 0
     public private(set) var firstSkippedLine = 0
-    // The previous line's stack text, its nodes and where each of its frames ends.
 
     /// See `ReadOptions.mergeLines`.
     public var mergeLines = false

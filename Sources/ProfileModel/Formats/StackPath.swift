@@ -23,12 +23,13 @@ final class StackPath {
     // The batch. Line 0 is the last line of the previous batch (its text copied, its frames
     // resolved), so that the first new line can share its prefix. Per line: text, length,
     // first frame, frame count, frames shared with the line before, the first frame whose
-    // text the map did not know, and the leaf node. Per frame (lines packed one after another): where it starts
-    // and ends in the line, text hash, frame id, path hash, text-map slot value, node.
+    // text the map did not know, and the leaf node. Per frame (lines packed one after
+    // another): where it starts and ends in the line, text hash, frame id, path hash,
+    // text-map slot value, node.
     // Raw buffers in the class itself: as Swift arrays, their uniqueness checks and resizing
     // were ~15% of a read, and a separate storage object cost a retain and release per access.
     private var lines = 1
-    private(set) var lineCapacity = 0
+    private var lineCapacity = 0
     private var text = UnsafeMutablePointer<UnsafeRawPointer>.allocate(capacity: 0)
     private var length = UnsafeMutablePointer<Int>.allocate(capacity: 0)
     private var offset = UnsafeMutablePointer<Int>.allocate(capacity: 0)
@@ -37,7 +38,7 @@ final class StackPath {
     private var sure = UnsafeMutablePointer<Int>.allocate(capacity: 0)
     private var leafNode = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
 
-    private(set) var frameCapacity = 0
+    private var frameCapacity = 0
     private var starts = UnsafeMutablePointer<Int>.allocate(capacity: 0)
     private var ends = UnsafeMutablePointer<Int>.allocate(capacity: 0)
     private var textHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
@@ -290,7 +291,7 @@ extension StackPath {
         }
         let s = semicolons(w) & (UInt64.max >> (64 - 8 * UInt64(r)))
         let j = s != 0 ? s.trailingZeroBitCount >> 3 : r
-        if j > 0 { h = mix(h, j == 8 ? w : w & (UInt64.max >> (64 - 8 * UInt64(j)))) }
+        if j > 0 { h = mix(h, w & (UInt64.max >> (64 - 8 * UInt64(j)))) }
         return (i + j, finish(h, i + j - from))
     }
 
