@@ -47,8 +47,10 @@ public enum FoldedReader: ProfileReader {
         let first = FoldedParser(), second = FoldedParser(lines: LineSplitter(bom: false))
         for p in [first, second] { p.mergeLines = options.mergeLines }
         if let seed = options.seedFrames { first.builder.frames = seed }
-        first.builder.reserve(nodes: file.size / 64, indexed: mid / 64)
-        second.builder.reserve(nodes: (file.size - mid) / 64)
+        // Room to spare: capacity never touched costs no memory, but outgrowing it copies a
+        // column (a half makes more nodes per byte than the whole: its tree starts empty).
+        first.builder.reserve(nodes: file.size / 48, indexed: mid / 64)
+        second.builder.reserve(nodes: (file.size - mid) / 48, indexed: (file.size - mid) / 64)
         final class Job: @unchecked Sendable {
             let parser: FoldedParser, source: FileRangeSource
             var error: Error? = nil

@@ -394,8 +394,8 @@ final class ChildIndex {
 /// asks for transparent huge pages: a probe into a 32 MB table with 4 KiB pages misses the
 /// TLB as well as the cache.
 enum ZeroedMemory {
-    static let hugeFrom = 4 << 20
-    static let huge = 2 << 20
+    static let hugeFrom = HugePages.from
+    static let huge = HugePages.size
 
     static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
         guard bytes >= hugeFrom else { return calloc(bytes, 1)! }
@@ -411,9 +411,7 @@ enum ZeroedMemory {
         let tail = total - head - bytes
         if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + bytes), tail) }
         let p = UnsafeMutableRawPointer(bitPattern: aligned)!
-        #if os(Linux)
-        _ = madvise(p, bytes, Int32(MADV_HUGEPAGE))
-        #endif
+        HugePages.advise(p, bytes: bytes)
         return p
     }
 

@@ -25,7 +25,7 @@ public struct CallTree: Sendable {
     /// Total weight per node: its self weight plus its descendants' (parents come before
     /// their children, so one backward pass adds each node into its parent).
     static func totals(parent: [Int32], selfWeight: [[Double]]) -> [[Double]] {
-        var totals = selfWeight
+        var totals = selfWeight.map { [Double].big(copying: $0) }
         let n = parent.count
         for m in 0..<totals.count {
             totals[m].withUnsafeMutableBufferPointer { t in
@@ -51,8 +51,8 @@ public struct CallTree: Sendable {
         self.selfWeight = selfWeight
         self.orderMetric = orderMetric
         totalWeight = totals
-        var depth = [Int32](repeating: 0, count: n)
-        var start = [Int32](repeating: 0, count: n + 1)
+        var depth = [Int32].big(repeating: 0, count: n)
+        var start = [Int32].big(repeating: 0, count: n + 1)
         parent.withUnsafeBufferPointer { p in
             depth.withUnsafeMutableBufferPointer { d in
                 start.withUnsafeMutableBufferPointer { s in
@@ -68,10 +68,10 @@ public struct CallTree: Sendable {
         // Children grouped by parent (CSR), each group sorted heaviest first (ties: older
         // first), and each child's position in its group. Flat buffers: with array bounds and
         // uniqueness checks this was the slower half of a freeze on 1.5M nodes.
-        var list = [Int32](repeating: 0, count: max(n - 1, 0))
-        var pos = [Int32](repeating: 0, count: n)
+        var list = [Int32].big(repeating: 0, count: max(n - 1, 0))
+        var pos = [Int32].big(repeating: 0, count: n)
         let w = totals.isEmpty ? [Double](repeating: 0, count: n) : totals[orderMetric]
-        var fill = start
+        var fill = [Int32].big(copying: start)
         parent.withUnsafeBufferPointer { p in
         list.withUnsafeMutableBufferPointer { l in
         pos.withUnsafeMutableBufferPointer { pos in

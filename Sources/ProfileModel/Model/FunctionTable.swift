@@ -56,9 +56,9 @@ public struct FunctionTable: Sendable {
         // A node is the outermost of its function on its stack when no ancestor has the same
         // function. Each node carries a 64-bit Bloom filter of its ancestors' functions: a
         // clear bit proves it outermost; a set bit (recursion, or a collision) walks up to check.
-        var nodeFn = [Int32](repeating: -1, count: N)
-        var outermost = [Bool](repeating: false, count: N)
-        var bloom = [UInt64](repeating: 0, count: N)
+        var nodeFn = [Int32].big(repeating: -1, count: N)
+        var outermost = [Bool].big(repeating: false, count: N)
+        var bloom = [UInt64].big(repeating: 0, count: N)
         let frameFn = frames.frameFunction
         @inline(__always) func bit(_ fn: Int32) -> UInt64 { 1 << ((UInt64(UInt32(bitPattern: fn)) &* 0x9E37_79B9_7F4A_7C15) >> 58) }
         frameFn.withUnsafeBufferPointer { frameFn in
@@ -114,7 +114,7 @@ public struct FunctionTable: Sendable {
                 for i in 1..<max(N, 1) where nodeFn[i] >= 0 { nStart[Int(nodeFn[i]) + 1] += 1 }
                 for i in 0..<F { nStart[i + 1] += nStart[i] }
             }
-            nList = [Int32](repeating: 0, count: Int(nStart[F]))
+            nList = [Int32].big(repeating: 0, count: Int(nStart[F]))
             var fill = nStart
             nList.withUnsafeMutableBufferPointer { nList in
             fill.withUnsafeMutableBufferPointer { fill in

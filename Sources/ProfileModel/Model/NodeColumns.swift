@@ -100,10 +100,10 @@ struct NodeColumns {
     }
 
     mutating func reserve(_ n: Int) {
-        parent.reserveCapacity(n)
-        frame.reserveCapacity(n)
-        pathHash.reserveCapacity(n)
-        for m in weight.indices { weight[m].reserveCapacity(n) }
+        parent.reserveBig(n)
+        frame.reserveBig(n)
+        pathHash.reserveBig(n)
+        for m in weight.indices { weight[m].reserveBig(n) }
     }
 
     /// A new weight column, 0 for every node.

@@ -199,17 +199,17 @@ public final class ProfileBuilder {
         other.nodes.commit()
         let before = Int32(nodes.count)
         let count = other.nodes.count
-        var newId = [Int32](repeating: 0, count: count)
+        var newId = [Int32].big(repeating: 0, count: count)
         var addedParent: [Int32] = [], addedFrame: [Int32] = []
-        addedParent.reserveCapacity(count)
-        addedFrame.reserveCapacity(count)
+        addedParent.reserveBig(count)
+        addedFrame.reserveBig(count)
         let index = childIndex
         // Ids first: an existing child found in the index, or the next new id. A path hash
         // depends on frames only, so each node's hash in our numbering (`hash`) follows from
         // its parent's along other's tree, without knowing the parent's new id: the index
         // slots are prefetched 16 nodes ahead. (Probing with our parent's stored hash made
         // two dependent random reads per node: nearly all of a merge's time.)
-        var hash = [UInt32](repeating: ChildIndex.rootHash, count: max(count, 1))
+        var hash = [UInt32].big(repeating: ChildIndex.rootHash, count: max(count, 1))
         other.nodes.parent.withUnsafeBufferPointer { oParent in
         other.nodes.frame.withUnsafeBufferPointer { oFrame in
         hash.withUnsafeMutableBufferPointer { hash in
