@@ -86,4 +86,26 @@ final class HashTableTests: XCTestCase {
         let hashes = Set(texts.map { t in t.withUnsafeBytes { StackPath.textHash($0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, t.count) } })
         XCTAssertEqual(hashes.count, texts.count)
     }
+
+    /// Big arrays come padded to whole 2 MiB mappings: the contents must be exactly what the
+    /// plain initialisers give, below, at and above the size that switches to huge pages.
+    func testBigArraysHoldWhatPlainOnesHold() {
+        for count in [0, 1, 1000, (2 << 20) / 4 - 1, (2 << 20) / 4, (2 << 20) / 4 + 1, 1_234_567] {
+            let a = [Int32].big(repeating: -7, count: count)
+            XCTAssertEqual(a.count, count)
+            XCTAssertTrue(a.allSatisfy { $0 == -7 }, "\(count)")
+            let source = (0..<count).map { UInt64($0) &* 0x9E37_79B9 }
+            XCTAssertEqual([UInt64].big(copying: source), source, "\(count)")
+            var grown: [Int32] = [1, 2, 3]
+            grown.reserveBig(count)
+            XCTAssertGreaterThanOrEqual(grown.capacity, count)
+            XCTAssertEqual(grown, [1, 2, 3])
+            // The padded capacity keeps malloc's request within the mapping it asks for.
+            let c = HugePages.capacity(count, stride: 4)
+            XCTAssertGreaterThanOrEqual(c, count)
+            if count * 4 >= HugePages.from {
+                XCTAssertEqual((c * 4 + HugePages.overhead) % HugePages.size, 0, "\(count)")
+            }
+        }
+    }
 }

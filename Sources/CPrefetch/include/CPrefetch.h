@@ -5,4 +5,18 @@
 // child-index probes together instead of one after another (BENCHMARKS.md, folded read).
 static inline void perftop_prefetch(const void *p) { __builtin_prefetch(p, 1, 3); }
 
+#if __has_include(<malloc.h>)
+#include <malloc.h>
+#endif
+#if defined(M_MMAP_THRESHOLD)
+// Swift's Glibc module leaves out malloc.h. From the first call on, blocks from `bytes` on
+// get mappings of their own, and freeing one no longer raises that threshold (BigArrays.swift).
+static inline void perftop_pin_mmap_threshold(int bytes) {
+    static int pinned;
+    if (!__atomic_exchange_n(&pinned, 1, __ATOMIC_RELAXED)) mallopt(M_MMAP_THRESHOLD, bytes);
+}
+#else
+static inline void perftop_pin_mmap_threshold(int bytes) { (void)bytes; }
+#endif
+
 #endif

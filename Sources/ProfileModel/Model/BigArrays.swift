@@ -3,52 +3,90 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CPrefetch
 
 /// Big per-node arrays in transparent huge pages.
 ///
 /// Loading a big profile touches ~170 MB of fresh memory (node columns, the child index, the
-/// frozen tree's arrays). On this VM the first touch of a 4 KiB page costs ~0.6 ms per MB:
-/// a fault, zeroing, and the host's own fault behind it; in 2 MiB pages, ~0.25 ms per MB.
-/// `perf stat` on the 105 MB folded benchmark: 43.6k page faults and 952 ms of CPU with
-/// 4 KiB pages, 17k and 700 ms with glibc asking for huge pages everywhere (BENCHMARKS.md).
-/// The system's policy here is `madvise`, so memory is huge only where we ask.
+/// frozen tree's arrays). On this VM the first touch of a 4 KiB page costs ~0.55 ms per MB
+/// (a fault, zeroing, and the host's own fault behind it); of a 2 MiB page, ~0.22 ms per MB
+/// (`/tmp/touch.c` in BENCHMARKS.md). `perf stat` on the 105 MB folded benchmark: 43.6k page
+/// faults with 4 KiB pages. The system's policy here is `madvise`, so memory is huge only
+/// where we ask.
+///
+/// A Swift array's buffer comes from malloc, which maps big blocks on their own; the kernel
+/// starts a mapping on a 2 MiB boundary when its length is a multiple of 2 MiB. So big arrays
+/// get a capacity that makes malloc's request just under such a multiple, and the whole
+/// mapping, headers included, is asked to be huge: no 4 KiB pages at either end. glibc raises
+/// its threshold for mapping blocks on their own each time one is freed (up to 32 MiB), after
+/// which big arrays land unaligned in the heap: the threshold is pinned at 2 MiB instead (which
+/// also returns freed big blocks to the system at once).
 enum HugePages {
     /// Arrays from this size on ask for huge pages.
-    static let from = 4 << 20
+    static let from = 2 << 20
     static let size = 2 << 20
+    /// Swift's array header and malloc's chunk header, with room to spare: a request of
+    /// 2 MiB multiples minus this maps exactly those multiples (glibc).
+    static let overhead = 128
 
-    /// Asks for huge pages for the whole 2 MiB pages inside `p[0..<bytes]`, before their first
-    /// touch. Memory already touched stays as it is; the request is advice, never an error.
+    /// Asks for huge pages for the 2 MiB pages inside `p[0..<bytes]`, and for the one
+    /// holding `p` when `p` is just past a 2 MiB boundary (a mapping's start, where malloc put
+    /// the block). Advice, never an error.
+    ///
+    /// malloc and Swift have already written their headers there, so that first page is
+    /// mapped in 4 KiB pages and would stay so, page by page, as it fills (512 faults): it is
+    /// collapsed into a huge page at once instead (Linux 6.1's MADV_COLLAPSE; on older kernels
+    /// the call fails and nothing changes). Touching 60 MB of 6 MB arrays here: 4 KiB pages
+    /// 44 ms and 15.4k faults; huge pages but the first 24 ms, 5.1k; collapsed too 9-11 ms, 30.
     static func advise(_ p: UnsafeMutableRawPointer, bytes: Int) {
         #if os(Linux)
         guard bytes >= from else { return }
-        let start = (Int(bitPattern: p) + size - 1) & ~(size - 1)
-        let end = (Int(bitPattern: p) + bytes) & ~(size - 1)
+        let a = Int(bitPattern: p)
+        let down = a & ~(size - 1)
+        let atMappingStart = a - down < overhead
+        let start = atMappingStart ? down : (a + size - 1) & ~(size - 1)
+        let end = (a + bytes + overhead) & ~(size - 1)
         guard end > start, let q = UnsafeMutableRawPointer(bitPattern: start) else { return }
         _ = madvise(q, end - start, Int32(MADV_HUGEPAGE))
+        if atMappingStart { _ = madvise(q, size, madvCollapse) }
         #endif
+    }
+
+    /// MADV_COLLAPSE (Linux ABI; newer than this glibc's headers).
+    private static let madvCollapse: Int32 = 25
+
+    /// At least `n` elements of `stride` bytes: for a big array, the capacity whose malloc
+    /// request ends just short of a 2 MiB multiple.
+    static func capacity(_ n: Int, stride: Int) -> Int {
+        let bytes = n * stride
+        guard bytes >= from else { return n }
+        perftop_pin_mmap_threshold(Int32(from))
+        let mapped = (bytes + overhead + size - 1) & ~(size - 1)
+        return max(n, (mapped - overhead) / stride)
     }
 }
 
 extension Array where Element: BitwiseCopyable {
     /// `Array(repeating:count:)`, in huge pages when big.
     static func big(repeating value: Element, count: Int) -> [Element] {
-        let bytes = count * MemoryLayout<Element>.stride
-        guard bytes >= HugePages.from else { return Array(repeating: value, count: count) }
-        return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
-            HugePages.advise(UnsafeMutableRawPointer(buffer.baseAddress!), bytes: bytes)
-            buffer.initialize(repeating: value)
+        let stride = MemoryLayout<Element>.stride
+        guard count * stride >= HugePages.from else { return Array(repeating: value, count: count) }
+        let capacity = HugePages.capacity(count, stride: stride)
+        return Array(unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            HugePages.advise(UnsafeMutableRawPointer(buffer.baseAddress!), bytes: capacity * stride)
+            UnsafeMutableBufferPointer(rebasing: buffer[..<count]).initialize(repeating: value)
             initialized = count
         }
     }
 
     /// A copy of `other`, in huge pages when big.
     static func big(copying other: [Element]) -> [Element] {
-        let count = other.count, bytes = count * MemoryLayout<Element>.stride
-        guard bytes >= HugePages.from else { return Array(other) }
-        return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
-            HugePages.advise(UnsafeMutableRawPointer(buffer.baseAddress!), bytes: bytes)
-            _ = other.withUnsafeBufferPointer { buffer.initialize(fromContentsOf: $0) }
+        let count = other.count, stride = MemoryLayout<Element>.stride
+        guard count * stride >= HugePages.from else { return Array(other) }
+        let capacity = HugePages.capacity(count, stride: stride)
+        return Array(unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            HugePages.advise(UnsafeMutableRawPointer(buffer.baseAddress!), bytes: capacity * stride)
+            _ = other.withUnsafeBufferPointer { UnsafeMutableBufferPointer(rebasing: buffer[..<count]).initialize(fromContentsOf: $0) }
             initialized = count
         }
     }
@@ -56,8 +94,10 @@ extension Array where Element: BitwiseCopyable {
     /// `reserveCapacity`, the new capacity in huge pages when big (only pages not yet touched
     /// become huge: call it before filling).
     mutating func reserveBig(_ n: Int) {
-        reserveCapacity(n)
-        let bytes = capacity * MemoryLayout<Element>.stride
+        let stride = MemoryLayout<Element>.stride
+        guard n > capacity else { return }
+        reserveCapacity(HugePages.capacity(n, stride: stride))
+        let bytes = capacity * stride
         guard bytes >= HugePages.from else { return }
         let base = withUnsafeMutableBufferPointer { UnsafeMutableRawPointer($0.baseAddress) }
         if let base { HugePages.advise(base, bytes: bytes) }
