@@ -313,6 +313,16 @@ final class MergeLinesAtReadTests: XCTestCase {
             // ancestor has the same function), walked here node by node.
             let p = split.freeze()
             XCTAssertGreaterThanOrEqual(p.tree.count, 200_000)
+            // `split` freezes in the merged index's recycled memory (old slots, not zeros),
+            // `whole` in fresh memory: the same tree and table.
+            let q = whole.freeze()
+            XCTAssertEqual(p.tree.childList, q.tree.childList)
+            XCTAssertEqual(p.tree.childStart, q.tree.childStart)
+            XCTAssertEqual(p.tree.childPosition, q.tree.childPosition)
+            XCTAssertEqual(p.tree.depth, q.tree.depth)
+            XCTAssertEqual(p.functions.selfWeight, q.functions.selfWeight)
+            XCTAssertEqual(p.functions.totalWeight, q.functions.totalWeight)
+            XCTAssertEqual(p.functions.nodes, q.functions.nodes)
             var total = [Double](repeating: 0, count: p.functions.count), selfW = total
             for n in 1..<p.tree.count {
                 let fn = p.function(ofNode: Int32(n))

@@ -59,7 +59,9 @@ public enum FoldedReader: ProfileReader {
                 do {
                     try source.forEachChunk { parser.feed($0) }
                     parser.endInput()
-                    parser.builder.dropIndex()      // the merge looks children up in the first half's index only
+                    // The merge looks children up in the first half's index only; this one's
+                    // memory becomes the merge's scratch.
+                    parser.builder.dropIndex(lending: parser.builder.absorbScratchBytes)
                 } catch { self.error = error }
             }
         }

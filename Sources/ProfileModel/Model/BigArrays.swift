@@ -103,3 +103,56 @@ extension Array where Element: BitwiseCopyable {
         if let base { HugePages.advise(base, bytes: bytes) }
     }
 }
+
+/// Memory a finished step leaves behind already faulted in (a dropped child index), lent to
+/// the next step's temporary arrays: the merge's id map, `freeze`'s per-node scratch. Fresh
+/// memory is the dear kind here (a first touch costs more than the pass that writes it), so
+/// recycling the index saves ~40 MB of first touches on the 105 MB folded benchmark.
+/// Taken memory is uninitialised. What the lender does not keep goes back to the system when
+/// it is lent, so the peak stays where it was. Taking is thread-safe (two freeze passes share).
+final class SpareMemory: @unchecked Sendable {
+    private let base: UnsafeMutableRawPointer?
+    private let size: Int
+    private var used = 0
+    private var fresh: [(UnsafeMutableRawPointer, Int)] = []
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    /// No memory to lend: every `take` allocates (and `deinit` frees).
+    convenience init() { self.init(mapping: nil, size: 0, keep: 0) }
+
+    /// Lends the first `keep` bytes of `mapping[0..<size]` (a huge-page aligned mapping this
+    /// takes over) and unmaps the rest now.
+    init(mapping: UnsafeMutableRawPointer?, size: Int, keep: Int) {
+        var kept = 0
+        if let mapping, size > 0 {
+            kept = min(size, (keep + HugePages.size - 1) & ~(HugePages.size - 1))
+            if kept < size { munmap(mapping + kept, size - kept) }
+        }
+        base = kept > 0 ? mapping : nil
+        self.size = kept
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        if let base { munmap(base, size) }
+        for (p, n) in fresh { ZeroedMemory.free(p, bytes: n) }
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// Room for `count` values of `T`, uninitialised, valid while this lives.
+    func take<T>(_ count: Int, of: T.Type) -> UnsafeMutablePointer<T> {
+        let bytes = max(64, (count * MemoryLayout<T>.stride + 63) & ~63)
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        let p: UnsafeMutableRawPointer
+        if let base, used + bytes <= size {
+            p = base + used
+            used += bytes
+        } else {
+            p = ZeroedMemory.allocate(bytes: bytes)
+            fresh.append((p, bytes))
+        }
+        return p.bindMemory(to: T.self, capacity: count)
+    }
+}

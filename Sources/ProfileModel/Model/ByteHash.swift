@@ -313,6 +313,18 @@ final class ChildIndex {
 
     deinit { ZeroedMemory.free(slots, bytes: (mask + 1) * 16) }
 
+    /// Hands the slots' memory, when it is a mapping of its own, to a `SpareMemory` lending
+    /// `keep` bytes of it; the index is left empty.
+    func surrender(keep: Int) -> SpareMemory? {
+        let bytes = (mask + 1) * 16
+        guard bytes >= ZeroedMemory.hugeFrom, keep > 0 else { return nil }
+        let spare = SpareMemory(mapping: UnsafeMutableRawPointer(slots), size: bytes, keep: keep)
+        slots = ZeroedMemory.allocate(bytes: 16 * 16).assumingMemoryBound(to: UInt64.self)
+        mask = 15
+        count = 0
+        return spare
+    }
+
     /// The path hash of `frame` under a node whose path hash is `parent`.
     @inline(__always)
     static func pathHash(_ parent: UInt32, _ frame: Int32) -> UInt32 {

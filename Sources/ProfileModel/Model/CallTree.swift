@@ -43,8 +43,9 @@ public struct CallTree: Sendable {
                   totalWeight: CallTree.totals(parent: parent, selfWeight: selfWeight), orderMetric: orderMetric)
     }
 
-    /// With the totals already summed (`totals(parent:selfWeight:)`).
-    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight totals: [[Double]], orderMetric: Int) {
+    /// With the totals already summed (`totals(parent:selfWeight:)`); scratch from `scratch`.
+    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight totals: [[Double]], orderMetric: Int,
+         scratch: SpareMemory = SpareMemory()) {
         let n = parent.count
         self.parent = parent
         self.frame = frame
@@ -71,13 +72,13 @@ public struct CallTree: Sendable {
         var list = [Int32].big(repeating: 0, count: max(n - 1, 0))
         var pos = [Int32].big(repeating: 0, count: n)
         let w = totals.isEmpty ? [Double](repeating: 0, count: n) : totals[orderMetric]
-        var fill = [Int32].big(copying: start)
+        let fill = scratch.take(n + 1, of: Int32.self)
         parent.withUnsafeBufferPointer { p in
         list.withUnsafeMutableBufferPointer { l in
         pos.withUnsafeMutableBufferPointer { pos in
-        fill.withUnsafeMutableBufferPointer { fill in
         start.withUnsafeBufferPointer { start in
         w.withUnsafeBufferPointer { w in
+            fill.initialize(from: start.baseAddress!, count: n + 1)
             for i in 1..<max(n, 1) {
                 let q = Int(p[i])
                 l[Int(fill[q])] = Int32(i)
@@ -104,7 +105,7 @@ public struct CallTree: Sendable {
                 }
                 for k in a..<b { pos[Int(l[k])] = Int32(k - a) }
             }
-        }}}}}}
+        }}}}}
         childStart = start
         childList = list
         childPosition = pos

@@ -46,8 +46,9 @@ public struct FunctionTable: Sendable {
 
     /// Derives the table from a tree's arrays (parents before children, as builders make
     /// them), in forward passes over flat buffers: no child lists needed, so `freeze` can build
-    /// this while the call tree sorts its children.
-    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight: [[Double]], frames: FrameTable, metricCount: Int) {
+    /// this while the call tree sorts its children. Per-node scratch comes from `scratch`.
+    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight: [[Double]], frames: FrameTable, metricCount: Int,
+         scratch: SpareMemory = SpareMemory()) {
         let F = frames.functionCount
         let M = metricCount
         let N = parent.count
@@ -56,17 +57,15 @@ public struct FunctionTable: Sendable {
         // A node is the outermost of its function on its stack when no ancestor has the same
         // function. Each node carries a 64-bit Bloom filter of its ancestors' functions: a
         // clear bit proves it outermost; a set bit (recursion, or a collision) walks up to check.
-        var nodeFn = [Int32].big(repeating: -1, count: N)
-        var outermost = [Bool].big(repeating: false, count: N)
-        var bloom = [UInt64].big(repeating: 0, count: N)
+        let nodeFn = scratch.take(max(N, 1), of: Int32.self)
+        let outermost = scratch.take(max(N, 1), of: Bool.self)
+        let bloom = scratch.take(max(N, 1), of: UInt64.self)
+        nodeFn[0] = -1; outermost[0] = false; bloom[0] = 0
         let frameFn = frames.frameFunction
         @inline(__always) func bit(_ fn: Int32) -> UInt64 { 1 << ((UInt64(UInt32(bitPattern: fn)) &* 0x9E37_79B9_7F4A_7C15) >> 58) }
         frameFn.withUnsafeBufferPointer { frameFn in
         parent.withUnsafeBufferPointer { parent in
         frame.withUnsafeBufferPointer { frame in
-        nodeFn.withUnsafeMutableBufferPointer { nodeFn in
-        outermost.withUnsafeMutableBufferPointer { outermost in
-        bloom.withUnsafeMutableBufferPointer { bloom in
             for n in 1..<max(N, 1) {
                 let f = frame[n]
                 let fn = f >= 0 ? frameFn[Int(f)] : -1
@@ -75,9 +74,8 @@ public struct FunctionTable: Sendable {
                 let pf = nodeFn[p]
                 let b = bloom[p] | (pf >= 0 ? bit(pf) : 0)
                 bloom[n] = b
-                guard fn >= 0 else { continue }
-                var outer = true
-                if b & bit(fn) != 0 {
+                var outer = fn >= 0
+                if outer && b & bit(fn) != 0 {
                     var k = p
                     while k > 0 {
                         if nodeFn[k] == fn { outer = false; break }
@@ -87,12 +85,10 @@ public struct FunctionTable: Sendable {
                 }
                 outermost[n] = outer
             }
-        }}}}}}
+        }}}
         for m in 0..<M {
             selfWeight[m].withUnsafeBufferPointer { sw in
             totalWeight[m].withUnsafeBufferPointer { tw in
-            nodeFn.withUnsafeBufferPointer { nodeFn in
-            outermost.withUnsafeBufferPointer { outermost in
             selfFlat.withUnsafeMutableBufferPointer { selfW in
             totalFlat.withUnsafeMutableBufferPointer { totalW in
                 let base = m * F
@@ -102,14 +98,14 @@ public struct FunctionTable: Sendable {
                     selfW[base + fn] += sw[n]
                     if outermost[n] { totalW[base + fn] += tw[n] }
                 }
-            }}}}}}
+            }}}}
         }
         let selfW = (0..<M).map { Array(selfFlat[$0 * F..<($0 + 1) * F]) }
         let totalW = (0..<M).map { Array(totalFlat[$0 * F..<($0 + 1) * F]) }
         // Nodes per function (CSR, in node order).
         var nStart = [Int32](repeating: 0, count: F + 1)
         var nList = [Int32]()
-        nodeFn.withUnsafeBufferPointer { nodeFn in
+        do {
             nStart.withUnsafeMutableBufferPointer { nStart in
                 for i in 1..<max(N, 1) where nodeFn[i] >= 0 { nStart[Int(nodeFn[i]) + 1] += 1 }
                 for i in 0..<F { nStart[i + 1] += nStart[i] }

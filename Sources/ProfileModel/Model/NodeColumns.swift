@@ -78,14 +78,19 @@ struct NodeColumns {
         pending = 0
     }
 
-    /// New nodes with no weight (a merge): their path hashes are placeholders until
-    /// `setPathHashes`.
-    mutating func append(parents: [Int32], frames: [Int32]) {
+    /// `count` new nodes with no weight (a merge), their parents and frames written by `fill`
+    /// straight into the columns; their path hashes are placeholders until `setPathHashes`.
+    mutating func append(count: Int, fill: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Void) {
         commit()
-        parent.append(contentsOf: parents)
-        frame.append(contentsOf: frames)
-        if !pathHash.isEmpty { pathHash.append(contentsOf: repeatElement(0, count: parents.count)) }
-        for m in weight.indices { weight[m].append(contentsOf: repeatElement(0, count: parents.count)) }
+        guard count > 0 else { return }
+        let start = parent.count
+        parent.append(contentsOf: repeatElement(0, count: count))
+        frame.append(contentsOf: repeatElement(0, count: count))
+        parent.withUnsafeMutableBufferPointer { p in
+            frame.withUnsafeMutableBufferPointer { f in fill(p.baseAddress! + start, f.baseAddress! + start) }
+        }
+        if !pathHash.isEmpty { pathHash.append(contentsOf: repeatElement(0, count: count)) }
+        for m in weight.indices { weight[m].append(contentsOf: repeatElement(0, count: count)) }
     }
 
     mutating func setPathHashes(_ hashes: [UInt32]) {

@@ -26,6 +26,8 @@ public final class ProfileBuilder {
     private var nodes: NodeColumns
     private var childIndex = ChildIndex(capacity: 4096)
     private var indexDropped = false
+    /// The dropped index's memory, lent to the next step's scratch (see `SpareMemory`).
+    private var spare: SpareMemory? = nil
 
     public init(format: String, metrics: [ValueType], defaultMetric: Int? = nil) {
         self.format = format
@@ -164,13 +166,23 @@ public final class ProfileBuilder {
     /// Frees the (parent, frame) → child index, the largest structure while reading. A one-shot
     /// load calls this before `freeze()` so the index and the frozen tree never coexist; the
     /// index is rebuilt if more stacks arrive.
+    /// Its memory, already faulted in, is kept for `freeze`'s scratch.
     public func dropIndex() {
+        nodes.commit()
+        dropIndex(lending: 17 * (nodes.count + 1) + 4 * 64)      // see `freeze`
+    }
+
+    /// `dropIndex`, keeping `bytes` of the index's memory for the next step's scratch (a
+    /// merge's, a freeze's); the rest goes back to the system.
+    func dropIndex(lending bytes: Int) {
+        if !indexDropped { spare = childIndex.surrender(keep: bytes) }
         childIndex = ChildIndex(capacity: 16)
         nodes.dropPathHashes()
         indexDropped = true
     }
 
     private func rebuildIndex() {
+        spare = nil
         indexDropped = false
         nodes.commit()
         let n = nodes.count
@@ -199,26 +211,27 @@ public final class ProfileBuilder {
         other.nodes.commit()
         let before = Int32(nodes.count)
         let count = other.nodes.count
-        var newId = [Int32].big(repeating: 0, count: count)
-        var addedParent: [Int32] = [], addedFrame: [Int32] = []
-        addedParent.reserveBig(count)
-        addedFrame.reserveBig(count)
+        // Scratch from other's dropped index (see `absorbScratchBytes`).
+        let scratch = other.spare ?? SpareMemory()
+        other.spare = nil
+        let newId = scratch.take(max(count, 1), of: Int32.self)
+        let hash = scratch.take(max(count, 1), of: UInt32.self)
+        newId[0] = 0
+        hash[0] = ChildIndex.rootHash
+        var added = 0
         let index = childIndex
         // Ids first: an existing child found in the index, or the next new id. A path hash
         // depends on frames only, so each node's hash in our numbering (`hash`) follows from
         // its parent's along other's tree, without knowing the parent's new id: the index
         // slots are prefetched 16 nodes ahead. (Probing with our parent's stored hash made
         // two dependent random reads per node: nearly all of a merge's time.)
-        var hash = [UInt32].big(repeating: ChildIndex.rootHash, count: max(count, 1))
         other.nodes.parent.withUnsafeBufferPointer { oParent in
         other.nodes.frame.withUnsafeBufferPointer { oFrame in
-        hash.withUnsafeMutableBufferPointer { hash in
         frameMap.withUnsafeBufferPointer { fmap in
-        newId.withUnsafeMutableBufferPointer { newId in
             @inline(__always) func mapped(_ of: Int32) -> Int32 { of >= 0 ? fmap[Int(of)] : of }
             let ahead = 16
             for c in 1..<min(ahead + 1, max(count, 1)) { hash[c] = ChildIndex.pathHash(hash[Int(oParent[c])], mapped(oFrame[c])) }
-            let ids = newId.baseAddress!
+            let ids = newId
             var next = before
             for b in 1..<max(count, 1) {
                 let c = b + ahead
@@ -236,27 +249,42 @@ public final class ProfileBuilder {
                 if id < 0 {
                     id = next
                     next += 1
-                    addedParent.append(p)
-                    addedFrame.append(f)
                 }
                 newId[b] = id
             }
-        }}}}}
-        nodes.append(parents: addedParent, frames: addedFrame)
+            added = Int(next - before)
+        }}}
+        // The new nodes, in id order: other's nodes that got new ids, in other's order.
+        nodes.append(count: added) { parents, frames in
+            other.nodes.parent.withUnsafeBufferPointer { oParent in
+            other.nodes.frame.withUnsafeBufferPointer { oFrame in
+            frameMap.withUnsafeBufferPointer { fmap in
+                for b in 1..<max(count, 1) where newId[b] >= before {
+                    let i = Int(newId[b] - before), of = oFrame[b]
+                    parents[i] = newId[Int(oParent[b])]
+                    frames[i] = of >= 0 ? fmap[Int(of)] : of
+                }
+            }}}
+        }
         for m in 0..<metrics.count {
             nodes.weight[m].withUnsafeMutableBufferPointer { mine in
             other.nodes.weight[m].withUnsafeBufferPointer { theirs in
-            newId.withUnsafeBufferPointer { newId in
                 mine[0] += theirs[0]
                 let base = mine.baseAddress!
                 for b in 1..<max(count, 1) where theirs[b] != 0 {
                     if b + 16 < count { perftop_prefetch(base + Int(newId[b + 16])) }
                     mine[Int(newId[b])] += theirs[b]
                 }
-            }}}
+            }}
         }
         // The new nodes are not in the index: rebuild it if anyone asks for a child again.
         dropIndex()
+    }
+
+    /// What `absorb` takes from the absorbed builder's spare memory.
+    var absorbScratchBytes: Int {
+        nodes.commit()
+        return 8 * (nodes.count + 1) + 2 * 64
     }
 
     /// Sees every weight added (node, metric, value): a live stream keeps per-second deltas
@@ -282,6 +310,10 @@ public final class ProfileBuilder {
 
     public func freeze(source: String = "") -> Profile {
         nodes.commit()
+        // Scratch: the dropped index's memory when a one-shot load lent it (`dropIndex`), for
+        // the call tree's fill cursors and the function table's per-node passes: 17 bytes a node.
+        let scratch = spare ?? SpareMemory()
+        spare = nil
         let order = min(defaultMetric, max(metrics.count - 1, 0))
         let tree: CallTree, functions: FunctionTable
         if let exact = exactFunctions {
@@ -296,10 +328,12 @@ public final class ProfileBuilder {
             let (p, f, w, fr, m) = (parent, frame, selfWeight, frames, metrics.count)
             let done = DispatchSemaphore(value: 0)
             DispatchQueue.global().async {
-                result.table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: fr, metricCount: m)
+                result.table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: fr, metricCount: m,
+                                             scratch: scratch)
                 done.signal()
             }
-            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, totalWeight: totals, orderMetric: order)
+            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, totalWeight: totals, orderMetric: order,
+                            scratch: scratch)
             done.wait()
             functions = result.table ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
         } else {
