@@ -8,11 +8,10 @@ import CPrefetch
 /// Big per-node arrays in transparent huge pages.
 ///
 /// Loading a big profile touches ~170 MB of fresh memory (node columns, the child index, the
-/// frozen tree's arrays). On this VM the first touch of a 4 KiB page costs ~0.55 ms per MB
-/// (a fault, zeroing, and the host's own fault behind it); of a 2 MiB page, ~0.22 ms per MB
-/// (`/tmp/touch.c` in BENCHMARKS.md). `perf stat` on the 105 MB folded benchmark: 43.6k page
-/// faults with 4 KiB pages. The system's policy here is `madvise`, so memory is huge only
-/// where we ask.
+/// frozen tree's arrays). On this VM a first touch in 4 KiB pages costs ~0.7 ms per MB (a
+/// fault, zeroing, and the host's own fault behind it), in 2 MiB pages ~0.2 ms per MB
+/// (Scripts/pagetouch.c). The 105 MB folded benchmark took 43.6k page faults in 4 KiB pages.
+/// The system's policy here is `madvise`, so memory is huge only where we ask.
 ///
 /// A Swift array's buffer comes from malloc, which maps big blocks on their own; the kernel
 /// starts a mapping on a 2 MiB boundary when its length is a multiple of 2 MiB. So big arrays
@@ -36,8 +35,8 @@ enum HugePages {
     /// malloc and Swift have already written their headers there, so that first page is
     /// mapped in 4 KiB pages and would stay so, page by page, as it fills (512 faults): it is
     /// collapsed into a huge page at once instead (Linux 6.1's MADV_COLLAPSE; on older kernels
-    /// the call fails and nothing changes). Touching 60 MB of 6 MB arrays here: 4 KiB pages
-    /// 44 ms and 15.4k faults; huge pages but the first 24 ms, 5.1k; collapsed too 9-11 ms, 30.
+    /// the call fails and nothing changes). Scripts/pagetouch.c, 60 MB of 6 MB arrays: 4 KiB
+    /// pages 42-44 ms and 15.4k faults; huge but the first 24 ms, 5.1k; collapsed 9-15 ms, 30.
     static func advise(_ p: UnsafeMutableRawPointer, bytes: Int) {
         #if os(Linux)
         guard bytes >= from else { return }
