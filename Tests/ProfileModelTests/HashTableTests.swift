@@ -108,4 +108,28 @@ final class HashTableTests: XCTestCase {
             }
         }
     }
+
+    /// Lent memory: takes within what was kept come from the lent mapping, and takes beyond it
+    /// still get memory of their own; all of it readable and writable until the lender goes.
+    func testSpareMemoryLendsWhatItKeptThenAllocates() {
+        let size = 8 << 20
+        let mapping = ZeroedMemory.allocate(bytes: size)
+        let spare = SpareMemory(mapping: mapping, size: size, keep: 3 << 20)
+        let a = spare.take(100_000, of: Int32.self)         // in the kept part
+        let b = spare.take(1 << 20, of: Int64.self)         // 8 MiB: beyond it
+        let c = spare.take(10, of: UInt8.self)
+        XCTAssertEqual(UnsafeMutableRawPointer(a), mapping)
+        XCTAssertFalse((mapping..<(mapping + size)).contains(UnsafeMutableRawPointer(b)))
+        for i in 0..<100_000 { a[i] = Int32(i) }
+        for i in 0..<(1 << 20) { b[i] = Int64(i) * 3 }
+        for i in 0..<10 { c[i] = UInt8(i) }
+        XCTAssertEqual(a[99_999], 99_999)
+        XCTAssertEqual(b[(1 << 20) - 1], Int64((1 << 20) - 1) * 3)
+        XCTAssertEqual(c[9], 9)
+        // Nothing lent: every take allocates.
+        let none = SpareMemory()
+        let d = none.take(5, of: Double.self)
+        d[4] = 2.5
+        XCTAssertEqual(d[4], 2.5)
+    }
 }
