@@ -168,8 +168,7 @@ public final class ProfileBuilder {
     /// index is rebuilt if more stacks arrive.
     /// Its memory, already faulted in, is kept for `freeze`'s scratch.
     public func dropIndex() {
-        nodes.commit()
-        dropIndex(lending: 17 * (nodes.count + 1) + 4 * 64)      // see `freeze`
+        dropIndex(lending: freezeScratchBytes)
     }
 
     /// `dropIndex`, keeping `bytes` of the index's memory for the next step's scratch (a
@@ -231,7 +230,6 @@ public final class ProfileBuilder {
             @inline(__always) func mapped(_ of: Int32) -> Int32 { of >= 0 ? fmap[Int(of)] : of }
             let ahead = 16
             for c in 1..<min(ahead + 1, max(count, 1)) { hash[c] = ChildIndex.pathHash(hash[Int(oParent[c])], mapped(oFrame[c])) }
-            let ids = newId
             var next = before
             for b in 1..<max(count, 1) {
                 let c = b + ahead
@@ -239,7 +237,7 @@ public final class ProfileBuilder {
                     let pc = Int(oParent[c])
                     hash[c] = ChildIndex.pathHash(hash[pc], mapped(oFrame[c]))
                     index.prefetch(hash[c])
-                    perftop_prefetch(ids + pc)
+                    perftop_prefetch(newId + pc)
                 }
                 let p = newId[Int(oParent[b])]
                 let f = mapped(oFrame[b])
@@ -281,10 +279,17 @@ public final class ProfileBuilder {
         dropIndex()
     }
 
-    /// What `absorb` takes from the absorbed builder's spare memory.
+    /// What `absorb` takes from the absorbed builder's spare memory: an id and a path hash a node.
     var absorbScratchBytes: Int {
         nodes.commit()
         return 8 * (nodes.count + 1) + 2 * 64
+    }
+
+    /// What `freeze` takes from spare memory: the function table's function, outermost flag and
+    /// ancestors' Bloom filter a node (4 + 1 + 8 bytes), the call tree's fill cursor (4).
+    var freezeScratchBytes: Int {
+        nodes.commit()
+        return 17 * (nodes.count + 1) + 4 * 64
     }
 
     /// Sees every weight added (node, metric, value): a live stream keeps per-second deltas
@@ -310,8 +315,8 @@ public final class ProfileBuilder {
 
     public func freeze(source: String = "") -> Profile {
         nodes.commit()
-        // Scratch: the dropped index's memory when a one-shot load lent it (`dropIndex`), for
-        // the call tree's fill cursors and the function table's per-node passes: 17 bytes a node.
+        // Scratch (`freezeScratchBytes`): the dropped index's memory when a one-shot load lent
+        // it (`dropIndex`), else fresh.
         let scratch = spare ?? SpareMemory()
         spare = nil
         let order = min(defaultMetric, max(metrics.count - 1, 0))
