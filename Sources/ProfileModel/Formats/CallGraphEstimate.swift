@@ -36,7 +36,7 @@ struct CallGraphEstimate {
         let F = count
         let M = selfWeight.count
         guard F > 0, M > 0 else { return }
-        let ct = totalWeight[0], tt = selfWeight[0], eCt = edgeWeight[0]
+        let ct = totalWeight[0], eCt = edgeWeight[0]
         var calleesStart = [Int](repeating: 0, count: F + 1)
         for c in edgeCaller where c >= 0 && Int(c) < F { calleesStart[Int(c) + 1] += 1 }
         for i in 0..<F { calleesStart[i + 1] += calleesStart[i] }
