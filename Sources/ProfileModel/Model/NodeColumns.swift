@@ -79,9 +79,10 @@ struct NodeColumns {
     }
 
     /// `count` new nodes with no weight (a merge), their parents and frames written by `fill`
-    /// straight into the columns; their path hashes are placeholders until `setPathHashes`.
+    /// straight into the columns. They are in no child index, so the path hashes go (as with
+    /// `dropPathHashes`): the owner drops its index after a merge and rebuilds both on demand.
     mutating func append(count: Int, fill: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Void) {
-        commit()
+        dropPathHashes()
         guard count > 0 else { return }
         let start = parent.count
         parent.append(contentsOf: repeatElement(0, count: count))
@@ -89,7 +90,6 @@ struct NodeColumns {
         parent.withUnsafeMutableBufferPointer { p in
             frame.withUnsafeMutableBufferPointer { f in fill(p.baseAddress! + start, f.baseAddress! + start) }
         }
-        if !pathHash.isEmpty { pathHash.append(contentsOf: repeatElement(0, count: count)) }
         for m in weight.indices { weight[m].append(contentsOf: repeatElement(0, count: count)) }
     }
 
