@@ -67,21 +67,15 @@ final class StackPath {
                   UnsafeMutableRawPointer(nodes), UnsafeMutableRawPointer(own)] { p.deallocate() }
     }
 
-    private static func moved<T>(_ p: UnsafeMutablePointer<T>, _ old: Int, _ new: Int) -> UnsafeMutablePointer<T> {
-        let q = UnsafeMutablePointer<T>.allocate(capacity: new)
-        q.moveInitialize(from: p, count: old)
-        p.deallocate()
-        return q
-    }
 
     @inline(__always)
     private func reserveLines(_ n: Int) {
         guard n > lineCapacity else { return }
         let c = max(n, 2 * lineCapacity), o = lineCapacity
-        text = StackPath.moved(text, o, c); length = StackPath.moved(length, o, c)
-        offset = StackPath.moved(offset, o, c); count = StackPath.moved(count, o, c)
-        shared = StackPath.moved(shared, o, c); sure = StackPath.moved(sure, o, c)
-        leafNode = StackPath.moved(leafNode, o, c)
+        text = text.moved(count: o, capacity: c); length = length.moved(count: o, capacity: c)
+        offset = offset.moved(count: o, capacity: c); count = count.moved(count: o, capacity: c)
+        shared = shared.moved(count: o, capacity: c); sure = sure.moved(count: o, capacity: c)
+        leafNode = leafNode.moved(count: o, capacity: c)
         lineCapacity = c
     }
 
@@ -92,10 +86,10 @@ final class StackPath {
 
     private func growFrames(_ n: Int) {
         let c = max(n, 2 * frameCapacity), o = frameCapacity
-        starts = StackPath.moved(starts, o, c); ends = StackPath.moved(ends, o, c)
-        textHashes = StackPath.moved(textHashes, o, c); frameIds = StackPath.moved(frameIds, o, c)
-        hashes = StackPath.moved(hashes, o, c); records = StackPath.moved(records, o, c)
-        nodes = StackPath.moved(nodes, o, c)
+        starts = starts.moved(count: o, capacity: c); ends = ends.moved(count: o, capacity: c)
+        textHashes = textHashes.moved(count: o, capacity: c); frameIds = frameIds.moved(count: o, capacity: c)
+        hashes = hashes.moved(count: o, capacity: c); records = records.moved(count: o, capacity: c)
+        nodes = nodes.moved(count: o, capacity: c)
         frameCapacity = c
     }
 

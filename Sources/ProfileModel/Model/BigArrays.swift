@@ -155,3 +155,14 @@ final class SpareMemory: @unchecked Sendable {
         return p.bindMemory(to: T.self, capacity: count)
     }
 }
+
+extension UnsafeMutablePointer {
+    /// A new buffer of `capacity` values holding this one's first `count` (moved), this one
+    /// freed: growing the raw per-batch buffers of `StackPath` and `NodeColumns`.
+    func moved(count: Int, capacity: Int) -> UnsafeMutablePointer<Pointee> {
+        let q = UnsafeMutablePointer<Pointee>.allocate(capacity: capacity)
+        q.moveInitialize(from: self, count: count)
+        deallocate()
+        return q
+    }
+}

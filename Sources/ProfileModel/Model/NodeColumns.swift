@@ -51,15 +51,9 @@ struct NodeColumns {
 
     private mutating func growPending() {
         let c = max(256, 2 * pendingCapacity)
-        func moved<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
-            let q = UnsafeMutablePointer<T>.allocate(capacity: c)
-            q.moveInitialize(from: p, count: pending)
-            p.deallocate()
-            return q
-        }
-        pendingParent = moved(pendingParent)
-        pendingFrame = moved(pendingFrame)
-        pendingHash = moved(pendingHash)
+        pendingParent = pendingParent.moved(count: pending, capacity: c)
+        pendingFrame = pendingFrame.moved(count: pending, capacity: c)
+        pendingHash = pendingHash.moved(count: pending, capacity: c)
         pendingCapacity = c
     }
 
