@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The call tree: an arena of integer-indexed nodes in struct-of-arrays form.
 ///
 /// Node 0 is the root and has no frame. A node's parent always has a smaller index, so
@@ -22,6 +24,11 @@ public struct CallTree: Sendable {
     public var count: Int { parent.count }
     public static let root: Int32 = 0
 
+    /// How many nodes ahead the passes over all nodes prefetch a parent's (or a child's)
+    /// entries: parents are scattered (a stack's first new node hangs under an old node
+    /// anywhere), so without it each such read is a cache miss waited for in turn.
+    static let ahead = 16
+
     /// Total weight per node: its self weight plus its descendants' (parents come before
     /// their children, so one backward pass adds each node into its parent).
     static func totals(parent: [Int32], selfWeight: [[Double]]) -> [[Double]] {
@@ -30,8 +37,13 @@ public struct CallTree: Sendable {
         for m in 0..<totals.count {
             totals[m].withUnsafeMutableBufferPointer { t in
                 parent.withUnsafeBufferPointer { p in
+                    let t0 = t.baseAddress!
                     var i = n - 1
-                    while i > 0 { t[Int(p[i])] += t[i]; i -= 1 }
+                    while i > 0 {
+                        if i > ahead { perftop_prefetch(t0 + Int(p[i - ahead])) }
+                        t[Int(p[i])] += t[i]
+                        i -= 1
+                    }
                 }
             }
         }
@@ -57,7 +69,9 @@ public struct CallTree: Sendable {
         parent.withUnsafeBufferPointer { p in
             depth.withUnsafeMutableBufferPointer { d in
                 start.withUnsafeMutableBufferPointer { s in
+                    let d0 = d.baseAddress!, s0 = s.baseAddress!
                     for i in 1..<max(n, 1) {
+                        if i + CallTree.ahead < n { let q = Int(p[i + CallTree.ahead]); perftop_prefetch(d0 + q); perftop_prefetch(s0 + q + 1) }
                         d[i] = d[Int(p[i])] + 1
                         s[Int(p[i]) + 1] += 1
                     }
@@ -71,26 +85,40 @@ public struct CallTree: Sendable {
         // uniqueness checks this was the slower half of a freeze on 1.5M nodes.
         var list = [Int32].big(repeating: 0, count: max(n - 1, 0))
         var pos = [Int32].big(repeating: 0, count: n)
-        let w = totals.isEmpty ? [Double](repeating: 0, count: n) : totals[orderMetric]
         let fill = scratch.take(n + 1, of: Int32.self)
         parent.withUnsafeBufferPointer { p in
         list.withUnsafeMutableBufferPointer { l in
-        pos.withUnsafeMutableBufferPointer { pos in
         start.withUnsafeBufferPointer { start in
-        w.withUnsafeBufferPointer { w in
             fill.initialize(from: start.baseAddress!, count: n + 1)
+            let l0 = l.baseAddress!
             for i in 1..<max(n, 1) {
+                if i + CallTree.ahead < n { perftop_prefetch(fill + Int(p[i + CallTree.ahead])) }
+                if i + CallTree.ahead / 2 < n { perftop_prefetch(l0 + Int(fill[Int(p[i + CallTree.ahead / 2])])) }
                 let q = Int(p[i])
                 l[Int(fill[q])] = Int32(i)
                 fill[q] += 1
             }
+        }}}
+        let w = totals.isEmpty ? [Double](repeating: 0, count: n) : totals[orderMetric]
+        list.withUnsafeMutableBufferPointer { l in
+        pos.withUnsafeMutableBufferPointer { pos in
+        start.withUnsafeBufferPointer { start in
+        w.withUnsafeBufferPointer { w in
             @inline(__always) func before(_ x: Int32, _ y: Int32) -> Bool {
                 let wx = w[Int(x)], wy = w[Int(y)]
                 return wx != wy ? wx > wy : x < y
             }
+            // Children's weights and positions are scattered: load them a stretch ahead.
+            let w0 = w.baseAddress!, pos0 = pos.baseAddress!
+            var loaded = 0
             for q in 0..<n {
                 let a = Int(start[q]), b = Int(start[q + 1])
                 guard b - a > 1 else { continue }
+                let upTo = min(b + CallTree.ahead, n - 1)
+                if loaded < upTo {
+                    for k in max(loaded, a)..<upTo { let c = Int(l[k]); perftop_prefetch(w0 + c); perftop_prefetch(pos0 + c) }
+                    loaded = upTo
+                }
                 if b - a <= 16 {
                     // Insertion sort: most groups are small.
                     for i in (a + 1)..<b {
@@ -105,7 +133,7 @@ public struct CallTree: Sendable {
                 }
                 for k in a..<b { pos[Int(l[k])] = Int32(k - a) }
             }
-        }}}}}
+        }}}}
         childStart = start
         childList = list
         childPosition = pos
