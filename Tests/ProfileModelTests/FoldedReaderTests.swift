@@ -334,6 +334,12 @@ final class MergeLinesAtReadTests: XCTestCase {
             }
             XCTAssertEqual(p.functions.totalWeight[0], total)
             XCTAssertEqual(p.functions.selfWeight[0], selfW)
+            // Each function's nodes (built on first use), against the tree node by node.
+            var byFunction = [[Int32]](repeating: [], count: p.functions.count)
+            for n in 1..<p.tree.count where p.function(ofNode: Int32(n)) >= 0 {
+                byFunction[Int(p.function(ofNode: Int32(n)))].append(Int32(n))
+            }
+            XCTAssertEqual((0..<p.functions.count).map { Array(p.functions.nodes(of: Int32($0))) }, byFunction)
         }
     }
 }

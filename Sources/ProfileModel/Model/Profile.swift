@@ -22,7 +22,7 @@ public final class Profile: Sendable {
         self.defaultMetric = defaultMetric
         self.frames = frames
         self.tree = tree
-        self.functions = functions.nodesStart.isEmpty && functions.count > 0
+        self.functions = functions.nodeLists == nil && functions.count > 0
             ? functions.withNodes(from: tree, frames: frames) : functions
         self.estimatedTree = estimatedTree
         self.sampleCount = sampleCount
