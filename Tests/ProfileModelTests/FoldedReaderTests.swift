@@ -276,6 +276,8 @@ final class MergeLinesAtReadTests: XCTestCase {
                     body += "run\(copy);w\(k % 3);" + line + (copy % 5 == 0 ? "\r\n" : "\n")
                 }
                 if (copy + i) % 7 == 0 { body += "# a comment\n\nno count here\n 3\nfrac;x (x.py:1) 0.5\n" }
+                // Recursion, direct and through others, for the function table's ancestor check.
+                body += "rec\(copy % 50);a (r.py:1);b (r.py:2);a (r.py:1);c (r.py:3);a (r.py:9);b (r.py:2);d\(i) (r.py:4) 2\n"
             }
             copy += 1
         }
@@ -340,6 +342,9 @@ final class MergeLinesAtReadTests: XCTestCase {
                 byFunction[Int(p.function(ofNode: Int32(n)))].append(Int32(n))
             }
             XCTAssertEqual((0..<p.functions.count).map { Array(p.functions.nodes(of: Int32($0))) }, byFunction)
+            let a = try XCTUnwrap(p.functionIndex(name: "a"))
+            XCTAssertLessThan(total[a], byFunction[a].map { p.tree.totalWeight[0][Int($0)] }.reduce(0, +),
+                              "the recursion is there, and counted once a stack")
         }
     }
 }

@@ -58,12 +58,19 @@ public struct CallTree: Sendable {
     /// With the totals already summed (`totals(parent:selfWeight:)`); scratch from `scratch`.
     init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight totals: [[Double]], orderMetric: Int,
          scratch: SpareMemory = SpareMemory()) {
+        self.init(parent: parent, frame: frame, selfWeight: selfWeight, totalWeight: { totals }, orderMetric: orderMetric,
+                  scratch: scratch)
+    }
+
+    /// With the totals summed elsewhere meanwhile: `totals()` is called only once the children
+    /// are grouped, before they are sorted by weight (`freeze` sums them on its other core).
+    init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight totalsWhenNeeded: () -> [[Double]],
+         orderMetric: Int, scratch: SpareMemory) {
         let n = parent.count
         self.parent = parent
         self.frame = frame
         self.selfWeight = selfWeight
         self.orderMetric = orderMetric
-        totalWeight = totals
         var depth = [Int32].big(repeating: 0, count: n)
         var start = [Int32].big(repeating: 0, count: n + 1)
         parent.withUnsafeBufferPointer { p in
@@ -99,6 +106,8 @@ public struct CallTree: Sendable {
                 fill[q] += 1
             }
         }}}
+        let totals = totalsWhenNeeded()
+        totalWeight = totals
         let w = totals.isEmpty ? [Double](repeating: 0, count: n) : totals[orderMetric]
         list.withUnsafeMutableBufferPointer { l in
         pos.withUnsafeMutableBufferPointer { pos in

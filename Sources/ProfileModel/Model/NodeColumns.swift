@@ -110,11 +110,4 @@ struct NodeColumns {
         commit()
         weight.append([Double](repeating: 0, count: parent.count))
     }
-
-    /// Total weight per node and metric: self plus descendants (parents come before their
-    /// children, so one backward pass adds each node into its parent).
-    func totals() -> [[Double]] {
-        precondition(pending == 0)
-        return CallTree.totals(parent: parent, selfWeight: weight)
-    }
 }

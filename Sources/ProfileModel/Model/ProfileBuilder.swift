@@ -285,11 +285,11 @@ public final class ProfileBuilder {
         return 8 * (nodes.count + 1) + 2 * 64
     }
 
-    /// What `freeze` takes from spare memory: the function table's function, outermost flag and
-    /// ancestors' Bloom filter a node (4 + 1 + 8 bytes), the call tree's fill cursor (4).
+    /// What `freeze` takes from spare memory: the function table's Bloom filter of ancestors'
+    /// functions (16 bytes a node), the call tree's fill cursor (4).
     var freezeScratchBytes: Int {
         nodes.commit()
-        return 17 * (nodes.count + 1) + 4 * 64
+        return 20 * (nodes.count + 1) + 2 * 64
     }
 
     /// Sees every weight added (node, metric, value): a live stream keeps per-second deltas
@@ -326,21 +326,27 @@ public final class ProfileBuilder {
             functions = exact
         } else if nodes.count >= 200_000 && sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 {
             // A big tree: the function table needs no child lists, so it is built on another
-            // core while the call tree sorts its children.
-            final class Result: @unchecked Sendable { var table: FunctionTable? }
-            let result = Result()
-            let totals = nodes.totals()
-            let (p, f, w, fr, m) = (parent, frame, selfWeight, frames, metrics.count)
-            let done = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                result.table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: fr, metricCount: m,
-                                             scratch: scratch)
-                done.signal()
+            // core while the call tree groups and sorts its children. That core sums the
+            // totals first; the call tree needs them only to sort, after grouping.
+            final class Shared: @unchecked Sendable {
+                var totals: [[Double]] = []
+                var table: FunctionTable?
+                let totalsReady = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
             }
-            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, totalWeight: totals, orderMetric: order,
-                            scratch: scratch)
-            done.wait()
-            functions = result.table ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
+            let shared = Shared()
+            let (p, f, w, fr, m) = (parent, frame, selfWeight, frames, metrics.count)
+            DispatchQueue.global().async {
+                let totals = CallTree.totals(parent: p, selfWeight: w)
+                shared.totals = totals
+                shared.totalsReady.signal()
+                shared.table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: fr, metricCount: m,
+                                             scratch: scratch)
+                shared.done.signal()
+            }
+            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight,
+                            totalWeight: { shared.totalsReady.wait(); return shared.totals }, orderMetric: order, scratch: scratch)
+            shared.done.wait()
+            functions = shared.table ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
         } else {
             tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
             functions = FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
