@@ -72,19 +72,34 @@ struct NodeColumns {
         pending = 0
     }
 
-    /// `count` new nodes with no weight (a merge), their parents and frames written by `fill`
-    /// straight into the columns. They are in no child index, so the path hashes go (as with
+    /// `count` more nodes, parent, frame and weights 0, for a merge to fill (`fill`) and cut
+    /// back (`truncate`). They are in no child index, so the path hashes go (as with
     /// `dropPathHashes`): the owner drops its index after a merge and rebuilds both on demand.
-    mutating func append(count: Int, fill: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Void) {
+    mutating func extend(by count: Int) {
         dropPathHashes()
         guard count > 0 else { return }
-        let start = parent.count
         parent.append(contentsOf: repeatElement(0, count: count))
         frame.append(contentsOf: repeatElement(0, count: count))
-        parent.withUnsafeMutableBufferPointer { p in
-            frame.withUnsafeMutableBufferPointer { f in fill(p.baseAddress! + start, f.baseAddress! + start) }
-        }
         for m in weight.indices { weight[m].append(contentsOf: repeatElement(0, count: count)) }
+    }
+
+    /// `body` writes the parents and frames of the nodes from `start` on (see `extend`).
+    mutating func fill(from start: Int, _ body: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Void) {
+        precondition(pending == 0 && start <= parent.count)
+        parent.withUnsafeMutableBufferPointer { p in
+            frame.withUnsafeMutableBufferPointer { f in body(p.baseAddress! + start, f.baseAddress! + start) }
+        }
+    }
+
+    /// Drops the nodes from `count` on.
+    mutating func truncate(to count: Int) {
+        precondition(pending == 0 && count <= parent.count)
+        let extra = parent.count - count
+        guard extra > 0 else { return }
+        parent.removeLast(extra)
+        frame.removeLast(extra)
+        if !pathHash.isEmpty { pathHash.removeLast(extra) }
+        for m in weight.indices { weight[m].removeLast(extra) }
     }
 
     mutating func setPathHashes(_ hashes: [UInt32]) {

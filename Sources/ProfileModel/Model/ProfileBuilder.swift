@@ -219,30 +219,44 @@ public final class ProfileBuilder {
         hash[0] = ChildIndex.rootHash
         var added = 0
         let index = childIndex
-        // Ids first: an existing child found in the index, or the next new id. A path hash
-        // depends on frames only, so each node's hash in our numbering (`hash`) follows from
-        // its parent's along other's tree, without knowing the parent's new id: the index
-        // slots are prefetched 16 nodes ahead. (Probing with our parent's stored hash made
-        // two dependent random reads per node: nearly all of a merge's time.)
+        // Room for all of other's nodes as new ones, made on another core meanwhile: the first
+        // touches of ~13 MB of columns on the benchmark, which the id loop below never reads
+        // (it reads other's columns and our index). Cut back to the nodes added afterwards.
+        let grow = SideTask { self.nodes.extend(by: count - 1) }
+        // Ids first: an existing child found in the index, or the next new id. Only a node that
+        // existed before can have the child already; a node made here is new, and so are all
+        // its children (the mapping is one to one). A path hash depends on frames only, so each
+        // node's hash in our numbering (`hash`) follows from its parent's along other's tree,
+        // without knowing the parent's new id: the index slots are prefetched 16 nodes ahead.
+        // (Probing with our parent's stored hash made two dependent random reads per node:
+        // nearly all of a merge's time.) A node whose parent is already known to be new needs
+        // neither (`surelyNew` in its id until its turn): most of the benchmark's second half.
+        let surelyNew: Int32 = -2, unknown: Int32 = -1
         other.nodes.parent.withUnsafeBufferPointer { oParent in
         other.nodes.frame.withUnsafeBufferPointer { oFrame in
         frameMap.withUnsafeBufferPointer { fmap in
             @inline(__always) func mapped(_ of: Int32) -> Int32 { of >= 0 ? fmap[Int(of)] : of }
             let ahead = 16
-            for c in 1..<min(ahead + 1, max(count, 1)) { hash[c] = ChildIndex.pathHash(hash[Int(oParent[c])], mapped(oFrame[c])) }
+            for c in 1..<min(ahead + 1, max(count, 1)) {
+                hash[c] = ChildIndex.pathHash(hash[Int(oParent[c])], mapped(oFrame[c]))
+                newId[c] = unknown
+            }
             var next = before
             for b in 1..<max(count, 1) {
                 let c = b + ahead
                 if c < count {
-                    let pc = Int(oParent[c])
-                    hash[c] = ChildIndex.pathHash(hash[pc], mapped(oFrame[c]))
-                    index.prefetch(hash[c])
-                    perftop_prefetch(newId + pc)
+                    // The parent's id if numbered already (it is before b), else its mark.
+                    let pc = Int(oParent[c]), q = newId[pc]
+                    if q == surelyNew || q >= before {
+                        newId[c] = surelyNew
+                    } else {
+                        newId[c] = unknown
+                        hash[c] = ChildIndex.pathHash(hash[pc], mapped(oFrame[c]))
+                        index.prefetch(hash[c])
+                    }
                 }
                 let p = newId[Int(oParent[b])]
                 let f = mapped(oFrame[b])
-                // Only a node that existed before can have the child already; a node made here
-                // is new, and so are all its children (the mapping is one to one).
                 var id: Int32 = p < before ? index.get(p, f, hash: hash[b]) : -1
                 if id < 0 {
                     id = next
@@ -252,8 +266,10 @@ public final class ProfileBuilder {
             }
             added = Int(next - before)
         }}}
+        grow.wait()
+        nodes.truncate(to: Int(before) + added)
         // The new nodes, in id order: other's nodes that got new ids, in other's order.
-        nodes.append(count: added) { parents, frames in
+        nodes.fill(from: Int(before)) { parents, frames in
             other.nodes.parent.withUnsafeBufferPointer { oParent in
             other.nodes.frame.withUnsafeBufferPointer { oFrame in
             frameMap.withUnsafeBufferPointer { fmap in
@@ -328,25 +344,19 @@ public final class ProfileBuilder {
             // A big tree: the function table needs no child lists, so it is built on another
             // core while the call tree groups and sorts its children. That core sums the
             // totals first; the call tree needs them only to sort, after grouping.
-            final class Shared: @unchecked Sendable {
-                var totals: [[Double]] = []
-                var table: FunctionTable?
-                let totalsReady = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+            let (p, f, w) = (parent, frame, selfWeight)
+            let totalsReady = DispatchSemaphore(value: 0)
+            var totals: [[Double]] = [], table: FunctionTable? = nil
+            let side = SideTask { [frames, metrics] in
+                totals = CallTree.totals(parent: p, selfWeight: w)
+                totalsReady.signal()
+                table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: frames,
+                                      metricCount: metrics.count, scratch: scratch)
             }
-            let shared = Shared()
-            let (p, f, w, fr, m) = (parent, frame, selfWeight, frames, metrics.count)
-            DispatchQueue.global().async {
-                let totals = CallTree.totals(parent: p, selfWeight: w)
-                shared.totals = totals
-                shared.totalsReady.signal()
-                shared.table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: fr, metricCount: m,
-                                             scratch: scratch)
-                shared.done.signal()
-            }
-            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight,
-                            totalWeight: { shared.totalsReady.wait(); return shared.totals }, orderMetric: order, scratch: scratch)
-            shared.done.wait()
-            functions = shared.table ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
+            tree = CallTree(parent: p, frame: f, selfWeight: w,
+                            totalWeight: { totalsReady.wait(); return totals }, orderMetric: order, scratch: scratch)
+            side.wait()
+            functions = table ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
         } else {
             tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
             functions = FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
@@ -357,4 +367,24 @@ public final class ProfileBuilder {
                        estimatedTree: estimatedTree, sampleCount: sampleCount,
                        warnings: warnings, metadata: metadata)
     }
+}
+
+/// Work for the other core while this thread does its own: `wait()` joins it. For the
+/// builder's two-core steps, whose two sides touch disjoint state (the closure is not
+/// checked for sendability). On one core it runs at once, inline.
+final class SideTask: @unchecked Sendable {
+    private let work: () -> Void
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping () -> Void) {
+        self.work = work
+        if sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 {
+            DispatchQueue.global().async { self.work(); self.done.signal() }
+        } else {
+            work()
+            done.signal()
+        }
+    }
+
+    func wait() { done.wait() }
 }
