@@ -29,9 +29,12 @@ extension ByteSource {
         return out
     }
 
-    /// Reads to the end in 1 MiB chunks, handing each to `body` (the streaming readers' loop).
+    /// Reads to the end in 128 KiB chunks, handing each to `body` (the streaming readers' loop).
+    /// A chunk stays in the core's 1 MiB L2 cache beside the reader's own tables from the copy
+    /// to the parse: 1 MiB chunks loaded the 105 MB folded benchmark 1.7% slower (25 rounds
+    /// alternating, medians 0.264 and 0.260 s); 32 KiB to 256 KiB were within noise of 128.
     public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var chunk = [UInt8](repeating: 0, count: 1 << 17)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
             if n == 0 { return }
