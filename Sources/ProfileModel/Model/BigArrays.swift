@@ -114,7 +114,7 @@ final class SpareMemory: @unchecked Sendable {
     private let size: Int
     private var used = 0
     private var fresh: [(UnsafeMutableRawPointer, Int)] = []
-    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let lock = Lock()
 
     /// No memory to lend: every `take` allocates (and `deinit` frees).
     convenience init() { self.init(mapping: nil, size: 0, keep: 0) }
@@ -129,28 +129,25 @@ final class SpareMemory: @unchecked Sendable {
         }
         base = kept > 0 ? mapping : nil
         self.size = kept
-        pthread_mutex_init(lock, nil)
     }
 
     deinit {
         if let base { munmap(base, size) }
         for (p, n) in fresh { ZeroedMemory.free(p, bytes: n) }
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
     }
 
     /// Room for `count` values of `T`, uninitialised, valid while this lives.
     func take<T>(_ count: Int, of: T.Type) -> UnsafeMutablePointer<T> {
         let bytes = max(64, (count * MemoryLayout<T>.stride + 63) & ~63)
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        let p: UnsafeMutableRawPointer
-        if let base, used + bytes <= size {
-            p = base + used
-            used += bytes
-        } else {
-            p = ZeroedMemory.allocate(bytes: bytes)
+        let p: UnsafeMutableRawPointer = lock.withLock {
+            if let base, used + bytes <= size {
+                let p = base + used
+                used += bytes
+                return p
+            }
+            let p = ZeroedMemory.allocate(bytes: bytes)
             fresh.append((p, bytes))
+            return p
         }
         return p.bindMemory(to: T.self, capacity: count)
     }
@@ -164,5 +161,23 @@ extension UnsafeMutablePointer {
         q.moveInitialize(from: self, count: count)
         deallocate()
         return q
+    }
+}
+
+/// A mutex (pthread: Swift's `Mutex` needs macOS 15) for the few objects two threads share.
+final class Lock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() { pthread_mutex_init(mutex, nil) }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
     }
 }

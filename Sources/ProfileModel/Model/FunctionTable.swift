@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CPrefetch
 
 /// Per-function self and total weights, and caller → callee edges.
@@ -171,29 +166,23 @@ final class FunctionNodes: @unchecked Sendable {
     private var built: (start: [Int32], list: [Int32])?
     private var frame: [Int32], frameFunction: [Int32]
     private let functionCount: Int
-    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let lock = Lock()
 
     init(frame: [Int32], frameFunction: [Int32], functionCount: Int) {
         self.frame = frame
         self.frameFunction = frameFunction
         self.functionCount = functionCount
-        pthread_mutex_init(lock, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
     }
 
     var lists: (start: [Int32], list: [Int32]) {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        if let built { return built }
-        let b = FunctionNodes.build(frame: frame, frameFunction: frameFunction, functionCount: functionCount)
-        built = b
-        frame = []
-        frameFunction = []
-        return b
+        lock.withLock {
+            if let built { return built }
+            let b = FunctionNodes.build(frame: frame, frameFunction: frameFunction, functionCount: functionCount)
+            built = b
+            frame = []
+            frameFunction = []
+            return b
+        }
     }
 
     private static func build(frame: [Int32], frameFunction: [Int32], functionCount F: Int) -> (start: [Int32], list: [Int32]) {
