@@ -268,6 +268,24 @@ public final class ProfileBuilder {
         }}}
         grow.wait()
         nodes.truncate(to: Int(before) + added)
+        // Other's weights added on the other core (the columns moved out, so each side owns
+        // what it writes) while this one writes the new nodes' parents and frames.
+        var weight: [[Double]] = []
+        swap(&weight, &nodes.weight)
+        let theirWeight = other.nodes.weight
+        let addWeights = SideTask {
+            for m in weight.indices {
+                weight[m].withUnsafeMutableBufferPointer { mine in
+                theirWeight[m].withUnsafeBufferPointer { theirs in
+                    mine[0] += theirs[0]
+                    let base = mine.baseAddress!
+                    for b in 1..<max(count, 1) where theirs[b] != 0 {
+                        if b + 16 < count { perftop_prefetch(base + Int(newId[b + 16])) }
+                        mine[Int(newId[b])] += theirs[b]
+                    }
+                }}
+            }
+        }
         // The new nodes, in id order: other's nodes that got new ids, in other's order.
         nodes.fill(from: Int(before)) { parents, frames in
             other.nodes.parent.withUnsafeBufferPointer { oParent in
@@ -280,17 +298,8 @@ public final class ProfileBuilder {
                 }
             }}}
         }
-        for m in 0..<metrics.count {
-            nodes.weight[m].withUnsafeMutableBufferPointer { mine in
-            other.nodes.weight[m].withUnsafeBufferPointer { theirs in
-                mine[0] += theirs[0]
-                let base = mine.baseAddress!
-                for b in 1..<max(count, 1) where theirs[b] != 0 {
-                    if b + 16 < count { perftop_prefetch(base + Int(newId[b + 16])) }
-                    mine[Int(newId[b])] += theirs[b]
-                }
-            }}
-        }
+        addWeights.wait()
+        swap(&weight, &nodes.weight)
         // The new nodes are not in the index: rebuild it if anyone asks for a child again.
         dropIndex()
     }
