@@ -58,6 +58,29 @@ final class HashTableTests: XCTestCase {
         XCTAssertEqual(index.getOrInsert(39, 39, hash: 7) { XCTFail("exists"); return -1 }, 1600)
     }
 
+    /// Frame text equality against a byte-by-byte compare, for every length up to past the
+    /// branch-free range and a difference at every position (bytes before and after the
+    /// compared range differ too: nothing outside `0..<n` may count).
+    func testFrameTextEqualityIsExactAtEveryLengthAndPosition() {
+        for n in 0...80 {
+            let text = (0..<n).map { UInt8(truncatingIfNeeded: 0x41 + ($0 * 13) % 50) }
+            var record = [UInt64](repeating: 0, count: max(1, (n + 7) / 8))       // zero-padded, as stored
+            record.withUnsafeMutableBytes { $0.copyBytes(from: text) }
+            record.withUnsafeBytes { r in
+                let a = r.baseAddress!
+                // The input text sits between other bytes, as a frame does inside a line.
+                for d in -1...n {
+                    var line = [UInt8](repeating: 0x3B, count: 8) + text + [UInt8](repeating: 0x7E, count: 8)
+                    if d >= 0 && d < n { line[8 + d] ^= 0x20 }
+                    let same = d < 0 || d >= n
+                    line.withUnsafeBytes { b in
+                        XCTAssertEqual(FrameTextMap.equal(a, b.baseAddress! + 8, n), same, "length \(n), difference at \(d)")
+                    }
+                }
+            }
+        }
+    }
+
     /// The one-pass frame split against a byte-by-byte `;` search, for every position of the
     /// separator and every start, including bytes that differ from `;` by one bit; and its hash
     /// against the hash of the same text copied out alone (a frame's hash must not depend on

@@ -415,6 +415,17 @@ final class FrameTextMap {
     /// Byte equality of `n` bytes; `a` is a zero-padded record, `b` frame text in the input.
     @inline(__always)
     static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        if n >= 8 && n <= 64 {
+            // Eight words at fixed offsets, clamped to the last whole word (they overlap for
+            // shorter text), with no branch per word: a loop's exit, at a word count that
+            // changes from frame to frame, was a mispredicted branch per frame.
+            let last = n &- 8
+            @inline(__always) func d(_ o: Int) -> UInt64 {
+                let o = min(o, last)
+                return a.loadUnaligned(fromByteOffset: o, as: UInt64.self) ^ b.loadUnaligned(fromByteOffset: o, as: UInt64.self)
+            }
+            return (d(0) | d(8) | d(16) | d(24) | d(32) | d(40) | d(48) | d(56)) == 0
+        }
         if n >= 8 {
             var i = 0
             while i + 8 <= n {
