@@ -127,10 +127,13 @@ public struct FrameTable: Sendable {
     /// The one frame of a function when executing lines are merged at read time: frames of the
     /// same (name, file) share it, and its line is the smallest line seen (as `mergingLines`).
     public mutating func functionFrame(name: String, file: String?, line: Int?, kind: FrameKind = .function) -> Int32 {
-        if kind.isGrouping { return frame(name: name, file: file, line: line, kind: kind) }
-        let n = strings.intern(name)
-        let fl = file.map { strings.intern($0) } ?? -1
-        let l = Int32(clamping: line ?? 0)
+        functionFrame(name: strings.intern(name), file: file.map { strings.intern($0) } ?? -1,
+                      line: Int32(clamping: line ?? 0), kind: kind)
+    }
+
+    /// `functionFrame` from interned string ids (`file` -1 for none, `line` 0 for none).
+    public mutating func functionFrame(name n: Int32, file fl: Int32, line l: Int32, kind: FrameKind = .function) -> Int32 {
+        if kind.isGrouping { return frame(name: n, file: fl, line: l, kind: kind) }
         let nameFile = packPair(n, fl)
         let merged = packPair(Int32.min, Int32(kind.rawValue))
         let f: Int32
