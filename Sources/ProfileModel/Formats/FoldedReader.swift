@@ -140,18 +140,22 @@ public final class FoldedParser {
     /// The weights of the queued stacks: count, and `before` (NaN when none).
     private let queuedCount = UnsafeMutablePointer<Double>.allocate(capacity: StackPath.batchSize)
     private let queuedBefore = UnsafeMutablePointer<Double>.allocate(capacity: StackPath.batchSize)
+    private let queuedLeaf = UnsafeMutablePointer<Int32>.allocate(capacity: StackPath.batchSize)
 
     deinit {
         queuedCount.deallocate()
         queuedBefore.deallocate()
+        queuedLeaf.deallocate()
     }
 
     /// Resolves the queued stacks and adds their weights.
     private func flush() {
-        guard stacks.pending > 0 else { return }
-        stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1) }) { i, leaf in
-            builder.addSelf(leaf, metric: 0, queuedCount[i])
-            if beforeMetric >= 0 && !queuedBefore[i].isNaN { builder.addSelf(leaf, metric: beforeMetric, queuedBefore[i]) }
+        let n = stacks.pending
+        guard n > 0 else { return }
+        stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1) }) { i, leaf in queuedLeaf[i] = leaf }
+        builder.addSelf(queuedLeaf, queuedCount, count: n, metric: 0)
+        if beforeMetric >= 0 {
+            for i in 0..<n where !queuedBefore[i].isNaN { builder.addSelf(queuedLeaf[i], metric: beforeMetric, queuedBefore[i]) }
         }
     }
 

@@ -328,6 +328,19 @@ public final class ProfileBuilder {
         recorder?(node, metric, value)
     }
 
+    /// `addSelf` for a reader's batch of nodes: one commit and one access to the column for
+    /// all of them (per node, they were ~150 instructions a line of a folded file).
+    func addSelf(_ nodes: UnsafePointer<Int32>, _ values: UnsafePointer<Double>, count: Int, metric: Int) {
+        if recorder != nil {
+            for i in 0..<count { addSelf(nodes[i], metric: metric, values[i]) }
+            return
+        }
+        self.nodes.commit()
+        self.nodes.weight[metric].withUnsafeMutableBufferPointer { w in
+            for i in 0..<count { w[Int(nodes[i])] += values[i] }
+        }
+    }
+
     /// Appends one stack, root first; `weights` has one value per metric.
     @discardableResult
     public func addStack<C: Collection>(_ stack: C, weights: [Double]) -> Int32 where C.Element == Int32 {
