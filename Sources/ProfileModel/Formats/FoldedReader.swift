@@ -166,28 +166,24 @@ public final class FoldedParser {
         guard beforeMetric < 0 && later.beforeMetric < 0 else { return false }
         let lf = later.builder.frames
         var frameMap = [Int32](repeating: -1, count: lf.frameCount)
-        if mergeLines {
-            for f in 0..<lf.frameCount {
-                let fr = lf.frame(Int32(f))
-                frameMap[f] = builder.frames.functionFrame(name: fr.name, file: fr.file, line: fr.line, kind: fr.kind)
+        // Strings straight from later's arena (in id order, which is the order its frames first
+        // used them), then frames by string ids: no String per frame, on the one thread a merge
+        // runs on.
+        let strings = lf.strings
+        var stringMap = [Int32](repeating: -1, count: strings.count)
+        strings.bytes.withUnsafeBytes { arena in
+            for i in 0..<strings.count {
+                let p = arena.baseAddress.map { UnsafeRawPointer($0) + strings.starts[i] } ?? UnsafeRawPointer(bitPattern: 8)!
+                stringMap[i] = builder.frames.intern(p, Int(strings.lengths[i]))
             }
-        } else {
-            // Strings straight from later's arena (in id order, which is the order its frames
-            // first used them), then frames by string ids: no String per frame, on the one
-            // thread a merge runs on.
-            let strings = lf.strings
-            var stringMap = [Int32](repeating: -1, count: strings.count)
-            strings.bytes.withUnsafeBytes { arena in
-                for i in 0..<strings.count {
-                    let p = arena.baseAddress.map { UnsafeRawPointer($0) + strings.starts[i] } ?? UnsafeRawPointer(bitPattern: 8)!
-                    stringMap[i] = builder.frames.intern(p, Int(strings.lengths[i]))
-                }
-            }
-            for f in 0..<lf.frameCount {
-                let file = lf.frameFile[f]
-                frameMap[f] = builder.frames.frame(name: stringMap[Int(lf.frameName[f])], file: file >= 0 ? stringMap[Int(file)] : -1,
-                                                   line: lf.frameLine[f], kind: lf.frameKind[f])
-            }
+        }
+        for f in 0..<lf.frameCount {
+            let file = lf.frameFile[f]
+            let name = stringMap[Int(lf.frameName[f])], mappedFile = file >= 0 ? stringMap[Int(file)] : -1
+            // A merged frame's line is its function's smallest (`functionFrame` keeps it so).
+            frameMap[f] = mergeLines
+                ? builder.frames.functionFrame(name: name, file: mappedFile, line: max(0, lf.frameLine[f]), kind: lf.frameKind[f])
+                : builder.frames.frame(name: name, file: mappedFile, line: lf.frameLine[f], kind: lf.frameKind[f])
         }
         builder.absorb(later.builder, frameMap: frameMap)
         if later.skippedLines > 0 && firstSkippedLine == 0 { firstSkippedLine = lineNumber + later.firstSkippedLine }
