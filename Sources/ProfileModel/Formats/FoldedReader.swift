@@ -321,16 +321,20 @@ public final class FoldedParser {
     /// frame were over half of making one (~1.8k of ~3.6k instructions).
     private func makeFrame(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
         let raw = UnsafeRawBufferPointer(start: p, count: n)
-        guard let parts = FoldedParser.frameParts(raw) else {
+        let name: Int32, file: Int32, line: Int?, kind: FrameKind
+        if let parts = FoldedParser.frameParts(raw) {
+            name = builder.frames.intern(p + parts.name.lowerBound, parts.name.count)
+            file = parts.file.map { builder.frames.intern(p + $0.lowerBound, $0.count) } ?? -1
+            (line, kind) = (parts.line, parts.kind)
+        } else {
             let f = FoldedParser.parseFrame(raw)
-            return mergeLines ? builder.frames.functionFrame(name: f.name, file: f.file, line: f.line, kind: f.kind)
-                : builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind)
+            name = builder.frames.intern(f.name)
+            file = f.file.map { builder.frames.intern($0) } ?? -1
+            (line, kind) = (f.line, f.kind)
         }
-        let name = builder.frames.intern(p + parts.name.lowerBound, parts.name.count)
-        let file = parts.file.map { builder.frames.intern(p + $0.lowerBound, $0.count) } ?? -1
-        let line = Int32(clamping: parts.line ?? 0)
-        return mergeLines ? builder.frames.functionFrame(name: name, file: file, line: line, kind: parts.kind)
-            : builder.frames.frame(name: name, file: file, line: line, kind: parts.kind)
+        let l = Int32(clamping: line ?? 0)
+        return mergeLines ? builder.frames.functionFrame(name: name, file: file, line: l, kind: kind)
+            : builder.frames.frame(name: name, file: file, line: l, kind: kind)
     }
 
     /// Where the parts of a frame are in its text (byte ranges), and its line and kind.
