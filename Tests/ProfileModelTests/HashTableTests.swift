@@ -155,4 +155,70 @@ final class HashTableTests: XCTestCase {
         d[4] = 2.5
         XCTAssertEqual(d[4], 2.5)
     }
+
+    /// Reserving room rehashes what is there already; keys then stay found, new ones added.
+    func testReservedTablesKeepTheirKeys() {
+        var map = WideKeyMap(capacity: 4)
+        var interner = ByteInterner(capacity: 4)
+        for i in 0..<100 {
+            map[UInt64(i), UInt64(i) * 7] = Int32(i)
+            _ = interner.intern("s\(i)")
+        }
+        map.reserve(50_000)
+        interner.reserve(strings: 50_000, bytes: 1 << 20)
+        for i in 100..<60_000 {
+            map[UInt64(i), UInt64(i) * 7] = Int32(i)
+            _ = interner.intern("s\(i)")
+        }
+        for i in stride(from: 0, to: 60_000, by: 7) {
+            XCTAssertEqual(map[UInt64(i), UInt64(i) * 7], Int32(i))
+            XCTAssertNil(map[UInt64(i), UInt64(i) * 7 + 1])
+            XCTAssertEqual(interner.intern("s\(i)"), Int32(i))
+        }
+        XCTAssertEqual(interner.count, 60_000)
+        XCTAssertEqual(interner.string(59_999), "s59999")
+        var frames = FrameTable()
+        let f = frames.frame(name: "f", file: "a.py", line: 3, lineIsDefinition: true)
+        frames.reserve(frames: 10_000, stringBytes: 1 << 16)
+        XCTAssertEqual(frames.frame(name: "f", file: "a.py", line: 3, lineIsDefinition: true), f)
+        XCTAssertEqual(frames.frameCount, 1)
+    }
+
+    /// Edge grouping (CSR) against grouping by hand, keys out of range left out.
+    func testFunctionTableGroupsEdgesByKey() {
+        var rng = SystemRandomNumberGenerator()
+        for (count, edges) in [(0, 0), (1, 5), (7, 0), (50, 1000), (3, 40)] {
+            let keys = (0..<edges).map { _ in Int32.random(in: -2...Int32(count + 1), using: &rng) }
+            let (start, list) = FunctionTable.group(keys, count: count)
+            XCTAssertEqual(start.count, count + 1)
+            for k in 0..<count {
+                let expected = keys.indices.filter { keys[$0] == Int32(k) }.map(Int32.init)
+                XCTAssertEqual(Array(list[Int(start[k])..<Int(start[k + 1])]), expected, "key \(k) of \(count)")
+            }
+            XCTAssertEqual(list.count, keys.filter { $0 >= 0 && Int($0) < count }.count)
+        }
+    }
+
+    /// `readAll` takes a regular file's size as a hint only: a source that holds more or less
+    /// than it says still reads whole, and the limit still holds.
+    func testReadAllTrustsTheSizeHintOnlyForRoom() throws {
+        final class Hinted: ByteSource {
+            let inner: MemorySource, hint: Int
+            init(_ bytes: [UInt8], hint: Int, chunk: Int) { inner = MemorySource(bytes, chunk: chunk); self.hint = hint }
+            var sizeHint: Int? { hint }
+            func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try inner.read(into: buffer) }
+        }
+        let data = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        for hint in [1, 1000, (3 << 20) - 1, 3 << 20, (3 << 20) + 1, 8 << 20] {
+            for chunk in [1 << 20, 4093] {
+                XCTAssertEqual(try Hinted(data, hint: hint, chunk: chunk).readAll(), data, "hint \(hint) chunk \(chunk)")
+            }
+        }
+        for hint in [10, 3 << 20] {
+            XCTAssertThrowsError(try Hinted(data, hint: hint, chunk: 65536).readAll(limit: (3 << 20) - 1)) {
+                XCTAssertTrue(String(describing: $0).contains("larger than"), "\($0)")
+            }
+            XCTAssertEqual(try Hinted(data, hint: hint, chunk: 65536).readAll(limit: 3 << 20), data)
+        }
+    }
 }

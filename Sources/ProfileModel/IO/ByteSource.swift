@@ -19,9 +19,31 @@ extension ByteSource {
 
     /// Reads everything, refusing to go past `limit` bytes.
     public func readAll(limit: Int = 8 << 30) throws -> [UInt8] {
-        var out: [UInt8] = []
-        // A regular file's size avoids regrowing (and re-copying) the buffer; it is only a hint.
-        if let size = sizeHint, size > 0 { out.reserveCapacity(min(size, limit) + 1) }
+        guard let size = sizeHint, size > 0 else { return try readAll(after: [], limit: limit) }
+        // A regular file's size: read straight into one buffer of that size, in huge pages when
+        // big (in 4 KiB pages an 18 MB pstats file took 4.6k page faults, ~5% of its load).
+        // The size is only a hint: if the file grew meanwhile, the buffer grows on.
+        let want = min(size, limit) + 1
+        var filledUp = false
+        let out = try [UInt8](unsafeUninitializedCapacity: HugePages.capacity(want, stride: 1)) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            if want >= HugePages.from { HugePages.advise(raw.baseAddress!, bytes: raw.count) }
+            var filled = 0
+            while filled < want {
+                let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<want]))
+                if n == 0 { break }
+                filled += n
+            }
+            initialized = filled
+            filledUp = filled == want
+        }
+        if out.count > limit { throw ProfileError("input larger than \(limit) bytes") }
+        return filledUp ? try readAll(after: out, limit: limit) : out
+    }
+
+    /// `readAll` appending chunk by chunk to `start`.
+    private func readAll(after start: [UInt8], limit: Int) throws -> [UInt8] {
+        var out = start
         try forEachChunk { c in
             if out.count + c.count > limit { throw ProfileError("input larger than \(limit) bytes") }
             out.append(contentsOf: c)

@@ -60,6 +60,19 @@ public struct ByteInterner: Sendable {
 
     public var count: Int { starts.count }
 
+    /// Room for about `strings` strings of `bytes` bytes in all, so that a reader that knows
+    /// its input's size does not regrow (and rehash) the table step by step.
+    public mutating func reserve(strings n: Int, bytes: Int) {
+        guard n > starts.count else { return }
+        starts.reserveCapacity(n)
+        lengths.reserveCapacity(n)
+        hashes.reserveCapacity(n)
+        self.bytes.reserveCapacity(self.bytes.count + bytes)
+        var cap = slots.count
+        while cap < n * 2 { cap <<= 1 }
+        if cap > slots.count { rehash(cap) }
+    }
+
     /// Returns the id of `n` bytes at `p`, adding them if new. `isNew` says which.
     @inline(__always)
     public mutating func intern(_ p: UnsafeRawPointer, _ n: Int, isNew: inout Bool) -> Int32 {
@@ -102,8 +115,9 @@ public struct ByteInterner: Sendable {
         }
     }
 
-    private mutating func grow() {
-        let cap = slots.count * 2
+    private mutating func grow() { rehash(slots.count * 2) }
+
+    private mutating func rehash(_ cap: Int) {
         var newSlots = [Int32](repeating: 0, count: cap)
         let m = cap - 1
         for id in 0..<starts.count {
@@ -218,7 +232,7 @@ public struct WideKeyMap: Sendable {
     public init(capacity: Int = 64) {
         var cap = 16
         while cap < capacity * 2 { cap <<= 1 }
-        slots = [UInt64](repeating: .max, count: cap * 3)
+        slots = [UInt64].big(repeating: .max, count: cap * 3)
         mask = cap - 1
     }
 
@@ -271,10 +285,18 @@ public struct WideKeyMap: Sendable {
         }
     }
 
-    private mutating func grow() {
+    /// Room for `n` keys without growing.
+    public mutating func reserve(_ n: Int) {
+        var cap = mask + 1
+        while cap < n * 2 { cap <<= 1 }
+        if cap > mask + 1 { rehash(cap) }
+    }
+
+    private mutating func grow() { rehash((mask + 1) * 2) }
+
+    private mutating func rehash(_ cap: Int) {
         let oldCap = mask + 1
-        let cap = oldCap * 2
-        var ns = [UInt64](repeating: .max, count: cap * 3)
+        var ns = [UInt64].big(repeating: .max, count: cap * 3)
         let m = cap - 1
         slots.withUnsafeBufferPointer { o in
             ns.withUnsafeMutableBufferPointer { n in

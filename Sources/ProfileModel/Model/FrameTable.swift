@@ -59,6 +59,20 @@ public struct FrameTable: Sendable {
 
     public init() {}
 
+    /// Room for about `frames` frames (and as many functions and strings), for a reader that
+    /// can tell from its input's size: a 100k-function pstats file regrew and rehashed these
+    /// tables a dozen times each.
+    public mutating func reserve(frames n: Int, stringBytes: Int) {
+        guard n > frameName.count else { return }
+        strings.reserve(strings: n, bytes: stringBytes)
+        frameName.reserveCapacity(n); frameFile.reserveCapacity(n); frameLine.reserveCapacity(n)
+        frameKind.reserveCapacity(n); frameFunction.reserveCapacity(n)
+        functionName.reserveCapacity(n); functionFile.reserveCapacity(n); functionLine.reserveCapacity(n)
+        functionKind.reserveCapacity(n)
+        frameIndex.reserve(n)
+        functionIndex.reserve(n)
+    }
+
     public var frameCount: Int { frameName.count }
     public var functionCount: Int { functionName.count }
 

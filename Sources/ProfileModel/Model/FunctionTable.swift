@@ -145,14 +145,27 @@ public struct FunctionTable: Sendable {
         return t
     }
 
-    private static func group(_ keys: [Int32], count: Int) -> ([Int32], [Int32]) {
+    /// Edge ids grouped by key (CSR); keys outside 0..<count are left out. Flat buffers: with
+    /// array checks per element this was ~190 instructions an edge, a sixth of loading a
+    /// 100k-function pstats file (300k edges, grouped twice).
+    static func group(_ keys: [Int32], count: Int) -> ([Int32], [Int32]) {
         var start = [Int32](repeating: 0, count: count + 1)
-        for k in keys where k >= 0 && Int(k) < count { start[Int(k) + 1] += 1 }
-        for i in 0..<count { start[i + 1] += start[i] }
-        var list = [Int32](repeating: 0, count: Int(start[count]))
-        var fill = start
-        for (e, k) in keys.enumerated() where k >= 0 && Int(k) < count {
-            list[Int(fill[Int(k)])] = Int32(e); fill[Int(k)] += 1
+        var list: [Int32] = []
+        keys.withUnsafeBufferPointer { keys in
+            start.withUnsafeMutableBufferPointer { start in
+                for k in keys where k >= 0 && Int(k) < count { start[Int(k) + 1] += 1 }
+                for i in 0..<count { start[i + 1] += start[i] }
+            }
+            list = [Int32](unsafeUninitializedCapacity: Int(start[count])) { list, initialized in
+                let fill = UnsafeMutablePointer<Int32>.allocate(capacity: count + 1)
+                defer { fill.deallocate() }
+                start.withUnsafeBufferPointer { fill.initialize(from: $0.baseAddress!, count: count + 1) }
+                for (e, k) in keys.enumerated() where k >= 0 && Int(k) < count {
+                    list[Int(fill[Int(k)])] = Int32(truncatingIfNeeded: e)
+                    fill[Int(k)] += 1
+                }
+                initialized = list.count
+            }
         }
         return (start, list)
     }
