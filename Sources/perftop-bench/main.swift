@@ -192,9 +192,12 @@ func size(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(at
 
 struct Row { var name: String; var seconds: Double; var peak: Int; var note: String }
 
-func measure(_ name: String, _ argv: [String], internalTime: Bool, runs: Int) -> Row {
+struct Case {
+    let name: String, argv: [String], internalTime: Bool
     var secs: [Double] = [], peaks: [Int] = [], note = ""
-    for _ in 0..<runs {
+    init(_ name: String, _ argv: [String], internalTime: Bool) { self.name = name; self.argv = argv; self.internalTime = internalTime }
+
+    mutating func run() {
         let r = spawn(argv)
         if r.status != 0 { print("\(name) failed: \(r.out)"); exit(1) }
         if internalTime, let t = Double(r.out.split(separator: " ").first ?? "") {
@@ -204,7 +207,16 @@ func measure(_ name: String, _ argv: [String], internalTime: Bool, runs: Int) ->
         } else { secs.append(r.seconds) }
         peaks.append(r.peakRSS)
     }
-    return Row(name: name, seconds: median(secs), peak: peaks.max() ?? 0, note: note)
+
+    var row: Row { Row(name: name, seconds: median(secs), peak: peaks.max() ?? 0, note: note) }
+}
+
+/// A reference and perftop in turns, `runs` times each: a slow phase of the machine (see
+/// BENCHMARKS.md) then falls on both alike, and each turn gives a ratio of its own.
+func measure(_ reference: Case, _ subject: Case, runs: Int) -> (Case, Case) {
+    var a = reference, b = subject
+    for _ in 0..<runs { a.run(); b.run() }
+    return (a, b)
 }
 
 let fsize = size(folded), psize = size(pstatsFile)
@@ -212,12 +224,16 @@ print("perftop-bench: \(runs) runs each, median time, max peak RSS; \(ProcessInf
 print("inputs: big.folded \(mb(fsize)), big.pstats \(mb(psize))\n")
 _ = spawn(["sh", "-c", "cat '\(folded)' > /dev/null"])   // warm the page cache for everyone
 
-let wc = measure("wc -l big.folded", ["wc", "-l", folded], internalTime: false, runs: runs)
-let fr = measure("perftop folded read + tree", [me, "--one", "collapsed", folded], internalTime: true, runs: runs)
-let py = measure("python3 pstats print_stats(20)",
-                 ["python3", "-c", "import pstats,sys,io; pstats.Stats(sys.argv[1], stream=io.StringIO()).sort_stats('cumulative').print_stats(20)", pstatsFile],
-                 internalTime: false, runs: runs)
-let pr = measure("perftop pstats read + tree", [me, "--one", "pstats", pstatsFile], internalTime: true, runs: runs)
+let (wcCase, frCase) = measure(Case("wc -l big.folded", ["wc", "-l", folded], internalTime: false),
+                               Case("perftop folded read + tree", [me, "--one", "collapsed", folded], internalTime: true),
+                               runs: runs)
+let (pyCase, prCase) = measure(
+    Case("python3 pstats print_stats(20)",
+         ["python3", "-c", "import pstats,sys,io; pstats.Stats(sys.argv[1], stream=io.StringIO()).sort_stats('cumulative').print_stats(20)", pstatsFile],
+         internalTime: false),
+    Case("perftop pstats read + tree", [me, "--one", "pstats", pstatsFile], internalTime: true), runs: runs)
+let (wc, fr, py, pr) = (wcCase.row, frCase.row, pyCase.row, prCase.row)
+let foldedRatios = zip(frCase.secs, wcCase.secs).map { $0 / $1 }
 
 print("| case | median time | throughput | peak RSS | vs reference |")
 print("|---|---:|---:|---:|---|")
@@ -230,3 +246,8 @@ line(fr, fsize, String(format: "%.1fx wc -l time; peak %.2fx file size; %@", fr.
                        Double(fr.peak) / Double(fsize), fr.note))
 line(py, psize, "reference")
 line(pr, psize, String(format: "%.1fx faster than Python pstats; %@", py.seconds / pr.seconds, pr.note))
+func list(_ xs: [Double], _ f: String) -> String { xs.map { String(format: f, $0) }.joined(separator: " ") }
+print("\nTurn by turn (reference, then perftop):")
+print("folded: wc -l " + list(wcCase.secs, "%.3f") + " s; perftop " + list(frCase.secs, "%.3f") + " s; ratio "
+      + list(foldedRatios, "%.1fx") + String(format: " (median %.1fx)", median(foldedRatios)))
+print("pstats: Python " + list(pyCase.secs, "%.2f") + " s; perftop " + list(prCase.secs, "%.3f") + " s")
