@@ -3,6 +3,7 @@
 //
 //   perftop-bench [--dir DIR] [--runs N]     generate inputs if missing, run every case
 //   perftop-bench --one KIND FILE            (internal) load FILE once, print seconds
+//   perftop-bench --invert FILE [N]          build FILE's bottom-up tree N times, print seconds
 import Foundation
 import ProfileModel
 import TUI
@@ -66,6 +67,22 @@ if args.count >= 4 && args[1] == "--one" {
         print("error \(error)")
         exit(2)
     }
+    exit(0)
+}
+
+if args.count >= 3 && args[1] == "--invert" {
+    // The bottom-up tree (the viewer's `4`), built N times from one loaded profile.
+    guard let p = try? FormatRegistry.load(path: args[2]) else { print("error loading \(args[2])"); exit(2) }
+    let n = args.count >= 4 ? max(1, Int(args[3]) ?? 5) : 5
+    var times: [Double] = [], nodes = 0
+    for _ in 0..<n {
+        let t0 = now()
+        nodes = p.inverted().tree.count
+        times.append(now() - t0)
+    }
+    print(String(format: "inverted: %d nodes from %d; ", nodes, p.tree.count)
+          + times.map { String(format: "%.3f", $0) }.joined(separator: " ")
+          + String(format: " s (median %.3f s)", median(times)))
     exit(0)
 }
 
