@@ -220,4 +220,24 @@ final class RenderTests: XCTestCase {
             }
         }
     }
+
+    /// The summary's classification is made once per profile, metric, roots and rules, and made
+    /// again when any of them changes; cached or not, it is the one `Triage` computes.
+    func testSummaryTriageIsCachedPerProfileAndRules() throws {
+        let session = try TUIFixtures.session("etl.pyspy.txt")
+        let p = session.profile(for: try runKeys(session, keys: "").0)
+        let direct = Triage(p, metric: 0, sourceRoots: session.sourceRoots, rules: Triage.rules)
+        let first = session.triage(of: p, metric: 0, rules: Triage.rules)
+        XCTAssertEqual(first.classes.map(\.kind), direct.classes.map(\.kind))
+        XCTAssertEqual(first.classes.map(\.weight), direct.classes.map(\.weight))
+        XCTAssertEqual(session.triage(of: p, metric: 0, rules: Triage.rules).total, direct.total)
+        // One rule that claims every frame: a new classification, not the cached one.
+        var everything = Triage.rules[0]
+        (everything.kind, everything.title, everything.pattern, everything.source) = ("everything", "Everything", ".", nil)
+        let all = [everything]
+        let claimed = session.triage(of: p, metric: 0, rules: all)
+        XCTAssertEqual(claimed.classes.map(\.kind), ["everything"])
+        XCTAssertEqual(claimed.total, direct.total, accuracy: 1e-9 * direct.total)
+        XCTAssertEqual(session.triage(of: p, metric: 0, rules: Triage.rules).classes.map(\.kind), direct.classes.map(\.kind))
+    }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// that matches a rule (a sleep inside a request handler is idle time, not handler time); a
 /// stack that matches no rule is native or Python CPU by its leaf frame.
 public struct Triage: Sendable {
-    public struct Rule: Sendable {
+    public struct Rule: Sendable, Equatable {
         public var kind: String
         public var title: String
         /// Matched against `NAME<TAB>FILE` of a frame.
@@ -69,9 +69,9 @@ public struct Triage: Sendable {
             guard let lines = sources[file] ?? nil, line <= lines.count else { return nil }
             return lines[line - 1]
         }
-        var frameClass = [Int32: Int]()          // frame → rule index, or -1
+        var frameClass = [Int](repeating: -2, count: p.frames.frameCount)     // frame → class, -1 none, -2 not yet
         func classify(_ f: Int32) -> Int {
-            if let c = frameClass[f] { return c }
+            if frameClass[Int(f)] != -2 { return frameClass[Int(f)] }
             let fr = p.frames.frame(f)
             let text = fr.name + "\t" + (fr.file ?? "")
             let range = NSRange(text.startIndex..., in: text)
@@ -81,7 +81,7 @@ public struct Triage: Sendable {
                 let r2 = NSRange(src.startIndex..., in: src)
                 for (i, r) in sourceRegexes.enumerated() where r?.firstMatch(in: src, range: r2) != nil { c = ruleClass[i]; break }
             }
-            frameClass[f] = c
+            frameClass[Int(f)] = c
             return c
         }
         // austin's full mode marks each sample idle or not: that part of a node's time is idle
@@ -97,6 +97,16 @@ public struct Triage: Sendable {
         var weight = [Double](repeating: 0, count: kinds.count)
         var byFunction = [[Int32: Double]](repeating: [:], count: weight.count)
         let t = p.tree
+        // The class of each node's innermost matching frame (its own, else its parent's: parents
+        // come first), in one pass. Walking up from every weighted node, with the frames' classes
+        // in a dictionary, took ~0.5 s of the summary's ~0.55 s on the 1.55M-node benchmark,
+        // where few frames match a rule: now ~0.1 s in all.
+        var innermost = [Int](repeating: -1, count: t.count)
+        for n in 1..<max(t.count, 1) {
+            let f = t.frame[n]
+            let own = f >= 0 && !p.frames.frameKind[Int(f)].isGrouping ? classify(f) : -1
+            innermost[n] = own >= 0 ? own : innermost[Int(t.parent[n])]
+        }
         // The root's own weight: samples with no frame at all (other, or idle when flagged).
         for n in 0..<t.count {
             var w = t.selfWeight[m][n]
@@ -111,13 +121,7 @@ public struct Triage: Sendable {
                     if w == 0 { continue }
                 }
             }
-            var cls = -1
-            var k = Int32(n)
-            while k > 0 && cls < 0 {
-                let f = t.frame[Int(k)]
-                if f >= 0 && !p.frames.frameKind[Int(f)].isGrouping { cls = classify(f) }
-                k = t.parent[Int(k)]
-            }
+            var cls = innermost[n]
             let leaf = t.frame[n]
             if leaf < 0 {
                 weight[fallback[2]] += w

@@ -32,6 +32,8 @@ public final class Session {
     public private(set) var searchError: String?
     private var callersKey: (ObjectIdentifier, Int32, Bool)?
     private var callersCache: CallersModel?
+    private var triageKey: (profile: Profile, metric: Int, roots: [String], rules: [Triage.Rule])?
+    private var triageCache: Triage?
 
     /// Reads the file again with one frame per executing line, when the loaded profile had its
     /// lines merged while reading (the fast default). Nil when there is no file to re-read.
@@ -157,6 +159,19 @@ public final class Session {
         invertedCache = nil
         rowsKey = nil
         return p
+    }
+
+    /// The summary's classification of `p` (a profile of this session), with this session's
+    /// source roots and the given rules. Cached: the overlay draws again on every redraw (each
+    /// live snapshot), and classifying the 1.55M-node benchmark takes ~0.1 s.
+    public func triage(of p: Profile, metric m: Int, rules: [Triage.Rule]) -> Triage {
+        if let k = triageKey, k.profile === p, k.metric == m, k.roots == sourceRoots, k.rules == rules, let triageCache {
+            return triageCache
+        }
+        let t = Triage(p, metric: m, sourceRoots: sourceRoots, rules: rules)
+        triageKey = (p, m, sourceRoots, rules)
+        triageCache = t
+        return t
     }
 
     /// The bottom-up profile of `profile(for:)`.

@@ -138,14 +138,14 @@ public enum Screen {
             for y in top..<(top + height) { g.fill(x: 0, y: y, count: g.width, role: .help) }
             let p = c.session.lineLevel(for: c.state)
             let m = min(c.metric, p.metrics.count - 1)
-            let t = Triage(p, metric: m, sourceRoots: c.session.sourceRoots, rules: c.session.triageRules)
+            let t = c.session.triage(of: p, metric: m, rules: c.session.triageRules)
             var y = top
             // Diff mode: each class's share in the base beside the new one ("was").
             var before: Triage? = nil
             if let bs = c.session.diffBase {
                 let bstate = c.session.baseState(for: c.state)
                 let bp = bs.lineLevel(for: bstate)
-                before = Triage(bp, metric: min(bstate.metric, bp.metrics.count - 1), sourceRoots: bs.sourceRoots, rules: c.session.triageRules)
+                before = bs.triage(of: bp, metric: min(bstate.metric, bp.metrics.count - 1), rules: c.session.triageRules)
             }
             g.put(before == nil ? "What kind of slow it is (by innermost matching frame; any key closes)"
                                 : "What kind of slow, before and after (innermost matching frame; any key closes)",
