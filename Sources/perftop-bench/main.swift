@@ -99,7 +99,7 @@ if args.count >= 3 && args[1] == "--viewer" {
     let first = now() - t0
     print(String(format: "first screen: %.3f s (load, hot path, draw) for %d nodes", first, p.tree.count))
     let script = "jjjjkkkk<PgDn><PgDn><PgUp>llhh*jjjjjjj<PgDn><PgDn>G<PgUp>g-H"
-        + "5jjjkk<Enter><Esc>llhh" + "1jjjj<PgDn>ss" + "4jjll" + "3jjk" + "2"
+        + "5jjjkk<Enter><Esc>llhh" + "1jjjj<PgDn>ss" + "4jjll" + "3jjk" + "2" + "0j0j"
     let keys = (try? Key.parse(script)) ?? []
     var times: [Double] = []
     for k in keys {
