@@ -156,15 +156,15 @@ public struct FunctionTable: Sendable {
                 for k in keys where k >= 0 && Int(k) < count { start[Int(k) + 1] += 1 }
                 for i in 0..<count { start[i + 1] += start[i] }
             }
-            list = [Int32](unsafeUninitializedCapacity: Int(start[count])) { list, initialized in
+            list = [Int32](unsafeUninitializedCapacity: Int(start[count])) { out, initialized in
                 let fill = UnsafeMutablePointer<Int32>.allocate(capacity: count + 1)
                 defer { fill.deallocate() }
                 start.withUnsafeBufferPointer { fill.initialize(from: $0.baseAddress!, count: count + 1) }
                 for (e, k) in keys.enumerated() where k >= 0 && Int(k) < count {
-                    list[Int(fill[Int(k)])] = Int32(truncatingIfNeeded: e)
+                    out[Int(fill[Int(k)])] = Int32(truncatingIfNeeded: e)
                     fill[Int(k)] += 1
                 }
-                initialized = list.count
+                initialized = out.count
             }
         }
         return (start, list)

@@ -53,16 +53,12 @@ extension Profile {
         // inverting the 1.55M-node benchmark tree (2.47M nodes inverted). The inverted tree has
         // at most one node per frame of each stack that has weight (its depth), and rarely more
         // than twice the tree's.
+        func weighted(_ i: Int) -> Bool { (0..<metrics.count).contains { tree.selfWeight[$0][i] != 0 } }
         var bound = 0
-        for i in 1..<max(tree.count, 1) where (0..<metrics.count).contains(where: { tree.selfWeight[$0][i] != 0 }) {
-            bound += Int(tree.depth[i])
-        }
+        for i in 1..<max(tree.count, 1) where weighted(i) { bound += Int(tree.depth[i]) }
         b.reserve(nodes: min(bound, 2 * tree.count) + 1)
         var path: [Int32] = []
-        for i in 1..<max(tree.count, 1) {
-            var any = false
-            for m in 0..<metrics.count where tree.selfWeight[m][i] != 0 { any = true; break }
-            guard any else { continue }
+        for i in 1..<max(tree.count, 1) where weighted(i) {
             path.removeAll(keepingCapacity: true)
             var k = Int32(i)
             while k > 0 {

@@ -32,7 +32,10 @@ public final class Session {
     public private(set) var searchError: String?
     private var callersKey: (ObjectIdentifier, Int32, Bool)?
     private var callersCache: CallersModel?
-    private var triageKey: (profile: Profile, metric: Int, roots: [String], rules: [Triage.Rule])?
+    /// The profile the cached triage is of (weak: a live session's old snapshots may go), and
+    /// what else it was made with.
+    private weak var triageProfile: Profile?
+    private var triageKey: (metric: Int, roots: [String], rules: [Triage.Rule])?
     private var triageCache: Triage?
 
     /// Reads the file again with one frame per executing line, when the loaded profile had its
@@ -165,11 +168,12 @@ public final class Session {
     /// source roots and the given rules. Cached: the overlay draws again on every redraw (each
     /// live snapshot), and classifying the 1.55M-node benchmark takes ~0.1 s.
     public func triage(of p: Profile, metric m: Int, rules: [Triage.Rule]) -> Triage {
-        if let k = triageKey, k.profile === p, k.metric == m, k.roots == sourceRoots, k.rules == rules, let triageCache {
+        if triageProfile === p, let k = triageKey, k.metric == m, k.roots == sourceRoots, k.rules == rules, let triageCache {
             return triageCache
         }
         let t = Triage(p, metric: m, sourceRoots: sourceRoots, rules: rules)
-        triageKey = (p, m, sourceRoots, rules)
+        triageProfile = p
+        triageKey = (m, sourceRoots, rules)
         triageCache = t
         return t
     }
