@@ -269,7 +269,7 @@ struct ViewerFlags: ParsableArguments {
     func batchSize() throws -> Size {
         let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
         guard parts.count == 2, (10...1000).contains(parts[0]), (5...1000).contains(parts[1]) else {
-            throw ValidationError("--size must look like 80x24")
+            throw ValidationError("--size must look like 80x24 (10x5 up to 1000x1000)")
         }
         return Size(width: parts[0], height: parts[1])
     }

@@ -221,6 +221,23 @@ final class RenderTests: XCTestCase {
         }
     }
 
+    /// The title row keeps all five view tabs on screen at every width, names the current view
+    /// while there is room, and leaves the file name some room (it ran off the left edge below
+    /// ~55 columns, dropping the file name and cutting the tabs).
+    func testTitleTabsFitEveryWidth() throws {
+        let session = try TUIFixtures.session("etl.prof")
+        for w in 10...120 {
+            let (_, screen) = try runKeys(session, keys: "3", width: w, height: 6)
+            let title = String(screen.split(separator: "\n", omittingEmptySubsequences: false)[0])
+            XCTAssertLessThanOrEqual(DisplayWidth.width(title), w, title)
+            let digits = title.split(separator: " ").filter { ["1", "2", "3", "4", "5"].contains($0) }
+            // Tabs are "1 Fn" or "1": each digit once, in order, as its own word.
+            XCTAssertEqual(digits, ["1", "2", "3", "4", "5"], "width \(w): \(title)")
+            if w >= 26 { XCTAssertTrue(title.contains("3 Callers"), "width \(w): \(title)") }
+            if w >= 40 { XCTAssertTrue(title.hasPrefix("perftop etl"), "width \(w): \(title)") }
+        }
+    }
+
     /// The summary's classification is made once per profile, metric, roots and rules, and made
     /// again when any of them changes; cached or not, it is the one `Triage` computes.
     func testSummaryTriageIsCachedPerProfileAndRules() throws {

@@ -24,25 +24,41 @@ public enum Screen {
         return g
     }
 
-    /// Row 0: the program, the file and the view tabs.
+    /// Row 0: the program, the file and the view tabs. The tabs shrink as the terminal narrows
+    /// (full titles, short ones, then digits with only the current view named, then digits), so
+    /// that the file name keeps some room and the tabs never run off the left edge.
     static func drawTitle(_ g: inout CellGrid, _ c: DrawContext) {
         g.fill(x: 0, y: 0, count: g.width, role: .status)
-        var tabs: [(String, Bool)] = []
-        let short = g.width < 100
-        for v in ViewKind.allCases {
-            let name = short ? ["Fn", "Tree", "Callers", "Inverted", "Flame"][v.rawValue - 1] : v.title
-            tabs.append(("\(v.rawValue) \(name)", v == c.state.view))
-        }
+        let tabs = titleTabs(width: g.width, current: c.state.view)
         let tabsWidth = tabs.reduce(0) { $0 + DisplayWidth.width($1.0) + 1 }
         let arrow = c.options.ascii ? " -> " : " → "
         let left = "perftop " + (c.session.diffBase.map { $0.fileName + arrow } ?? "") + c.session.fileName
         let room = max(0, g.width - tabsWidth - 1)
         g.put(DisplayWidth.truncate(left, to: room, ascii: c.options.ascii), x: 0, y: 0, role: .status)
-        var x = g.width - tabsWidth
+        var x = max(0, g.width - tabsWidth)
         for (t, on) in tabs {
             x = g.put(t, x: x, y: 0, role: on ? .selection : .status)
             x += 1
         }
+    }
+
+    /// The view tabs for a title row `width` wide: the widest form that leaves the file name a
+    /// third of the row (at most 16 columns).
+    static func titleTabs(width: Int, current: ViewKind) -> [(String, Bool)] {
+        let short = ["Fn", "Tree", "Callers", "Inverted", "Flame"]
+        let forms: [(ViewKind) -> String] = [
+            { "\($0.rawValue) \($0.title)" },
+            { "\($0.rawValue) \(short[$0.rawValue - 1])" },
+            { $0 == current ? "\($0.rawValue) \(short[$0.rawValue - 1])" : "\($0.rawValue)" },
+            { "\($0.rawValue)" },
+        ]
+        let keep = min(16, width / 3)
+        // Full titles only on wide terminals, as before: short ones read better at 80 columns.
+        for (i, form) in forms.enumerated() where i > 0 || width >= 100 {
+            let tabs = ViewKind.allCases.map { (form($0), $0 == current) }
+            if tabs.reduce(0, { $0 + DisplayWidth.width($1.0) + 1 }) + keep <= width || i == forms.count - 1 { return tabs }
+        }
+        return []
     }
 
     /// The line above the status bar: everything about the selection.
