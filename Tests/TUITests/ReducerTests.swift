@@ -223,8 +223,8 @@ final class RenderTests: XCTestCase {
 
     /// The title row keeps all five view tabs on screen at every width, names the current view
     /// while there is room, and leaves the file name some room (it ran off the left edge below
-    /// ~55 columns, dropping the file name and cutting the tabs).
-    func testTitleTabsFitEveryWidth() throws {
+    /// ~55 columns, dropping the file name and cutting the tabs); the status row keeps `? help`.
+    func testTitleAndStatusFitEveryWidth() throws {
         let session = try TUIFixtures.session("etl.prof")
         for w in 10...120 {
             let (_, screen) = try runKeys(session, keys: "3", width: w, height: 6)
@@ -235,6 +235,10 @@ final class RenderTests: XCTestCase {
             XCTAssertEqual(digits, ["1", "2", "3", "4", "5"], "width \(w): \(title)")
             if w >= 26 { XCTAssertTrue(title.contains("3 Callers"), "width \(w): \(title)") }
             if w >= 40 { XCTAssertTrue(title.hasPrefix("perftop etl"), "width \(w): \(title)") }
+            // The status row keeps the way to the help first, whatever else it must cut.
+            let status = screen.split(separator: "\n", omittingEmptySubsequences: false).dropLast().last.map(String.init) ?? ""
+            XCTAssertTrue(status.hasPrefix("? help"), "width \(w): \(status)")
+            XCTAssertLessThanOrEqual(DisplayWidth.width(status), w, status)
         }
     }
 

@@ -100,7 +100,9 @@ public enum Screen {
         var x = 0
         for (k, label) in Keymap.hints(for: s.view, ascii: c.options.ascii) {
             let need = DisplayWidth.width(k) + DisplayWidth.width(label) + 3
-            if x + need > g.width - DisplayWidth.width(facts) - 3 { break }
+            // The first hint (help) stays on a narrow terminal, before the facts (cut to fit).
+            let first = x == 0 && need <= g.width - 1
+            if !first && x + need > g.width - DisplayWidth.width(facts) - 3 { break }
             x = g.put(k, x: x, y: y, role: .statusKey)
             x = g.put(" " + label + "  ", x: x, y: y, role: .status)
         }
