@@ -58,6 +58,10 @@ echo "py-spy raw --threads -> threads.pyspy.txt"
 py-spy record -r 250 -f raw --threads -o threads.pyspy.txt -- "$PY" workload/threads.py >/dev/null
 check_size threads.pyspy.txt
 
+echo "py-spy raw --threads, three threads running the same code -> pool.pyspy.txt"
+py-spy record -r 250 -f raw --threads -o pool.pyspy.txt -- "$PY" workload/pool.py >/dev/null
+check_size pool.pyspy.txt
+
 echo "py-spy speedscope -> etl.speedscope.json"
 py-spy record -r 250 -f speedscope -o etl.speedscope.json -- "$PY" workload/etl.py >/dev/null
 check_size etl.speedscope.json

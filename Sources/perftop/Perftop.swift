@@ -78,8 +78,7 @@ struct InputOptions: ParsableArguments {
     func load(keepThreads: Bool = false) throws -> (Profile, Int) {
         var p = try FormatRegistry.load(path: file, format: format, mergeLines: !lines)
         if keepThreads { p = try filtered(p); return (p, try metricIndex(p)) }
-        if threads == .merged { p = p.mergingThreads() }
-        if !lines { p = p.mergingLines() }
+        p = p.merging(threads: threads == .merged, lines: !lines)
         p = try filtered(p)
         return (p, try metricIndex(p))
     }
@@ -544,7 +543,7 @@ struct DiffCommand: ParsableCommand {
         }
         func side(_ file: String) throws -> Profile {
             do {
-                let p = try FormatRegistry.load(path: file, mergeLines: true).mergingThreads().mergingLines()
+                let p = try FormatRegistry.load(path: file, mergeLines: true).merging(threads: true, lines: true)
                 return try filters.apply(p, file: file)
             } catch { throw fail(error, file: file) }
         }

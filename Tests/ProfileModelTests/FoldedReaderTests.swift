@@ -166,6 +166,71 @@ final class TransformTests: XCTestCase {
         XCTAssertTrue(merged.tree.children(0).allSatisfy { merged.function(ofNode: $0) >= 0 })
         XCTAssertEqual(merged.total(metric: 0), p.total(metric: 0), "samples with only a thread frame stay counted")
     }
+
+    /// `merging(threads:lines:)` rebuilds in one pass and keeps the function table it started
+    /// from. Checked against the stacks themselves: every weighted node's path, mapped frame by
+    /// frame (grouping frames dropped, lines joined per function), must carry the same weight
+    /// in the merged tree; and the function table, summed again from the merged tree, must
+    /// equal the one kept.
+    func testMergedTreeMatchesStacksMappedOneByOne() throws {
+        var paths = ["pool.pyspy.txt", "threads.pyspy.txt", "etl.pyspy.txt", "etl.austin", "etl.speedscope.json"].map { Fixtures.sample($0) }
+        if let dir = Fixtures.corpusDir {
+            paths += ["generated/py-spy/pyspy.speedscope.json", "generated/py-spy/pyspy.subprocesses.raw.txt",
+                      "generated/py-spy/pyspy.threads-idle.raw.txt", "generated/py-spy/pyspy.chrometrace.json"]
+                .map { dir + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+        }
+        for path in paths {
+            let p = try FormatRegistry.load(path: path)
+            for (threads, lines) in [(true, false), (false, true), (true, true)] {
+                let what = "\(path) threads \(threads) lines \(lines)"
+                let m = p.merging(threads: threads, lines: lines)
+                func key(_ q: Profile, _ n: Int32) -> String {
+                    q.tree.path(to: n).compactMap { node -> String? in
+                        let f = q.frames.frame(q.tree.frame[Int(node)])
+                        if threads && f.kind.isGrouping { return nil }
+                        return lines ? "\(f.name)@\(f.file ?? "")" : "\(f.name)@\(f.file ?? ""):\(f.line ?? 0)"
+                    }.joined(separator: ";")
+                }
+                func stacks(_ q: Profile) -> [String: [Double]] {
+                    var out: [String: [Double]] = [:]
+                    for n in 0..<q.tree.count {
+                        let w = (0..<q.metrics.count).map { q.tree.selfWeight[$0][n] }
+                        guard w.contains(where: { $0 != 0 }) else { continue }
+                        let k = key(q, Int32(n))
+                        out[k] = zip(out[k] ?? Array(repeating: 0, count: w.count), w).map { $0 + $1 }
+                    }
+                    return out
+                }
+                let want = stacks(p), got = stacks(m)
+                XCTAssertGreaterThan(want.count, 1, what)
+                if path.hasSuffix("pool.pyspy.txt") {
+                    // The pool's threads run the same code: merging must find what another made.
+                    let firsts = p.tree.children(0).flatMap { p.tree.children($0) }.map { p.frames.frame(p.tree.frame[Int($0)]).name }
+                    XCTAssertLessThan(Set(firsts).count, firsts.count, what)
+                }
+                XCTAssertEqual(Set(got.keys), Set(want.keys), what)
+                for (k, w) in want {
+                    for (a, b) in zip(w, got[k] ?? []) { XCTAssertEqual(a, b, accuracy: 1e-9 * max(1, abs(a)), "\(what) \(k)") }
+                }
+                // Identical paths merged: no node has two children with the same frame.
+                for n in 0..<Int32(m.tree.count) {
+                    let fs = m.tree.children(n).map { m.tree.frame[Int($0)] }
+                    XCTAssertEqual(Set(fs).count, fs.count, what)
+                }
+                let summed = FunctionTable(tree: m.tree, frames: m.frames, metricCount: m.metrics.count)
+                XCTAssertEqual(summed.count, m.functions.count, what)
+                for metric in 0..<m.metrics.count {
+                    for f in 0..<m.functions.count {
+                        let name = "\(what) \(m.frames.describe(function: Int32(f)))"
+                        let (s0, s1) = (summed.selfWeight[metric][f], m.functions.selfWeight[metric][f])
+                        let (t0, t1) = (summed.totalWeight[metric][f], m.functions.totalWeight[metric][f])
+                        XCTAssertEqual(s0, s1, accuracy: 1e-9 * max(1, abs(s0)), name)
+                        XCTAssertEqual(t0, t1, accuracy: 1e-9 * max(1, abs(t0)), name)
+                    }
+                }
+            }
+        }
+    }
 }
 
 

@@ -151,8 +151,7 @@ public final class Session {
                              hidden: s.hidden, metric: s.metric)
         if key == cacheKey, let cached { return cached }
         var p = source(for: s)
-        if s.threadsMerged { p = p.mergingThreads() }
-        if !s.splitLines { p = p.mergingLines() }
+        p = p.merging(threads: s.threadsMerged, lines: !s.splitLines)
         if !s.hidden.isEmpty { p = p.hiding(s.hidden) }
         if let f = s.focus { p = p.focused(on: f) }
         p = p.ordered(by: s.metric)
