@@ -261,8 +261,15 @@ final class TransformTotalsTests: XCTestCase {
 final class MergeLinesAtReadTests: XCTestCase {
     /// Merging lines while reading gives the same profile as merging them afterwards.
     func testReadTimeMergeEqualsMergingLines() throws {
-        for name in ["etl.pyspy.txt", "threads.pyspy.txt", "etl.austin"] {
-            let path = Fixtures.sample(name)
+        var paths = ["etl.pyspy.txt", "threads.pyspy.txt", "etl.austin"].map { Fixtures.sample($0) }
+        if let dir = Fixtures.corpusDir {
+            // pprof: Go with labels and inlined lines, py-spy and Node.js through Pyroscope.
+            paths += ["pyroscope/pkg/pprof/testdata/go.cpu.labels.pprof", "pyroscope/pkg/og/convert/pprof/testdata/pyspy-1.pb.gz",
+                      "pyroscope/pkg/og/convert/pprof/testdata/cpu-js.pb.gz", "austin-python/test/data/austin.pprof"]
+                .map { dir + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+        }
+        for path in paths {
+            let name = path
             let after = try FormatRegistry.load(path: path).mergingLines()
             let during = try FormatRegistry.load(path: path, mergeLines: true)
             XCTAssertEqual(during.tree.count, after.tree.count, name)

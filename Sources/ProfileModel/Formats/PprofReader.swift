@@ -41,7 +41,7 @@ public enum PprofReader: ProfileReader {
         let bytes = try source.readAll()
         if bytes.isEmpty { throw ProfileError("empty pprof data (expected a profile.proto message)", offset: 0) }
         let profile = try decode(bytes)
-        return build(profile)
+        return build(profile, mergeLines: options.mergeLines, seedFrames: options.seedFrames)
     }
 
     /// Decodes the message; on failure, finds where the wire structure breaks for the error.
@@ -69,7 +69,9 @@ public enum PprofReader: ProfileReader {
         }
     }
 
-    static func build(_ pb: Perftools_Profiles_Profile) -> ProfileBuilder {
+    /// `mergeLines`: one frame per function instead of per line; `seedFrames`: a frame table to
+    /// extend (`ReadOptions`).
+    static func build(_ pb: Perftools_Profiles_Profile, mergeLines: Bool = false, seedFrames: FrameTable? = nil) -> ProfileBuilder {
         var warnings: [String] = []
         let strings = StringTable(pb.stringTable)
         if pb.stringTable.isEmpty {
@@ -93,6 +95,7 @@ public enum PprofReader: ProfileReader {
             else { warnings.append("default_sample_type '\(want)' is not a sample type; using the last") }
         }
         let builder = ProfileBuilder(format: name, metrics: metrics, defaultMetric: defaultMetric)
+        if let seedFrames { builder.frames = seedFrames }
         let M = metrics.count
 
         // Names are interned into the frame table on first use, once per string index.
@@ -143,7 +146,8 @@ public enum PprofReader: ProfileReader {
                         continue
                     }
                     let file = intern(fn.filename)
-                    locFrames.append(builder.frames.frame(name: nameId, file: file, line: lineNo, kind: .function))
+                    locFrames.append(mergeLines ? builder.frames.functionFrame(name: nameId, file: file, line: lineNo)
+                                     : builder.frames.frame(name: nameId, file: file, line: lineNo, kind: .function))
                 }
             }
             locStart[li + 1] = Int32(locFrames.count)
