@@ -231,6 +231,38 @@ final class TransformTests: XCTestCase {
             }
         }
     }
+
+    /// `focused(on:)` keeps exactly the stacks that pass through the function, whole, and
+    /// `hiding` drops the function's frames from every stack: checked against the stacks,
+    /// weighted node by weighted node.
+    func testFocusAndHideMatchTheStacksOneByOne() throws {
+        for (name, fnName) in [("pool.pyspy.txt", "process"), ("etl.pyspy.txt", "parse"), ("etl.austin", "main.<locals>.<listcomp>")] {
+            let p = try FormatRegistry.load(path: Fixtures.sample(name)).merging(threads: true, lines: true)
+            let fn = Int32(try XCTUnwrap(p.functionIndex(name: fnName), name))
+            func frames(_ q: Profile, _ n: Int32) -> [String] {
+                q.tree.path(to: n).map { q.frames.describe(function: q.function(ofNode: $0)) }
+            }
+            func stacks(_ q: Profile, keep: ([String]) -> Bool, map: ([String]) -> [String] = { $0 }) -> [String: Double] {
+                var out: [String: Double] = [:]
+                for n in 1..<q.tree.count where q.tree.selfWeight[0][n] != 0 {
+                    let path = frames(q, Int32(n))
+                    if keep(path) { out[map(path).joined(separator: ";"), default: 0] += q.tree.selfWeight[0][n] }
+                }
+                return out
+            }
+            let target = p.frames.describe(function: fn)
+            let focus = p.focused(on: fn)
+            let wantFocus = stacks(p, keep: { $0.contains(target) })
+            XCTAssertGreaterThan(wantFocus.count, 1, name)
+            XCTAssertLessThan(wantFocus.count, stacks(p, keep: { _ in true }).count, name)
+            XCTAssertEqual(stacks(focus, keep: { _ in true }), wantFocus, name)
+            let hidden = p.hiding([fn])
+            let wantHidden = stacks(p, keep: { $0 != [target] }, map: { $0.filter { $0 != target } })
+            let gotHidden = stacks(hidden, keep: { _ in true })
+            XCTAssertEqual(Set(gotHidden.keys), Set(wantHidden.keys), name)
+            for (k, w) in wantHidden { XCTAssertEqual(gotHidden[k] ?? -1, w, accuracy: 1e-9, "\(name) \(k)") }
+        }
+    }
 }
 
 

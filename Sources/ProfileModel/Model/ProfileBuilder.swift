@@ -351,6 +351,31 @@ public final class ProfileBuilder {
         }
     }
 
+    /// Appends the nodes of a tree (`parent` and `frame` columns, parents first) that `keep`
+    /// accepts, frames as they are; a kept node's parent must be kept too (or be the root).
+    /// The paths of a tree are distinct, and so are those of any part of it, so no node needs a
+    /// child-index probe: the index is dropped instead (rebuilt if a child is asked for later).
+    /// Returns each node's new id (0 for nodes not kept). For views that keep part of a tree
+    /// (focus, a live time window), where a probe a node was nearly all the work.
+    func appendKept(parent: [Int32], frame: [Int32], keep: (Int) -> Bool) -> [Int32] {
+        let n = parent.count
+        var newId = [Int32](repeating: 0, count: n)
+        guard n > 1 else { return newId }
+        dropIndex()
+        var kept = 0
+        for i in 1..<n where keep(i) { kept += 1 }
+        reserve(nodes: nodes.count + kept + 1)
+        parent.withUnsafeBufferPointer { parent in
+        frame.withUnsafeBufferPointer { frame in
+        newId.withUnsafeMutableBufferPointer { newId in
+            for i in 1..<n where keep(i) {
+                newId[i] = nodes.append(parent: newId[Int(parent[i])], frame: frame[i], hash: 0)
+            }
+        }}}
+        nodes.commit()
+        return newId
+    }
+
     /// What `absorb` takes from the absorbed builder's spare memory: an id and a path hash a node.
     var absorbScratchBytes: Int {
         nodes.commit()

@@ -90,11 +90,9 @@ extension Profile {
         b.frames = frames
         b.warnings = warnings
         b.metadata = metadata
-        var mapped = [Int32](repeating: 0, count: n)
-        for i in 1..<max(n, 1) where w.contains(where: { $0[i] != 0 }) {
-            let node = b.child(of: mapped[Int(tree.parent[i])], frame: tree.frame[i])
-            mapped[i] = node
-            for m in 0..<min(metrics.count, sw.count) where i < sw[m].count && sw[m][i] != 0 { b.addSelf(node, metric: m, sw[m][i]) }
+        let mapped = b.appendKept(parent: tree.parent, frame: tree.frame) { i in w.contains(where: { $0[i] != 0 }) }
+        for m in 0..<min(metrics.count, sw.count) {
+            for i in 1..<min(n, sw[m].count) where sw[m][i] != 0 && mapped[i] != 0 { b.addSelf(mapped[i], metric: m, sw[m][i]) }
         }
         b.dropIndex()
         return b.freeze(source: source)
@@ -108,14 +106,9 @@ extension Profile {
         b.estimatedTree = estimatedTree
         b.warnings = warnings
         b.metadata = metadata
-        let n = tree.count
-        var mapped = [Int32](repeating: 0, count: n)
-        for i in 1..<max(n, 1) where keepNode(i) {
-            let node = b.child(of: mapped[Int(tree.parent[i])], frame: tree.frame[i])
-            mapped[i] = node
-            if keepSelf(i) {
-                for m in 0..<metrics.count where tree.selfWeight[m][i] != 0 { b.addSelf(node, metric: m, tree.selfWeight[m][i]) }
-            }
+        let mapped = b.appendKept(parent: tree.parent, frame: tree.frame, keep: keepNode)
+        for i in 1..<max(tree.count, 1) where mapped[i] != 0 && keepSelf(i) {
+            for m in 0..<metrics.count where tree.selfWeight[m][i] != 0 { b.addSelf(mapped[i], metric: m, tree.selfWeight[m][i]) }
         }
         b.dropIndex()
         return b.freeze(source: source)
