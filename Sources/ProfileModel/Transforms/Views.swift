@@ -92,7 +92,7 @@ extension Profile {
         b.metadata = metadata
         let mapped = b.appendKept(parent: tree.parent, frame: tree.frame) { i in w.contains(where: { $0[i] != 0 }) }
         for m in 0..<min(metrics.count, sw.count) {
-            for i in 1..<min(n, sw[m].count) where sw[m][i] != 0 && mapped[i] != 0 { b.addSelf(mapped[i], metric: m, sw[m][i]) }
+            for i in 1..<max(1, min(n, sw[m].count)) where sw[m][i] != 0 && mapped[i] != 0 { b.addSelf(mapped[i], metric: m, sw[m][i]) }
         }
         b.dropIndex()
         return b.freeze(source: source)
