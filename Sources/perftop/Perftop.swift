@@ -353,7 +353,7 @@ struct View: ParsableCommand {
 /// `L` re-reads the file to split them (not for standard input).
 func viewerSession(_ p: Profile, file: String, format: String?, lines: Bool) -> Session {
     let seed = p.frames
-    let mergedAtRead = !lines && ["collapsed", "austin", "pprof"].contains(p.format)
+    let mergedAtRead = !lines && FormatRegistry.reader(named: p.format)?.mergesLinesWhileReading == true
     let reload: (() throws -> Profile)? = !mergedAtRead || file == "-" ? nil : {
         try FormatRegistry.load(path: file, format: format, mergeLines: false, seedFrames: seed)
     }

@@ -9,6 +9,7 @@ import Darwin
 /// The metric is µs of wall/cpu time, a (possibly negative) RSS delta in bytes in memory mode,
 /// or `time,idle,memory` in full mode.
 public enum AustinReader: ProfileReader {
+    public static let mergesLinesWhileReading = true
     public static let name = "austin"
     public static let title = "austin text samples"
 

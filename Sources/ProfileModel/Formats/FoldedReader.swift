@@ -8,6 +8,7 @@ import Dispatch
 /// Folded (collapsed) stacks: `frame;frame;... COUNT` per line, root first.
 /// Written by flamegraph.pl's stackcollapse tools, inferno, py-spy `--format raw` and Tachyon.
 public enum FoldedReader: ProfileReader {
+    public static let mergesLinesWhileReading = true
     public static let name = "collapsed"
     public static let title = "folded / collapsed stacks (flamegraph.pl, inferno, py-spy raw, Tachyon)"
 

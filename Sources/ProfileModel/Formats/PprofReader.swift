@@ -16,6 +16,7 @@ import SwiftProtobuf
 /// Thread-like labels (`thread_name`, `thread_id`, `goroutine`, ...) put a thread grouping
 /// frame above the sample's stack; other labels are counted in the metadata.
 public enum PprofReader: ProfileReader {
+    public static let mergesLinesWhileReading = true
     public static let name = "pprof"
     public static let title = "pprof profile.proto (Go, Pyroscope)"
 

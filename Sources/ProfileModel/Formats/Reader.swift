@@ -32,6 +32,13 @@ public protocol ProfileReader {
     static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult
     /// Reads the whole stream. Errors are `ProfileError`s with a line or byte offset.
     static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder
+    /// Honours `ReadOptions.mergeLines` (and `seedFrames`): a viewer re-reads such a file to
+    /// split lines; other formats merge them afterwards (`Profile.merging`).
+    static var mergesLinesWhileReading: Bool { get }
+}
+
+extension ProfileReader {
+    public static var mergesLinesWhileReading: Bool { false }
 }
 
 extension UnsafeRawBufferPointer {

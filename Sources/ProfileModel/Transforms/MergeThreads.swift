@@ -12,6 +12,12 @@ extension Profile {
     /// being summed again from the new tree.
     public func rebuilt(format: String? = nil, frames newFrames: FrameTable, sameFunctions: Bool = false,
                         map: (Int32) -> Int32?) -> Profile {
+        rebuilt(format: format, frames: newFrames, sameFunctions: sameFunctions,
+                frameMap: (0..<frames.frameCount).map { map(Int32($0)) ?? -1 })
+    }
+
+    /// `rebuilt` with the map as an array by frame id (-1 drops the frame).
+    func rebuilt(format: String? = nil, frames newFrames: FrameTable, sameFunctions: Bool, frameMap: [Int32]) -> Profile {
         let b = ProfileBuilder(format: format ?? self.format, metrics: metrics, defaultMetric: defaultMetric)
         b.frames = newFrames
         b.estimatedTree = estimatedTree
@@ -20,7 +26,6 @@ extension Profile {
         b.metadata = metadata
         let keepsFunctions = sameFunctions && newFrames.functionCount == frames.functionCount
         if keepsFunctions || functions.calls != nil || estimatedTree { b.exactFunctions = functions.strippedOfNodes() }
-        let frameMap = (0..<frames.frameCount).map { map(Int32($0)) ?? -1 }
         b.addTree(parent: tree.parent, frame: tree.frame, selfWeight: tree.selfWeight, frameMap: frameMap)
         b.dropIndex()
         return b.freeze(source: source)
@@ -58,7 +63,7 @@ extension Profile {
             }
         }
         guard changed else { return self }
-        return rebuilt(frames: ft, sameFunctions: true) { map[Int($0)] >= 0 ? map[Int($0)] : nil }
+        return rebuilt(frames: ft, sameFunctions: true, frameMap: map)
     }
 
     public var hasThreads: Bool { frames.frameKind.contains { $0.isGrouping } }
