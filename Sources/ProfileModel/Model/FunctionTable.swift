@@ -26,7 +26,7 @@ public struct FunctionTable: Sendable {
     /// Tree nodes of each function (CSR), in node order; built on first use (see `FunctionNodes`).
     public var nodesStart: [Int32] { nodeLists?.lists.start ?? [] }
     public var nodes: [Int32] { nodeLists?.lists.list ?? [] }
-    let nodeLists: FunctionNodes?
+    private(set) var nodeLists: FunctionNodes?
     /// True when the format recorded the call graph (pstats, callgrind); otherwise edges come
     /// from the tree, per function, through `Profile.callers(of:)` and `callees(of:)`.
     public internal(set) var hasExplicitEdges = true
@@ -137,11 +137,16 @@ public struct FunctionTable: Sendable {
 
     /// Returns a copy whose node lists come from `tree` (for exact tables built before the tree).
     func withNodes(from tree: CallTree, frames: FrameTable) -> FunctionTable {
-        var t = FunctionTable(count: count, selfWeight: selfWeight, totalWeight: totalWeight, calls: calls,
-                              primitiveCalls: primitiveCalls, edgeCaller: edgeCaller, edgeCallee: edgeCallee,
-                              edgeWeight: edgeWeight, edgeCalls: edgeCalls,
-                              nodeLists: FunctionNodes(frame: tree.frame, frameFunction: frames.frameFunction, functionCount: count))
-        t.hasExplicitEdges = hasExplicitEdges
+        withNodeLists(FunctionNodes(frame: tree.frame, frameFunction: frames.frameFunction, functionCount: count))
+    }
+
+    /// A copy without node lists, to carry into a rebuilt tree (`Profile.init` adds that tree's).
+    func strippedOfNodes() -> FunctionTable { withNodeLists(nil) }
+
+    /// A copy with other node lists; figures, edges and their grouping are shared.
+    private func withNodeLists(_ lists: FunctionNodes?) -> FunctionTable {
+        var t = self
+        t.nodeLists = lists
         return t
     }
 

@@ -68,13 +68,3 @@ extension Profile {
 
     public var hasThreads: Bool { frames.frameKind.contains { $0.isGrouping } }
 }
-
-extension FunctionTable {
-    func strippedOfNodes() -> FunctionTable {
-        var t = FunctionTable(count: count, selfWeight: selfWeight, totalWeight: totalWeight, calls: calls,
-                              primitiveCalls: primitiveCalls, edgeCaller: edgeCaller, edgeCallee: edgeCallee,
-                              edgeWeight: edgeWeight, edgeCalls: edgeCalls)
-        t.hasExplicitEdges = hasExplicitEdges
-        return t
-    }
-}
