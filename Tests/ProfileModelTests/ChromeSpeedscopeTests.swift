@@ -50,7 +50,15 @@ final class ChromeSpeedscopeTests: XCTestCase {
             let p: Profile
             do { p = try load(path) } catch { XCTFail("\(e.path): \(error)"); continue }
             XCTAssertEqual(p.format, "speedscope", "\(e.path): detected by content")
-            let profiles = e.facts["profiles"] as! [[String: Any]]
+            // Two shapes of fact: a list of per-profile records, or (memray's export) totals keyed
+            // by profile name, checked on their own.
+            if let byName = e.facts["profiles"] as? [String: [String: Any]] {
+                checkProfileTotals(p, byName, e.path)
+                continue
+            }
+            guard let profiles = e.facts["profiles"] as? [[String: Any]] else {
+                XCTFail("\(e.path): unexpected shape of the 'profiles' fact"); continue
+            }
             // One thread root per profile, in file order.
             let roots = groupingRoots(p)
             XCTAssertEqual(roots.count, profiles.count, "\(e.path): thread roots")
@@ -90,6 +98,25 @@ final class ChromeSpeedscopeTests: XCTestCase {
                 }
             }
             if anySampled { XCTAssertEqual(p.sampleCount, samples, "\(e.path): samples") } else { XCTAssertNil(p.sampleCount) }
+        }
+    }
+
+    /// Each named profile is a thread root whose weight, in the metric of its unit, is the
+    /// expected total.
+    func checkProfileTotals(_ p: Profile, _ byName: [String: [String: Any]], _ path: String) {
+        let roots = groupingRoots(p)
+        XCTAssertEqual(roots.count, byName.count, "\(path): thread roots")
+        for (name, facts) in byName {
+            guard let node = roots.first(where: { p.frames.name(ofFrame: p.tree.frame[Int($0)]) == name }) else {
+                XCTFail("\(path): no thread root for profile '\(name)'"); continue
+            }
+            guard let unit = facts["unit"] as? String, let total = (facts["total"] as? NSNumber)?.doubleValue else {
+                XCTFail("\(path): profile '\(name)' has no unit or total fact"); continue
+            }
+            guard let m = p.metrics.firstIndex(where: { $0.unit == (unit == "none" ? "count" : unit) }) else {
+                XCTFail("\(path): metric for unit \(unit) in \(p.metrics)"); continue
+            }
+            close(p.tree.totalWeight[m][Int(node)], total, "\(path): weight of profile '\(name)'")
         }
     }
 

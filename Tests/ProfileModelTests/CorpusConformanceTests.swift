@@ -28,6 +28,9 @@ final class CorpusConformanceTests: XCTestCase {
         ///   number and so parse as one-frame folded stacks. Tolerated, not endorsed.
         /// - the two inferno `collapse-guess` negatives mapped below: "unrecognised".
         case notAProfile
+        /// A format the corpus holds and perftop has no reader for yet: it must be refused with
+        /// a ProfileError (never a crash or a wrong reader), and the test prints a NOT YET READ line.
+        case notYetRead
 
         var description: String {
             switch self {
@@ -35,6 +38,7 @@ final class CorpusConformanceTests: XCTestCase {
             case .unsupported: return "(not supported)"
             case .empty: return "(empty)"
             case .notAProfile: return "(not a profile)"
+            case .notYetRead: return "(no reader yet)"
             }
         }
     }
@@ -68,6 +72,12 @@ final class CorpusConformanceTests: XCTestCase {
         case "firefox-gecko": return .reader("gecko")
         case "empty": return .empty
         case "json(other)": return .notAProfile
+        case "collapsed (tachyon)": return .reader("collapsed")
+        case "gecko (tachyon)": return .reader("gecko")
+        case "pstats (tachyon, sampled)": return .reader("pstats")
+        case "tachyon-binary", "tachyon-jsonl", "importtime", "scalene", "memray-csv", "memray-gprof2dot",
+             "memray-capture (refuse with a hint)", "memray-stats (summary only)":
+            return .notYetRead
         default: break
         }
         if f.hasPrefix("chrome-cpuprofile") { return .reader("cpuprofile") }   // incl. old head/timestamps
@@ -134,6 +144,17 @@ final class CorpusConformanceTests: XCTestCase {
                 }
             case (.notAProfile, .failure(let err)):
                 row.failed += 1
+                if !(err is ProfileError) { problems.append("\(e.path) (\(e.format)): not a ProfileError: \(err)") }
+            case (.notYetRead, .success(let p)):
+                row.loaded += 1
+                row.other[p.format, default: 0] += 1
+                print("NOT YET READ: \(e.path) (\(e.format)) loaded as '\(p.format)', which is not its format")
+                if p.format != FoldedReader.name {
+                    problems.append("\(e.path) (\(e.format)): no reader yet, but the '\(p.format)' reader claimed it")
+                }
+            case (.notYetRead, .failure(let err)):
+                row.failed += 1
+                print("NOT YET READ: \(e.path) (\(e.format)): \(err)")
                 if !(err is ProfileError) { problems.append("\(e.path) (\(e.format)): not a ProfileError: \(err)") }
             }
             rows[key] = row

@@ -485,7 +485,8 @@ final class PyinstrumentGeckoTests: XCTestCase {
         let dir = try Fixtures.requireCorpus()
         let all = try Fixtures.expected()
         let mine: [String: String] = ["pyinstrument-json": "pyinstrument", "pyinstrument-session": "pyinstrument",
-                                      "pyinstrument-html-data": "pyinstrument", "firefox-gecko": "gecko"]
+                                      "pyinstrument-html-data": "pyinstrument", "firefox-gecko": "gecko",
+                                      "gecko (tachyon)": "gecko"]
         var checked = 0
         for e in all {
             let path = dir + "/" + e.path
