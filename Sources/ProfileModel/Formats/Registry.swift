@@ -72,6 +72,18 @@ public enum FormatRegistry {
         }
     }
 
+    /// How to re-read a profile loaded from `path` with one node per executing line (the
+    /// viewer's `L`), or nil when that is not needed or not possible: the first read kept lines
+    /// (its reader does not merge them while reading, or `linesKept`), or the input was
+    /// standard input, which cannot be read twice. The re-read shares the frame table, so
+    /// frame ids stay valid across the switch.
+    public static func lineLevelReload(of p: Profile, path: String, format: String?,
+                                       linesKept: Bool) -> (() throws -> Profile)? {
+        guard !linesKept, path != "-", reader(named: p.format)?.mergesLinesWhileReading == true else { return nil }
+        let seed = p.frames
+        return { try load(path: path, format: format, mergeLines: false, seedFrames: seed) }
+    }
+
     public static func load(source: ByteSource, name: String, format: String? = nil, mergeLines: Bool = false,
                             seedFrames: FrameTable? = nil) throws -> Profile {
         let builder = try read(source: source, name: name, format: format, mergeLines: mergeLines, seedFrames: seedFrames)
