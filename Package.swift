@@ -14,8 +14,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CNCurses", pkgConfig: "ncursesw",
-                       providers: [.apt(["libncurses-dev"])]),
+        // No pkgConfig: ncursesw's .pc file adds -D flags that SwiftPM refuses with a warning on
+        // every build; the shim defines what the wide-character API needs and the module map links.
+        .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CPrefetch"),
         // Readers run tight loops over class state: dynamic exclusivity checks cost ~10% there
         // (BENCHMARKS.md), and the model is single-writer by design (a builder, then frozen).

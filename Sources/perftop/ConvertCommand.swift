@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import ProfileModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `perftop convert FILE --to collapsed|speedscope|pprof -o OUT`
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Write the profile (after --focus, --hide and --metric) as collapsed stacks, speedscope JSON or pprof.")
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: ArgumentHelp("collapsed (flamegraph.pl, inferno), speedscope or pprof (raw profile.proto).", valueName: "format"))
+    var to: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write ('-' for standard output).", valueName: "file"))
+    var output: String = "-"
+
+    func run() throws {
+        signal(SIGPIPE, SIG_DFL)
+        guard let target = Exporter.Target(rawValue: to) else {
+            throw ValidationError("--to must be collapsed, speedscope or pprof")
+        }
+        do {
+            // Keep executing lines: the output should say what the input said.
+            let (p, m) = try input.loadKeepingLines()
+            let bytes = try Exporter.export(p, to: target, metric: m)
+            if output == "-" {
+                writeStdout(bytes)
+            } else {
+                guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
+                    throw ProfileError("cannot write \(output)")
+                }
+            }
+        } catch {
+            throw fail(error, file: input.file)
+        }
+    }
+}

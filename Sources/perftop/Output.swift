@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import ProfileModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes all of `bytes` to a file descriptor, retrying short writes and EINTR; stops quietly
+/// when the reader has gone (a closed pipe).
+func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    var off = 0
+    while off < bytes.count {
+        let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
+        if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+        off += n
+    }
+}
+
+func writeStdout(_ s: String) {
+    var s = s
+    s.withUTF8 { writeAll(fd: 1, UnsafeRawBufferPointer($0)) }
+}
+
+func writeStdout(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { writeAll(fd: 1, $0) }
+}
+
+func writeStderr(_ s: String) {
+    var s = s
+    s.withUTF8 { writeAll(fd: 2, UnsafeRawBufferPointer($0)) }
+}
+
+/// Prints `perftop: FILE[:LINE|@OFFSET]: message` and returns exit status 2.
+func fail(_ e: Error, file: String) -> ExitCode {
+    let message: String
+    if let pe = e as? ProfileError { message = pe.at(file: file).description }
+    else { message = "\(file): \(e)" }
+    writeStderr("perftop: \(message.terminalSafe)\n")
+    return ExitCode(2)
+}
