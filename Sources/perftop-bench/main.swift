@@ -7,9 +7,6 @@
 import Foundation
 import ProfileModel
 import TUI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 func now() -> Double {
     var ts = timespec()

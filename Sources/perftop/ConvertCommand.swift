@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import ProfileModel
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `perftop convert FILE --to collapsed|speedscope|pprof -o OUT`
 struct ConvertCommand: ParsableCommand {

@@ -2,9 +2,6 @@ import ArgumentParser
 import Foundation
 import ProfileModel
 import TUI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `perftop diff BASE NEW`: what changed between two profiles of the same program.
 struct DiffCommand: ParsableCommand {

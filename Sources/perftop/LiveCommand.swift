@@ -2,9 +2,6 @@ import ArgumentParser
 import Foundation
 import ProfileModel
 import TUI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `perftop live -- austin -i 1ms python app.py`: runs the sampler and views its output live.
 struct LiveCommand: ParsableCommand {

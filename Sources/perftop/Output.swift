@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import ProfileModel
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Writes all of `bytes` to a file descriptor, retrying short writes and EINTR; stops quietly
 /// when the reader has gone (a closed pipe).

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import ProfileModel
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,9 +2,6 @@ import ArgumentParser
 import Foundation
 import ProfileModel
 import TUI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct View: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Austin text samples (FORMATS.md §5.1): `P<pid>;T[<iid>:]<tid>[;file:function:line]* METRIC`,
 /// one line per sample (not aggregated), with `# key: value` metadata before and after.
 /// The metric is µs of wall/cpu time, a (possibly negative) RSS delta in bytes in memory mode,

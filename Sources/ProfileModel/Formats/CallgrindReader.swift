@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// callgrind profiles (valgrind, yappi `-f callgrind`, xdebug; FORMATS.md §9.3): per function its
 /// self cost lines, and per call (`cfn=` … `calls=`) the inclusive cost of that call. Like pstats
 /// this is a call graph, not stacks: the function table is exact and the call tree is estimated

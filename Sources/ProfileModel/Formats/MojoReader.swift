@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Austin's binary MOJO format, versions 1–4 (FORMATS.md §5.2): `MOJ` + version, then events
 /// (1 byte id + payload). Strings and frames are defined once and referenced by key, per process;
 /// a STACK event starts a sample, FRAME_REF events append its frames root first, and METRIC

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `perf script` text (FORMATS.md §7), read the way inferno-collapse-perf and
 /// stackcollapse-perf.pl read it with their default options: one record per blank-line-separated
 /// block, an event line (`comm pid[/tid] [cpu] time: [period] event:`) and then one stack line per

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 /// What a reader says about the first bytes of an input.
 public enum SniffResult: Sendable { case yes, no, needMore }
 

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Picks a reader by content, never by file name.
 public enum FormatRegistry {
     /// Readers in sniffing order (FORMATS.md §9.5): binary and specific text formats before

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// speedscope JSON (py-spy, speedscope, pyinstrument, austin2speedscope): FORMATS.md §3.
 ///
 /// Each profile (sampled or evented) becomes a thread root named after the profile. Samples

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CPrefetch
 
 /// Turns `frame;frame;...` text (root first) into tree nodes, for the line-based readers

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CZlib
 
 /// A stream of bytes read in chunks: a file, a pipe, a gzip stream or memory.

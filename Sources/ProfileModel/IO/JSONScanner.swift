@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 // A pull-style, byte-level JSON scanner for the JSON readers (speedscope, Chrome, trace events).
 //
 // It never builds an object tree: a reader walks the document with `beginObject`/`nextKey`,

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Splits bytes fed in chunks of any size into lines (without the `\n`). A partial last line
 /// waits for the rest; a UTF-8 BOM at the very start is dropped, even when it arrives split
 /// across chunks. Shared by the line-based readers (folded, austin, perf script).

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CPrefetch
 
 /// Byte-level hashing and interning. Readers hash frame text straight from the input
@@ -451,10 +446,6 @@ enum ZeroedMemory {
 
     static func free(_ p: UnsafeMutableRawPointer, bytes: Int) {
         if bytes >= hugeFrom { munmap(p, bytes); return }
-        #if canImport(Glibc)
-        Glibc.free(p)
-        #else
-        Darwin.free(p)
-        #endif
+        Platform.freeMemory(p)
     }
 }

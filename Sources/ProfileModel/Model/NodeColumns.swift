@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A builder's nodes: parent, frame, path hash (see `ChildIndex.pathHash`) and one
 /// self-weight column per metric. Node 0 is the root.
 ///

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Where a live stream comes from. `read` returns `.data(n)`, `.idle` when nothing arrived for
 /// a while (the caller publishes pending samples), `.end`, or `.restart` when a followed file

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A sampler run as a child process (`perftop live -- austin ...`): its standard output is a
 /// pipe for a live source, its standard error goes to a temporary file shown when perftop exits,

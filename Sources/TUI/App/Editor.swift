@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `e`: runs `$EDITOR` (default `vi`) on a file at a line, the way git runs its editor: through
 /// `sh -c '$EDITOR "$@"'`, so an editor with arguments (`EDITOR="emacs -nw"`) works and the

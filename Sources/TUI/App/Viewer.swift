@@ -1,7 +1,4 @@
 import ProfileModel
-#if canImport(Glibc)
-import Glibc
-#endif
 
 public struct ViewerOptions: Sendable {
     public var ascii = false

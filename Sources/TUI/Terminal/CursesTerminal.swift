@@ -1,8 +1,6 @@
 // The only file that talks to curses (ncursesw through the CNCurses shim).
 import CNCurses
-#if canImport(Glibc)
-import Glibc
-#endif
+import ProfileModel   // the C library, re-exported from its Platform file
 
 /// Signals that end the session. The handlers only record the signal; the event loop notices
 /// within its 100 ms key timeout, restores the terminal and exits.
