@@ -32,6 +32,15 @@ public enum Viewer {
         return s
     }
 
+    /// Why the viewer cannot draw on a terminal of type `term`, if it cannot: `dumb` (and an
+    /// unset TERM) cannot move the cursor, so curses would leave the screen empty.
+    public static func unusableTerminal(_ term: String?) -> String? {
+        let t = term ?? ""
+        guard t.isEmpty || t == "dumb" else { return nil }
+        return "TERM=\(t.isEmpty ? "(unset)" : t) cannot move the cursor, so the viewer cannot draw; "
+            + "`perftop report FILE` prints the table, or set TERM (for example TERM=xterm-256color)"
+    }
+
     /// Applies `keys` without a terminal and returns the final screen as text.
     public static func batch(_ session: Session, size: Size, keys: [Key], options: ViewerOptions) -> String {
         var s = initialState(session, size: size, options: options)

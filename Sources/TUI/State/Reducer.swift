@@ -32,7 +32,11 @@ extension AppState {
                 case .pgDn, .char(" "): overlay = .help(scroll: scroll + Layout(size: size).bodyHeight)
                 case .pgUp: overlay = .help(scroll: max(0, scroll - Layout(size: size).bodyHeight))
                 case .ctrl("c"): quit = true
-                default: overlay = nil
+                case .esc, .char("q"), .char("?"), .enter: overlay = nil
+                default:
+                    // Any other key closes the help and does what it does, as in `less`.
+                    overlay = nil
+                    return handle(key, session: session, size: size)
                 }
             case .summary:
                 if key == .ctrl("c") { quit = true } else { overlay = nil }
@@ -49,12 +53,13 @@ extension AppState {
                 default: overlay = nil
                 }
             case .sortMenu(let i):
-                let n = SortKey.allCases.count
+                let keys = session.sortKeys(for: self)
+                let n = keys.count
                 switch key {
                 case .down, .char("j"): overlay = .sortMenu(index: (i + 1) % n)
                 case .up, .char("k"): overlay = .sortMenu(index: (i + n - 1) % n)
                 case .enter:
-                    sort = SortKey.allCases[i]; sortDescending = sort != .name; overlay = nil
+                    sort = keys[min(i, n - 1)]; sortDescending = sort != .name; overlay = nil
                     keepFunctionSelected(session: session, size: size)
                 case .ctrl("c"): quit = true
                 default: overlay = nil
@@ -104,14 +109,14 @@ extension AppState {
         case .searchNext: jumpToMatch(forward: true, session: session, size: size, includeCurrent: false)
         case .searchPrevious: jumpToMatch(forward: false, session: session, size: size, includeCurrent: false)
         case .sortNext:
-            let all = SortKey.allCases
-            sort = all[(all.firstIndex(of: sort)! + 1) % all.count]
+            let all = session.sortKeys(for: self)
+            sort = all[((all.firstIndex(of: sort) ?? -1) + 1) % all.count]
             sortDescending = sort != .name
             keepFunctionSelected(session: session, size: size)
         case .sortReverse:
             sortDescending.toggle()
             keepFunctionSelected(session: session, size: size)
-        case .sortMenu: overlay = .sortMenu(index: SortKey.allCases.firstIndex(of: sort) ?? 0)
+        case .sortMenu: overlay = .sortMenu(index: session.sortKeys(for: self).firstIndex(of: sort) ?? 0)
         case .focus:
             guard let f = selectedFunction else { message = "select a function first"; break }
             focus = f
@@ -124,7 +129,10 @@ extension AppState {
             selectedFunction = nil
         case .unhideAll: hidden = []
         case .cycleMetric:
-            metric = (metric + 1) % max(1, before.metrics.count)
+            guard before.metrics.count > 1 else {
+                message = "this profile has one metric: \(before.metrics[0].description)"; break
+            }
+            metric = (metric + 1) % before.metrics.count
             message = "metric: \(before.metrics[metric].description)"
         case .toggleThreads:
             threadsMerged.toggle()
@@ -145,6 +153,7 @@ extension AppState {
             }
             editRequest = target
         case .toggleLines:
+            if !splitLines, let why = session.noLinesReason(self) { message = why; break }
             splitLines.toggle()
             message = splitLines ? "one node per line" : "one node per function"
         default:

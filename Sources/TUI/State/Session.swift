@@ -133,6 +133,22 @@ public final class Session {
         return source(for: split)
     }
 
+    /// Why `L` cannot split functions by line, if it cannot: the file could not be read
+    /// again, or every function has one line (formats that record no executing lines).
+    func noLinesReason(_ s: AppState) -> String? {
+        let p = lineLevel(for: s)
+        if let reloadError { return "cannot split by line: \(reloadError)".terminalSafe }
+        var lineOf = [Int32: Int](minimumCapacity: p.functions.count)
+        for fr in 0..<p.frames.frameCount {
+            let fn = p.frames.frameFunction[fr]
+            guard fn >= 0 else { continue }
+            let line = p.frames.line(ofFrame: Int32(fr)) ?? -1
+            if let l = lineOf[fn], l != line { return nil }
+            lineOf[fn] = line
+        }
+        return "no lines to split: this \(p.format) profile records one line per function"
+    }
+
     /// The loaded profile, or its line-level twin when the state splits lines.
     func source(for s: AppState) -> Profile {
         guard s.splitLines, let reload = reloadWithLines else { return base }
@@ -223,8 +239,13 @@ public final class Session {
                 let cx = calls?[x] ?? 0, cy = calls?[y] ?? 0
                 if cx != cy { return cx < cy }
             case .name:
+                // Ascending (▲) is A→Z, as `perftop report --sort name` lists them; then by
+                // file, as the report breaks ties.
                 let nx = names[a] ?? "", ny = names[b] ?? ""
-                if nx != ny { return nx > ny }      // "descending" by name means A→Z
+                if nx != ny { return nx < ny }
+                let fx = p.frames.file(ofFunction: a) ?? "", fy = p.frames.file(ofFunction: b) ?? ""
+                if fx != fy { return fx < fy }
+                return a < b
             }
             return a > b
         }
@@ -232,6 +253,12 @@ public final class Session {
         rowsKey = key
         rowsCache = ids
         return ids
+    }
+
+    /// The columns the table can be sorted by: not calls when the format records none (the
+    /// order would be arbitrary).
+    public func sortKeys(for s: AppState) -> [SortKey] {
+        profile(for: s).functions.calls == nil ? SortKey.allCases.filter { $0 != .calls } : SortKey.allCases
     }
 
     /// The base function id of a diff row that is only in the base.
@@ -258,7 +285,7 @@ public final class Session {
             }
         }
         rows.sort { a, b in
-            if s.sort == .name, a.2 != b.2 { return s.sortDescending ? a.2 < b.2 : a.2 > b.2 }
+            if s.sort == .name, a.2 != b.2 { return s.sortDescending ? a.2 > b.2 : a.2 < b.2 }
             if a.1 != b.1 { return s.sortDescending ? a.1 > b.1 : a.1 < b.1 }
             return a.0 < b.0
         }

@@ -32,10 +32,13 @@ enum SourceView {
         return EditTarget(path: file, line: line, exists: false)
     }
 
+    /// The first line shown: the hottest line centred, or the definition line for formats
+    /// that record no executing lines (pstats, yappi), as `e` opens the editor there.
     static func hotTop(_ s: AppState, session: Session, height: Int) -> Int {
-        guard let (_, _, d) = lineWeights(s, session: session),
-              let hot = d.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }) else { return 1 }
-        return max(1, hot.key - height / 2)
+        guard let (p, f, d) = lineWeights(s, session: session),
+              let line = d.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key
+                ?? p.frames.line(ofFunction: f) else { return 1 }
+        return max(1, line - height / 2)
     }
 
     static func draw(_ g: inout CellGrid, _ c: DrawContext, top: Int?) {
@@ -53,12 +56,15 @@ enum SourceView {
         let first = top ?? hotTop(c.state, session: c.session, height: bodyHeight)
         let maxWeight = weights.values.max() ?? 0
         let m = min(c.state.metric, p.metrics.count - 1)
+        // Without line samples the definition line is the one marked.
+        let definition = maxWeight > 0 ? nil : p.frames.line(ofFunction: f)
         if let lines {
             for i in 0..<bodyHeight {
                 let ln = first + i
                 guard ln >= 1 && ln <= lines.count else { break }
                 drawLine(&g, c, y: y0 + 1 + i, line: ln, text: lines[ln - 1], weight: weights[ln] ?? 0,
-                         share: total > 0 ? (weights[ln] ?? 0) / total : 0, hottest: maxWeight > 0 && weights[ln] == maxWeight,
+                         share: total > 0 ? (weights[ln] ?? 0) / total : 0,
+                         hottest: maxWeight > 0 ? weights[ln] == maxWeight : ln == definition,
                          unit: p.metrics[m].unit)
             }
         } else {
