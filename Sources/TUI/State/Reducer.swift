@@ -451,9 +451,8 @@ extension AppState {
             let n = t.count
             guard n > 1 else { return }
             let start: Int32 = view == .tree ? tree.selected : view == .inverted ? inverted.selected : flame.selected
-            var order = PreOrder(tree: t)
-            if let found = order.find(from: max(start, 1), forward: forward, includeCurrent: includeCurrent,
-                                      where: { matches.contains(p.function(ofNode: $0)) }) {
+            if let found = TreeNav.find(in: t, from: max(start, 1), forward: forward, includeCurrent: includeCurrent,
+                                        where: { matches.contains(p.function(ofNode: $0)) }) {
                 switch view {
                 case .tree: reveal(found, inInverted: false, profile: p, height: layout.bodyHeight)
                 case .inverted: reveal(found, inInverted: true, profile: p, height: layout.bodyHeight)
@@ -537,43 +536,5 @@ extension AppState {
             if c >= 0 { n = c } else { exact = false }
         }
         return (n, exact)
-    }
-}
-
-/// Pre-order walk over all nodes, for search.
-struct PreOrder {
-    let tree: CallTree
-
-    func next(_ n: Int32) -> Int32 {
-        if tree.firstChild(n) >= 0 { return tree.firstChild(n) }
-        var k = n
-        while k > 0 {
-            let s = tree.nextSibling(k)
-            if s >= 0 { return s }
-            k = tree.parent[Int(k)]
-        }
-        return tree.firstChild(0)      // wrap around
-    }
-
-    func previous(_ n: Int32) -> Int32 {
-        var s = n > 0 ? tree.previousSibling(n) : -1
-        if s < 0 {
-            let p = n > 0 ? tree.parent[Int(n)] : 0
-            if p > 0 { return p }
-            s = tree.lastChild(0)      // wrap around to the last node
-        }
-        while tree.lastChild(s) >= 0 { s = tree.lastChild(s) }
-        return s
-    }
-
-    mutating func find(from start: Int32, forward: Bool, includeCurrent: Bool, where ok: (Int32) -> Bool) -> Int32? {
-        var n = start
-        if includeCurrent && ok(n) { return n }
-        for _ in 0..<tree.count {
-            n = forward ? next(n) : previous(n)
-            if n < 0 { return nil }
-            if ok(n) { return n }
-        }
-        return nil
     }
 }
