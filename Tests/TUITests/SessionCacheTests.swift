@@ -31,4 +31,26 @@ final class SessionCacheTests: XCTestCase {
         session.replaceBase(try FormatRegistry.load(source: MemorySource(Array("main;work (app.py:1) 3\nmain;idle (app.py:2) 1\n".utf8)), name: "t"))
         XCTAssertEqual(session.matches("idle", in: session.profile(for: s)).count, 1)
     }
+
+    /// The source overlay reads its file once, not on every frame (the loop redraws often):
+    /// with the file gone after the first frame, the next frame still shows it.
+    func testSourceViewReadsTheFileOnce() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-src-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/workload/etl.py")
+        try FileManager.default.copyItem(at: src, to: dir.appendingPathComponent("etl.py"))
+        let session = try TUIFixtures.session("etl.pyspy.txt")
+        session.sourceRoots = [dir.path]
+        let size = Size(width: 80, height: 24)
+        let (s, first) = try runKeys(session, keys: "v")
+        XCTAssertTrue(first.contains("if key in seen:"), first)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("etl.py"))
+        let again = Screen.render(s, session: session, size: size, options: RenderOptions()).dump()
+        XCTAssertEqual(again, first)
+        // A session that has not read it finds it gone.
+        let fresh = try TUIFixtures.session("etl.pyspy.txt")
+        fresh.sourceRoots = [dir.path]
+        XCTAssertTrue(try runKeys(fresh, keys: "v").1.contains("source not found"))
+    }
 }

@@ -37,6 +37,11 @@ public final class Session {
     private weak var triageProfile: Profile?
     private var triageKey: (metric: Int, roots: [String], rules: [Triage.Rule])?
     private var triageCache: Triage?
+    private var lookHereCache: [Triage.LookHere]?
+    /// Source files read for the source view, by path and the roots they were looked up in
+    /// (nil: not found), so that drawing does not read the disk on every frame.
+    private var sourceCache: [String: [String]?] = [:]
+    private var sourceCacheRoots: [String] = []
 
     /// Reads the file again with one frame per executing line, when the loaded profile had its
     /// lines merged while reading (the fast default). Nil when there is no file to re-read.
@@ -194,7 +199,28 @@ public final class Session {
         triageProfile = p
         triageKey = (m, sourceRoots, rules)
         triageCache = t
+        lookHereCache = nil
         return t
+    }
+
+    /// The summary's "look here first" for the triage `triage(of:metric:rules:)` returned
+    /// last: it reads the source line, so it is made once, not on every frame.
+    public func lookHere(_ t: Triage, in p: Profile, metric m: Int) -> [Triage.LookHere] {
+        let current = triageProfile === p && triageKey?.metric == m && triageKey?.roots == sourceRoots
+        if current, let lookHereCache { return lookHereCache }
+        let look = t.lookHere(p, metric: m, sourceRoots: sourceRoots)
+        if current { lookHereCache = look }
+        return look
+    }
+
+    /// The lines of a source file recorded as `file`, looked up in the source roots; read once.
+    public func sourceLines(_ file: String) -> [String]? {
+        if sourceCacheRoots != sourceRoots { sourceCache = [:]; sourceCacheRoots = sourceRoots }
+        if let hit = sourceCache[file] { return hit }
+        let lines = Triage.sourceLines(file, roots: sourceRoots)
+        if sourceCache.count > 64 { sourceCache = [:] }
+        sourceCache[file] = lines
+        return lines
     }
 
     /// The bottom-up profile of `profile(for:)`.

@@ -275,7 +275,7 @@ public enum Screen {
                 g.put(names, x: x, y: y, role: .help)
                 y += 1
             }
-            if let look = t.lookHere(p, metric: m, sourceRoots: c.session.sourceRoots).first, y + 2 < top + height {
+            if let look = c.session.lookHere(t, in: p, metric: m).first, y + 2 < top + height {
                 y += 1
                 var text = "Look here first: " + look.name
                 if let f = look.file { text += "  " + f + (look.line.map { ":\($0)" } ?? "") }

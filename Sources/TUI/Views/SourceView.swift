@@ -47,7 +47,7 @@ enum SourceView {
         guard let (p, f, weights) = lineWeights(c.state, session: c.session) else { return }
         let total = weights.values.reduce(0, +)
         let file = p.frames.file(ofFunction: f) ?? ""
-        let lines = file.isEmpty ? nil : Triage.sourceLines(file, roots: c.session.sourceRoots)
+        let lines = file.isEmpty ? nil : c.session.sourceLines(file)
         var title = p.frames.name(ofFunction: f) + (file.isEmpty ? "" : "  " + file)
         if lines == nil { title += file.isEmpty ? "  (no file recorded)" : "  (source not found; --source-root DIR)" }
         if p.estimatedTree { title += "  (this format records no executing lines)" }
