@@ -42,7 +42,7 @@ extension AppState {
                 if key == .ctrl("c") { quit = true } else { overlay = nil }
             case .source(let top):
                 let page = Layout(size: size).bodyHeight
-                let cur = top ?? SourceView.hotTop(self, session: session, height: page)
+                let cur = top ?? session.sourceTop(self, height: page)
                 switch key {
                 case .down, .char("j"): overlay = .source(top: cur + 1)
                 case .up, .char("k"): overlay = .source(top: max(1, cur - 1))
@@ -145,7 +145,7 @@ extension AppState {
             message = shares ? "diff: shares of each total (normalized)" : "diff: absolute values"
         case .edit:
             guard let f = selectedFunction else { message = "select a function first"; break }
-            guard let target = SourceView.editTarget(self, function: f, session: session) else {
+            guard let target = session.editTarget(self, function: f) else {
                 message = "no source file recorded for \(before.frames.name(ofFunction: f).terminalSafe)"; break
             }
             guard target.exists else {
