@@ -165,6 +165,30 @@ final class KeymapTests: XCTestCase {
         }
     }
 
+    /// The prompt's and overlays' keys are rows of the table too: the help lists them, and
+    /// the reducer acts on them through it.
+    func testModalKeysAreInTheTableAndTheHelp() throws {
+        let help = Keymap.helpLines(ascii: true)
+        for (heading, text) in [("Search prompt (/)", "cancel the search"), ("Source (v)", "open the file in $EDITOR at the hottest line"),
+                                ("Sort menu (o)", "sort by the chosen column"), ("Help (?)", "scroll down")] {
+            let h = try XCTUnwrap(help.firstIndex { $0.heading && $0.keys == heading }, heading)
+            XCTAssertTrue(help[(h + 1)...].prefix { !$0.heading }.contains { $0.text == text }, "\(heading): \(text)")
+        }
+        XCTAssertEqual(Keymap.action(for: .esc, in: .prompt), .cancelSearch)
+        XCTAssertNil(Keymap.action(for: .char("x"), in: .prompt), "other characters are typed")
+        let session = try TUIFixtures.session("etl.prof")
+        let (typed, _) = try runKeys(session, keys: "/jsox<BS>n")
+        XCTAssertEqual(typed.query, "json")
+        XCTAssertTrue(typed.searching)
+        let (cleared, _) = try runKeys(session, keys: "/json<C-u>")
+        XCTAssertEqual(cleared.query, "")
+        let (cancelled, _) = try runKeys(session, keys: "/json<Esc>")
+        XCTAssertFalse(cancelled.searching)
+        let (sorted, _) = try runKeys(session, keys: "1o<Down><Enter>")
+        XCTAssertEqual(sorted.sort, session.sortKeys(for: sorted)[1])
+        XCTAssertNil(sorted.overlay)
+    }
+
     func testKeysSyntax() throws {
         XCTAssertEqual(try Key.parse("ab<Enter><C-c><PgDn><lt>"), [.char("a"), .char("b"), .enter, .ctrl("c"), .pgDn, .char("<")])
         XCTAssertThrowsError(try Key.parse("<Nope>"))

@@ -39,7 +39,19 @@ public enum Overlay: Equatable, Sendable {
     /// (nil: centre on the hottest line).
     case source(top: Int?)
     case sortMenu(index: Int)
+
+    public var kind: OverlayKind {
+        switch self {
+        case .help: .help
+        case .summary: .summary
+        case .source: .source
+        case .sortMenu: .sortMenu
+        }
+    }
 }
+
+/// Which overlay is open, for the key table.
+public enum OverlayKind: Hashable, Sendable { case help, summary, source, sortMenu }
 
 /// Everything the viewer shows, as a value. Only `apply(_:)` (Reducer.swift) changes it, and
 /// drawing only reads it.

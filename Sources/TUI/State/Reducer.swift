@@ -9,70 +9,82 @@ extension AppState {
         message = nil
         if key == .resize { return false }
         followHotPath = false
-        // 1. The search prompt takes every key while it is open.
+        // A chain of handlers, each consuming the key or passing it on: the search prompt
+        // (which takes every key), an open overlay, then the view's and the global bindings.
         if searching {
-            switch key {
-            case .enter: searching = false; jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
-            case .esc: searching = false; query = ""
-            case .ctrl("c"): quit = true
-            case .backspace, .delete: if !query.isEmpty { query.removeLast() }; jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
-            case .ctrl("u"): query = ""
-            case .char(let c): query.append(c); jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
-            default: break
+            if let action = Keymap.action(for: key, in: .prompt) { applyPrompt(action, session: session, size: size) }
+            else if case .char(let c) = key {
+                query.append(c)
+                jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
             }
             return false
         }
-        // 2. Overlays.
         if let o = overlay {
-            switch o {
-            case .help(let scroll):
-                switch key {
-                case .down, .char("j"): overlay = .help(scroll: scroll + 1)
-                case .up, .char("k"): overlay = .help(scroll: max(0, scroll - 1))
-                case .pgDn, .char(" "): overlay = .help(scroll: scroll + Layout(size: size).bodyHeight)
-                case .pgUp: overlay = .help(scroll: max(0, scroll - Layout(size: size).bodyHeight))
-                case .ctrl("c"): quit = true
-                case .esc, .char("q"), .char("?"), .enter: overlay = nil
-                default:
-                    // Any other key closes the help and does what it does, as in `less`.
-                    overlay = nil
-                    return handle(key, session: session, size: size)
-                }
-            case .summary:
-                if key == .ctrl("c") { quit = true } else { overlay = nil }
-            case .source(let top):
-                let page = Layout(size: size).bodyHeight
-                let cur = top ?? session.sourceTop(self, height: page)
-                switch key {
-                case .down, .char("j"): overlay = .source(top: cur + 1)
-                case .up, .char("k"): overlay = .source(top: max(1, cur - 1))
-                case .pgDn, .char(" "): overlay = .source(top: cur + page)
-                case .pgUp: overlay = .source(top: max(1, cur - page))
-                case .char("e"): apply(.edit, session: session, size: size)
-                case .ctrl("c"): quit = true
-                default: overlay = nil
-                }
-            case .sortMenu(let i):
-                let keys = session.sortKeys(for: self)
-                let n = keys.count
-                switch key {
-                case .down, .char("j"): overlay = .sortMenu(index: (i + 1) % n)
-                case .up, .char("k"): overlay = .sortMenu(index: (i + n - 1) % n)
-                case .enter:
-                    sort = keys[min(i, n - 1)]; sortDescending = sort != .name; overlay = nil
-                    keepFunctionSelected(session: session, size: size)
-                case .ctrl("c"): quit = true
-                default: overlay = nil
-                }
+            if let action = Keymap.action(for: key, in: .overlay(o.kind)) {
+                applyOverlay(action, o, session: session, size: size)
+                return false
             }
-            return false
+            overlay = nil
+            // Any other key closes the overlay; the help also does what the key does, as in `less`.
+            guard o.kind == .help else { return false }
         }
-        // 3. The view's bindings, then global ones (one table, view rows first).
+        // The view's bindings, then global ones (one table, view rows first).
         guard let action = Keymap.action(for: key, in: view) else {
             if case .char(let c) = key { message = "key '\(String(c).terminalSafe)' does nothing here; ? shows the keys" }
             return false
         }
         return apply(action, session: session, size: size)
+    }
+
+    mutating func applyPrompt(_ action: Action, session: Session, size: Size) {
+        switch action {
+        case .enter: searching = false; jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+        case .cancelSearch: searching = false; query = ""
+        case .quit: quit = true
+        case .erase:
+            if !query.isEmpty { query.removeLast() }
+            jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+        case .clearQuery: query = ""
+        default: break
+        }
+    }
+
+    mutating func applyOverlay(_ action: Action, _ o: Overlay, session: Session, size: Size) {
+        if action == .quit { quit = true; return }
+        if action == .close { overlay = nil; return }
+        let page = Layout(size: size).bodyHeight
+        switch o {
+        case .help(let scroll):
+            switch action {
+            case .down: overlay = .help(scroll: scroll + 1)
+            case .up: overlay = .help(scroll: max(0, scroll - 1))
+            case .pageDown: overlay = .help(scroll: scroll + page)
+            case .pageUp: overlay = .help(scroll: max(0, scroll - page))
+            default: break
+            }
+        case .summary: break
+        case .source(let top):
+            let cur = top ?? session.sourceTop(self, height: page)
+            switch action {
+            case .down: overlay = .source(top: cur + 1)
+            case .up: overlay = .source(top: max(1, cur - 1))
+            case .pageDown: overlay = .source(top: cur + page)
+            case .pageUp: overlay = .source(top: max(1, cur - page))
+            case .edit: apply(.edit, session: session, size: size)
+            default: break
+            }
+        case .sortMenu(let i):
+            let keys = session.sortKeys(for: self)
+            let n = keys.count
+            switch action {
+            case .down: overlay = .sortMenu(index: (i + 1) % n)
+            case .up: overlay = .sortMenu(index: (i + n - 1) % n)
+            case .enter:
+                sort = keys[min(i, n - 1)]; sortDescending = sort != .name; overlay = nil
+                keepFunctionSelected(session: session, size: size)
+            default: break
+            }
+        }
     }
 
     @discardableResult
