@@ -83,11 +83,27 @@ final class ViewerLoopTests: XCTestCase {
         XCTAssertTrue(paused.base === first, "the snapshot that came while paused is not shown")
     }
 
+    /// The live status line's elapsed time comes from the terminal's clock, not the wall's:
+    /// a stream started at t=100 s shows 0:42 at t=142 s, whenever the test runs.
+    func testLiveClockComesFromTheTerminal() throws {
+        let session = Session(profile: ProfileBuilder(format: "live", metrics: [ValueType("samples", "count")]).freeze(source: "-"),
+                              fileName: "-")
+        let stream = Stream([try FormatRegistry.load(source: MemorySource(Array("main;work (app.py:1) 3\n".utf8)), name: "-")])
+        stream.started = 100
+        let term = MemoryTerminal(size: Size(width: 100, height: 24), events: [.tick])
+        term.now = 142
+        _ = try Viewer.loop(session, terminal: term, options: ViewerOptions(), live: stream) { _ in nil }
+        XCTAssertEqual(term.frames.count, 2, "a live session redraws on the clock")
+        let status = term.frames.last.map { String($0.grid.dump().split(separator: "\n").last ?? "") } ?? ""
+        XCTAssertTrue(status.contains("LIVE  3 samples") && status.contains("0:42"), status)
+    }
+
     /// Hands out the next profile on each call, as a stream publishing snapshots.
     final class Stream: SnapshotSource {
         var queue: [Profile]
         var current: Profile?
         var generation = 0
+        var started = 0.0
         init(_ profiles: [Profile]) { queue = profiles }
         func setWindow(_ seconds: Int?) {}
         func snapshot() -> (Profile?, LiveStatus) {
@@ -95,6 +111,8 @@ final class ViewerLoopTests: XCTestCase {
             var status = LiveStatus()
             status.state = .live
             status.generation = generation
+            status.started = started
+            status.samples = 3
             return (current, status)
         }
     }

@@ -90,7 +90,7 @@ public enum Viewer {
                 }
             }
             if dirty {
-                terminal.draw(Screen.render(s, session: session, size: size, options: render), force: force)
+                terminal.draw(Screen.render(s, session: session, size: size, options: render, now: terminal.now), force: force)
                 dirty = false
                 force = false
             }

@@ -1,3 +1,4 @@
+import Foundation
 import ProfileModel
 
 /// What reaches the viewer's loop: a key, a new terminal size, the clock (nothing happened
@@ -22,6 +23,12 @@ public protocol Terminal: AnyObject {
     func nextEvent() throws -> Event?
     /// Gives the terminal to `body` (the editor) and takes it back.
     func handOver(_ body: () -> String?) -> String?
+    /// The clock frames are drawn at (seconds since 1970).
+    var now: Double { get }
+}
+
+extension Terminal {
+    public var now: Double { Date().timeIntervalSince1970 }
 }
 
 extension CursesTerminal: Terminal {
@@ -46,6 +53,8 @@ public final class MemoryTerminal: Terminal {
     public private(set) var frames: [(grid: CellGrid, forced: Bool)] = []
     /// How many times the terminal was handed over (to the editor).
     public private(set) var suspensions = 0
+    /// The clock frames are drawn at: fixed, so frames are reproducible.
+    public var now: Double = 0
 
     public init(size: Size, events: [Event], colorMode: ColorMode = .full256, utf8: Bool = true) {
         self.size = size; self.events = events; self.colorMode = colorMode; self.utf8 = utf8

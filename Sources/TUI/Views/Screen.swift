@@ -1,13 +1,17 @@
 import Foundation
 import ProfileModel
 
-/// Drawing: a pure function from (state, session, size, options) to a grid of cells.
+/// Drawing: a function from (state, session, size, options, clock) to a grid of cells. The
+/// clock (seconds since 1970) is only read for a live stream's elapsed time; passing it makes
+/// a frame reproducible.
 public enum Screen {
-    public static func render(_ s: AppState, session: Session, size: Size, options: RenderOptions) -> CellGrid {
+    public static func render(_ s: AppState, session: Session, size: Size, options: RenderOptions,
+                              now: Double = Date().timeIntervalSince1970) -> CellGrid {
         var g = CellGrid(width: size.width, height: size.height)
         let p = session.profile(for: s)
         let layout = Layout(size: size)
         var ctx = DrawContext(state: s, session: session, profile: p, layout: layout, options: options)
+        ctx.now = now
         drawTitle(&g, ctx)
         if size.height >= 5 && size.width < minimumViewWidth {
             // Too narrow for any view's columns and names: say so instead of drawing garbage.
@@ -159,7 +163,7 @@ public enum Screen {
             let baseUnit = bp.metrics[min(c.session.baseState(for: s).metric, bp.metrics.count - 1)].unit
             facts = diffFacts(d, unit: p.metrics[m].unit, baseUnit: baseUnit, ascii: c.options.ascii)
         } else if let live = c.session.live {
-            facts = liveFacts(live, paused: s.paused) + "  " + facts
+            facts = liveFacts(live, paused: s.paused, now: c.now) + "  " + facts
         } else if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
         if !s.query.isEmpty { facts += "  /\(s.query)" }
         var x = 0
@@ -198,9 +202,9 @@ public enum Screen {
     }
 
     /// `LIVE 12345 samples 2300/s 0:42`, or paused / ended / error.
-    static func liveFacts(_ l: LiveStatus, paused: Bool) -> String {
+    static func liveFacts(_ l: LiveStatus, paused: Bool, now: Double) -> String {
         let state = paused && l.state == .live ? "PAUSED" : l.state.label.uppercased()
-        let secs = Int(max(0, (l.started > 0 ? Date().timeIntervalSince1970 - l.started : 0)))
+        let secs = Int(max(0, (l.started > 0 ? now - l.started : 0)))
         var t = "\(state)  \(l.samples) samples"
         if let w = l.window { t += "  window \(w)s" }
         if l.state == .live { t += "  \(Int(l.samplesPerSecond.rounded()))/s  \(secs / 60):\(String(format: "%02d", secs % 60))" }
@@ -315,6 +319,8 @@ struct DrawContext {
     let options: RenderOptions
     /// The selection line; views fill it in.
     var detail = Detail()
+    /// The clock the frame is drawn at (seconds since 1970).
+    var now = 0.0
 
     init(state: AppState, session: Session, profile: Profile, layout: Layout, options: RenderOptions) {
         self.state = state; self.session = session; self.profile = profile; self.layout = layout; self.options = options
