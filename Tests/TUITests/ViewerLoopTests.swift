@@ -61,6 +61,19 @@ final class ViewerLoopTests: XCTestCase {
         XCTAssertTrue(term.frames[1].grid.dump().contains("editor exited 0"))
     }
 
+    /// `reduce` hands out the editor request as an effect, once, and Ctrl-L as a full redraw.
+    func testReduceReturnsEffects() throws {
+        let session = try TUIFixtures.session("etl.pyspy.txt")
+        session.sourceRoots = [TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/workload").path]
+        let size = Size(width: 80, height: 24)
+        var s = Viewer.initialState(session, size: size, options: ViewerOptions())
+        let effects = s.reduce(.char("e"), session: session, size: size)
+        guard case .openEditor(let t)? = effects.first, effects.count == 1 else { return XCTFail("\(effects)") }
+        XCTAssertTrue(t.exists && t.path.hasSuffix("workload/etl.py"), "\(t)")
+        XCTAssertEqual(s.reduce(.char("j"), session: session, size: size), [], "the request is handed out once")
+        XCTAssertEqual(s.reduce(.ctrl("l"), session: session, size: size), [.redrawAll])
+    }
+
     /// A live stream's snapshots are adopted as they come, and not while paused.
     func testAdoptsSnapshotsUnlessPaused() throws {
         func profile(_ text: String) throws -> Profile {

@@ -101,14 +101,15 @@ public enum Viewer {
             case .resize(let new): size = new; force = true; dirty = true
             case .key(let key):
                 let before = s
-                if s.handle(key, session: session, size: size) { force = true }
+                for effect in s.reduce(key, session: session, size: size) {
+                    switch effect {
+                    case .redrawAll: force = true
+                    case .openEditor(let e):
+                        s.message = terminal.handOver { editor(e) }
+                        force = true
+                    }
+                }
                 dirty = force || s != before
-            }
-            if let e = s.editRequest {
-                s.editRequest = nil
-                s.message = terminal.handOver { editor(e) }
-                force = true
-                dirty = true
             }
         }
         return s

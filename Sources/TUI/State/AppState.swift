@@ -92,9 +92,8 @@ public struct AppState: Equatable, Sendable {
     /// Diff mode: compare shares of each total (true) or absolute values (false); nil takes
     /// the session's default.
     public var diffNormalize: Bool? = nil
-    /// Set by `e`: the terminal loop suspends the screen and opens the editor there, then
-    /// clears it (batch runs only show it in the status line).
-    public var editRequest: EditTarget? = nil
+    /// Set by `e` until `reduce` hands it to the loop as an `.openEditor` effect.
+    var editRequest: EditTarget? = nil
 
     public init(metric: Int) { self.metric = metric }
 }

@@ -2,7 +2,25 @@ import ProfileModel
 
 /// The only place that changes `AppState`. Keys become actions through the key table, after
 /// the modal chain (search prompt → overlay → view → global) has had its say.
+/// What the loop must do after a key, besides drawing the new state.
+public enum Effect: Equatable, Sendable {
+    /// Repaint every cell (Ctrl-L).
+    case redrawAll
+    /// Give the terminal to the editor at this file and line, then take it back.
+    case openEditor(EditTarget)
+}
+
 extension AppState {
+    /// Handles one key and returns the effects the loop carries out.
+    public mutating func reduce(_ key: Key, session: Session, size: Size) -> [Effect] {
+        var effects: [Effect] = handle(key, session: session, size: size) ? [.redrawAll] : []
+        if let e = editRequest {
+            editRequest = nil
+            effects.append(.openEditor(e))
+        }
+        return effects
+    }
+
     /// Handles one key. Returns true when the screen should be redrawn from scratch (Ctrl-L).
     @discardableResult
     public mutating func handle(_ key: Key, session: Session, size: Size) -> Bool {
