@@ -36,6 +36,10 @@ echo "cProfile -> etl.prof"
 "$PY" -m cProfile -o etl.prof workload/etl.py >/dev/null
 check_size etl.prof
 
+echo "cProfile -> calls.prof"
+"$PY" -m cProfile -o calls.prof workload/calls.py >/dev/null
+check_size calls.prof
+
 echo "py-spy raw -> etl.pyspy.txt (+ .gz)"
 py-spy record -r 250 -f raw -o etl.pyspy.txt -- "$PY" workload/etl.py >/dev/null
 check_size etl.pyspy.txt

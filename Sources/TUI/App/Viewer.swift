@@ -29,18 +29,24 @@ public enum Viewer {
         return s
     }
 
-    /// Applies `keys` without a terminal and returns the final screen as text.
+    /// Why the viewer cannot draw on a terminal of type `term`, if it cannot: `dumb` (and an
+    /// unset TERM) cannot move the cursor, so curses would leave the screen empty.
+    public static func unusableTerminal(_ term: String?) -> String? {
+        let t = term ?? ""
+        guard t.isEmpty || t == "dumb" else { return nil }
+        return "TERM=\(t.isEmpty ? "(unset)" : t) cannot move the cursor, so the viewer cannot draw; "
+            + "`perftop report FILE` prints the table, or set TERM (for example TERM=xterm-256color)"
+    }
+
+    /// Applies `keys` without a terminal and returns the final screen as text: the same loop
+    /// as on a terminal, on one in memory, with the editor only named in the status line.
     public static func batch(_ session: Session, size: Size, keys: [Key], options: ViewerOptions) -> String {
-        var s = initialState(session, size: size, options: options)
-        for k in keys {
-            s.handle(k, session: session, size: size)
-            if let e = s.editRequest {
-                s.editRequest = nil
-                s.message = "would run: " + Editor.command(for: e).suffix(e.line == nil ? 1 : 2).joined(separator: " ")
-            }
-            if s.quit { break }
-        }
         let color: ColorMode = options.noColor ? .none : .full256
+        let term = MemoryTerminal(size: size, events: keys.map { .key($0) }, colorMode: color)
+        // A memory terminal throws no signals.
+        let s = (try? loop(session, terminal: term, options: options) { e in
+            "would run: " + Editor.command(for: e).suffix(e.line == nil ? 1 : 2).joined(separator: " ")
+        }) ?? initialState(session, size: size, options: options)
         return Screen.render(s, session: session, size: size, options: RenderOptions(ascii: options.ascii, color: color)).dump()
     }
 
@@ -49,38 +55,68 @@ public enum Viewer {
     public static func run(_ session: Session, options: ViewerOptions, live: LiveIngest? = nil) throws -> Int32? {
         let term = try CursesTerminal(noColor: options.noColor)
         defer { term.restore() }
-        let render = RenderOptions(ascii: options.ascii || !term.utf8, color: term.colorMode)
-        var size = term.size
-        var s = initialState(session, size: size, options: options)
-        var force = true
-        var generation = -1
         defer { live?.stop() }
+        do {
+            _ = try loop(session, terminal: term, options: options, live: live, editor: Editor.run)
+        } catch let sig as TerminalSignal {
+            return sig.signal == SIGINT ? nil : sig.signal     // Ctrl-C quits like q
+        }
+        return nil
+    }
+
+    /// The one event loop, for the terminal and for `--batch`: takes a live stream's newer
+    /// snapshot, draws when something changed (a key that changed the state, a resize, a
+    /// snapshot, the live clock), handles the next event, and hands the terminal to the editor
+    /// when `e` asks. Returns the final state when the user quits or the input ends.
+    public static func loop(_ session: Session, terminal: Terminal, options: ViewerOptions, live: SnapshotSource? = nil,
+                            editor: (EditTarget) -> String?) throws -> AppState {
+        let render = RenderOptions(ascii: options.ascii || !terminal.utf8, color: terminal.colorMode)
+        var size = terminal.size
+        var s = initialState(session, size: size, options: options)
+        var dirty = true, force = true
+        var generation = -1
         while !s.quit {
             if let live {
                 live.setWindow(s.window)
                 let (snapshot, status) = live.snapshot()
-                session.live = status
+                if session.live != status { session.live = status; dirty = true }
                 if let snapshot, status.generation != generation, !s.paused {
                     generation = status.generation
                     s.adopt(snapshot, session: session, size: size)
+                    dirty = true
                 }
             }
-            term.draw(Screen.render(s, session: session, size: size, options: render), force: force)
-            force = false
-            let key: Key?
-            do { key = try term.readKey() } catch let sig as TerminalSignal {
-                if sig.signal == SIGINT { return nil }     // Ctrl-C quits like q
-                return sig.signal
+            if dirty {
+                terminal.draw(Screen.render(s, session: session, size: size, options: render, now: terminal.now), force: force)
+                dirty = false
+                force = false
             }
-            guard let key else { continue }
-            if key == .resize { size = term.size; force = true; continue }
-            if s.handle(key, session: session, size: size) { force = true }
-            if let e = s.editRequest {
-                s.editRequest = nil
-                s.message = term.suspend { Editor.run(e) }
-                force = true
+            guard let event = try terminal.nextEvent() else { break }
+            switch event {
+            case .tick: dirty = live != nil               // the live clock and rate move on
+            case .snapshot: dirty = true
+            case .resize(let new): size = new; force = true; dirty = true
+            case .key(let key):
+                let before = s
+                for effect in s.reduce(key, session: session, size: size) {
+                    switch effect {
+                    case .redrawAll: force = true
+                    case .openEditor(let e):
+                        s.message = terminal.handOver { editor(e) }
+                        force = true
+                    }
+                }
+                dirty = force || s != before
             }
         }
-        return nil
+        return s
     }
 }
+
+/// Where a live session's snapshots come from: `LiveIngest`, or a stand-in in tests.
+public protocol SnapshotSource: AnyObject {
+    func setWindow(_ seconds: Int?)
+    func snapshot() -> (Profile?, LiveStatus)
+}
+
+extension LiveIngest: SnapshotSource {}

@@ -11,15 +11,24 @@ public enum Action: Hashable, Sendable {
     case cycleMetric, toggleThreads, toggleLines
     case help, redraw, quit
     case pause, cycleWindow, summary, source, edit, diffMode
+    // The search prompt and overlays.
+    case close, cancelSearch, erase, clearQuery
 }
 
 public enum KeyScope: Hashable, Sendable {
     case global
     case views(Set<ViewKind>)
+    /// While the search query is typed: the prompt takes every key (other characters are typed).
+    case prompt
+    /// While an overlay is open: keys it does not bind close it (the help passes them on too).
+    case overlay(OverlayKind)
 
     func includes(_ v: ViewKind) -> Bool {
-        if case .views(let s) = self { return s.contains(v) }
-        return true
+        switch self {
+        case .global: true
+        case .views(let s): s.contains(v)
+        case .prompt, .overlay: false
+        }
     }
 }
 
@@ -37,8 +46,40 @@ public enum Keymap {
     static let trees: KeyScope = .views([.tree, .inverted])
     static let lists: KeyScope = .views([.functions, .tree, .inverted, .callers])
 
-    /// The key table. View-scoped rows come first so they win over global ones.
+    /// The key table. The modal rows (prompt, overlays) are asked first, while their mode is
+    /// on; then view-scoped rows, which win over global ones.
     public static let table: [Binding] = [
+        // The search prompt
+        Binding(keys: [.enter], action: .enter, scope: .prompt, help: "go to the first match", hint: nil),
+        Binding(keys: [.esc], action: .cancelSearch, scope: .prompt, help: "cancel the search", hint: nil),
+        Binding(keys: [.backspace, .delete], action: .erase, scope: .prompt, help: "erase the last character", hint: nil),
+        Binding(keys: [.ctrl("u")], action: .clearQuery, scope: .prompt, help: "clear the query (other keys are typed)", hint: nil),
+        Binding(keys: [.ctrl("c")], action: .quit, scope: .prompt, help: "quit", hint: nil),
+        // The help
+        Binding(keys: [.down, .char("j")], action: .down, scope: .overlay(.help), help: "scroll down", hint: nil),
+        Binding(keys: [.up, .char("k")], action: .up, scope: .overlay(.help), help: "scroll up", hint: nil),
+        Binding(keys: [.pgDn, .char(" ")], action: .pageDown, scope: .overlay(.help), help: "page down", hint: nil),
+        Binding(keys: [.pgUp], action: .pageUp, scope: .overlay(.help), help: "page up", hint: nil),
+        Binding(keys: [.esc, .char("q"), .char("?"), .enter], action: .close, scope: .overlay(.help),
+                help: "close the help (any other key closes it and acts, as in less)", hint: nil),
+        Binding(keys: [.ctrl("c")], action: .quit, scope: .overlay(.help), help: "quit", hint: nil),
+        // The source view
+        Binding(keys: [.down, .char("j")], action: .down, scope: .overlay(.source), help: "scroll down a line", hint: nil),
+        Binding(keys: [.up, .char("k")], action: .up, scope: .overlay(.source), help: "scroll up a line", hint: nil),
+        Binding(keys: [.pgDn, .char(" ")], action: .pageDown, scope: .overlay(.source), help: "page down", hint: nil),
+        Binding(keys: [.pgUp], action: .pageUp, scope: .overlay(.source), help: "page up", hint: nil),
+        Binding(keys: [.char("e")], action: .edit, scope: .overlay(.source), help: "open the file in $EDITOR at the hottest line", hint: nil),
+        Binding(keys: [.esc], action: .close, scope: .overlay(.source), help: "close (so does any other key)", hint: nil),
+        Binding(keys: [.ctrl("c")], action: .quit, scope: .overlay(.source), help: "quit", hint: nil),
+        // The sort menu
+        Binding(keys: [.down, .char("j")], action: .down, scope: .overlay(.sortMenu), help: "next column", hint: nil),
+        Binding(keys: [.up, .char("k")], action: .up, scope: .overlay(.sortMenu), help: "previous column", hint: nil),
+        Binding(keys: [.enter], action: .enter, scope: .overlay(.sortMenu), help: "sort by the chosen column", hint: nil),
+        Binding(keys: [.esc], action: .close, scope: .overlay(.sortMenu), help: "close the menu (so does any other key)", hint: nil),
+        Binding(keys: [.ctrl("c")], action: .quit, scope: .overlay(.sortMenu), help: "quit", hint: nil),
+        // The summary
+        Binding(keys: [.esc], action: .close, scope: .overlay(.summary), help: "close the summary (so does any other key)", hint: nil),
+        Binding(keys: [.ctrl("c")], action: .quit, scope: .overlay(.summary), help: "quit", hint: nil),
         // Trees
         Binding(keys: [.right, .char("l"), .enter], action: .right, scope: trees, help: "expand the node (or go to its first child)", hint: nil),
         Binding(keys: [.left, .char("h")], action: .left, scope: trees, help: "collapse the node, or go to its parent", hint: nil),
@@ -102,6 +143,11 @@ public enum Keymap {
         table.first { $0.scope.includes(view) && $0.keys.contains(key) }?.action
     }
 
+    /// The action `key` triggers in a mode (the prompt or an overlay), if it binds the key.
+    public static func action(for key: Key, in mode: KeyScope) -> Action? {
+        table.first { $0.scope == mode && $0.keys.contains(key) }?.action
+    }
+
     /// Status-bar hints for `view`: (key text, label), generated from the table.
     public static func hints(for view: ViewKind, ascii: Bool) -> [(String, String)] {
         var seen = Set<String>()
@@ -129,6 +175,11 @@ public enum Keymap {
             ("Flame graph", { $0 == .views([.flame]) }, [.flame]),
             ("Lists and trees", { $0 == lists }, []),
             ("Everywhere", { if case .global = $0 { return true }; return false }, []),
+            ("Search prompt (/)", { $0 == .prompt }, []),
+            ("Help (?)", { $0 == .overlay(.help) }, []),
+            ("Source (v)", { $0 == .overlay(.source) }, []),
+            ("Sort menu (o)", { $0 == .overlay(.sortMenu) }, []),
+            ("Summary (0)", { $0 == .overlay(.summary) }, []),
         ]
         if let view, let i = sections.firstIndex(where: { $0.2.contains(view) }) { sections.insert(sections.remove(at: i), at: 0) }
         for (title, test, _) in sections {

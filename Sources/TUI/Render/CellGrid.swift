@@ -99,14 +99,6 @@ public struct CellGrid: Equatable, Sendable {
         while col < end { self[col, y] = Cell(text: ch, role: role); col += 1 }
     }
 
-    /// Changes the role of a span without changing its text.
-    public mutating func paint(x: Int, y: Int, count: Int, role: Role) {
-        guard y >= 0 && y < height else { return }
-        var col = max(0, x)
-        let end = min(width, x + count)
-        while col < end { cells[y * width + col].role = role; col += 1 }
-    }
-
     /// The roles as text, one letter per cell (`.` for normal), with a legend: what a colour
     /// snapshot checks beyond the characters.
     public func dumpRoles() -> String {

@@ -14,9 +14,7 @@ public struct RenderOptions: Sendable, Equatable {
     var guide: String { ascii ? "|" : "│" }
     var barFull: String { ascii ? "#" : "█" }
     var barEmpty: String { ascii ? "." : "·" }
-    var ellipsis: String { ascii ? "~" : "…" }
     var shade: String { ascii ? "#" : "░" }
-    var hline: String { ascii ? "-" : "─" }
     var arrowUp: String { ascii ? "^" : "▲" }
     var arrowDown: String { ascii ? "v" : "▼" }
 }

@@ -39,7 +39,19 @@ public enum Overlay: Equatable, Sendable {
     /// (nil: centre on the hottest line).
     case source(top: Int?)
     case sortMenu(index: Int)
+
+    public var kind: OverlayKind {
+        switch self {
+        case .help: .help
+        case .summary: .summary
+        case .source: .source
+        case .sortMenu: .sortMenu
+        }
+    }
 }
+
+/// Which overlay is open, for the key table.
+public enum OverlayKind: Hashable, Sendable { case help, summary, source, sortMenu }
 
 /// Everything the viewer shows, as a value. Only `apply(_:)` (Reducer.swift) changes it, and
 /// drawing only reads it.
@@ -80,9 +92,8 @@ public struct AppState: Equatable, Sendable {
     /// Diff mode: compare shares of each total (true) or absolute values (false); nil takes
     /// the session's default.
     public var diffNormalize: Bool? = nil
-    /// Set by `e`: the terminal loop suspends the screen and opens the editor there, then
-    /// clears it (batch runs only show it in the status line).
-    public var editRequest: EditTarget? = nil
+    /// Set by `e` until `reduce` hands it to the loop as an `.openEditor` effect.
+    var editRequest: EditTarget? = nil
 
     public init(metric: Int) { self.metric = metric }
 }

@@ -2,72 +2,107 @@ import ProfileModel
 
 /// The only place that changes `AppState`. Keys become actions through the key table, after
 /// the modal chain (search prompt → overlay → view → global) has had its say.
+/// What the loop must do after a key, besides drawing the new state.
+public enum Effect: Equatable, Sendable {
+    /// Repaint every cell (Ctrl-L).
+    case redrawAll
+    /// Give the terminal to the editor at this file and line, then take it back.
+    case openEditor(EditTarget)
+}
+
 extension AppState {
+    /// Handles one key and returns the effects the loop carries out.
+    public mutating func reduce(_ key: Key, session: Session, size: Size) -> [Effect] {
+        var effects: [Effect] = handle(key, session: session, size: size) ? [.redrawAll] : []
+        if let e = editRequest {
+            editRequest = nil
+            effects.append(.openEditor(e))
+        }
+        return effects
+    }
+
     /// Handles one key. Returns true when the screen should be redrawn from scratch (Ctrl-L).
     @discardableResult
     public mutating func handle(_ key: Key, session: Session, size: Size) -> Bool {
         message = nil
         if key == .resize { return false }
         followHotPath = false
-        // 1. The search prompt takes every key while it is open.
+        // A chain of handlers, each consuming the key or passing it on: the search prompt
+        // (which takes every key), an open overlay, then the view's and the global bindings.
         if searching {
-            switch key {
-            case .enter: searching = false; jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
-            case .esc: searching = false; query = ""
-            case .ctrl("c"): quit = true
-            case .backspace, .delete: if !query.isEmpty { query.removeLast() }; jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
-            case .ctrl("u"): query = ""
-            case .char(let c): query.append(c); jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
-            default: break
+            if let action = Keymap.action(for: key, in: .prompt) { applyPrompt(action, session: session, size: size) }
+            else if case .char(let c) = key {
+                query.append(c)
+                jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
             }
             return false
         }
-        // 2. Overlays.
         if let o = overlay {
-            switch o {
-            case .help(let scroll):
-                switch key {
-                case .down, .char("j"): overlay = .help(scroll: scroll + 1)
-                case .up, .char("k"): overlay = .help(scroll: max(0, scroll - 1))
-                case .pgDn, .char(" "): overlay = .help(scroll: scroll + Layout(size: size).bodyHeight)
-                case .pgUp: overlay = .help(scroll: max(0, scroll - Layout(size: size).bodyHeight))
-                case .ctrl("c"): quit = true
-                default: overlay = nil
-                }
-            case .summary:
-                if key == .ctrl("c") { quit = true } else { overlay = nil }
-            case .source(let top):
-                let page = Layout(size: size).bodyHeight
-                let cur = top ?? SourceView.hotTop(self, session: session, height: page)
-                switch key {
-                case .down, .char("j"): overlay = .source(top: cur + 1)
-                case .up, .char("k"): overlay = .source(top: max(1, cur - 1))
-                case .pgDn, .char(" "): overlay = .source(top: cur + page)
-                case .pgUp: overlay = .source(top: max(1, cur - page))
-                case .char("e"): apply(.edit, session: session, size: size)
-                case .ctrl("c"): quit = true
-                default: overlay = nil
-                }
-            case .sortMenu(let i):
-                let n = SortKey.allCases.count
-                switch key {
-                case .down, .char("j"): overlay = .sortMenu(index: (i + 1) % n)
-                case .up, .char("k"): overlay = .sortMenu(index: (i + n - 1) % n)
-                case .enter:
-                    sort = SortKey.allCases[i]; sortDescending = sort != .name; overlay = nil
-                    keepFunctionSelected(session: session, size: size)
-                case .ctrl("c"): quit = true
-                default: overlay = nil
-                }
+            if let action = Keymap.action(for: key, in: .overlay(o.kind)) {
+                applyOverlay(action, o, session: session, size: size)
+                return false
             }
-            return false
+            overlay = nil
+            // Any other key closes the overlay; the help also does what the key does, as in `less`.
+            guard o.kind == .help else { return false }
         }
-        // 3. The view's bindings, then global ones (one table, view rows first).
+        // The view's bindings, then global ones (one table, view rows first).
         guard let action = Keymap.action(for: key, in: view) else {
             if case .char(let c) = key { message = "key '\(String(c).terminalSafe)' does nothing here; ? shows the keys" }
             return false
         }
         return apply(action, session: session, size: size)
+    }
+
+    mutating func applyPrompt(_ action: Action, session: Session, size: Size) {
+        switch action {
+        case .enter: searching = false; jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+        case .cancelSearch: searching = false; query = ""
+        case .quit: quit = true
+        case .erase:
+            if !query.isEmpty { query.removeLast() }
+            jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+        case .clearQuery: query = ""
+        default: break
+        }
+    }
+
+    mutating func applyOverlay(_ action: Action, _ o: Overlay, session: Session, size: Size) {
+        if action == .quit { quit = true; return }
+        if action == .close { overlay = nil; return }
+        let page = Layout(size: size).bodyHeight
+        switch o {
+        case .help(let scroll):
+            switch action {
+            case .down: overlay = .help(scroll: scroll + 1)
+            case .up: overlay = .help(scroll: max(0, scroll - 1))
+            case .pageDown: overlay = .help(scroll: scroll + page)
+            case .pageUp: overlay = .help(scroll: max(0, scroll - page))
+            default: break
+            }
+        case .summary: break
+        case .source(let top):
+            let cur = top ?? session.sourceTop(self, height: page)
+            switch action {
+            case .down: overlay = .source(top: cur + 1)
+            case .up: overlay = .source(top: max(1, cur - 1))
+            case .pageDown: overlay = .source(top: cur + page)
+            case .pageUp: overlay = .source(top: max(1, cur - page))
+            case .edit: apply(.edit, session: session, size: size)
+            default: break
+            }
+        case .sortMenu(let i):
+            let keys = session.sortKeys(for: self)
+            let n = keys.count
+            switch action {
+            case .down: overlay = .sortMenu(index: (i + 1) % n)
+            case .up: overlay = .sortMenu(index: (i + n - 1) % n)
+            case .enter:
+                sort = keys[min(i, n - 1)]; sortDescending = sort != .name; overlay = nil
+                keepFunctionSelected(session: session, size: size)
+            default: break
+            }
+        }
     }
 
     @discardableResult
@@ -104,14 +139,14 @@ extension AppState {
         case .searchNext: jumpToMatch(forward: true, session: session, size: size, includeCurrent: false)
         case .searchPrevious: jumpToMatch(forward: false, session: session, size: size, includeCurrent: false)
         case .sortNext:
-            let all = SortKey.allCases
-            sort = all[(all.firstIndex(of: sort)! + 1) % all.count]
+            let all = session.sortKeys(for: self)
+            sort = all[((all.firstIndex(of: sort) ?? -1) + 1) % all.count]
             sortDescending = sort != .name
             keepFunctionSelected(session: session, size: size)
         case .sortReverse:
             sortDescending.toggle()
             keepFunctionSelected(session: session, size: size)
-        case .sortMenu: overlay = .sortMenu(index: SortKey.allCases.firstIndex(of: sort) ?? 0)
+        case .sortMenu: overlay = .sortMenu(index: session.sortKeys(for: self).firstIndex(of: sort) ?? 0)
         case .focus:
             guard let f = selectedFunction else { message = "select a function first"; break }
             focus = f
@@ -124,7 +159,10 @@ extension AppState {
             selectedFunction = nil
         case .unhideAll: hidden = []
         case .cycleMetric:
-            metric = (metric + 1) % max(1, before.metrics.count)
+            guard before.metrics.count > 1 else {
+                message = "this profile has one metric: \(before.metrics[0].description)"; break
+            }
+            metric = (metric + 1) % before.metrics.count
             message = "metric: \(before.metrics[metric].description)"
         case .toggleThreads:
             threadsMerged.toggle()
@@ -137,7 +175,7 @@ extension AppState {
             message = shares ? "diff: shares of each total (normalized)" : "diff: absolute values"
         case .edit:
             guard let f = selectedFunction else { message = "select a function first"; break }
-            guard let target = SourceView.editTarget(self, function: f, session: session) else {
+            guard let target = session.editTarget(self, function: f) else {
                 message = "no source file recorded for \(before.frames.name(ofFunction: f).terminalSafe)"; break
             }
             guard target.exists else {
@@ -145,6 +183,7 @@ extension AppState {
             }
             editRequest = target
         case .toggleLines:
+            if !splitLines, let why = session.noLinesReason(self) { message = why; break }
             splitLines.toggle()
             message = splitLines ? "one node per line" : "one node per function"
         default:
@@ -442,9 +481,8 @@ extension AppState {
             let n = t.count
             guard n > 1 else { return }
             let start: Int32 = view == .tree ? tree.selected : view == .inverted ? inverted.selected : flame.selected
-            var order = PreOrder(tree: t)
-            if let found = order.find(from: max(start, 1), forward: forward, includeCurrent: includeCurrent,
-                                      where: { matches.contains(p.function(ofNode: $0)) }) {
+            if let found = TreeNav.find(in: t, from: max(start, 1), forward: forward, includeCurrent: includeCurrent,
+                                        where: { matches.contains(p.function(ofNode: $0)) }) {
                 switch view {
                 case .tree: reveal(found, inInverted: false, profile: p, height: layout.bodyHeight)
                 case .inverted: reveal(found, inInverted: true, profile: p, height: layout.bodyHeight)
@@ -528,43 +566,5 @@ extension AppState {
             if c >= 0 { n = c } else { exact = false }
         }
         return (n, exact)
-    }
-}
-
-/// Pre-order walk over all nodes, for search.
-struct PreOrder {
-    let tree: CallTree
-
-    func next(_ n: Int32) -> Int32 {
-        if tree.firstChild(n) >= 0 { return tree.firstChild(n) }
-        var k = n
-        while k > 0 {
-            let s = tree.nextSibling(k)
-            if s >= 0 { return s }
-            k = tree.parent[Int(k)]
-        }
-        return tree.firstChild(0)      // wrap around
-    }
-
-    func previous(_ n: Int32) -> Int32 {
-        var s = n > 0 ? tree.previousSibling(n) : -1
-        if s < 0 {
-            let p = n > 0 ? tree.parent[Int(n)] : 0
-            if p > 0 { return p }
-            s = tree.lastChild(0)      // wrap around to the last node
-        }
-        while tree.lastChild(s) >= 0 { s = tree.lastChild(s) }
-        return s
-    }
-
-    mutating func find(from start: Int32, forward: Bool, includeCurrent: Bool, where ok: (Int32) -> Bool) -> Int32? {
-        var n = start
-        if includeCurrent && ok(n) { return n }
-        for _ in 0..<tree.count {
-            n = forward ? next(n) : previous(n)
-            if n < 0 { return nil }
-            if ok(n) { return n }
-        }
-        return nil
     }
 }

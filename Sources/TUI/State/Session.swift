@@ -19,24 +19,29 @@ public final class Session {
     /// Whether a diff compares shares of each total unless the user says otherwise.
     public private(set) var diffNormalizedByDefault = false
     private var baseIds: [Int32: [Int32]] = [:]
-    private var diffCache: [DiffKey: ProfileDiff] = [:]
+    private var diffCache: [(key: DiffKey, diff: ProfileDiff)] = []
 
     private var cacheKey: DerivedKey?
     private var cached: Profile?
-    private var invertedFor: ObjectIdentifier?
+    private var invertedFor = Same<Profile>()
     private var invertedCache: Profile?
     private var rowsKey: RowsKey?
     private var rowsCache: [Int32] = []
-    private var matchKey: String?
+    private var matchKey: (profile: Same<Profile>, query: String)?
     private var matchCache: Set<Int32> = []
     public private(set) var searchError: String?
-    private var callersKey: (ObjectIdentifier, Int32, Bool)?
+    private var callersKey: (profile: Same<Profile>, function: Int32, normalized: Bool)?
     private var callersCache: CallersModel?
     /// The profile the cached triage is of (weak: a live session's old snapshots may go), and
     /// what else it was made with.
     private weak var triageProfile: Profile?
     private var triageKey: (metric: Int, roots: [String], rules: [Triage.Rule])?
     private var triageCache: Triage?
+    private var lookHereCache: [Triage.LookHere]?
+    /// Source files read for the source view, by path and the roots they were looked up in
+    /// (nil: not found), so that drawing does not read the disk on every frame.
+    private var sourceCache: [String: [String]?] = [:]
+    private var sourceCacheRoots: [String] = []
 
     /// Reads the file again with one frame per executing line, when the loaded profile had its
     /// lines merged while reading (the fast default). Nil when there is no file to re-read.
@@ -60,7 +65,7 @@ public final class Session {
         let bm = Session.metric(n.metrics[nm], in: b)
         diffNormalizedByDefault = normalize ?? ProfileDiff.normalizesByDefault(base: b, baseMetric: bm, new: n, newMetric: nm)
         baseIds = [:]
-        diffCache = [:]
+        diffCache = []
     }
 
     public func diffNormalized(_ s: AppState) -> Bool { s.diffNormalize ?? diffNormalizedByDefault }
@@ -91,7 +96,10 @@ public final class Session {
         p.metricIndex(named: m.description) ?? p.metricIndex(named: m.name) ?? p.defaultMetric
     }
 
-    struct DiffKey: Hashable { var new: ObjectIdentifier; var base: ObjectIdentifier; var normalized: Bool }
+    struct DiffKey {
+        var new: Same<Profile>, base: Same<Profile>, normalized: Bool
+        func matches(new n: Profile, base b: Profile, normalized z: Bool) -> Bool { new.is(n) && base.is(b) && normalized == z }
+    }
 
     /// The profile on screen (or its inverted tree) matched with the base, in diff mode.
     public func diff(for s: AppState, inverted: Bool = false) -> ProfileDiff? {
@@ -99,12 +107,13 @@ public final class Session {
         let bstate = baseState(for: s)
         let np = inverted ? self.inverted(for: s) : profile(for: s)
         let bp = inverted ? bs.inverted(for: bstate) : bs.profile(for: bstate)
-        let key = DiffKey(new: ObjectIdentifier(np), base: ObjectIdentifier(bp), normalized: diffNormalized(s))
-        if let d = diffCache[key] { return d }
+        let normalized = diffNormalized(s)
+        if let hit = diffCache.first(where: { $0.key.matches(new: np, base: bp, normalized: normalized) }) { return hit.diff }
+        let key = DiffKey(new: Same(np), base: Same(bp), normalized: normalized)
         let d = ProfileDiff(base: bp, baseMetric: min(bstate.metric, bp.metrics.count - 1),
                             new: np, newMetric: min(s.metric, np.metrics.count - 1), normalized: key.normalized)
-        if diffCache.count > 8 { diffCache = [:] }
-        diffCache[key] = d
+        if diffCache.count > 8 { diffCache = [] }
+        diffCache.append((key, d))
         return d
     }
 
@@ -117,7 +126,7 @@ public final class Session {
         base = p
         cacheKey = nil
         cached = nil
-        invertedFor = nil
+        invertedFor = Same()
         invertedCache = nil
         rowsKey = nil
         matchKey = nil
@@ -131,6 +140,22 @@ public final class Session {
         var split = s
         split.splitLines = true
         return source(for: split)
+    }
+
+    /// Why `L` cannot split functions by line, if it cannot: the file could not be read
+    /// again, or every function has one line (formats that record no executing lines).
+    func noLinesReason(_ s: AppState) -> String? {
+        let p = lineLevel(for: s)
+        if let reloadError { return "cannot split by line: \(reloadError)".terminalSafe }
+        var lineOf = [Int32: Int](minimumCapacity: p.functions.count)
+        for fr in 0..<p.frames.frameCount {
+            let fn = p.frames.frameFunction[fr]
+            guard fn >= 0 else { continue }
+            let line = p.frames.line(ofFrame: Int32(fr)) ?? -1
+            if let l = lineOf[fn], l != line { return nil }
+            lineOf[fn] = line
+        }
+        return "no lines to split: this \(p.format) profile records one line per function"
     }
 
     /// The loaded profile, or its line-level twin when the state splits lines.
@@ -157,7 +182,7 @@ public final class Session {
         p = p.ordered(by: s.metric)
         cacheKey = key
         cached = p
-        invertedFor = nil
+        invertedFor = Same()
         invertedCache = nil
         rowsKey = nil
         return p
@@ -174,28 +199,49 @@ public final class Session {
         triageProfile = p
         triageKey = (m, sourceRoots, rules)
         triageCache = t
+        lookHereCache = nil
         return t
+    }
+
+    /// The summary's "look here first" for the triage `triage(of:metric:rules:)` returned
+    /// last: it reads the source line, so it is made once, not on every frame.
+    public func lookHere(_ t: Triage, in p: Profile, metric m: Int) -> [Triage.LookHere] {
+        let current = triageProfile === p && triageKey?.metric == m && triageKey?.roots == sourceRoots
+        if current, let lookHereCache { return lookHereCache }
+        let look = t.lookHere(p, metric: m, sourceRoots: sourceRoots)
+        if current { lookHereCache = look }
+        return look
+    }
+
+    /// The lines of a source file recorded as `file`, looked up in the source roots; read once.
+    public func sourceLines(_ file: String) -> [String]? {
+        if sourceCacheRoots != sourceRoots { sourceCache = [:]; sourceCacheRoots = sourceRoots }
+        if let hit = sourceCache[file] { return hit }
+        let lines = Triage.sourceLines(file, roots: sourceRoots)
+        if sourceCache.count > 64 { sourceCache = [:] }
+        sourceCache[file] = lines
+        return lines
     }
 
     /// The bottom-up profile of `profile(for:)`.
     public func inverted(for s: AppState) -> Profile {
         let p = profile(for: s)
-        if invertedFor == ObjectIdentifier(p), let invertedCache { return invertedCache }
+        if invertedFor.is(p), let invertedCache { return invertedCache }
         let inv = p.inverted().ordered(by: s.metric)
-        invertedFor = ObjectIdentifier(p)
+        invertedFor = Same(p)
         invertedCache = inv
         return inv
     }
 
     struct RowsKey: Equatable {
-        var profile: ObjectIdentifier; var metric: Int; var sort: SortKey; var descending: Bool; var normalized: Bool
+        var profile: Same<Profile>; var metric: Int; var sort: SortKey; var descending: Bool; var normalized: Bool
     }
 
     /// Function ids in table order (functions with no weight and no calls are left out). In
     /// diff mode, functions found only in the base follow as `-2 - baseId` (see `goneId`).
     public func functionRows(for s: AppState) -> [Int32] {
         let p = profile(for: s)
-        let key = RowsKey(profile: ObjectIdentifier(p), metric: s.metric, sort: s.sort, descending: s.sortDescending,
+        let key = RowsKey(profile: Same(p), metric: s.metric, sort: s.sort, descending: s.sortDescending,
                           normalized: diffNormalized(s))
         if key == rowsKey { return rowsCache }
         if let d = diff(for: s) {
@@ -223,8 +269,13 @@ public final class Session {
                 let cx = calls?[x] ?? 0, cy = calls?[y] ?? 0
                 if cx != cy { return cx < cy }
             case .name:
+                // Ascending (▲) is A→Z, as `perftop report --sort name` lists them; then by
+                // file, as the report breaks ties.
                 let nx = names[a] ?? "", ny = names[b] ?? ""
-                if nx != ny { return nx > ny }      // "descending" by name means A→Z
+                if nx != ny { return nx < ny }
+                let fx = p.frames.file(ofFunction: a) ?? "", fy = p.frames.file(ofFunction: b) ?? ""
+                if fx != fy { return fx < fy }
+                return a < b
             }
             return a > b
         }
@@ -232,6 +283,12 @@ public final class Session {
         rowsKey = key
         rowsCache = ids
         return ids
+    }
+
+    /// The columns the table can be sorted by: not calls when the format records none (the
+    /// order would be arbitrary).
+    public func sortKeys(for s: AppState) -> [SortKey] {
+        profile(for: s).functions.calls == nil ? SortKey.allCases.filter { $0 != .calls } : SortKey.allCases
     }
 
     /// The base function id of a diff row that is only in the base.
@@ -258,7 +315,7 @@ public final class Session {
             }
         }
         rows.sort { a, b in
-            if s.sort == .name, a.2 != b.2 { return s.sortDescending ? a.2 < b.2 : a.2 > b.2 }
+            if s.sort == .name, a.2 != b.2 { return s.sortDescending ? a.2 > b.2 : a.2 < b.2 }
             if a.1 != b.1 { return s.sortDescending ? a.1 > b.1 : a.1 < b.1 }
             return a.0 < b.0
         }
@@ -268,8 +325,8 @@ public final class Session {
     /// Functions whose name or file matches the search (smart case: case-insensitive unless
     /// the query has a capital letter). An invalid pattern matches as plain text.
     public func matches(_ query: String, in p: Profile) -> Set<Int32> {
-        let key = "\(ObjectIdentifier(p))\u{0}\(query)"
-        if key == matchKey { return matchCache }
+        if let k = matchKey, k.profile.is(p), k.query == query { return matchCache }
+        let key = (profile: Same(p), query: query)
         var out = Set<Int32>()
         searchError = nil
         if !query.isEmpty {
@@ -291,13 +348,13 @@ public final class Session {
     }
 
     func cachedCallers(_ f: Int32, _ p: Profile, state s: AppState) -> CallersModel {
-        if let k = callersKey, k.0 == ObjectIdentifier(p), k.1 == f, k.2 == diffNormalized(s), let c = callersCache { return c }
+        if let k = callersKey, k.profile.is(p), k.function == f, k.normalized == diffNormalized(s), let c = callersCache { return c }
         var diff: (ProfileDiff, Profile, Int)? = nil
         if let d = self.diff(for: s), let bp = baseProfile(for: s) {
             diff = (d, bp, min(baseState(for: s).metric, bp.metrics.count - 1))
         }
         let m = callersModel(for: f, in: p, diff: diff)
-        callersKey = (ObjectIdentifier(p), f, diffNormalized(s))
+        callersKey = (Same(p), f, diffNormalized(s))
         callersCache = m
         return m
     }
@@ -306,4 +363,14 @@ public final class Session {
         if let r { return r.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil }
         return caseless ? s.lowercased().contains(q) : s.contains(q)
     }
+}
+
+/// A cache key for an object the cache does not keep alive. It matches that object only: not
+/// one allocated later at the same address (an `ObjectIdentifier` would), since a dead object
+/// leaves the reference nil.
+struct Same<T: AnyObject>: Equatable {
+    weak var object: T?
+    init(_ object: T? = nil) { self.object = object }
+    func `is`(_ other: T) -> Bool { object === other }
+    static func == (a: Same, b: Same) -> Bool { a.object != nil && a.object === b.object }
 }

@@ -34,6 +34,7 @@ public final class CursesTerminal {
         perftop_set_locale()
         let codeset = String(cString: nl_langinfo(Int32(CODESET)))
         utf8 = codeset.uppercased().replacingOccurrences(of: "-", with: "") == "UTF8"
+        if let why = Viewer.unusableTerminal(getenv("TERM").map { String(cString: $0) }) { throw TerminalError(why) }
         ttyFile = perftop_open_tty()
         outFile = perftop_stdout_file()
         guard let tty = ttyFile, let out = outFile, let scr = newterm(nil, out, tty) else {

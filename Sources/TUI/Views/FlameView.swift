@@ -68,9 +68,13 @@ enum FlameView {
         for (r, spans) in rows.enumerated() where r >= s.flame.topDepth {
             let y = c.layout.bodyTop + r - s.flame.topDepth
             guard y < c.layout.bodyTop + c.layout.bodyHeight else { break }
+            // The left neighbour's colour and end: a span of the same colour right after it
+            // starts with a separator, so siblings of one module do not run together.
+            var previous: (role: Role, end: Int)? = nil
             for (i, sp) in spans.enumerated() {
                 let width = sp.x1 - sp.x0
                 guard width > 0 else { continue }
+                defer { previous = (g[sp.x0, y].role, sp.x1) }
                 if let from = sp.remainderFrom {
                     let sel = s.flame.selected > 0 && t.parent[Int(s.flame.selected)] == sp.node
                         && t.childPosition[Int(s.flame.selected)] >= from
@@ -96,12 +100,15 @@ enum FlameView {
                 else { role = slot(p, n) }
                 let fillChar = mono && mark != " " ? mark : mono && role != .flameSelected && i % 2 == 1 ? "=" : " "
                 g.fill(fillChar, x: sp.x0, y: y, count: width, role: role)
-                if width >= 2 || mono {
+                let separated = !mono && previous?.role == role && previous?.end == sp.x0
+                let x0 = separated ? sp.x0 + 1 : sp.x0, room = separated ? width - 1 : width
+                if separated { g.put(c.options.ascii ? "|" : "▏", x: sp.x0, y: y, role: role) }
+                if room >= 2 || mono {
                     let label = mono && mark != " " ? mark + name : name
-                    let text = DisplayWidth.truncate(label, to: width, ascii: c.options.ascii)
-                    g.put(text, x: sp.x0, y: y, role: role, maxWidth: width)
-                } else {
-                    g.put(String(name.prefix(1)), x: sp.x0, y: y, role: role, maxWidth: 1)
+                    let text = DisplayWidth.truncate(label, to: room, ascii: c.options.ascii)
+                    g.put(text, x: x0, y: y, role: role, maxWidth: room)
+                } else if room == 1 {
+                    g.put(String(name.prefix(1)), x: x0, y: y, role: role, maxWidth: 1)
                 }
             }
         }

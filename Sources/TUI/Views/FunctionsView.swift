@@ -9,21 +9,17 @@ enum FunctionsView {
         let ft = p.functions
         let total = p.total(metric: m)
         let (div, suffix) = ValueFormat.scale(unit: p.metrics[m].unit, maxValue: total)
-        let hasCalls = ft.calls != nil
         let unitText = suffix.isEmpty ? (p.metrics[m].unit == "count" ? "" : p.metrics[m].unit) : suffix
         let valueWidth = max(8, DisplayWidth.width(ValueFormat.number(total, divisor: div, suffix: suffix)) + 1)
-        var cols: [(String, Int, SortKey?)] = [
-            ("self" + (unitText.isEmpty ? "" : "(\(unitText))"), valueWidth + 2, .self), ("self%", 6, nil),
-            ("total" + (unitText.isEmpty ? "" : "(\(unitText))"), valueWidth + 2, .total), ("total%", 7, nil),
-        ]
-        if hasCalls { cols.append(("calls", 12, .calls)) }
+        let calls = ft.calls.map { CallsColumn(rows: rows, calls: $0, primitive: ft.primitiveCalls) }
+        let cols = columns(width: g.width, valueWidth: valueWidth, unitText: unitText, calls: calls)
         // Heading, with the sort column marked.
         var x = 0
-        for (name, w, key) in cols {
-            let mark = key == s.sort ? (s.sortDescending ? c.options.arrowDown : c.options.arrowUp) : ""
-            let text = name + mark
-            g.put(text, x: x + max(0, w - DisplayWidth.width(text)), y: 1, role: key == s.sort ? .title : .header)
-            x += w + 1
+        for col in cols {
+            let mark = col.key == s.sort ? (s.sortDescending ? c.options.arrowDown : c.options.arrowUp) : ""
+            let text = col.heading + mark
+            g.put(text, x: x + max(0, col.width - DisplayWidth.width(text)), y: 1, role: col.key == s.sort ? .title : .header)
+            x += col.width + 1
         }
         let nameX = x + 1
         g.put("function" + (s.sort == .name ? (s.sortDescending ? c.options.arrowDown : c.options.arrowUp) : "")
@@ -37,22 +33,23 @@ enum FunctionsView {
             let y = c.layout.bodyTop + i
             let selected = r == s.fnSelected
             let sw = ft.selfWeight[m][f], tw = ft.totalWeight[m][f]
-            var cells: [String] = [
-                ValueFormat.number(sw, divisor: div, suffix: suffix), ValueFormat.percent(sw, of: total),
-                ValueFormat.number(tw, divisor: div, suffix: suffix), ValueFormat.percent(tw, of: total),
-            ]
-            if hasCalls {
-                let calls = ft.calls![f], prim = ft.primitiveCalls?[f] ?? calls
-                cells.append(calls < 0 ? "" : calls == prim ? String(calls) : "\(calls)/\(prim)")
+            let cells = cols.map { col -> String in
+                switch col.kind {
+                case .selfValue: ValueFormat.number(sw, divisor: div, suffix: suffix)
+                case .selfPercent: ValueFormat.percent(sw, of: total)
+                case .totalValue: ValueFormat.number(tw, divisor: div, suffix: suffix)
+                case .totalPercent: ValueFormat.percent(tw, of: total)
+                case .calls(let compact): calls?.text(f, compact: compact) ?? ""
+                }
             }
             if selected { g.fill(x: 0, y: y, count: g.width, role: .selection) }
             var x = 0
-            for (k, (_, w, _)) in cols.enumerated() {
-                let text = cells[k]
+            for (col, text) in zip(cols, cells) {
                 let role: Role = selected ? .selection
-                    : k == 1 ? Theme.heat(total > 0 ? sw / total : 0) : k == 3 ? Theme.heat(total > 0 ? tw / total : 0) : .normal
-                g.put(text, x: x + max(0, w - DisplayWidth.width(text)), y: y, role: role, maxWidth: w)
-                x += w + 1
+                    : col.kind == .selfPercent ? Theme.heat(total > 0 ? sw / total : 0)
+                    : col.kind == .totalPercent ? Theme.heat(total > 0 ? tw / total : 0) : .normal
+                g.put(text, x: x + max(0, col.width - DisplayWidth.width(text)), y: y, role: role, maxWidth: col.width)
+                x += col.width + 1
             }
             let name = p.frames.name(ofFunction: Int32(f))
             let loc = Report.location(file: p.frames.file(ofFunction: Int32(f)), line: p.frames.line(ofFunction: Int32(f)))
@@ -63,6 +60,86 @@ enum FunctionsView {
             if selected { g.put(">", x: 0, y: y, role: .selection) }
         }
         if rows.isEmpty { g.put("(no functions)", x: 2, y: c.layout.bodyTop, role: .dim) }
+    }
+
+    enum ColumnKind: Equatable { case selfValue, selfPercent, totalValue, totalPercent, calls(compact: Bool) }
+
+    struct Column { var heading: String; var width: Int; var key: SortKey?; var kind: ColumnKind }
+
+    /// The name column gets at least this much room before columns are narrowed or dropped.
+    static let minimumNameWidth = 20
+
+    /// The columns that fit `width`, widest form first: every column with whole call counts;
+    /// then call counts abbreviated (`20.8M/4.99M`); then without the values (their percents
+    /// stay, and take their sort marks); then without calls. A number is never cut.
+    static func columns(width: Int, valueWidth: Int, unitText: String, calls: CallsColumn?) -> [Column] {
+        let unit = unitText.isEmpty ? "" : "(\(unitText))"
+        let values = [Column(heading: "self" + unit, width: valueWidth + 2, key: .self, kind: .selfValue),
+                      Column(heading: "self%", width: 6, key: nil, kind: .selfPercent),
+                      Column(heading: "total" + unit, width: valueWidth + 2, key: .total, kind: .totalValue),
+                      Column(heading: "total%", width: 7, key: nil, kind: .totalPercent)]
+        let percents = [Column(heading: "self%", width: 6, key: .self, kind: .selfPercent),
+                        Column(heading: "total%", width: 7, key: .total, kind: .totalPercent)]
+        var plans: [[Column]] = []
+        if let calls {
+            let exact = Column(heading: "calls", width: max(12, calls.exactWidth), key: .calls, kind: .calls(compact: false))
+            let short = Column(heading: "calls", width: max(5, calls.compactWidth), key: .calls, kind: .calls(compact: true))
+            plans = [values + [exact], values + [short], percents + [short]]
+        } else {
+            plans = [values]
+        }
+        plans.append(percents)
+        for plan in plans where width - (plan.reduce(0) { $0 + $1.width + 1 } + 1) >= minimumNameWidth { return plan }
+        return plans[plans.count - 1]
+    }
+
+    /// Call counts (`calls/primitive` where they differ, as pstats prints them) and the widths
+    /// of their whole and abbreviated forms over all rows, so the column never jumps while
+    /// scrolling and never cuts a digit.
+    struct CallsColumn {
+        let calls: [Int64]
+        let primitive: [Int64]?
+        let exactWidth: Int
+        let compactWidth: Int
+
+        init(rows: [Int32], calls: [Int64], primitive: [Int64]?) {
+            self.calls = calls
+            self.primitive = primitive
+            var exact = 0, compact = 0
+            for r in rows where r >= 0 && Int(r) < calls.count {
+                let c = calls[Int(r)], p = primitive?[Int(r)] ?? c
+                guard c >= 0 else { continue }
+                exact = max(exact, c == p ? CallsColumn.digits(c) : CallsColumn.digits(c) + 1 + CallsColumn.digits(p))
+                if c >= 10_000 || p >= 10_000 {
+                    compact = max(compact, CallsColumn.text(c, p, compact: true).count)
+                } else {
+                    compact = max(compact, c == p ? CallsColumn.digits(c) : CallsColumn.digits(c) + 1 + CallsColumn.digits(p))
+                }
+            }
+            exactWidth = exact
+            compactWidth = compact
+        }
+
+        func text(_ f: Int, compact: Bool) -> String {
+            guard f < calls.count, calls[f] >= 0 else { return "" }
+            return CallsColumn.text(calls[f], primitive?[f] ?? calls[f], compact: compact)
+        }
+
+        static func text(_ c: Int64, _ p: Int64, compact: Bool) -> String {
+            let n = compact ? abbreviated : { String($0) }
+            return c == p ? n(c) : n(c) + "/" + n(p)
+        }
+
+        static func digits(_ n: Int64) -> Int { n < 0 ? String(n).count : n < 10 ? 1 : 1 + digits(n / 10) }
+
+        /// Three significant digits with K, M or G from 10000 on: `20800848` is `20.8M`.
+        static func abbreviated(_ n: Int64) -> String {
+            guard n >= 10_000 else { return String(n) }
+            let suffixes = ["K", "M", "G", "T"]
+            var x = Double(n) / 1e3, i = 0
+            while x >= 999.5 && i < suffixes.count - 1 { x /= 1e3; i += 1 }
+            return ValueFormat.fixed(x, x < 9.995 ? 2 : x < 99.95 ? 1 : 0) + suffixes[i]
+        }
     }
 
     /// Diff mode: base, new, delta and delta% (of the base total, or in points of share when
@@ -134,9 +211,9 @@ enum FunctionsView {
         }
         if rows.isEmpty { g.put("(no functions)", x: 2, y: c.layout.bodyTop, role: .dim) }
         if s.fnSelected < rows.count, let g0 = Session.goneId(rows[s.fnSelected]) {
-            c.detail = bp.frames.name(ofFunction: g0) + "  only in the base: self "
+            c.detail = Detail(name: bp.frames.name(ofFunction: g0), facts: "only in the base: self "
                 + ValueFormat.withUnit(bp.functions.selfWeight[bm][Int(g0)], unit: bp.metrics[bm].unit) + ", total "
-                + ValueFormat.withUnit(bp.functions.totalWeight[bm][Int(g0)], unit: bp.metrics[bm].unit)
+                + ValueFormat.withUnit(bp.functions.totalWeight[bm][Int(g0)], unit: bp.metrics[bm].unit))
         }
     }
 }

@@ -1,15 +1,24 @@
 import Foundation
 import ProfileModel
 
-/// Drawing: a pure function from (state, session, size, options) to a grid of cells.
+/// Drawing: a function from (state, session, size, options, clock) to a grid of cells. The
+/// clock (seconds since 1970) is only read for a live stream's elapsed time; passing it makes
+/// a frame reproducible.
 public enum Screen {
-    public static func render(_ s: AppState, session: Session, size: Size, options: RenderOptions) -> CellGrid {
+    public static func render(_ s: AppState, session: Session, size: Size, options: RenderOptions,
+                              now: Double = Date().timeIntervalSince1970) -> CellGrid {
         var g = CellGrid(width: size.width, height: size.height)
         let p = session.profile(for: s)
         let layout = Layout(size: size)
         var ctx = DrawContext(state: s, session: session, profile: p, layout: layout, options: options)
+        ctx.now = now
         drawTitle(&g, ctx)
-        if size.height >= 5 {
+        if size.height >= 5 && size.width < minimumViewWidth {
+            // Too narrow for any view's columns and names: say so instead of drawing garbage.
+            let lines = wrap("Too narrow: the views need \(minimumViewWidth) columns (this is \(size.width)).",
+                             width: size.width - 1)
+            for (i, l) in lines.prefix(layout.bodyHeight).enumerated() { g.put(l, x: 0, y: layout.bodyTop + i, role: .error) }
+        } else if size.height >= 5 {
             switch s.view {
             case .functions: FunctionsView.draw(&g, &ctx)
             case .tree: TreeView.draw(&g, &ctx, state: s.tree, profile: p, inverted: false)
@@ -22,6 +31,37 @@ public enum Screen {
         drawStatus(&g, ctx)
         if let o = s.overlay { drawOverlay(&g, o, ctx) }
         return g
+    }
+
+    /// Below this width no view has room for its numbers and a name.
+    static let minimumViewWidth = 24
+
+    /// `text` broken into lines at most `width` columns wide, at spaces where it can be
+    /// (a word longer than the line is cut into pieces; nothing is dropped).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var out: [String] = [], line = "", lineWidth = 0
+        for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            var word = word
+            var ww = DisplayWidth.width(word)
+            if lineWidth > 0 && lineWidth + 1 + ww > width { out.append(line); line = ""; lineWidth = 0 }
+            while ww > width {
+                var piece = "", pw = 0
+                for ch in word {
+                    let cw = DisplayWidth.width(String(ch))
+                    if pw + cw > width { break }
+                    piece.append(ch); pw += cw
+                }
+                if piece.isEmpty { break }
+                out.append(piece)
+                word.removeFirst(piece.count)
+                ww = DisplayWidth.width(word)
+            }
+            if lineWidth > 0 { line += " "; lineWidth += 1 }
+            line += word; lineWidth += ww
+        }
+        if !line.isEmpty || out.isEmpty { out.append(line) }
+        return out
     }
 
     /// Row 0: the program, the file and the view tabs. The tabs shrink as the terminal narrows
@@ -66,7 +106,36 @@ public enum Screen {
         let y = c.layout.detailRow
         guard y > 1 else { return }
         g.fill(x: 0, y: y, count: g.width, role: .normal)
-        g.put(DisplayWidth.truncate(c.detail, to: g.width, ascii: c.options.ascii), x: 0, y: y, role: .header)
+        g.put(detailText(c.detail, width: g.width, ascii: c.options.ascii), x: 0, y: y, role: .header)
+    }
+
+    /// The detail line in `width` columns. When it does not fit, the location is shortened
+    /// from the left and then dropped, then the name is cut, and only then are facts dropped,
+    /// whole and from the end: a number is never cut.
+    static func detailText(_ d: Detail, width: Int, ascii: Bool) -> String {
+        let full = d.text
+        if DisplayWidth.width(full) <= width || d.facts.isEmpty { return DisplayWidth.truncate(full, to: width, ascii: ascii) }
+        var facts = d.facts.components(separatedBy: "  ")
+        let nameRoom = min(12, DisplayWidth.width(d.name))
+        while facts.count > 1 && DisplayWidth.width(facts.joined(separator: "  ")) + 2 + nameRoom > width { facts.removeLast() }
+        let tail = facts.joined(separator: "  ")
+        let room = width - DisplayWidth.width(tail) - 2
+        guard room >= nameRoom else { return DisplayWidth.truncate(d.name + "  " + tail, to: width, ascii: ascii) }
+        var head = DisplayWidth.truncate(d.name, to: room, ascii: ascii)
+        let locRoom = room - DisplayWidth.width(head) - 2
+        if !d.location.isEmpty && locRoom >= 8 {
+            var loc = d.location
+            if DisplayWidth.width(loc) > locRoom {
+                var kept = ""
+                for ch in loc.reversed() {
+                    if DisplayWidth.width(kept) + DisplayWidth.width(String(ch)) > locRoom - 1 { break }
+                    kept = String(ch) + kept
+                }
+                loc = (ascii ? "~" : "…") + kept
+            }
+            head += "  " + loc
+        }
+        return head + "  " + tail
     }
 
     /// The last line: the search prompt, a message, or the file facts and key hints.
@@ -94,7 +163,7 @@ public enum Screen {
             let baseUnit = bp.metrics[min(c.session.baseState(for: s).metric, bp.metrics.count - 1)].unit
             facts = diffFacts(d, unit: p.metrics[m].unit, baseUnit: baseUnit, ascii: c.options.ascii)
         } else if let live = c.session.live {
-            facts = liveFacts(live, paused: s.paused) + "  " + facts
+            facts = liveFacts(live, paused: s.paused, now: c.now) + "  " + facts
         } else if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
         if !s.query.isEmpty { facts += "  /\(s.query)" }
         var x = 0
@@ -106,7 +175,20 @@ public enum Screen {
             x = g.put(k, x: x, y: y, role: .statusKey)
             x = g.put(" " + label + "  ", x: x, y: y, role: .status)
         }
-        // The bottom-right cell stays empty: some terminals scroll when it is written.
+        // The bottom-right cell stays empty: some terminals scroll when it is written. Facts
+        // that do not fit are dropped whole (the format and the metric's name first, then from
+        // the left), so that a number is never cut.
+        var pieces = facts.components(separatedBy: "  ")
+        var expendable = [p.format, p.metrics[m].description]
+        while pieces.count > 1 && DisplayWidth.width(pieces.joined(separator: "  ")) > g.width - 1 - x {
+            if let i = expendable.lazy.compactMap({ e in pieces.firstIndex(of: e) }).first {
+                pieces.remove(at: i)
+            } else {
+                pieces.removeFirst()
+            }
+            expendable.removeAll { !pieces.contains($0) }
+        }
+        facts = pieces.joined(separator: "  ")
         let fx = max(x, g.width - 1 - DisplayWidth.width(facts))
         g.put(DisplayWidth.truncate(facts, to: g.width - 1 - fx, ascii: c.options.ascii), x: fx, y: y, role: .status)
     }
@@ -120,9 +202,9 @@ public enum Screen {
     }
 
     /// `LIVE 12345 samples 2300/s 0:42`, or paused / ended / error.
-    static func liveFacts(_ l: LiveStatus, paused: Bool) -> String {
+    static func liveFacts(_ l: LiveStatus, paused: Bool, now: Double) -> String {
         let state = paused && l.state == .live ? "PAUSED" : l.state.label.uppercased()
-        let secs = Int(max(0, (l.started > 0 ? Date().timeIntervalSince1970 - l.started : 0)))
+        let secs = Int(max(0, (l.started > 0 ? now - l.started : 0)))
         var t = "\(state)  \(l.samples) samples"
         if let w = l.window { t += "  window \(w)s" }
         if l.state == .live { t += "  \(Int(l.samplesPerSecond.rounded()))/s  \(secs / 60):\(String(format: "%02d", secs % 60))" }
@@ -135,13 +217,20 @@ public enum Screen {
     static func drawOverlay(_ g: inout CellGrid, _ o: Overlay, _ c: DrawContext) {
         switch o {
         case .help(let scroll):
-            let lines = Keymap.helpLines(ascii: c.options.ascii, view: c.state.view)
             let top = 1, height = max(1, g.height - 2)
             for y in top..<(top + height) { g.fill(x: 0, y: y, count: g.width, role: .help) }
-            g.put("Keys (generated from the key table; any other key closes, j/k scroll)", x: 1, y: top, role: .title)
-            let start = min(scroll, max(0, lines.count - (height - 1)))
+            g.put(DisplayWidth.truncate("Keys (from the key table; j/k scroll, Esc closes, other keys close and act)",
+                                        to: g.width - 1, ascii: c.options.ascii), x: 1, y: top, role: .title)
+            // Descriptions wrap under themselves rather than being cut at the edge.
+            var rows: [(keys: String, text: String, heading: Bool)] = []
+            let textWidth = g.width - 27
+            for l in Keymap.helpLines(ascii: c.options.ascii, view: c.state.view) {
+                if l.heading || textWidth < 12 { rows.append(l); continue }
+                for (i, piece) in wrap(l.text, width: textWidth).enumerated() { rows.append((i == 0 ? l.keys : "", piece, false)) }
+            }
+            let start = min(scroll, max(0, rows.count - (height - 1)))
             var y = top + 1
-            for l in lines.dropFirst(start) {
+            for l in rows.dropFirst(start) {
                 if y >= top + height { break }
                 if l.heading {
                     g.put(l.keys, x: 1, y: y, role: .header)
@@ -190,19 +279,24 @@ public enum Screen {
                 g.put(names, x: x, y: y, role: .help)
                 y += 1
             }
-            if let look = t.lookHere(p, metric: m, sourceRoots: c.session.sourceRoots).first, y + 2 < top + height {
+            if let look = c.session.lookHere(t, in: p, metric: m).first, y + 2 < top + height {
                 y += 1
                 var text = "Look here first: " + look.name
                 if let f = look.file { text += "  " + f + (look.line.map { ":\($0)" } ?? "") }
                 g.put(text, x: 1, y: y, role: .title)
                 y += 1
                 if let src = look.source, let line = look.line, y < top + height { g.put("  \(line) | " + src, x: 1, y: y, role: .help); y += 1 }
-                if let hint = look.hint, y < top + height { g.put("  hint: " + hint, x: 1, y: y, role: .helpKey) }
+                if let hint = look.hint {
+                    for piece in wrap("hint: " + hint, width: g.width - 4) where y < top + height {
+                        g.put(piece, x: 3, y: y, role: .helpKey)
+                        y += 1
+                    }
+                }
             }
         case .source(let top):
             SourceView.draw(&g, c, top: top)
         case .sortMenu(let index):
-            let items = SortKey.allCases
+            let items = c.session.sortKeys(for: c.state)
             let w = 24, h = items.count + 2
             let x0 = max(0, (g.width - w) / 2), y0 = max(1, (g.height - h) / 2)
             for y in y0..<min(g.height, y0 + h) { g.fill(x: x0, y: y, count: w, role: .help) }
@@ -224,14 +318,16 @@ struct DrawContext {
     let layout: Layout
     let options: RenderOptions
     /// The selection line; views fill it in.
-    var detail = ""
+    var detail = Detail()
+    /// The clock the frame is drawn at (seconds since 1970).
+    var now = 0.0
 
     init(state: AppState, session: Session, profile: Profile, layout: Layout, options: RenderOptions) {
         self.state = state; self.session = session; self.profile = profile; self.layout = layout; self.options = options
         if let f = state.selectedFunction, Int(f) < profile.functions.count {
             detail = DrawContext.describeFunction(f, in: profile, metric: state.metric)
             if let d = session.diff(for: state) {
-                detail += "  " + DrawContext.describeChange(new: profile.functions.totalWeight[metric][Int(f)],
+                detail.facts += "  " + DrawContext.describeChange(new: profile.functions.totalWeight[metric][Int(f)],
                                                             base: d.functionBaseTotal[Int(f)], d, unit: profile.metrics[metric].unit, what: "total")
             }
         }
@@ -245,21 +341,20 @@ struct DrawContext {
         ValueFormat.withUnit(v, unit: p.metrics[metric].unit)
     }
 
-    static func describeFunction(_ f: Int32, in p: Profile, metric m: Int) -> String {
+    static func describeFunction(_ f: Int32, in p: Profile, metric m: Int) -> Detail {
         let m = min(m, p.metrics.count - 1)
         let ft = p.functions
         let total = p.total(metric: m)
         let unit = p.metrics[m].unit
-        var s = p.frames.name(ofFunction: f)
+        let name = p.frames.name(ofFunction: f)
         let loc = Report.location(file: p.frames.file(ofFunction: f), line: p.frames.line(ofFunction: f))
-        if !loc.isEmpty { s += "  " + loc }
-        s += "  self \(ValueFormat.withUnit(ft.selfWeight[m][Int(f)], unit: unit)) (\(ValueFormat.percent(ft.selfWeight[m][Int(f)], of: total)))"
+        var s = "self \(ValueFormat.withUnit(ft.selfWeight[m][Int(f)], unit: unit)) (\(ValueFormat.percent(ft.selfWeight[m][Int(f)], of: total)))"
         s += "  total \(ValueFormat.withUnit(ft.totalWeight[m][Int(f)], unit: unit)) (\(ValueFormat.percent(ft.totalWeight[m][Int(f)], of: total)))"
         if let c = ft.calls?[Int(f)], c >= 0 {
             let pc = ft.primitiveCalls?[Int(f)] ?? c
             s += "  calls \(c == pc ? String(c) : "\(c)/\(pc)")"
         }
-        return s
+        return Detail(name: name, location: loc, facts: s)
     }
 
     /// Diff mode: `total was 1.2 s, now 0.8 s (-3.1% of the base total)`, or in shares.
@@ -273,24 +368,33 @@ struct DrawContext {
 
     /// Selection line for a tree node: percentages of the root and of the parent; in diff
     /// mode, what the node's total was in the base.
-    static func describeNode(_ n: Int32, in p: Profile, metric m: Int, diff: ProfileDiff? = nil) -> String {
+    static func describeNode(_ n: Int32, in p: Profile, metric m: Int, diff: ProfileDiff? = nil) -> Detail {
         let t = p.tree
         let m = min(m, p.metrics.count - 1)
         let fr = p.frames.frame(t.frame[Int(n)])
-        var s = fr.name
+        let name = fr.name
         let loc = Report.location(file: fr.file, line: fr.line)
-        if !loc.isEmpty { s += "  " + loc }
         let unit = p.metrics[m].unit
         let root = t.totalWeight[m][0]
         let parent = t.totalWeight[m][Int(t.parent[Int(n)])]
         let w = t.totalWeight[m][Int(n)], sw = t.selfWeight[m][Int(n)]
-        s += "  total \(ValueFormat.withUnit(w, unit: unit)) (\(ValueFormat.percent(w, of: root)) of root, \(ValueFormat.percent(w, of: parent)) of parent)"
+        var s = "total \(ValueFormat.withUnit(w, unit: unit)) (\(ValueFormat.percent(w, of: root)) of root, \(ValueFormat.percent(w, of: parent)) of parent)"
         if let diff {
-            return s + "  " + describeChange(new: w, base: diff.nodeBaseTotal[Int(n)], diff, unit: unit, what: "total")
+            return Detail(name: name, location: loc, facts: s + "  " + describeChange(new: w, base: diff.nodeBaseTotal[Int(n)], diff, unit: unit, what: "total"))
         }
         s += "  self \(ValueFormat.withUnit(sw, unit: unit)) (\(ValueFormat.percent(sw, of: root)))"
         let f = p.function(ofNode: n)
         if f >= 0, let c = p.functions.calls?[Int(f)], c >= 0 { s += "  calls \(c)" }
-        return s
+        return Detail(name: name, location: loc, facts: s)
     }
+}
+
+/// The selection line: what is selected (name and location), then facts about it, each a
+/// whole `label value` piece separated by two spaces.
+struct Detail {
+    var name = ""
+    var location = ""
+    var facts = ""
+    var head: String { location.isEmpty ? name : name + "  " + location }
+    var text: String { facts.isEmpty ? head : head.isEmpty ? facts : head + "  " + facts }
 }

@@ -4,61 +4,30 @@ import ProfileModel
 /// the hottest line. Line data comes from formats that record executing lines (py-spy, austin,
 /// pprof, perf); when the file cannot be found the per-line table is shown alone.
 enum SourceView {
-    /// Self weight per line of the function, from the line-level profile.
-    static func lineWeights(_ s: AppState, session: Session) -> (Profile, Int32, [Int: Double])? {
-        guard let f = s.selectedFunction else { return nil }
-        let p = session.lineLevel(for: s)
-        guard Int(f) < p.functions.count else { return nil }
-        let m = min(s.metric, p.metrics.count - 1)
-        var d: [Int: Double] = [:]
-        if !p.estimatedTree {
-            for n in p.functions.nodes(of: f) {
-                if let l = p.frames.line(ofFrame: p.tree.frame[Int(n)]) { d[l, default: 0] += p.tree.selfWeight[m][Int(n)] }
-            }
-        }
-        return (p, f, d)
-    }
-
-    /// Where `e` opens the editor: the function's file (found as the source view finds it)
-    /// at its hottest line, or at its first line when no line was sampled.
-    static func editTarget(_ s: AppState, function f: Int32, session: Session) -> EditTarget? {
-        var st = s
-        st.selectedFunction = f
-        guard let (p, fn, weights) = lineWeights(st, session: session), let file = p.frames.file(ofFunction: fn),
-              !file.isEmpty, !file.hasPrefix("<") else { return nil }
-        let hot = weights.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
-        let line = hot ?? p.frames.line(ofFunction: fn)
-        if let found = Triage.sourcePath(file, roots: session.sourceRoots) { return EditTarget(path: found, line: line, exists: true) }
-        return EditTarget(path: file, line: line, exists: false)
-    }
-
-    static func hotTop(_ s: AppState, session: Session, height: Int) -> Int {
-        guard let (_, _, d) = lineWeights(s, session: session),
-              let hot = d.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }) else { return 1 }
-        return max(1, hot.key - height / 2)
-    }
-
     static func draw(_ g: inout CellGrid, _ c: DrawContext, top: Int?) {
         let y0 = 1, height = max(1, g.height - 2)
         for y in y0..<(y0 + height) { g.fill(x: 0, y: y, count: g.width, role: .help) }
-        guard let (p, f, weights) = lineWeights(c.state, session: c.session) else { return }
+        guard let (p, f, weights) = c.session.lineWeights(c.state) else { return }
         let total = weights.values.reduce(0, +)
         let file = p.frames.file(ofFunction: f) ?? ""
-        let lines = file.isEmpty ? nil : Triage.sourceLines(file, roots: c.session.sourceRoots)
+        let lines = file.isEmpty ? nil : c.session.sourceLines(file)
         var title = p.frames.name(ofFunction: f) + (file.isEmpty ? "" : "  " + file)
         if lines == nil { title += file.isEmpty ? "  (no file recorded)" : "  (source not found; --source-root DIR)" }
         if p.estimatedTree { title += "  (this format records no executing lines)" }
         g.put(DisplayWidth.truncate(title, to: g.width - 2, ascii: c.options.ascii), x: 1, y: y0, role: .title)
         let bodyHeight = height - 1
-        let first = top ?? hotTop(c.state, session: c.session, height: bodyHeight)
+        let first = top ?? c.session.sourceTop(c.state, height: bodyHeight)
         let maxWeight = weights.values.max() ?? 0
         let m = min(c.state.metric, p.metrics.count - 1)
+        // Without line samples the definition line is the one marked.
+        let definition = maxWeight > 0 ? nil : p.frames.line(ofFunction: f)
         if let lines {
             for i in 0..<bodyHeight {
                 let ln = first + i
                 guard ln >= 1 && ln <= lines.count else { break }
                 drawLine(&g, c, y: y0 + 1 + i, line: ln, text: lines[ln - 1], weight: weights[ln] ?? 0,
-                         share: total > 0 ? (weights[ln] ?? 0) / total : 0, hottest: maxWeight > 0 && weights[ln] == maxWeight,
+                         share: total > 0 ? (weights[ln] ?? 0) / total : 0,
+                         hottest: maxWeight > 0 ? weights[ln] == maxWeight : ln == definition,
                          unit: p.metrics[m].unit)
             }
         } else {

@@ -2,11 +2,13 @@ import ProfileModel
 
 /// Pre-order navigation over the visible rows of a tree view without flattening it: every
 /// step costs O(1) or O(depth), so a keystroke costs what the screen shows, not the tree size.
+/// With `everything`, every node counts as expanded: the walk search uses over all nodes.
 struct TreeNav {
     let tree: CallTree
     let expanded: Set<Int32>
+    var everything = false
 
-    func isOpen(_ n: Int32) -> Bool { n == 0 || expanded.contains(n) }
+    func isOpen(_ n: Int32) -> Bool { n == 0 || everything || expanded.contains(n) }
 
     var first: Int32 { tree.firstChild(0) }
 
@@ -80,6 +82,22 @@ struct TreeNav {
         var p = tree.parent[Int(n)]
         while p > 0 { if !expanded.contains(p) { return false }; p = tree.parent[Int(p)] }
         return true
+    }
+
+    /// The first node from `start` (itself too, with `includeCurrent`) that satisfies `ok`,
+    /// walking forward or backward in pre-order over all nodes and wrapping around.
+    static func find(in tree: CallTree, from start: Int32, forward: Bool, includeCurrent: Bool,
+                     where ok: (Int32) -> Bool) -> Int32? {
+        let all = TreeNav(tree: tree, expanded: [], everything: true)
+        var n = start
+        if includeCurrent && ok(n) { return n }
+        for _ in 0..<tree.count {
+            let x = forward ? all.next(n) : all.previous(n)
+            n = x >= 0 ? x : forward ? all.first : all.last
+            if n < 0 { return nil }
+            if ok(n) { return n }
+        }
+        return nil
     }
 
     /// The heaviest path below `from`, stopping where a child drops under `minShare` of its parent.

@@ -1,0 +1,56 @@
+import XCTest
+import ProfileModel
+@testable import TUI
+
+/// The session's caches are keyed by profiles they do not keep alive. A key must match only
+/// its own profile: after that profile is gone, not a new one at the same address.
+final class SessionCacheTests: XCTestCase {
+    func testKeysMatchOnlyTheirOwnLiveProfile() throws {
+        let text = "main;work (app.py:1) 3\nmain;idle (app.py:2) 1\n"
+        var first: Profile? = try FormatRegistry.load(source: MemorySource(Array(text.utf8)), name: "a.txt")
+        let key = Same(first!)
+        XCTAssertTrue(key.is(first!))
+        XCTAssertEqual(key, Same(first!))
+        first = nil
+        XCTAssertNil(key.object, "the key did not keep the profile alive")
+        // Whatever is allocated now, perhaps at the old address, is not the keyed profile.
+        for _ in 0..<16 {
+            let next = try FormatRegistry.load(source: MemorySource(Array(text.utf8)), name: "b.txt")
+            XCTAssertFalse(key.is(next))
+            XCTAssertNotEqual(key, Same(next))
+        }
+        XCTAssertNotEqual(Same<Profile>(), Same<Profile>(), "an empty key matches nothing")
+    }
+
+    /// Search results follow the profile they were made for: a live snapshot replacing the
+    /// loaded profile gets its own matches, not the cached ones.
+    func testMatchesFollowAReplacedProfile() throws {
+        let session = try TUIFixtures.session(folded: "main;work (app.py:1) 3\n")
+        let s = AppState(metric: 0)
+        XCTAssertEqual(session.matches("idle", in: session.profile(for: s)).count, 0)
+        session.replaceBase(try FormatRegistry.load(source: MemorySource(Array("main;work (app.py:1) 3\nmain;idle (app.py:2) 1\n".utf8)), name: "t"))
+        XCTAssertEqual(session.matches("idle", in: session.profile(for: s)).count, 1)
+    }
+
+    /// The source overlay reads its file once, not on every frame (the loop redraws often):
+    /// with the file gone after the first frame, the next frame still shows it.
+    func testSourceViewReadsTheFileOnce() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-src-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/workload/etl.py")
+        try FileManager.default.copyItem(at: src, to: dir.appendingPathComponent("etl.py"))
+        let session = try TUIFixtures.session("etl.pyspy.txt")
+        session.sourceRoots = [dir.path]
+        let size = Size(width: 80, height: 24)
+        let (s, first) = try runKeys(session, keys: "v")
+        XCTAssertTrue(first.contains("if key in seen:"), first)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("etl.py"))
+        let again = Screen.render(s, session: session, size: size, options: RenderOptions()).dump()
+        XCTAssertEqual(again, first)
+        // A session that has not read it finds it gone.
+        let fresh = try TUIFixtures.session("etl.pyspy.txt")
+        fresh.sourceRoots = [dir.path]
+        XCTAssertTrue(try runKeys(fresh, keys: "v").1.contains("source not found"))
+    }
+}
