@@ -358,33 +358,64 @@ def trace_frame(e):
 
 
 def parse_trace_event(path):
+    """B/E and X events per (pid, tid), in time order with FORMATS.md §4.2's tie rules: at one
+    time an end goes before a begin unless it closes that very begin (a zero-duration event: the
+    X's own end, or an E of the begin's name while no B of that name is open);
+    begins at one time open the longer X first, a B (length unknown) before an X, else in file
+    order. An E closes the innermost open B of its name (an E with no name: the top frame) and
+    the frames above it; an X's end closes its own begin likewise; an unmatched end is ignored;
+    frames still open at the last event are closed there."""
     d = json.loads(read_bytes(path))
     events = d["traceEvents"] if isinstance(d, dict) else d
-    threads = defaultdict(list)
+    threads = defaultdict(lambda: ([], []))
     for seq, e in enumerate(events):
         ph = e.get("ph")
-        key = (e.get("pid"), e.get("tid"))
+        begins, ends = threads[(e.get("pid"), e.get("tid"))]
         if ph == "B":
-            threads[key].append((float(e["ts"]), 1, 0.0, seq, trace_frame(e)))
+            begins.append(dict(ts=float(e["ts"]), dur=float("inf"), seq=seq, name=e.get("name"), x=None,
+                               text=trace_frame(e)))
         elif ph == "E":
-            threads[key].append((float(e["ts"]), 0, 0.0, seq, None))
+            ends.append(dict(ts=float(e["ts"]), seq=seq, name=e.get("name"), x=None))
         elif ph == "X" and "dur" in e:
             ts, dur = float(e["ts"]), float(e["dur"])
-            threads[key].append((ts, 1, dur, seq, trace_frame(e)))
-            threads[key].append((ts + dur, 0, -ts, seq, None))
+            begins.append(dict(ts=ts, dur=dur, seq=seq, name=e.get("name"), x=seq, text=trace_frame(e)))
+            ends.append(dict(ts=ts + dur, seq=seq, name=e.get("name"), x=seq))
     s = Stacks()
-    for evs in threads.values():
-        # By time; at one time ends before begins, longer X begins first, later-begun X ends first.
-        evs.sort(key=lambda x: (x[0], x[1], -x[2], x[3]))
-        stack, last = [], None
-        for ts, kind, _, _, fr in evs:
-            if stack:
-                s.add(stack, ts - last)
-            last = ts
-            if kind == 1:
-                stack.append(fr)
-            elif stack:
-                stack.pop()
+    for begins, ends in threads.values():
+        begins.sort(key=lambda b: (b["ts"], -b["dur"], b["seq"]))
+        ends.sort(key=lambda x: (x["ts"], x["seq"]))
+
+        def closes(end, b):
+            return end["x"] == b["x"] if b["x"] is not None else (end["x"] is None and end["name"] == b["name"])
+
+        stack, last, i, j = [], None, 0, 0
+        while i < len(begins) or j < len(ends):
+            if j >= len(ends):
+                take_begin = True
+            elif i >= len(begins):
+                take_begin = False
+            else:
+                b, t = begins[i], ends[j]["ts"]
+                # An E "closes that very begin" when it matches it and nothing open yet.
+                take_begin = b["ts"] < t or (b["ts"] == t and any(
+                    closes(x, b) and (x["x"] is not None or not any(
+                        f["x"] is None and f["name"] == x["name"] for f in stack))
+                    for x in ends[j:] if x["ts"] == t))
+            ev = begins[i] if take_begin else ends[j]
+            if stack and last is not None:
+                s.add([f["text"] for f in stack], ev["ts"] - last)
+            last = ev["ts"]
+            if take_begin:
+                stack.append(ev)
+                i += 1
+                continue
+            j += 1
+            for k in range(len(stack) - 1, -1, -1):
+                f = stack[k]
+                if (ev["x"] is not None and f["x"] == ev["x"]) or (
+                        ev["x"] is None and f["x"] is None and (ev["name"] is None or f["name"] == ev["name"])):
+                    del stack[k:]
+                    break
     return s
 
 
@@ -417,8 +448,65 @@ def parse_pyinstrument(path):
 # ---------------------------------------------------------------------------------------------
 # Firefox profiler, processed form (FORMATS.md §9.4)
 
+# speedscope's firefox.ts reads a raw frame's location with this regex: `name (url:line:col)`.
+GECKO_LOCATION = re.compile(r"^(.*)\s+\((.*?)(?::(\d+))?(?::(\d+))?\)$")
+URL_LINE_COL = re.compile(r"^(.*?)(?::(\d+))?(?::(\d+))?$")
+
+
+def gecko_location(loc, row_line):
+    """perftop's documented reading: `name (url:line:col)`; a bare `url:line:col` (a top-level
+    script) keeps the location as its name, with the url and line; anything else is a name."""
+    if loc == "(root)" or re.match(r"^0x[0-9a-fA-F]+$", loc):
+        return loc
+    m = GECKO_LOCATION.match(loc)
+    if m:
+        line = int(m.group(3)) if m.group(3) else row_line
+        return frame_text(m.group(1) or "(anonymous)", m.group(2) or None, line if line else None)
+    if "://" in loc and " " not in loc:
+        m = URL_LINE_COL.match(loc)
+        line = int(m.group(2)) if m.group(2) else row_line
+        return frame_text(loc, m.group(1) or None, line if line else None)
+    return loc or "<unknown>"
+
+
+def gecko_raw_threads(profile):
+    """Threads of a raw (schema + data rows) gecko profile and its nested process profiles."""
+    for t in profile.get("threads", []):
+        yield t
+    for sub in profile.get("processes", []):
+        yield from gecko_raw_threads(sub)
+
+
+def parse_gecko_raw(profile):
+    s = Stacks()
+    for t in gecko_raw_threads(profile):
+        if isinstance(t, str):
+            t = json.loads(t)             # old files store each thread as a JSON string
+        strings = t["stringTable"]
+        ss, st, sf = t["samples"]["schema"], t["stackTable"]["schema"], t["frameTable"]["schema"]
+        stacks, frames = t["stackTable"]["data"], t["frameTable"]["data"]
+
+        def text(fi):
+            row = frames[fi]
+            line = row[sf["line"]] if "line" in sf and sf["line"] < len(row) else None
+            return gecko_location(strings[row[sf["location"]]], line)
+
+        for row in t["samples"]["data"]:
+            k = row[ss["stack"]]
+            out = []
+            while k is not None:
+                out.append(text(stacks[k][st["frame"]]))
+                k = stacks[k][st["prefix"]]
+            s.add(out[::-1], 1.0)
+    return s
+
+
 def parse_gecko(path):
     d = json.loads(read_bytes(path))
+    if "profile" in d and "meta" not in d:
+        d = d["profile"]                  # the devtools wrapper {"fileType", "profile", ...}
+    if "preprocessedProfileVersion" not in d.get("meta", {}):
+        return parse_gecko_raw(d)
     shared = d.get("shared", {}).get("stringArray")
     s = Stacks()
     for t in d["threads"]:
