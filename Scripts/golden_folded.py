@@ -130,6 +130,8 @@ def austin_frame(f):
     if len(parts) != 3:
         return f
     file, name, line = parts
+    if not name and file:
+        name = "<unknown>"        # austin 3.7 writes no name for some (non-ASCII) functions
     ln = int(line) if line.isdigit() and int(line) > 0 else None
     return frame_text(name, file, ln)
 
@@ -579,7 +581,7 @@ def pb_ints(wt, v, signed=False):
 
 def parse_pprof(path):
     data = read_bytes(path)
-    strings, sample_types, samples, locations, functions = [], [], [], {}, {}
+    strings, sample_types, samples, locations, functions, mappings = [], [], [], {}, {}, {}
     default_type = 0
     for f, wt, v in pb_fields(data):
         if f == 6:
@@ -596,16 +598,21 @@ def parse_pprof(path):
                     vals += pb_ints(w2, vv, signed=True)
             samples.append((locs, vals))
         elif f == 4:
-            lid, lines, addr = 0, [], 0
+            lid, lines, addr, mid = 0, [], 0, 0
             for ff, w2, vv in pb_fields(v):
                 if ff == 1:
                     lid = vv
+                elif ff == 2:
+                    mid = vv
                 elif ff == 3:
                     addr = vv
                 elif ff == 4:
                     ln = dict((a, b) for a, _, b in pb_fields(vv))
                     lines.append((ln.get(1, 0), ln.get(2, 0)))
-            locations[lid] = (lines, addr)
+            locations[lid] = (lines, addr, mid)
+        elif f == 3:
+            md = dict((ff, vv) for ff, _, vv in pb_fields(v))
+            mappings[md.get(1, 0)] = md.get(5, 0)
         elif f == 5:
             fd = dict((ff, vv) for ff, _, vv in pb_fields(v))
             functions[fd.get(1, 0)] = (fd.get(2, 0), fd.get(4, 0))
@@ -618,9 +625,9 @@ def parse_pprof(path):
     for locs, vals in samples:
         frames = []
         for lid in locs:                  # leaf first
-            lines, addr = locations[lid]
-            if not lines:
-                frames.append("0x%x" % addr)
+            lines, addr, mid = locations[lid]
+            if not lines:                 # unsymbolized: the address, in its mapping's file
+                frames.append(frame_text("0x%x" % addr, strings[mappings.get(mid, 0)] or None))
             for fid, line in lines:       # innermost inlined first
                 name, file = functions[fid]
                 frames.append(frame_text(strings[name], strings[file] or None, line or None))
