@@ -104,6 +104,16 @@ THREAD_FRAME = re.compile(r"^thread \((0x[0-9A-Fa-f]+|[0-9]+)\)(: .*)?$")
 PROCESS_FRAME = re.compile(r'^process [0-9]+:".*"$')
 
 
+TACHYON_TID = re.compile(r"^tid:[0-9]+$")
+
+
+def tachyon_frame(f):
+    parts = f.rsplit(":", 2)
+    if len(parts) == 3 and parts[2].isdigit():
+        return frame_text(parts[1], parts[0], int(parts[2]) or None)
+    return f
+
+
 def parse_collapsed(path):
     s = Stacks()
     for raw in text_lines(path):
@@ -118,6 +128,10 @@ def parse_collapsed(path):
             stack = before                # differential `stack before after`: the last number
         frames = [f for f in stack.split(";")
                   if not THREAD_FRAME.match(f) and not PROCESS_FRAME.match(f)]
+        if frames and TACHYON_TID.match(frames[0]):
+            # Tachyon `--collapsed` (FORMATS.md §2): a `tid:N` root, `file:function:line` frames,
+            # special frames bare.
+            frames = [tachyon_frame(f) for f in frames[1:]]
         s.add(frames, float(count))
     return s
 
