@@ -14,13 +14,15 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CNCurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncurses-dev"])]),
         .target(name: "CPrefetch"),
         // Readers run tight loops over class state: dynamic exclusivity checks cost ~10% there
         // (BENCHMARKS.md), and the model is single-writer by design (a builder, then frozen).
         .target(name: "ProfileModel", dependencies: [
-                    "CZlib", "CPrefetch",
+                    "CZlib", "CZstd", "CPrefetch",
                     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 ],
                 exclude: ["Formats/Generated/profile.proto"],

@@ -11,6 +11,7 @@ public enum FormatRegistry {
     nonisolated(unsafe) public static let readers: [any ProfileReader.Type] = [
         PstatsReader.self,
         MojoReader.self,
+        TachyonBinaryReader.self,
         PprofReader.self,
         SpeedscopeReader.self,
         ChromeCPUProfileReader.self,
