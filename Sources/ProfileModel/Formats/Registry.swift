@@ -18,6 +18,7 @@ public enum FormatRegistry {
         GeckoReader.self,
         PyinstrumentReader.self,
         TraceEventReader.self,
+        TachyonJSONLReader.self,
         CallgrindReader.self,
         PerfScriptReader.self,
         AustinReader.self,
