@@ -75,7 +75,9 @@ final class CorpusConformanceTests: XCTestCase {
         case "collapsed (tachyon)": return .reader("collapsed")
         case "gecko (tachyon)": return .reader("gecko")
         case "pstats (tachyon, sampled)": return .reader("pstats")
-        case "tachyon-binary", "tachyon-jsonl", "importtime", "scalene", "memray-csv", "memray-gprof2dot",
+        case "tachyon-binary": return .reader("tachyon")
+        case "tachyon-jsonl": return .reader("tachyon-jsonl")
+        case "importtime", "scalene", "memray-csv", "memray-gprof2dot",
              "memray-capture (refuse with a hint)", "memray-stats (summary only)":
             return .notYetRead
         default: break
