@@ -181,6 +181,15 @@ final class ImportTimeMemrayTests: XCTestCase {
             return d
         }
         XCTAssertEqual(selfByName(c), selfByName(g))
+        // memray's speedscope export of the same capture: one tree with memory and allocations
+        // (not two thread roots), the same functions with the same bytes as the csv.
+        let ss = try load(Self.golden("memray/etl.memray.speedscope.json")).mergingLines()
+        XCTAssertEqual(ss.metrics, [ValueType("memory", "bytes"), ValueType("allocations", "count")])
+        XCTAssertFalse(ss.hasThreads)
+        XCTAssertEqual(ss.sampleCount, 50)
+        XCTAssertEqual(ss.total(metric: 0), 24466105)
+        XCTAssertEqual(ss.total(metric: 1), 88)
+        XCTAssertEqual(selfByName(ss), selfByName(c))
         // The stack order: the first csv row's single frame is a root with its bytes.
         let first = try XCTUnwrap(c.functionIndex(name: "_run_tracker"))
         XCTAssertGreaterThanOrEqual(c.functions.selfWeight[0][first], 1340)
