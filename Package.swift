@@ -14,6 +14,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
         // No pkgConfig: ncursesw's .pc file adds -D flags that SwiftPM refuses with a warning on
         // every build; the shim defines what the wide-character API needs and the module map links.
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
@@ -21,7 +23,7 @@ let package = Package(
         // Readers run tight loops over class state: dynamic exclusivity checks cost ~10% there
         // (BENCHMARKS.md), and the model is single-writer by design (a builder, then frozen).
         .target(name: "ProfileModel", dependencies: [
-                    "CZlib", "CPrefetch",
+                    "CZlib", "CZstd", "CPrefetch",
                     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 ],
                 exclude: ["Formats/Generated/profile.proto"],

@@ -101,22 +101,25 @@ final class ChromeSpeedscopeTests: XCTestCase {
         }
     }
 
-    /// Each named profile is a thread root whose weight, in the metric of its unit, is the
-    /// expected total.
+    /// memray's export: profiles of one recording in different units over the same stacks,
+    /// read as one tree with a metric named after each profile (no thread roots).
     func checkProfileTotals(_ p: Profile, _ byName: [String: [String: Any]], _ path: String) {
-        let roots = groupingRoots(p)
-        XCTAssertEqual(roots.count, byName.count, "\(path): thread roots")
+        XCTAssertEqual(groupingRoots(p).count, 0, "\(path): one tree, no thread roots")
+        XCTAssertEqual(p.metrics.count, byName.count, path)
+        var withSelf = 0
+        for n in 0..<p.tree.count where (0..<p.metrics.count).contains(where: { p.tree.selfWeight[$0][n] != 0 }) { withSelf += 1 }
         for (name, facts) in byName {
-            guard let node = roots.first(where: { p.frames.name(ofFrame: p.tree.frame[Int($0)]) == name }) else {
-                XCTFail("\(path): no thread root for profile '\(name)'"); continue
-            }
             guard let unit = facts["unit"] as? String, let total = (facts["total"] as? NSNumber)?.doubleValue else {
                 XCTFail("\(path): profile '\(name)' has no unit or total fact"); continue
             }
-            guard let m = p.metrics.firstIndex(where: { $0.unit == (unit == "none" ? "count" : unit) }) else {
-                XCTFail("\(path): metric for unit \(unit) in \(p.metrics)"); continue
+            guard let m = p.metricIndex(named: name.lowercased()) else {
+                XCTFail("\(path): no metric '\(name.lowercased())' in \(p.metrics)"); continue
             }
-            close(p.tree.totalWeight[m][Int(node)], total, "\(path): weight of profile '\(name)'")
+            XCTAssertEqual(p.metrics[m].unit, unit == "none" ? "count" : unit, path)
+            close(p.total(metric: m), total, "\(path): total of profile '\(name)'")
+            // Each stack once: as many stacks as the profile has samples, not twice as many.
+            XCTAssertEqual(p.sampleCount, facts["stacks"] as? Int, path)
+            XCTAssertLessThanOrEqual(withSelf, facts["stacks"] as! Int, path)
         }
     }
 

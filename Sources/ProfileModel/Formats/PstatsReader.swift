@@ -196,6 +196,7 @@ struct StatsAccumulator {
     }
 
     mutating func finish() {
+        if sampledMarker { return finishSampled() }     // Tachyon (PstatsSampled.swift)
         let F = builder.frames.functionCount
         while tt.count < F { tt.append(0); ct.append(0); nc.append(-1); cc.append(-1); isEntry.append(false) }
         // Int callers (pure `profile`) carry counts only: share the callee's time by calls.

@@ -5,12 +5,17 @@ public enum FormatRegistry {
     nonisolated(unsafe) public static let readers: [any ProfileReader.Type] = [
         PstatsReader.self,
         MojoReader.self,
+        TachyonBinaryReader.self,
         PprofReader.self,
         SpeedscopeReader.self,
         ChromeCPUProfileReader.self,
         GeckoReader.self,
         PyinstrumentReader.self,
         TraceEventReader.self,
+        TachyonJSONLReader.self,
+        MemrayGprof2dotReader.self,
+        ImportTimeReader.self,
+        MemrayCSVReader.self,
         CallgrindReader.self,
         PerfScriptReader.self,
         AustinReader.self,
@@ -21,7 +26,27 @@ public enum FormatRegistry {
     static let unsupported: [(String, @Sendable (UnsafeRawBufferPointer) -> Bool)] = [
         ("gperftools legacy CPU profile is not supported; convert it with 'pprof -proto'", isGperftoolsCPU),
         ("pprof legacy text profile is not supported; convert it with 'pprof -proto'", isPprofLegacyText),
+        ("memray capture files are not supported; run 'memray transform speedscope FILE' (memray 1.20+) "
+         + "or 'memray transform csv FILE' and open the output", isMemrayCapture),
+        ("memray stats output is a summary with no stacks, not supported; run 'memray transform speedscope "
+         + "FILE' on the capture and open the output", isMemrayStats),
     ]
+
+    /// memray's private capture format: LZ4-frame compressed (`04 22 4D 18`, with `memray`
+    /// readable a few bytes in) or raw (starting with `memray`). FORMATS.md §11.
+    static func isMemrayCapture(_ p: UnsafeRawBufferPointer) -> Bool {
+        let magic = Array("memray".utf8)
+        func has(at i: Int) -> Bool { i + magic.count <= p.count && (0..<magic.count).allSatisfy { p[i + $0] == magic[$0] } }
+        if has(at: 0) { return true }
+        guard p.count >= 4, p[0] == 0x04, p[1] == 0x22, p[2] == 0x4D, p[3] == 0x18 else { return false }
+        return (4..<min(32, p.count)).contains { has(at: $0) }
+    }
+
+    /// `memray stats --json`: totals and top allocation sites.
+    static func isMemrayStats(_ p: UnsafeRawBufferPointer) -> Bool {
+        let info = JSONPrefix(p)
+        return info.container == .object && info.has("total_num_allocations") && info.has("total_bytes_allocated")
+    }
 
     public static var supportedNames: [String] { readers.map { $0.name } }
 

@@ -1,8 +1,9 @@
 /// speedscope JSON (py-spy, speedscope, pyinstrument, austin2speedscope): FORMATS.md §3.
 ///
-/// Each profile (sampled or evented) becomes a thread root named after the profile. Samples
-/// refer to `shared.frames` by index, and py-spy writes `shared` *after* `profiles`, so the
-/// reader first builds a tree keyed by raw frame index (reusing the previous sample's path for
+/// Each profile (sampled or evented) becomes a thread root named after the profile, except that
+/// sampled profiles of one recording in different units (memray: "Memory" bytes, "Allocations")
+/// become one tree with a metric each. Samples refer to `shared.frames` by index, and py-spy
+/// writes `shared` *after* `profiles`, so the reader first builds a tree keyed by raw frame index (reusing the previous sample's path for
 /// a shared prefix), then replays it into the builder once the frames are known.
 public enum SpeedscopeReader: ProfileReader {
     public static let name = "speedscope"
@@ -57,6 +58,8 @@ final class SpeedscopeParser {
         var unit: String?
         var sampled = false
         var samples = 0
+        /// Raw leaf node of each sample, to tell parallel profiles of one recording apart.
+        var leaves: [Int32] = []
     }
     private var profiles: [ProfileInfo] = []
     private var meta: [(String, String)] = []
@@ -213,6 +216,7 @@ final class SpeedscopeParser {
                 for i in 0..<leaves.count { rawSelf[Int(leaves[i])] += w[i] }
             }
             info.samples = leaves.count
+            info.leaves = leaves
         }
         if let (top, lastAt) = evented, top >= 0 {
             // Frames still open at the end: they ran until the profile's end.
@@ -418,10 +422,20 @@ final class SpeedscopeParser {
             scaleOf[p] = factor
         }
         b.defaultMetric = timeMetric?.index ?? 0
+        // Profiles of one recording in different units over the same samples (memray's
+        // "Memory" bytes and "Allocations"): one tree with a metric each, not thread roots.
+        let parallel = parallelProfiles(metricOf)
+        if parallel {
+            for (p, info) in profiles.enumerated() {
+                if let name = info.name, !name.isEmpty, b.metrics[metricOf[p]].name != "time" {
+                    b.setMetric(metricOf[p], ValueType(name.lowercased(), b.metrics[metricOf[p]].unit))
+                }
+            }
+        }
         // Thread roots, named after the profiles (a repeated name gets a number).
         var used: [String: Int] = [:]
         var threadFrame = [Int32](repeating: -1, count: profiles.count)
-        for (p, info) in profiles.enumerated() {
+        for (p, info) in profiles.enumerated() where !parallel {
             var name = info.name ?? "profile \(p + 1)"
             if let n = used[name] { used[name] = n + 1; name += " [\(n + 1)]" } else { used[name] = 1 }
             threadFrame[p] = b.frames.frame(name: name, file: nil, line: nil, kind: .thread)
@@ -437,21 +451,43 @@ final class SpeedscopeParser {
             let fid: Int32
             if f < 0 { pi = -f - 1; fid = threadFrame[Int(pi)] } else { pi = prof[parent]; fid = frameIds[Int(f)] }
             prof[i] = pi
-            let node = b.child(of: mapped[parent], frame: fid)
+            let node = fid < 0 ? mapped[parent] : b.child(of: mapped[parent], frame: fid)
             mapped[i] = node
             let w = rawSelf[i]
             if w != 0 { b.addSelf(node, metric: metricOf[Int(pi)], w * scaleOf[Int(pi)]) }
         }
         rawParent = []; rawFrame = []; rawSelf = []
+        for p in profiles.indices { profiles[p].leaves = [] }
         let sampled = profiles.filter(\.sampled)
-        if !sampled.isEmpty { b.sampleCount = sampled.reduce(0) { $0 + $1.samples } }
+        if !sampled.isEmpty { b.sampleCount = parallel ? sampled[0].samples : sampled.reduce(0) { $0 + $1.samples } }
         if nonFiniteWeights > 0 { warnings.append("\(nonFiniteWeights) non-finite or huge value(s) counted as 0") }
         if outOfOrder > 0 { warnings.append("\(outOfOrder) event(s) earlier than the one before (treated as simultaneous)") }
         if badCloses > 0 { warnings.append("\(badCloses) close event(s) that did not match the innermost open frame") }
         if dangling > 0 { warnings.append("\(dangling) frame(s) still open at the end (closed at the profile's end)") }
         b.warnings += warnings
         b.metadata += meta
-        b.metadata.append(("profiles", String(profiles.count)))
+        b.metadata.append(("profiles", String(profiles.count) + (parallel ? " (one tree, a metric each)" : "")))
         return b
+    }
+
+    /// True when every profile is sampled, each has a metric of its own, and all hold the same
+    /// stacks in the same order: one recording measured in several units.
+    private func parallelProfiles(_ metricOf: [Int]) -> Bool {
+        guard profiles.count >= 2, Set(metricOf).count == profiles.count,
+              profiles.allSatisfy({ $0.sampled && $0.leaves.count == profiles[0].leaves.count && !$0.leaves.isEmpty })
+        else { return false }
+        let first = profiles[0].leaves
+        for q in profiles.dropFirst() {
+            for (a0, b0) in zip(first, q.leaves) {
+                var a = a0, c = b0
+                while true {                       // the same frames up to each profile's root
+                    let fa = rawFrame[Int(a)], fc = rawFrame[Int(c)]
+                    if fa < 0 && fc < 0 { break }
+                    if fa != fc { return false }
+                    a = rawParent[Int(a)]; c = rawParent[Int(c)]
+                }
+            }
+        }
+        return true
     }
 }
