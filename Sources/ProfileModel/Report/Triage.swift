@@ -38,7 +38,11 @@ public struct Triage: Sendable {
     }
 
     public var classes: [Class]
+    /// The classified weight: the sum of the positive node weights, so no class is over 100%.
     public var total: Double
+    /// The magnitude of the negative node weights (austin's memory mode records frees as
+    /// negative sizes), left out of the classes and of `total`.
+    public var negative: Double = 0
 
     /// The classes of stack leaves that match no rule.
     static let fallbackClasses = [("native", "native code and extensions"), ("python", "Python code on the CPU"), ("other", "other")]
@@ -95,6 +99,7 @@ public struct Triage: Sendable {
             }
         }
         var weight = [Double](repeating: 0, count: kinds.count)
+        var neg = 0.0
         var byFunction = [[Int32: Double]](repeating: [:], count: weight.count)
         let t = p.tree
         // The class of each node's innermost matching frame (its own, else its parent's: parents
@@ -110,7 +115,10 @@ public struct Triage: Sendable {
         // The root's own weight: samples with no frame at all (other, or idle when flagged).
         for n in 0..<t.count {
             var w = t.selfWeight[m][n]
-            guard w != 0 else { continue }
+            guard w > 0 else {
+                if w < 0 { neg -= w }
+                continue
+            }
             if let im = idleMetric {
                 let idle = min(w, t.selfWeight[im][n])
                 if idle > 0 {
@@ -138,6 +146,7 @@ public struct Triage: Sendable {
             if fn >= 0 { byFunction[cls][fn, default: 0] += w }
         }
         total = weight.reduce(0, +)
+        negative = neg
         var out: [Class] = []
         for i in 0..<weight.count where weight[i] != 0 {
             let (kind, title) = kinds[i]
@@ -252,7 +261,7 @@ extension Triage {
         var out = "Summary: where the time went, by kind (each sample goes to its innermost matching frame)\n"
         let unit = p.metrics[m].unit
         for c in classes {
-            let share = total > 0 ? c.weight / total : 0
+            let share = total > 0 ? min(max(c.weight / total, 0), 1) : 0
             let filled = Int((share * 20).rounded())
             let bar = String(repeating: ascii ? "#" : "█", count: filled) + String(repeating: ascii ? "." : "░", count: 20 - filled)
             let top = c.top.map { p.frames.name(ofFunction: $0.function).terminalSafe + " " + ValueFormat.percent($0.weight, of: total) }
@@ -261,6 +270,9 @@ extension Triage {
             out += "  \(title) \(ValueFormat.percent(c.weight, of: total).leftPadded(6))  \(bar)  \(top)\n"
         }
         out += "  (total \(ValueFormat.withUnit(total, unit: unit)))\n"
+        if negative > 0 {
+            out += "  (negative weights of \(ValueFormat.withUnit(negative, unit: unit)) left out: frees, for a memory profile)\n"
+        }
         for l in look {
             out += "\nLook here first: \(l.name.terminalSafe)"
             if let f = l.file { out += "  \(f.terminalSafe)" + (l.line.map { ":\($0)" } ?? "") }
@@ -279,6 +291,7 @@ extension Triage {
         w.key("metric"); w.string(p.metrics[m].name)
         w.key("unit"); w.string(p.metrics[m].unit)
         w.key("total"); w.number(total)
+        w.key("negative"); w.number(negative)
         w.key("classes"); w.open("[")
         for c in classes {
             w.open("{")
