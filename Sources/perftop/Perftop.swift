@@ -321,9 +321,6 @@ struct View: ParsableCommand {
         _ = try screen.parsedKeys()
         let batch = screen.batch
         let interactive = !batch && isatty(1) != 0
-        if !batch && !interactive {
-            FileHandleStderr.write("perftop: standard output is not a terminal; printing the report instead.\n")
-        }
         // A live stream: a pipe on standard input, or a followed file.
         if interactive && (follow || (input.file == "-" && !stdinIsRegularFile())) {
             let source: LiveSource
@@ -338,6 +335,8 @@ struct View: ParsableCommand {
         do { (p, m) = try input.load(keepThreads: true) } catch { throw fail(error, file: input.file) }
         options.metric = m
         if !batch && !interactive {
+            // Only once the file has loaded: a file that fails to load prints just its error.
+            FileHandleStderr.write("perftop: standard output is not a terminal; printing the report instead.\n")
             let shown = options.threadsMerged ? p.mergingThreads() : p
             writeStdout(Report.text(input.lines ? shown : shown.mergingLines(), options: ReportOptions(metric: m)))
             return
@@ -468,7 +467,11 @@ struct ConvertCommand: ParsableCommand {
             var p = try FormatRegistry.load(path: input.file, format: input.format)
             if input.threads == .merged { p = p.mergingThreads() }
             p = try input.filtered(p)
-            let bytes = try Exporter.export(p, to: target, metric: try input.metricIndex(p))
+            let metric = try input.metricIndex(p)
+            let bytes = try Exporter.export(p, to: target, metric: metric)
+            if target == .collapsed {
+                for note in Exporter.collapsedNotes(p, metric: metric) { FileHandleStderr.write("perftop: \(note)\n") }
+            }
             if output == "-" {
                 bytes.withUnsafeBytes { b in var off = 0; while off < b.count { let n = Glibc.write(1, b.baseAddress! + off, b.count - off); if n <= 0 { break }; off += n } }
             } else {
