@@ -54,4 +54,27 @@ final class TrustedNumbersTests: XCTestCase {
         XCTAssertTrue(text.contains("negative weights"), text)
         XCTAssertFalse(text.contains("-"), "no negative share or bar: \(text)")
     }
+
+    // MARK: 17.15 a cut yappi callgrind file
+
+    func testCutYappiCallgrindNamesTheRealProblem() throws {
+        let dir = try Fixtures.requireCorpus()
+        let lines = try String(contentsOfFile: dir + "/generated/yappi/yappi.callgrind.out", encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+        let firstCost = try XCTUnwrap(lines.firstIndex { $0.first?.isNumber == true })
+        // Cut after the names yappi lists up front, before the first cost line; and before any `fn=`.
+        for keep in [firstCost - 2, 120] {
+            let cut = lines.prefix(keep).joined(separator: "\n") + "\n"
+            let fnLines = lines.prefix(keep).filter { $0.hasPrefix("fn=") }.count
+            XCTAssertThrowsError(try FormatRegistry.load(source: MemorySource(Array(cut.utf8)), name: "cut.out")) { e in
+                let pe = e as? ProfileError
+                XCTAssertEqual(pe?.line, keep, "\(e)")
+                if fnLines > 0 {
+                    XCTAssertTrue(pe?.message.contains("after \(fnLines) 'fn=' lines but before any cost line") == true, "\(e)")
+                } else {
+                    XCTAssertTrue(pe?.message.contains("no functions ('fn=' lines) before the end") == true, "\(e)")
+                }
+            }
+        }
+    }
 }
