@@ -77,4 +77,83 @@ final class TrustedNumbersTests: XCTestCase {
             }
         }
     }
+
+    /// A py-spy raw file as (frames root first, count); a frame is `name (file:line)`.
+    static func foldedLines(_ path: String) throws -> [([String], Double)] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { l in
+            guard let sp = l.lastIndex(of: " "), let n = Double(l[l.index(after: sp)...]) else { return nil }
+            return (l[..<sp].split(separator: ";").map(String.init), n)
+        }
+    }
+
+    /// `name (file:line)` → "name\tfile".
+    static func functionKey(_ frame: String) -> String {
+        guard let open = frame.lastIndex(of: "("), let colon = frame.lastIndex(of: ":"), open < colon else { return frame }
+        return String(frame[..<open]).trimmingCharacters(in: .whitespaces) + "\t" + frame[frame.index(after: open)..<colon]
+    }
+
+    // MARK: 17.2 the inverted tree's roots
+
+    func testInvertedRootsSelfIsTheFunctionsSelfTime() throws {
+        let path = Fixtures.sample("etl.pyspy.txt")
+        var leafSelf: [String: Double] = [:]
+        for (frames, n) in try Self.foldedLines(path) { if let leaf = frames.last { leafSelf[Self.functionKey(leaf), default: 0] += n } }
+        let p = try load(path).mergingLines()
+        let inv = p.inverted()
+        let roots = inv.tree.children(0)
+        XCTAssertEqual(roots.count, leafSelf.count)
+        for r in roots {
+            let fn = inv.function(ofNode: r)
+            let key = inv.frames.name(ofFunction: fn) + "\t" + (inv.frames.file(ofFunction: fn) ?? "")
+            let want = try XCTUnwrap(leafSelf[key], key)
+            XCTAssertEqual(inv.tree.selfWeight[0][Int(r)], want, key)
+            XCTAssertEqual(inv.tree.totalWeight[0][Int(r)], want, key)
+            XCTAssertEqual(inv.functions.selfWeight[0][Int(fn)], want, key)
+            // Callers spent none of it.
+            for c in inv.tree.children(r) { XCTAssertEqual(inv.tree.selfWeight[0][Int(c)], 0, key) }
+        }
+        // Ordering by another metric keeps the totals (they are not the sums of self here).
+        XCTAssertEqual(inv.ordered(by: 0).tree.totalWeight[0], inv.tree.totalWeight[0])
+    }
+
+    // MARK: 17.4 transforms carry the sample count and the estimated-tree flag
+
+    func testFocusCountsTheSamplesItKeeps() throws {
+        let path = Fixtures.sample("etl.pyspy.txt")
+        let lines = try Self.foldedLines(path)
+        let through = lines.filter { $0.0.contains { Self.functionKey($0) == "dedupe\tetl.py" } }.reduce(0) { $0 + $1.1 }
+        let all = lines.reduce(0) { $0 + $1.1 }
+        let p = try load(path)
+        XCTAssertEqual(p.sampleCount, Int(all))
+        let dedupe = try p.functions(matching: "^dedupe$")
+        XCTAssertEqual(dedupe.count, 1)
+        XCTAssertEqual(p.focused(onAny: dedupe).sampleCount, Int(through))
+        XCTAssertLessThan(through, all)
+        XCTAssertEqual(p.hiding(dedupe).sampleCount, Int(all))
+        XCTAssertEqual(p.inverted().sampleCount, Int(all))
+        XCTAssertEqual(p.mergingThreads().sampleCount, Int(all))
+        // A live window of the whole tree's weights keeps every sample.
+        XCTAssertEqual(p.withSelfWeights(p.tree.selfWeight).sampleCount, Int(all))
+        // pstats: the estimated-tree flag survives every transform (it decides the total).
+        let prof = try load(Fixtures.sample("etl.prof"))
+        let d = try prof.functions(matching: "^dedupe$")
+        for q in [prof.focused(onAny: d), prof.hiding(d), prof.inverted(), prof.mergingThreads(), prof.ordered(by: 0)] {
+            XCTAssertTrue(q.estimatedTree)
+            XCTAssertEqual(q.warnings, prof.warnings)
+        }
+    }
+
+    /// Smart case, as the viewer's search: lower case matches any case, a capital makes it exact.
+    func testFunctionSearchIsSmartCase() throws {
+        let p = try load(Fixtures.sample("etl.pyspy.txt"))
+        let names = (0..<p.functions.count).map { p.frames.name(ofFunction: Int32($0)) }
+        let lower = try p.functions(matching: "jsonencoder")
+        XCTAssertEqual(lower, Set(names.indices.filter { names[$0].lowercased().contains("jsonencoder") }.map { Int32($0) }))
+        XCTAssertFalse(lower.isEmpty)
+        XCTAssertEqual(try p.functions(matching: "jsonEncoder"), [])
+        var asText = false
+        XCTAssertEqual(p.functions(matching: "dedupe(", asText: &asText), [])
+        XCTAssertTrue(asText)
+        XCTAssertThrowsError(try p.functions(matching: "dedupe("))
+    }
 }

@@ -197,19 +197,3 @@ public enum Exporter {
         return try [UInt8](prof.serializedData())
     }
 }
-
-extension Profile {
-    /// Functions whose name or file matches `pattern` (a regular expression).
-    public func functions(matching pattern: String) throws -> Set<Int32> {
-        let r = try NSRegularExpression(pattern: pattern)
-        var out = Set<Int32>()
-        for f in 0..<functions.count {
-            let name = frames.name(ofFunction: Int32(f)), file = frames.file(ofFunction: Int32(f)) ?? ""
-            if r.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
-                || (!file.isEmpty && r.firstMatch(in: file, range: NSRange(file.startIndex..., in: file)) != nil) {
-                out.insert(Int32(f))
-            }
-        }
-        return out
-    }
-}
