@@ -52,7 +52,11 @@ final class TrustedNumbersTests: XCTestCase {
         }
         let text = t.text(p, metric: p.defaultMetric, look: [], ascii: true)
         XCTAssertTrue(text.contains("negative weights"), text)
-        XCTAssertFalse(text.contains("-"), "no negative share or bar: \(text)")
+        XCTAssertNil(text.range(of: #"-[0-9]"#, options: .regularExpression), "no negative share: \(text)")
+        let pct = try NSRegularExpression(pattern: #"([0-9.]+)%"#)
+        for m in pct.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            XCTAssertLessThanOrEqual(Double(text[Range(m.range(at: 1), in: text)!])!, 100, "no share over 100%: \(text)")
+        }
     }
 
     // MARK: 17.15 a cut yappi callgrind file
@@ -155,5 +159,33 @@ final class TrustedNumbersTests: XCTestCase {
         XCTAssertEqual(p.functions(matching: "dedupe(", asText: &asText), [])
         XCTAssertTrue(asText)
         XCTAssertThrowsError(try p.functions(matching: "dedupe("))
+    }
+
+    // MARK: 17.10 the summary: unreadable sources and austin's INVALID frames
+
+    func testSummaryCountsInvalidFramesAsSamplingErrorsAndNamesUnreadSources() throws {
+        let text = try String(contentsOfFile: Fixtures.sample("etl.austin"), encoding: .utf8)
+        // Moved as if recorded on another machine: the sources under /srv/app/ cannot be read.
+        let moved = text.replacingOccurrences(of: "/work/main/SampleProfiles/workload/", with: "/srv/app/")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-moved-\(getpid()).austin").path
+        try moved.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Time of the samples with an :INVALID: frame, from the file's own lines.
+        var invalid = 0.0
+        for l in text.split(separator: "\n") where l.hasPrefix("P") && l.contains(":INVALID:") {
+            invalid += Double(l.split(separator: " ").last!.split(separator: ",")[0])!
+        }
+        XCTAssertGreaterThan(invalid, 0)
+        let p = try load(path)
+        let t = Triage(p, metric: p.defaultMetric)
+        XCTAssertEqual(t.classes.first { $0.kind == "invalid" }?.weight ?? 0, invalid, accuracy: 0.5)
+        XCTAssertFalse(t.classes.first { $0.kind == "native" }?.top.contains { p.frames.name(ofFunction: $0.function) == "INVALID" } ?? false)
+        XCTAssertGreaterThan(t.unreadSource, 0)
+        XCTAssertEqual(t.unreadFiles.first, "/srv/app/etl.py")
+        let out = t.text(p, metric: p.defaultMetric, look: [], ascii: true)
+        XCTAssertTrue(out.contains("--source-root") && out.contains("--path-map"), out)
+        // With the sources found, no such note.
+        let found = Triage(p, metric: p.defaultMetric, sourceRoots: ["/srv/app/=" + Fixtures.repoRoot.path + "/SampleProfiles/workload/"])
+        XCTAssertEqual(found.unreadSource, 0)
     }
 }
