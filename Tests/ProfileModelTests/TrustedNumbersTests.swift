@@ -188,4 +188,22 @@ final class TrustedNumbersTests: XCTestCase {
         let found = Triage(p, metric: p.defaultMetric, sourceRoots: ["/srv/app/=" + Fixtures.repoRoot.path + "/SampleProfiles/workload/"])
         XCTAssertEqual(found.unreadSource, 0)
     }
+
+    // MARK: 17.9 yappi's totals over 100% come from its data, and a note says so
+
+    func testYappiTotalsOverTheProfileTotalAreNoted() throws {
+        let dir = try Fixtures.requireCorpus()
+        let ref = try Fixtures.json(Fixtures.reference("corpus-pstats.json")) as! [String: [String: Any]]
+        let yappi = try XCTUnwrap(ref["generated/yappi/yappi.pstat"])
+        let total = (yappi["total_tt"] as! NSNumber).doubleValue
+        let over = (yappi["functions"] as! [[String: Any]]).filter { ($0["ct"] as! NSNumber).doubleValue > total }
+        XCTAssertFalse(over.isEmpty, "Python's pstats sees totals over total_tt")
+        let top = over.max { ($0["ct"] as! NSNumber).doubleValue < ($1["ct"] as! NSNumber).doubleValue }!
+        let p = try load(dir + "/generated/yappi/yappi.pstat")
+        let note = try XCTUnwrap(p.warnings.first { $0.contains("over the profile's total") }, "\(p.warnings)")
+        XCTAssertTrue(note.hasPrefix("\(over.count) function(s)"), note)
+        XCTAssertTrue(note.contains("(\(top["name"] as! String) at "), note)
+        // cProfile's own figures stay within the total: no note.
+        XCTAssertFalse(try load(Fixtures.sample("etl.prof")).warnings.contains { $0.contains("over the profile's total") })
+    }
 }
