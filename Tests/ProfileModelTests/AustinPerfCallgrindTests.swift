@@ -421,7 +421,7 @@ final class AustinPerfCallgrindTests: XCTestCase {
         XCTAssertEqual(ci.sampleCount, 333)
         // Periods weigh records: go-stacks has 5 records of 250000.
         let go = try load(dir + "/inferno/tests/data/collapse-perf/go-stacks.txt")
-        XCTAssertEqual(go.metrics[0], ValueType("cpu-clock", "count"))
+        XCTAssertEqual(go.metrics[0], ValueType("cpu-clock", "nanoseconds"))
         XCTAssertEqual(go.sampleCount, 5)
         // Command names with spaces (speedscope's system-wide capture) become one root frame each.
         let sw = try load(dir + "/speedscope/sample/profiles/linux-perf/system-wide.linux-perf.txt")

@@ -206,4 +206,25 @@ final class TrustedNumbersTests: XCTestCase {
         // cProfile's own figures stay within the total: no note.
         XCTAssertFalse(try load(Fixtures.sample("etl.prof")).warnings.contains { $0.contains("over the profile's total") })
     }
+
+    // MARK: 17.7 perf's cpu-clock is time
+
+    func testPerfCpuClockPeriodsAreNanoseconds() throws {
+        let dir = try Fixtures.requireCorpus()
+        let path = dir + "/speedscope/sample/profiles/linux-perf/simple-with-header.linux-perf.txt"
+        // The period before `cpu-clock:` on each event line, summed from the file.
+        let period = try NSRegularExpression(pattern: #":\s+([0-9]+)\s+cpu-clock:"#)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let sum = period.matches(in: text, range: NSRange(text.startIndex..., in: text))
+            .reduce(0.0) { $0 + Double(text[Range($1.range(at: 1), in: text)!])! }
+        XCTAssertGreaterThan(sum, 0)
+        let p = try load(path)
+        XCTAssertEqual(p.metrics[0], ValueType("cpu-clock", "nanoseconds"))
+        XCTAssertEqual(p.total(metric: 0), sum)
+        XCTAssertTrue(Report.text(p, options: ReportOptions(metric: 0)).contains("Total: \(ValueFormat.withUnit(sum, unit: "nanoseconds"))"))
+        XCTAssertTrue(ValueFormat.withUnit(sum, unit: "nanoseconds").hasSuffix(" ms"))
+        // Other events stay counts.
+        let ci = try load(dir + "/FlameGraph/test/perf-cycles-instructions-01.txt")
+        XCTAssertEqual(ci.metrics[0].unit, "count")
+    }
 }
