@@ -25,6 +25,9 @@ struct ConvertCommand: ParsableCommand {
             // Keep executing lines: the output should say what the input said.
             let (p, m) = try input.loadKeepingLines()
             let bytes = try Exporter.export(p, to: target, metric: m)
+            if target == .collapsed {
+                for note in Exporter.collapsedNotes(p, metric: m) { writeStderr("perftop: \(note.terminalSafe)\n") }
+            }
             if output == "-" {
                 writeStdout(bytes)
             } else {

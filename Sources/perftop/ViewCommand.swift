@@ -26,9 +26,6 @@ struct View: ParsableCommand {
         _ = try screen.parsedKeys()
         let batch = screen.batch
         let interactive = !batch && isatty(1) != 0
-        if !batch && !interactive {
-            writeStderr("perftop: standard output is not a terminal; printing the report instead.\n")
-        }
         // A live stream: a pipe on standard input, or a followed file.
         if interactive && (follow || (input.file == "-" && !standardInputIsRegularFile())) {
             let source: LiveSource
@@ -43,6 +40,8 @@ struct View: ParsableCommand {
         do { (p, m) = try input.loadForViewer() } catch { throw fail(error, file: input.file) }
         options.metric = m
         if !batch && !interactive {
+            // Only once the file has loaded: a file that fails to load prints just its error.
+            writeStderr("perftop: standard output is not a terminal; printing the report instead.\n")
             let shown = options.threadsMerged ? p.mergingThreads() : p
             writeStdout(Report.text(input.lines ? shown : shown.mergingLines(), options: ReportOptions(metric: m)))
             return

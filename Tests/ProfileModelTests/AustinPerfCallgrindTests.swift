@@ -147,7 +147,10 @@ final class AustinPerfCallgrindTests: XCTestCase {
             let f = e.facts
             let samples = try XCTUnwrap(p.metricIndex(named: "samples"), e.path)
             XCTAssertEqual(p.sampleCount, f["data_lines"] as? Int, "\(e.path): samples")
-            XCTAssertEqual(p.tree.totalWeight[0][0], Self.number(f["total"]) ?? -1, "\(e.path): total")
+            // Memory mode books growth and shrinkage apart: their difference is the file's net sum.
+            let memoryMode = p.metrics[0].name == "allocated"
+            let net = p.tree.totalWeight[0][0] - (memoryMode ? p.tree.totalWeight[p.metricIndex(named: "freed")!][0] : 0)
+            XCTAssertEqual(net, Self.number(f["total"]) ?? -1, "\(e.path): total")
             // A distinct line (with its P;T prefix) ends at a distinct node.
             let stacks = (0..<p.tree.count).filter { p.tree.selfWeight[samples][$0] != 0 }
             XCTAssertEqual(stacks.count, f["unique_stacks"] as? Int, "\(e.path): unique stacks")
@@ -184,19 +187,19 @@ final class AustinPerfCallgrindTests: XCTestCase {
         let dir = try Fixtures.requireCorpus()
         let full = try load(dir + "/generated/austin/austin.full.austin")
         XCTAssertEqual(full.metrics.map(\.description),
-                       ["time/microseconds", "idle/microseconds", "memory/bytes", "samples/count"])
+                       ["time/microseconds", "idle/microseconds", "allocated/bytes", "freed/bytes", "samples/count"])
         XCTAssertEqual(full.defaultMetric, 0)
         // Full mode: `time,idle,memory` per line; memory deltas are signed; idle books the time.
-        var sums = [0.0, 0.0, 0.0]
+        var sums = [0.0, 0.0, 0.0, 0.0]
         for line in try String(contentsOfFile: dir + "/generated/austin/austin.full.austin", encoding: .utf8).split(separator: "\n")
         where line.hasPrefix("P") {
             let v = line.split(separator: " ").last!.split(separator: ",").map { Double($0)! }
-            sums[0] += v[0]; sums[1] += v[1] != 0 ? v[0] : 0; sums[2] += v[2]
+            sums[0] += v[0]; sums[1] += v[1] != 0 ? v[0] : 0; sums[2] += max(v[2], 0); sums[3] += max(-v[2], 0)
         }
         XCTAssertTrue(sums[2] != 0)
-        XCTAssertEqual((0..<3).map { full.tree.totalWeight[$0][0] }, sums)
+        XCTAssertEqual((0..<4).map { full.tree.totalWeight[$0][0] }, sums)
         let mem = try load(dir + "/generated/austin/austin.memory.austin")
-        XCTAssertEqual(mem.metrics.map(\.description), ["memory/bytes", "samples/count"])
+        XCTAssertEqual(mem.metrics.map(\.description), ["allocated/bytes", "freed/bytes", "samples/count"])
         let wall = try load(dir + "/generated/austin/austin.wall.austin")
         XCTAssertEqual(wall.metrics.map(\.description), ["time/microseconds", "samples/count"])
         // Process and thread are grouping roots; INVALID is a special frame.
@@ -418,7 +421,7 @@ final class AustinPerfCallgrindTests: XCTestCase {
         XCTAssertEqual(ci.sampleCount, 333)
         // Periods weigh records: go-stacks has 5 records of 250000.
         let go = try load(dir + "/inferno/tests/data/collapse-perf/go-stacks.txt")
-        XCTAssertEqual(go.metrics[0], ValueType("cpu-clock", "count"))
+        XCTAssertEqual(go.metrics[0], ValueType("cpu-clock", "nanoseconds"))
         XCTAssertEqual(go.sampleCount, 5)
         // Command names with spaces (speedscope's system-wide capture) become one root frame each.
         let sw = try load(dir + "/speedscope/sample/profiles/linux-perf/system-wide.linux-perf.txt")

@@ -23,9 +23,13 @@ public enum Exporter {
     }
 
     /// One `frame;frame;... COUNT` line per distinct stack with weight, sorted (as inferno's
-    /// collapse output), so a sorted collapsed file round-trips byte for byte.
+    /// collapse output), so a sorted collapsed file round-trips byte for byte. Counts are
+    /// written without an exponent, which flamegraph.pl's number pattern rejects (pstats'
+    /// seconds such as `6.2644e-05` would be dropped): times in whole `collapsedUnit`s (stacks
+    /// under half a unit are left out), other values as decimals.
     public static func collapsed(_ p: Profile, metric m: Int) -> String {
         let t = p.tree
+        let scale = collapsedUnit(p, metric: m).factor
         var text = [String](repeating: "", count: t.count)
         var lines: [String] = []
         for n in 1..<max(t.count, 1) {
@@ -33,15 +37,50 @@ public enum Exporter {
             let own = frameText(p, t.frame[n]).replacingOccurrences(of: ";", with: ":")
                 .replacingOccurrences(of: "\n", with: " ")
             text[n] = parent == 0 ? own : text[parent] + ";" + own
-            let w = t.selfWeight[m][n]
-            if w != 0 { lines.append(text[n] + " " + number(w)) }
+            let w = scale == 1 ? t.selfWeight[m][n] : (t.selfWeight[m][n] * scale).rounded()
+            if w != 0 { lines.append(text[n] + " " + decimal(w)) }
         }
         lines.sort()
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }
 
+    /// The unit collapsed counts are written in, and the factor from the metric's unit: times
+    /// with fractions become whole microseconds; other values keep their unit.
+    public static func collapsedUnit(_ p: Profile, metric m: Int) -> (factor: Double, unit: String) {
+        let unit = p.metrics[m].unit
+        let t = p.tree
+        let integral = (0..<t.count).allSatisfy { t.selfWeight[m][$0] == t.selfWeight[m][$0].rounded() }
+        if integral { return (1, unit) }
+        switch unit {
+        case "seconds", "s": return (1e6, "microseconds")
+        case "milliseconds", "ms": return (1e3, "microseconds")
+        default: return (1, unit)
+        }
+    }
+
+    /// What a reader of the collapsed output should know that the format cannot say: the
+    /// counts' unit when it changed, and that a call-graph profile's stacks are estimated.
+    public static func collapsedNotes(_ p: Profile, metric m: Int) -> [String] {
+        var notes: [String] = []
+        let (factor, unit) = collapsedUnit(p, metric: m)
+        if factor != 1 { notes.append("counts are \(unit) (the profile's \(p.metrics[m].unit), as integers)") }
+        if p.estimatedTree {
+            notes.append("the stacks are estimated from a call graph (\(p.format) records callers and callees, not whole stacks)")
+        }
+        return notes
+    }
+
     static func number(_ v: Double) -> String {
         v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    /// `number` in plain decimal notation: digits, then at most 9 fractional digits.
+    static func decimal(_ v: Double) -> String {
+        if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+        var s = String(format: "%.9f", v)
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s
     }
 
     /// A speedscope file: shared frames and one sampled profile (its stacks and weights).
@@ -156,21 +195,5 @@ public enum Exporter {
         }
         prof.stringTable = strings.map { Data($0.utf8) }
         return try [UInt8](prof.serializedData())
-    }
-}
-
-extension Profile {
-    /// Functions whose name or file matches `pattern` (a regular expression).
-    public func functions(matching pattern: String) throws -> Set<Int32> {
-        let r = try NSRegularExpression(pattern: pattern)
-        var out = Set<Int32>()
-        for f in 0..<functions.count {
-            let name = frames.name(ofFunction: Int32(f)), file = frames.file(ofFunction: Int32(f)) ?? ""
-            if r.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
-                || (!file.isEmpty && r.firstMatch(in: file, range: NSRange(file.startIndex..., in: file)) != nil) {
-                out.insert(Int32(f))
-            }
-        }
-        return out
     }
 }

@@ -1,7 +1,7 @@
 /// Austin text samples (FORMATS.md §5.1): `P<pid>;T[<iid>:]<tid>[;file:function:line]* METRIC`,
 /// one line per sample (not aggregated), with `# key: value` metadata before and after.
-/// The metric is µs of wall/cpu time, a (possibly negative) RSS delta in bytes in memory mode,
-/// or `time,idle,memory` in full mode.
+/// The metric is µs of wall/cpu time, a (possibly negative) RSS delta in bytes in memory mode
+/// (booked as allocated and freed bytes), or `time,idle,memory` in full mode.
 public enum AustinReader: ProfileReader {
     public static let mergesLinesWhileReading = true
     public static let name = "austin"
@@ -47,23 +47,30 @@ public enum AustinReader: ProfileReader {
 /// How austin's per-sample values map onto metrics, shared by the text and MOJO readers.
 /// The layout follows the `mode` metadata; a value the mode does not announce adds its metric
 /// when it first appears. Every layout ends with `samples/count` (one per sample), and the
-/// default metric is the mode's own (time, or memory in memory mode).
+/// default metric is the mode's own (time, or allocations in memory mode).
+/// austin's memory value is a signed RSS delta: growth is booked as `allocated` and shrinkage
+/// as `freed` (both positive bytes), so that no share is over 100% as it is when frees are
+/// subtracted from a net total.
 struct AustinMetrics {
-    var time = -1, idle = -1, memory = -1, samples = -1
+    var time = -1, idle = -1, memory = -1, freed = -1, samples = -1
+    static let allocated = ValueType("allocated", "bytes")
+    static let freedType = ValueType("freed", "bytes")
     var configured = false
 
     mutating func configure(mode: String?, full: Bool, builder b: ProfileBuilder) {
         configured = true
         let m = mode?.lowercased()
         if m == "memory" {
-            b.setMetric(0, ValueType("memory", "bytes"))
+            b.setMetric(0, Self.allocated)
             memory = 0
+            freed = b.addMetric(Self.freedType)
         } else {
             b.setMetric(0, ValueType("time", "microseconds"))
             time = 0
             if m == "full" || full {
                 idle = b.addMetric(ValueType("idle", "microseconds"))
-                memory = b.addMetric(ValueType("memory", "bytes"))
+                memory = b.addMetric(Self.allocated)
+                freed = b.addMetric(Self.freedType)
             }
         }
         samples = b.addMetric(ValueType("samples", "count"))
@@ -81,9 +88,12 @@ struct AustinMetrics {
                 b.addSelf(node, metric: self.idle, Double(t))
             }
         }
-        if let mem {
-            if memory < 0 { memory = b.addMetric(ValueType("memory", "bytes")) }
-            b.addSelf(node, metric: memory, Double(mem))
+        if let mem, mem != 0 {
+            if memory < 0 {
+                memory = b.addMetric(Self.allocated)
+                freed = b.addMetric(Self.freedType)
+            }
+            if mem > 0 { b.addSelf(node, metric: memory, Double(mem)) } else { b.addSelf(node, metric: freed, -Double(mem)) }
         }
         b.addSelf(node, metric: samples, 1)
     }

@@ -36,6 +36,7 @@ struct CallGraphEstimate {
         let F = count
         let M = selfWeight.count
         guard F > 0, M > 0 else { return }
+        if let note = overTotalNote(builder) { builder.warnings.append(note) }
         let ct = totalWeight[0], eCt = edgeWeight[0]
         var calleesStart = [Int](repeating: 0, count: F + 1)
         for c in edgeCaller where c >= 0 && Int(c) < F { calleesStart[Int(c) + 1] += 1 }
@@ -126,5 +127,22 @@ struct CallGraphEstimate {
             let node = b.child(of: 0, frame: frameOf[r])
             expand(r, (0..<M).map { totalWeight[$0][r] * share * rootScale[$0] }, node, 1)
         }
+    }
+
+    /// A function whose recorded cumulative time exceeds the profile's total (the sum of self
+    /// times) shows a share over 100%. That comes from the file (yappi, for one, counts time in
+    /// other threads and in functions still running into the cumulative figure), so say so.
+    func overTotalNote(_ builder: ProfileBuilder) -> String? {
+        let total = selfWeight[0].reduce(0, +)
+        guard total > 0 else { return nil }
+        var over = 0, top = -1
+        for f in 0..<count where totalWeight[0][f] > total * (1 + 1e-9) {
+            over += 1
+            if top < 0 || totalWeight[0][f] > totalWeight[0][top] { top = f }
+        }
+        guard top >= 0 else { return nil }
+        let name = builder.frames.name(ofFunction: Int32(top))
+        return "\(over) function(s) record a total over the profile's total (\(name) at \(ValueFormat.percent(totalWeight[0][top], of: total))): "
+            + "the file's own cumulative times exceed the sum of its self times, so their shares pass 100%"
     }
 }

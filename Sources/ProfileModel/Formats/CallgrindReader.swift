@@ -9,13 +9,14 @@ public enum CallgrindReader: ProfileReader {
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
         if prefix.contains(0) { return .no }
         var sawEvents = false, sawFn = false, first = true, found = false
+        // `fl=` counts too: yappi lists every file (`fl=(id) name`) before the first `fn=`.
         prefix.forEachLine(complete: complete) { l in
             let t = trimmedBlanks(l)
             if t.isEmpty { return true }
             if first && t.hasPrefix("# callgrind format") { found = true; return false }
             first = false
             if t.hasPrefix("events:") { sawEvents = true }
-            if t.hasPrefix("fn=") { sawFn = true }
+            if t.hasPrefix("fn=") || t.hasPrefix("fl=") { sawFn = true }
             found = sawEvents && sawFn
             return !found
         }
@@ -83,6 +84,7 @@ final class CallgrindParser {
     private var values: [Int64] = []
     private var skippedLines = 0
     private var firstSkippedLine = 0
+    private var fnLines = 0
 
     func feed(_ input: UnsafeRawBufferPointer) throws {
         guard var p = input.baseAddress, input.count > 0 else { return }
@@ -199,6 +201,7 @@ final class CallgrindParser {
         case "fi", "fe":
             _ = try name(value, &fileNames, "file")
         case "fn":
+            fnLines += 1
             curFnName = try name(value, &fnNames, "function")
             curFnFile = curFile
             curFn = -1
@@ -353,7 +356,16 @@ final class CallgrindParser {
             try line.withUnsafeBytes { b in if let base = b.baseAddress { try processLine(base, b.count) } }
         }
         guard !events.isEmpty else { throw ProfileError("no 'events:' line (not a callgrind profile?)", line: lineNumber) }
-        guard !fnName.isEmpty else { throw ProfileError("no functions ('fn=' lines) in the callgrind profile", line: lineNumber) }
+        guard !fnName.isEmpty else {
+            // yappi names every function up front (`fn=(id) name`) and gives costs after: a file
+            // cut in between has many `fn=` lines and no cost.
+            if fnLines > 0 {
+                throw ProfileError("the file ends at line \(lineNumber) after \(fnLines) 'fn=' lines but before any cost line (cut short?)",
+                                   line: lineNumber)
+            }
+            throw ProfileError("no functions ('fn=' lines) before the end at line \(lineNumber) (cut short, or not a callgrind profile?)",
+                               line: lineNumber)
+        }
         let M = events.count
         let timeUnit = creator.lowercased().hasPrefix("yappi")
         let builder = ProfileBuilder(format: CallgrindReader.name,

@@ -97,7 +97,9 @@ public final class PerfScriptParser {
             throw ProfileError("no perf sample with a stack", line: max(lineNumber, 1))
         }
         let label = eventName.flatMap { $0.isEmpty ? nil : $0 } ?? "samples"
-        builder.setMetric(0, periodSeen ? ValueType(label, "count") : ValueType("samples", "count"))
+        // perf's software clocks count their period in nanoseconds: that is time, not a count.
+        let clock = label == "cpu-clock" || label == "task-clock"
+        builder.setMetric(0, periodSeen ? ValueType(label, clock ? "nanoseconds" : "count") : ValueType("samples", "count"))
         if let eventName, !eventName.isEmpty { builder.metadata.append(("event", eventName)) }
         builder.sampleCount = events
         builder.warnings = warnings

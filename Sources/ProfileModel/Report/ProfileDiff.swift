@@ -13,15 +13,13 @@ public struct ProfileDiff: Sendable {
     /// Base self and total weight of each function of NEW (0 when it is new), unscaled.
     public let functionBaseSelf: [Double]
     public let functionBaseTotal: [Double]
-    public let functionBaseCalls: [Int64]?
     /// Functions of BASE with weight that match no function of NEW.
     public let gone: [Int32]
     /// The base functions matched to each function of NEW (CSR: `matchStart[f]..<matchStart[f+1]`).
     public let matchStart: [Int32]
     public let matchList: [Int32]
-    /// Base total and self weight of each node of NEW's tree (0 where the path is new), unscaled.
+    /// Base total weight of each node of NEW's tree (0 where the path is new), unscaled.
     public let nodeBaseTotal: [Double]
-    public let nodeBaseSelf: [Double]
 
     /// What a change is a percentage of: the base total (absolute mode, as `perftop diff`
     /// prints) or the new total (normalized: the change in percentage points of share).
@@ -48,7 +46,6 @@ public struct ProfileDiff: Sendable {
         var baseByKey = [Int32: [Int32]]()
         for (f, k) in baseFnKey.enumerated() { baseByKey[k, default: []].append(Int32(f)) }
         var bs = [Double](repeating: 0, count: new.functions.count), bt = bs
-        var bc: [Int64]? = base.functions.calls != nil ? [Int64](repeating: 0, count: new.functions.count) : nil
         var matched = [Bool](repeating: false, count: base.functions.count)
         var mStart = [Int32](repeating: 0, count: new.functions.count + 1), mList: [Int32] = []
         let newFnKey = (0..<new.functions.count).map { keys.function(new.frames, Int32($0)) }
@@ -60,7 +57,6 @@ public struct ProfileDiff: Sendable {
             for b in bs0 {
                 bs[f] += base.functions.selfWeight[bm][Int(b)]
                 bt[f] += base.functions.totalWeight[bm][Int(b)]
-                if let c = base.functions.calls?[Int(b)], c > 0 { bc?[f] += c }
                 matched[Int(b)] = true
             }
         }
@@ -68,15 +64,14 @@ public struct ProfileDiff: Sendable {
         matchList = mList
         functionBaseSelf = bs
         functionBaseTotal = bt
-        functionBaseCalls = bc
         gone = (0..<base.functions.count).filter { b in
             !matched[b] && (base.functions.selfWeight[bm][b] != 0 || base.functions.totalWeight[bm][b] != 0)
         }.map { Int32($0) }
 
         // Tree nodes, by path: walk NEW depth first, carrying the base nodes on the same path.
         let nt = new.tree, bt2 = base.tree
-        var nodeTotal = [Double](repeating: 0, count: nt.count), nodeSelf = nodeTotal
-        guard nt.count > 0, bt2.count > 0 else { nodeBaseTotal = nodeTotal; nodeBaseSelf = nodeSelf; return }
+        var nodeTotal = [Double](repeating: 0, count: nt.count)
+        guard nt.count > 0, bt2.count > 0 else { nodeBaseTotal = nodeTotal; return }
         let baseFrameKey = (0..<base.frames.frameCount).map { keys.frame(base.frames, Int32($0)) }
         let newFrameKey = (0..<new.frames.frameCount).map { keys.frame(new.frames, Int32($0)) }
         func key(_ t: CallTree, _ n: Int32, _ table: [Int32]) -> Int32 {
@@ -88,7 +83,6 @@ public struct ProfileDiff: Sendable {
         let transparent = keys.loose
         let inNew = transparent ? Set(newFrameKey) : [], inBase = transparent ? Set(baseFrameKey) : []
         nodeTotal[0] = bt2.totalWeight[bm][0]
-        nodeSelf[0] = bt2.selfWeight[bm][0]
         var stack: [(Int32, [Int32])] = [(0, [0])]
         var byKey = [Int32: [Int32]]()
         while let (n, matches) = stack.popLast() {
@@ -107,13 +101,11 @@ public struct ProfileDiff: Sendable {
                 let found = byKey[k] ?? []
                 for b in found {
                     nodeTotal[Int(c)] += bt2.totalWeight[bm][Int(b)]
-                    nodeSelf[Int(c)] += bt2.selfWeight[bm][Int(b)]
                 }
                 if !found.isEmpty { stack.append((c, found)) }
             }
         }
         nodeBaseTotal = nodeTotal
-        nodeBaseSelf = nodeSelf
     }
 }
 

@@ -38,10 +38,21 @@ public struct Triage: Sendable {
     }
 
     public var classes: [Class]
+    /// The classified weight: the sum of the positive node weights, so no class is over 100%.
     public var total: Double
+    /// The magnitude of the negative node weights (austin's memory mode records frees as
+    /// negative sizes), left out of the classes and of `total`.
+    public var negative: Double = 0
+    /// Weight of samples left as Python CPU time whose leaf's source file could not be read,
+    /// so the source rules (a line that sleeps, locks or reads) could not look at it; and
+    /// those files, heaviest first.
+    public var unreadSource: Double = 0
+    public var unreadFiles: [String] = []
 
-    /// The classes of stack leaves that match no rule.
-    static let fallbackClasses = [("native", "native code and extensions"), ("python", "Python code on the CPU"), ("other", "other")]
+    /// The classes of stack leaves that match no rule. austin's `:INVALID:` frames are
+    /// samples it failed to read (the last class), not native code.
+    static let fallbackClasses = [("native", "native code and extensions"), ("python", "Python code on the CPU"), ("other", "other"),
+                                  ("invalid", "sampling errors (unreadable stacks)")]
 
     public init(_ p: Profile, metric m: Int, sourceRoots: [String] = [], rules: [Rule] = Triage.rules) {
         let regexes = rules.map { try? NSRegularExpression(pattern: $0.pattern) }
@@ -63,6 +74,7 @@ public struct Triage: Sendable {
             }
         }
         var sources = [String: [String]?]()
+        var unread = [String: Double]()
         func sourceLine(_ file: String?, _ line: Int?) -> String? {
             guard let file, let line, line >= 1 else { return nil }
             if sources[file] == nil { sources[file] = Triage.readSource(file, roots: sourceRoots) }
@@ -95,6 +107,7 @@ public struct Triage: Sendable {
             }
         }
         var weight = [Double](repeating: 0, count: kinds.count)
+        var neg = 0.0
         var byFunction = [[Int32: Double]](repeating: [:], count: weight.count)
         let t = p.tree
         // The class of each node's innermost matching frame (its own, else its parent's: parents
@@ -102,15 +115,21 @@ public struct Triage: Sendable {
         // in a dictionary, took ~0.5 s of the summary's ~0.55 s on the 1.55M-node benchmark,
         // where few frames match a rule: now ~0.1 s in all.
         var innermost = [Int](repeating: -1, count: t.count)
+        var invalid = [Bool](repeating: false, count: t.count)
         for n in 1..<max(t.count, 1) {
             let f = t.frame[n]
             let own = f >= 0 && !p.frames.frameKind[Int(f)].isGrouping ? classify(f) : -1
             innermost[n] = own >= 0 ? own : innermost[Int(t.parent[n])]
+            invalid[n] = invalid[Int(t.parent[n])]
+                || (f >= 0 && p.frames.frameKind[Int(f)] == .special && p.frames.name(ofFrame: f) == "INVALID")
         }
         // The root's own weight: samples with no frame at all (other, or idle when flagged).
         for n in 0..<t.count {
             var w = t.selfWeight[m][n]
-            guard w != 0 else { continue }
+            guard w > 0 else {
+                if w < 0 { neg -= w }
+                continue
+            }
             if let im = idleMetric {
                 let idle = min(w, t.selfWeight[im][n])
                 if idle > 0 {
@@ -127,17 +146,23 @@ public struct Triage: Sendable {
                 weight[fallback[2]] += w
                 continue
             }
-            if cls < 0 {
+            if invalid[n] { cls = fallback[3] } else if cls < 0 {
                 let fr = p.frames.frame(leaf)
                 let native = fr.kind == .native || fr.name.hasPrefix("<built-in") || fr.name.hasPrefix("<method")
                     || (fr.file.map { !$0.hasSuffix(".py") && !$0.hasPrefix("<") } ?? true)
                 cls = fallback[native ? 0 : fr.file?.hasSuffix(".py") == true ? 1 : 2]
+                if cls == fallback[1], !p.estimatedTree, let file = fr.file, fr.line != nil, case .some(.none) = sources[file] {
+                    unread[file, default: 0] += w
+                }
             }
             weight[cls] += w
             let fn = p.frames.frameFunction[Int(leaf)]
             if fn >= 0 { byFunction[cls][fn, default: 0] += w }
         }
         total = weight.reduce(0, +)
+        negative = neg
+        unreadSource = unread.values.reduce(0, +)
+        unreadFiles = unread.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
         var out: [Class] = []
         for i in 0..<weight.count where weight[i] != 0 {
             let (kind, title) = kinds[i]
@@ -252,7 +277,7 @@ extension Triage {
         var out = "Summary: where the time went, by kind (each sample goes to its innermost matching frame)\n"
         let unit = p.metrics[m].unit
         for c in classes {
-            let share = total > 0 ? c.weight / total : 0
+            let share = total > 0 ? min(max(c.weight / total, 0), 1) : 0
             let filled = Int((share * 20).rounded())
             let bar = String(repeating: ascii ? "#" : "█", count: filled) + String(repeating: ascii ? "." : "░", count: 20 - filled)
             let top = c.top.map { p.frames.name(ofFunction: $0.function).terminalSafe + " " + ValueFormat.percent($0.weight, of: total) }
@@ -261,6 +286,13 @@ extension Triage {
             out += "  \(title) \(ValueFormat.percent(c.weight, of: total).leftPadded(6))  \(bar)  \(top)\n"
         }
         out += "  (total \(ValueFormat.withUnit(total, unit: unit)))\n"
+        if unreadSource > 0, let file = unreadFiles.first {
+            out += "  (\(ValueFormat.percent(unreadSource, of: total)) is Python code whose source could not be read (such as \(file.terminalSafe)),\n"
+            out += "   so the rules could not see whether its lines sleep, lock or wait: pass --source-root DIR or --path-map FROM=TO)\n"
+        }
+        if negative > 0 {
+            out += "  (negative weights of \(ValueFormat.withUnit(negative, unit: unit)) left out: frees, for a memory profile)\n"
+        }
         for l in look {
             out += "\nLook here first: \(l.name.terminalSafe)"
             if let f = l.file { out += "  \(f.terminalSafe)" + (l.line.map { ":\($0)" } ?? "") }
@@ -279,6 +311,11 @@ extension Triage {
         w.key("metric"); w.string(p.metrics[m].name)
         w.key("unit"); w.string(p.metrics[m].unit)
         w.key("total"); w.number(total)
+        w.key("negative"); w.number(negative)
+        w.key("unread_source"); w.number(unreadSource)
+        w.key("unread_files"); w.open("[")
+        for f in unreadFiles { w.string(f) }
+        w.close("]")
         w.key("classes"); w.open("[")
         for c in classes {
             w.open("{")

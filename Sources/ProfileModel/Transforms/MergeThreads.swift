@@ -18,17 +18,11 @@ extension Profile {
 
     /// `rebuilt` with the map as an array by frame id (-1 drops the frame).
     func rebuilt(format: String? = nil, frames newFrames: FrameTable, sameFunctions: Bool, frameMap: [Int32]) -> Profile {
-        let b = ProfileBuilder(format: format ?? self.format, metrics: metrics, defaultMetric: defaultMetric)
-        b.frames = newFrames
-        b.estimatedTree = estimatedTree
-        b.sampleCount = sampleCount
-        b.warnings = warnings
-        b.metadata = metadata
+        let b = derivedBuilder(format: format, frames: newFrames)
         let keepsFunctions = sameFunctions && newFrames.functionCount == frames.functionCount
         if keepsFunctions || functions.calls != nil || estimatedTree { b.exactFunctions = functions.strippedOfNodes() }
         b.addTree(parent: tree.parent, frame: tree.frame, selfWeight: tree.selfWeight, frameMap: frameMap)
-        b.dropIndex()
-        return b.freeze(source: source)
+        return freezeDerived(b)
     }
 
     /// Adds up identical stacks across threads and processes (drops the grouping roots).

@@ -327,21 +327,9 @@ public final class Session {
     public func matches(_ query: String, in p: Profile) -> Set<Int32> {
         if let k = matchKey, k.profile.is(p), k.query == query { return matchCache }
         let key = (profile: Same(p), query: query)
-        var out = Set<Int32>()
-        searchError = nil
-        if !query.isEmpty {
-            let caseless = query == query.lowercased()
-            let regex: NSRegularExpression?
-            do { regex = try NSRegularExpression(pattern: query, options: caseless ? [.caseInsensitive] : []) }
-            catch { regex = nil; searchError = "not a regular expression; matching as text" }
-            for f in 0..<p.functions.count {
-                let name = p.frames.name(ofFunction: Int32(f))
-                let file = p.frames.file(ofFunction: Int32(f)) ?? ""
-                if Session.matches(name, regex, query, caseless) || (!file.isEmpty && Session.matches(file, regex, query, caseless)) {
-                    out.insert(Int32(f))
-                }
-            }
-        }
+        var asText = false
+        let out = p.functions(matching: query, asText: &asText)
+        searchError = asText ? "not a regular expression; matching as text" : nil
         matchKey = key
         matchCache = out
         return out
@@ -357,11 +345,6 @@ public final class Session {
         callersKey = (Same(p), f, diffNormalized(s))
         callersCache = m
         return m
-    }
-
-    static func matches(_ s: String, _ r: NSRegularExpression?, _ q: String, _ caseless: Bool) -> Bool {
-        if let r { return r.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil }
-        return caseless ? s.lowercased().contains(q) : s.contains(q)
     }
 }
 
