@@ -113,7 +113,8 @@ enum FileHandleStderr {
 }
 
 func writeStdout(_ s: String) {
-    var s = s
+    // The last guard: whatever a command prints, a string from a file cannot reach the terminal raw.
+    var s = TerminalSafe.escapeLines(s)
     s.withUTF8 { u in
         var off = 0
         while off < u.count {
