@@ -137,7 +137,12 @@ public final class LiveIngest: @unchecked Sendable {
         var prefix: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 1 << 16)
         var dirty = false
-        var lastPublish = 0.0
+        var lastPublish = -Double.infinity
+        /// What the last snapshot took to make (monotonic seconds). Freezing is O(tree): with a
+        /// million distinct stacks a snapshot takes longer than the 100 ms between them, and
+        /// parsing starved. The next snapshot waits at least 4 times as long as the last took,
+        /// so parsing keeps 80% of the thread whatever the tree's size.
+        var lastCost = 0.0
         var rate: [(Double, Int)] = []
         func publish(force: Bool = false) {
             lock.lock()
@@ -147,9 +152,11 @@ public final class LiveIngest: @unchecked Sendable {
             lock.unlock()
             guard let p = parser, dirty || force || changed || w != nil else { return }
             let now = clock()
-            if !force && !changed && now - lastPublish < (w == nil ? 0.1 : 0.5) { return }
-            lastPublish = now
+            let started = LiveIngest.monotonic()
+            if !force && !changed && started - lastPublish < max(w == nil ? 0.1 : 0.5, 4 * lastCost) { return }
+            lastPublish = started
             dirty = false
+            defer { lastCost = LiveIngest.monotonic() - started }
             var profile = p.snapshot(source: name)
             if let w {
                 let sums = buckets.sum(lastSeconds: w, now: Int(now), nodes: profile.tree.count, metrics: profile.metrics.count)
@@ -189,6 +196,7 @@ public final class LiveIngest: @unchecked Sendable {
                 prefix = []
                 dirty = false
                 buckets.reset()
+                rate = []
                 update { $0.message = why; $0.samples = 0; $0.garbage = 0 }
             case .end:
                 if parser == nil, !prefix.isEmpty {
@@ -250,6 +258,14 @@ public final class LiveIngest: @unchecked Sendable {
                 return false
             }
         }
+    }
+
+    /// Seconds on a clock that only goes forward, for pacing snapshots (the injectable `clock`
+    /// stamps samples; pacing is about real CPU time).
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     private func update(_ change: (inout LiveStatus) -> Void) {
