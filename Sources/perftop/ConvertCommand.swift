@@ -13,14 +13,21 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("collapsed (flamegraph.pl, inferno), speedscope or pprof (raw profile.proto).", valueName: "format"))
     var to: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write ('-' for standard output).", valueName: "file"))
-    var output: String = "-"
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write ('-' for standard output; the default unless it is a terminal).", valueName: "file"))
+    var output: String?
 
     func run() throws {
         signal(SIGPIPE, SIG_DFL)
         guard let target = Exporter.Target(rawValue: to) else {
             throw ValidationError("--to must be collapsed, speedscope or pprof")
         }
+        // A profile holds names from the input file, and pprof is binary: as gzip does, say so
+        // rather than write them to a terminal unless asked to with `-o -`.
+        if output == nil && isatty(1) != 0 {
+            writeStderr("perftop: not writing a profile to a terminal; use -o FILE, or -o - to force it\n")
+            throw ExitCode(2)
+        }
+        let output = output ?? "-"
         do {
             // Keep executing lines: the output should say what the input said.
             let (p, m) = try input.loadKeepingLines()

@@ -14,7 +14,8 @@ func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
 }
 
 func writeStdout(_ s: String) {
-    var s = s
+    // The last guard: whatever a command prints, a string from a file cannot reach the terminal raw.
+    var s = TerminalSafe.escapeLines(s)
     s.withUTF8 { writeAll(fd: 1, UnsafeRawBufferPointer($0)) }
 }
 

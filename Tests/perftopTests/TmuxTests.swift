@@ -92,6 +92,37 @@ final class TmuxTests: XCTestCase {
         }
     }
 
+    /// Signals a viewer has no use for (a stray `kill -USR1`, an alarm, a closed pipe) leave it
+    /// running on its screen, as in htop; q then quits and restores the terminal.
+    func testHarmlessSignalsLeaveTheViewerRunning() throws {
+        try requireTmux()
+        try start("SampleProfiles/etl.prof")
+        _ = try waitFor("Inverted")
+        let pid = try tmux(["display-message", "-p", "-t", session, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        for sig in ["USR1", "USR2", "ALRM", "PIPE"] { _ = system("pkill -\(sig) -P \(pid) perftop") }
+        usleep(300_000)
+        _ = try tmux(["send-keys", "-t", session, "5"])
+        var screen = try waitFor("Flame graph")
+        XCTAssertTrue(screen.contains("Flame graph") && !screen.contains("EXIT="), "still running:\n\(screen)")
+        _ = try tmux(["send-keys", "-t", session, "q"])
+        screen = try waitFor("EXIT=")
+        XCTAssertTrue(screen.contains("EXIT=0"), screen)
+        try assertTerminalRestored("after USR1, USR2, ALRM, PIPE")
+    }
+
+    /// `convert` does not write a profile (names from the file, or binary pprof) to a terminal
+    /// unless asked to with `-o -`, as gzip refuses to.
+    func testConvertRefusesToWriteToATerminal() throws {
+        try requireTmux()
+        try start("convert SampleProfiles/etl.pyspy.txt --to collapsed")
+        var screen = try waitFor("EXIT=")
+        XCTAssertTrue(screen.contains("EXIT=2") && screen.contains("not writing a profile to a terminal"), screen)
+        XCTAssertFalse(screen.contains("dedupe"), screen)
+        try start("convert SampleProfiles/etl.pyspy.txt --to collapsed -o -")
+        screen = try waitFor("EXIT=")
+        XCTAssertTrue(screen.contains("EXIT=0"), screen)
+    }
+
     /// Data on standard input, keys from the terminal: the view updates, keys work, and q quits
     /// and restores the terminal while the producer is still writing.
     func testLiveStreamOnStandardInput() throws {

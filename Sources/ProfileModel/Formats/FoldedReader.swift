@@ -111,6 +111,13 @@ public final class FoldedParser {
     /// See `ReadOptions.mergeLines`.
     public var mergeLines = false
 
+    /// Live streams: a count above this is a bad line, not a sample (see `StreamParser`).
+    public var maxCount = Double.infinity
+    /// Live streams: the first good line decides whether lines carry one count or two
+    /// (`stack before after`); a line of the other shape is a bad line.
+    public var holdShape = false
+    private var differentialShape: Bool? = nil
+
     public init(builder: ProfileBuilder? = nil) {
         self.builder = builder ?? ProfileBuilder(format: FoldedReader.name, metrics: [ValueType("samples", "count")])
     }
@@ -296,6 +303,11 @@ public final class FoldedParser {
            let (b, bStart) = FoldedParser.parseTrailingNumber(base, stackEnd), bStart > 0 {
             before = b
             stackEnd = bStart - 1
+        }
+        if count > maxCount || (before ?? 0) > maxCount { skip(lineNumber); return }
+        if holdShape, stackEnd > 0 {
+            if let d = differentialShape, d != (before != nil) { skip(lineNumber); return }
+            differentialShape = before != nil
         }
         if count != count.rounded() { allIntegral = false }
         if stackEnd == 0 {

@@ -119,7 +119,7 @@ public struct Diff: Sendable {
             if let limit, list.count > limit { out += "(\(list.count - limit) more; --limit shows more)\n" }
             out += "\n"
         }
-        return out
+        return TerminalSafe.escapeLines(out)
     }
 
     func signedPercent(_ x: Double, of total: Double) -> String {

@@ -40,7 +40,7 @@ public enum ValueFormat {
         let (d, s) = scale(unit: unit, maxValue: abs(v))
         let n = number(v, divisor: d, suffix: s)
         if !s.isEmpty { return "\(n) \(s)" }
-        return unit == "count" || unit.isEmpty ? n : "\(n) \(unit)"
+        return unit == "count" || unit.isEmpty ? n : "\(n) \(unit.terminalSafe)"
     }
 
     public static func fixed(_ x: Double, _ decimals: Int) -> String {
@@ -60,26 +60,5 @@ public enum ValueFormat {
     public static func percent(_ part: Double, of total: Double) -> String {
         guard total != 0 else { return "-" }
         return fixed(part / total * 100, 1) + "%"
-    }
-}
-
-extension String {
-    /// The text with control characters and escape sequences made visible (`\x1b`), so a
-    /// frame name from an untrusted file can never drive the terminal.
-    public var terminalSafe: String {
-        var needs = false
-        for u in unicodeScalars where u.value < 0x20 || (u.value >= 0x7F && u.value < 0xA0) || u.value == 0x2028 || u.value == 0x2029 || u.value == 0xFEFF {
-            needs = true; break
-        }
-        if !needs { return self }
-        var out = ""
-        for u in unicodeScalars {
-            if u.value < 0x20 || (u.value >= 0x7F && u.value < 0xA0) || u.value == 0x2028 || u.value == 0x2029 || u.value == 0xFEFF {
-                out += u.value <= 0xFF ? "\\x" + String(u.value, radix: 16).leftPad(2) : "\\u{" + String(u.value, radix: 16) + "}"
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-        return out
     }
 }

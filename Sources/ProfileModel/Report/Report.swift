@@ -74,7 +74,7 @@ public enum Report {
         }
         let h = hidden.values.reduce(0, +)
         if h > 0 { out += "  (\(h) smaller nodes hidden)\n" }
-        return out
+        return TerminalSafe.escapeLines(out)
     }
 
     static func pad(_ s: String, _ w: Int) -> String {
@@ -126,10 +126,10 @@ public enum Report {
         let (div, suffix) = ValueFormat.scale(unit: vt.unit, maxValue: maxV)
         var out = ""
         let samples = p.sampleCount.map(String.init) ?? "n/a"
-        out += "File: \(p.source.terminalSafe)  Format: \(p.format)  Metric: \(vt.name) (\(vt.unit))"
+        out += "File: \(p.source.terminalSafe)  Format: \(p.format.terminalSafe)  Metric: \(vt.name.terminalSafe) (\(vt.unit.terminalSafe))"
         out += "  Total: \(ValueFormat.withUnit(total, unit: vt.unit))  Samples: \(samples)\n"
         if p.metrics.count > 1 {
-            out += "Metrics: " + p.metrics.enumerated().map { $0.offset == metric ? "[\($0.element)]" : "\($0.element)" }
+            out += "Metrics: " + p.metrics.enumerated().map { $0.offset == metric ? "[\($0.element.description.terminalSafe)]" : $0.element.description.terminalSafe }
                 .joined(separator: " ") + "\n"
         }
         if p.estimatedTree { out += "Note: the call tree is estimated from the call graph (this format records no stacks).\n" }
@@ -173,7 +173,7 @@ public enum Report {
                 + (loc.isEmpty ? "" : "  " + loc.terminalSafe) + "\n"
         }
         if path.isEmpty { out += "  (no samples)\n" }
-        return out
+        return TerminalSafe.escapeLines(out)
     }
 
     // MARK: JSON
@@ -266,8 +266,11 @@ public struct JSONWriter {
             case "\r": o += "\\r"
             case "\t": o += "\\t"
             default:
-                if u.value < 0x20 || u.value == 0x7F { o += "\\u" + String(u.value, radix: 16).leftPad(4) }
-                else { o.unicodeScalars.append(u) }
+                // Every character a terminal must not see raw is written as a `\u` escape: the
+                // JSON means the same, and `cat report.json` cannot drive the terminal.
+                if TerminalSafe.isUnsafe(u) {
+                    for unit in String(u).utf16 { o += "\\u" + String(unit, radix: 16).leftPad(4) }
+                } else { o.unicodeScalars.append(u) }
             }
         }
         return o + "\""

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where a live stream comes from. `read` returns `.data(n)`, `.idle` when nothing arrived for
 /// a while (the caller publishes pending samples), `.end`, or `.restart` when a followed file
@@ -47,6 +48,8 @@ public final class LiveIngest: @unchecked Sendable {
     private var status = LiveStatus()
     private let source: LiveSource
     private let name: String
+    /// Seconds since 1970; tests pass their own to move time without sleeping.
+    private let clock: @Sendable () -> Double
     private var stopped = false
     private var window: Int? = nil
     private var windowChanged = false
@@ -98,9 +101,11 @@ public final class LiveIngest: @unchecked Sendable {
         lock.unlock()
     }
 
-    public init(source: LiveSource, name: String) {
+    public init(source: LiveSource, name: String,
+                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.source = source
         self.name = name
+        self.clock = clock
     }
 
     /// The newest profile (nil before the first samples) and the status.
@@ -123,13 +128,18 @@ public final class LiveIngest: @unchecked Sendable {
     /// Runs the ingestion loop on the calling thread until the stream ends (for tests and
     /// `perftop report -`).
     public func run() {
-        let started = Date().timeIntervalSince1970
+        let started = clock()
         update { $0.started = started }
         var parser: StreamParser? = nil
         var prefix: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 1 << 16)
         var dirty = false
-        var lastPublish = 0.0
+        var lastPublish = -Double.infinity
+        /// What the last snapshot took to make (monotonic seconds). Freezing is O(tree): with a
+        /// million distinct stacks a snapshot takes longer than the 100 ms between them, and
+        /// parsing starved. The next snapshot waits at least 4 times as long as the last took,
+        /// so parsing keeps 80% of the thread whatever the tree's size.
+        var lastCost = 0.0
         var rate: [(Double, Int)] = []
         func publish(force: Bool = false) {
             lock.lock()
@@ -138,10 +148,12 @@ public final class LiveIngest: @unchecked Sendable {
             windowChanged = false
             lock.unlock()
             guard let p = parser, dirty || force || changed || w != nil else { return }
-            let now = Date().timeIntervalSince1970
-            if !force && !changed && now - lastPublish < (w == nil ? 0.1 : 0.5) { return }
-            lastPublish = now
+            let now = clock()
+            let started = LiveIngest.monotonic()
+            if !force && !changed && started - lastPublish < max(w == nil ? 0.1 : 0.5, 4 * lastCost) { return }
+            lastPublish = started
             dirty = false
+            defer { lastCost = LiveIngest.monotonic() - started }
             var profile = p.snapshot(source: name)
             if let w {
                 let sums = buckets.sum(lastSeconds: w, now: Int(now), nodes: profile.tree.count, metrics: profile.metrics.count)
@@ -150,7 +162,10 @@ public final class LiveIngest: @unchecked Sendable {
             rate.append((now, p.samples))
             rate.removeAll { now - $0.0 > 2 }
             var perSecond = 0.0
-            if let a = rate.first, let z = rate.last, rate.count > 1 { perSecond = Double(z.1 - a.1) / max(0.001, z.0 - a.0) }
+            // Bounded, so a burst over a very short span cannot make a figure no Int holds.
+            if let a = rate.first, let z = rate.last, rate.count > 1 {
+                perSecond = min(1e15, Double(z.1 - a.1) / max(0.001, z.0 - a.0))
+            }
             update {
                 $0.samples = p.samples
                 $0.garbage = p.garbage
@@ -178,11 +193,17 @@ public final class LiveIngest: @unchecked Sendable {
                 prefix = []
                 dirty = false
                 buckets.reset()
+                rate = []
                 update { $0.message = why; $0.samples = 0; $0.garbage = 0 }
             case .end:
                 if parser == nil, !prefix.isEmpty {
                     let (kind, _) = StreamParser.sniff(prefix, complete: true)
-                    if let kind { parser = StreamParser(kind: kind); record(parser!); feed(parser!, prefix) }
+                    if let kind {
+                        let p = StreamParser(kind: kind)
+                        record(p)
+                        parser = p
+                        if !feed(p, prefix) { return }
+                    }
                 }
                 if parser == nil {
                     update { $0.state = prefix.isEmpty ? .ended : .error("not a folded, austin or MOJO stream (first bytes: \(FormatRegistry.describeBytes(prefix)))") }
@@ -224,7 +245,7 @@ public final class LiveIngest: @unchecked Sendable {
 
         /// Feeds bytes; a stream that breaks the format moves to error, keeping the last good profile.
         func feed(_ p: StreamParser, _ bytes: [UInt8]) -> Bool {
-            buckets.start(Int(Date().timeIntervalSince1970))
+            buckets.start(Int(clock()))
             do {
                 try bytes.withUnsafeBytes { try p.feed($0) }
                 return true
@@ -236,6 +257,14 @@ public final class LiveIngest: @unchecked Sendable {
         }
     }
 
+    /// Seconds on a clock that only goes forward, for pacing snapshots (the injectable `clock`
+    /// stamps samples; pacing is about real CPU time).
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
     private func update(_ change: (inout LiveStatus) -> Void) {
         lock.lock(); change(&status); lock.unlock()
     }
@@ -244,14 +273,15 @@ public final class LiveIngest: @unchecked Sendable {
 /// A pipe or terminal: standard input, or a child's output.
 public final class FDLiveSource: LiveSource {
     let fd: Int32
-    private var cancelled = false
+    /// Set by the viewer's thread, read by the ingest thread.
+    private let cancelled = Atomic<Bool>(false)
 
     public init(fd: Int32) { self.fd = fd }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> LiveRead {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let r = poll(&pfd, 1, 100)
-        if cancelled { return .end }
+        if cancelled.load(ordering: .acquiring) { return .end }
         if r == 0 { return .idle }
         if r < 0 { if errno == EINTR { return .idle }; throw ProfileError("cannot read the stream (errno \(errno))") }
         let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
@@ -259,17 +289,20 @@ public final class FDLiveSource: LiveSource {
         return n == 0 ? .end : .data(n)
     }
 
-    public func cancel() { cancelled = true }
+    public func cancel() { cancelled.store(true, ordering: .releasing) }
 }
 
 /// Follows a growing file like `tail -F`: waits at the end for more, and starts again when the
-/// file is truncated or replaced (log rotation).
+/// file is truncated or replaced (log rotation). When the name stops being a readable file (a
+/// directory took its place), it waits for a file to come back, as `tail -F` does.
 public final class FollowLiveSource: LiveSource {
     let path: String
+    /// -1 while waiting for the name to be a readable file again.
     private var fd: Int32 = -1
     private var inode: UInt64 = 0
     private var offset = 0
-    private var cancelled = false
+    /// Set by the viewer's thread, read by the ingest thread.
+    private let cancelled = Atomic<Bool>(false)
 
     public init(path: String) throws {
         self.path = path
@@ -288,7 +321,12 @@ public final class FollowLiveSource: LiveSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> LiveRead {
-        if cancelled { return .end }
+        if cancelled.load(ordering: .acquiring) { return .end }
+        if fd < 0 {
+            if (try? open()) != nil { return .restart("\(path) is back; started again") }
+            usleep(100_000)
+            return .idle
+        }
         let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
         if n > 0 { offset += n; return .data(n) }
         if n < 0 && errno != EINTR { throw ProfileError("cannot read (errno \(errno))", file: path) }
@@ -297,7 +335,11 @@ public final class FollowLiveSource: LiveSource {
         fstat(fd, &cur)
         if stat(path, &now) == 0 && UInt64(now.st_ino) != inode {
             Glibc.close(fd)
-            try open()
+            fd = -1
+            do { try open() } catch {
+                let why = (error as? ProfileError)?.message ?? "\(error)"
+                return .restart("\(path) was replaced and \(why); waiting for a file")
+            }
             return .restart("\(path) was replaced; started again")
         }
         if Int(cur.st_size) < offset {
@@ -309,6 +351,6 @@ public final class FollowLiveSource: LiveSource {
         return .idle
     }
 
-    public func cancel() { cancelled = true }
+    public func cancel() { cancelled.store(true, ordering: .releasing) }
     deinit { if fd >= 0 { Glibc.close(fd) } }
 }

@@ -31,6 +31,8 @@ public final class StreamParser {
         switch kind {
         case .folded:
             let p = FoldedParser(); p.mergeLines = mergeLines
+            p.maxCount = StreamParser.maxCount
+            p.holdShape = true
             folded = p; austin = nil; mojo = nil
         case .austin:
             let p = AustinParser(); p.mergeLines = mergeLines
@@ -39,6 +41,11 @@ public final class StreamParser {
             folded = nil; austin = nil; mojo = MojoParser()
         }
     }
+
+    /// The largest count one folded line of a live stream may carry: a sampler at 1 kHz for
+    /// 30 years, or 11 days in microseconds. Larger is a bad line, not a sample; it keeps every
+    /// sum exact in a Double and every sample figure within an Int.
+    public static let maxCount = 1e12
 
     public var builder: ProfileBuilder { folded?.builder ?? austin?.builder ?? mojo!.builder }
 

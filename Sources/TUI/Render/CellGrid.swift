@@ -136,28 +136,32 @@ public struct CellGrid: Equatable, Sendable {
 public enum DisplayWidth {
     public struct Piece { public var text: String; public var width: Int }
 
-    /// Splits a grapheme into printable pieces: control characters and escape sequences become
-    /// visible `\xNN` text, so a frame name can never drive the terminal.
+    /// Splits a grapheme into printable pieces: characters `TerminalSafe.isUnsafe` names (controls,
+    /// escape sequences, bidi controls, zero-width characters) become visible `\xNN` / `\u{NNNN}`
+    /// text wherever they sit in the grapheme, so a frame name can never drive the terminal.
     public static func safePieces(_ g: Character) -> [Piece] {
         let scalars = g.unicodeScalars
-        if let first = scalars.first, scalars.count == 1 || isControl(first) {
-            if isControl(first) {
-                return scalars.flatMap { s -> [Piece] in
-                    let hex = String(s.value, radix: 16)
-                    let text = s.value < 0x100 ? "\\x" + (hex.count < 2 ? "0" + hex : hex) : "\\u{\(hex)}"
-                    return text.map { Piece(text: String($0), width: 1) }
-                }
+        guard scalars.contains(where: { TerminalSafe.isUnsafe($0) }) else {
+            let w = width(of: g)
+            return w == 0 ? [] : [Piece(text: String(g), width: w)]
+        }
+        var pieces: [Piece] = []
+        var run = String.UnicodeScalarView()
+        func flushRun() {
+            guard !run.isEmpty else { return }
+            for c in String(run) { let w = width(of: c); if w > 0 { pieces.append(Piece(text: String(c), width: w)) } }
+            run = String.UnicodeScalarView()
+        }
+        for s in scalars {
+            if TerminalSafe.isUnsafe(s) {
+                flushRun()
+                pieces += TerminalSafe.escaped(s).map { Piece(text: String($0), width: 1) }
+            } else {
+                run.append(s)
             }
         }
-        let w = width(of: g)
-        if w == 0 { return [] }
-        return [Piece(text: String(g), width: w)]
-    }
-
-    static func isControl(_ s: Unicode.Scalar) -> Bool {
-        let v = s.value
-        return v < 0x20 || (v >= 0x7F && v < 0xA0) || v == 0x2028 || v == 0x2029
-            || (v >= 0x200B && v <= 0x200F) || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069)
+        flushRun()
+        return pieces
     }
 
     public static func width(of g: Character) -> Int {

@@ -9,6 +9,13 @@ nonisolated(unsafe) private var activeScreen = false
 
 private func onSignal(_ sig: Int32) { pendingSignal = sig }
 
+/// Signals whose default action kills the process but that mean nothing to a viewer (htop
+/// ignores them too): a stray `kill -USR1`, an alarm, a closed pipe (a write then fails with
+/// EPIPE instead). A no-op handler rather than SIG_IGN, so an editor or sampler started from
+/// the viewer gets the default action back at exec.
+private func onHarmless(_ sig: Int32) {}
+private let harmlessSignals: [Int32] = [SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE]
+
 /// Last resort for crashes: leave curses so the shell is usable, then die as before.
 private func onFatal(_ sig: Int32) {
     if activeScreen { endwin() }
@@ -55,6 +62,7 @@ public final class CursesTerminal {
         wtimeout(win, 100)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { signal(s, onSignal) }
         for s in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP] { signal(s, onFatal) }
+        for s in harmlessSignals { signal(s, onHarmless) }
         var mode = ColorMode.none
         if !noColor && has_colors() && start_color() == perftop_ok() {
             let defaults = use_default_colors() == perftop_ok()
@@ -177,7 +185,9 @@ public final class CursesTerminal {
         delscreen(screen)
         if let t = ttyFile { fclose(t) }
         if let o = outFile { fflush(o) }
-        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP] { signal(s, SIG_DFL) }
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP] + harmlessSignals {
+            signal(s, SIG_DFL)
+        }
     }
 
     deinit { restore() }

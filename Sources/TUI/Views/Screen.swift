@@ -207,7 +207,7 @@ public enum Screen {
         let secs = Int(max(0, (l.started > 0 ? now - l.started : 0)))
         var t = "\(state)  \(l.samples) samples"
         if let w = l.window { t += "  window \(w)s" }
-        if l.state == .live { t += "  \(Int(l.samplesPerSecond.rounded()))/s  \(secs / 60):\(String(format: "%02d", secs % 60))" }
+        if l.state == .live { t += "  \(ValueFormat.fixed(l.samplesPerSecond, 0))/s  \(secs / 60):\(String(format: "%02d", secs % 60))" }
         if l.garbage > 0 { t += "  \(l.garbage) bad lines" }
         if case .error(let why) = l.state { t += ": " + why }
         if let note = l.message { t += "  (\(note))" }
