@@ -300,6 +300,7 @@ public final class FollowLiveSource: LiveSource {
         fstat(fd, &cur)
         if stat(path, &now) == 0 && UInt64(now.st_ino) != inode {
             Glibc.close(fd)
+            fd = -1             // `open` may throw, and `deinit` must not close it again
             try open()
             return .restart("\(path) was replaced; started again")
         }
