@@ -35,6 +35,37 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// A source whose size hint is wrong (a file growing while it is read) and one whose read
+    /// fails halfway: `JSONInput` grows past the hint, and its error path frees once (under
+    /// AddressSanitizer a second free is a report, not luck).
+    final class Lying: ByteSource {
+        let bytes: [UInt8], hint: Int, failAt: Int?
+        var pos = 0
+        init(_ bytes: [UInt8], hint: Int, failAt: Int? = nil) { self.bytes = bytes; self.hint = hint; self.failAt = failAt }
+        var sizeHint: Int? { hint }
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            if let failAt, pos >= failAt { throw ProfileError("read failed: input/output error", offset: pos) }
+            let n = min(buffer.count, bytes.count - pos, 4096)
+            if n <= 0 { return 0 }
+            bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + pos, byteCount: n) }
+            pos += n
+            return n
+        }
+    }
+
+    func testJSONInputGrowsPastItsHintAndFailsCleanly() throws {
+        let text = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("etl.speedscope.json"))))
+        let input = try JSONInput(Lying(text, hint: 100))
+        XCTAssertEqual(input.count, text.count)
+        XCTAssertTrue(input.buffer.elementsEqual(text))
+        XCTAssertThrowsError(try JSONInput(Lying(text, hint: 100, failAt: 8192))) { e in
+            XCTAssertGreaterThanOrEqual((e as? ProfileError)?.offset ?? 0, 8192, "\(e)")
+        }
+        XCTAssertThrowsError(try withBudget(6000) { try JSONInput(Lying(text, hint: 0)) }) { e in
+            XCTAssertTrue("\(e)".contains("more than the limit"), "\(e)")
+        }
+    }
+
     /// `/dev/zero` never ends: refused after the first bytes, with or without `--format`.
     func testEndlessDevicesAreRefused() throws {
         for (path, format) in [("/dev/zero", nil), ("/dev/zero", "speedscope"), ("/dev/zero", "collapsed"),
