@@ -48,6 +48,24 @@ struct InputOptions: ParsableArguments {
 
     @OptionGroup var filters: FilterOptions
 
+    @Option(help: ArgumentHelp("Refuse an input that needs more memory than this (bytes, or 512M, 8G; default: half the RAM, at most 4G).", valueName: "size"))
+    var maxMemory: String?
+
+    @Option(help: ArgumentHelp("The longest line a text profile may have (default: 8M).", valueName: "size"))
+    var maxLine: String?
+
+    /// The limits are process-wide settings of the readers.
+    func validate() throws {
+        if let maxMemory {
+            guard let v = MemoryBudget.parse(maxMemory) else { throw ValidationError("--max-memory: expected a size such as 4G, not '\(maxMemory)'") }
+            MemoryBudget.limit = v
+        }
+        if let maxLine {
+            guard let v = MemoryBudget.parse(maxLine) else { throw ValidationError("--max-line: expected a size such as 16M, not '\(maxLine)'") }
+            LineSplitter.defaultMaxLength = v
+        }
+    }
+
     func filtered(_ p: Profile) throws -> Profile { try filters.apply(p, file: file) }
 
     /// Loads the profile as the report shows it: threads merged or split, lines merged unless

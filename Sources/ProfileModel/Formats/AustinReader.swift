@@ -8,7 +8,7 @@ public enum AustinReader: ProfileReader {
     public static let title = "austin text samples"
 
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
-        if prefix.contains(0) { return .no }
+        // Decided by the first lines; a NUL further on is a bad line (counted), not binary data.
         var seen = 0
         var result: SniffResult? = nil
         prefix.forEachLine(complete: complete) { l in
@@ -19,7 +19,7 @@ public enum AustinReader: ProfileReader {
                 if t.dropFirst().drop(while: { $0 == " " }).hasPrefix("austin:") { result = .yes; return false }
                 return seen < 200
             }
-            result = looksLikeSample(t) ? .yes : .no
+            result = looksLikeSample(t) && !t.utf8.contains(0) ? .yes : .no
             return false
         }
         if let result { return result }
@@ -39,7 +39,10 @@ public enum AustinReader: ProfileReader {
         let parser = AustinParser()
         parser.mergeLines = options.mergeLines
         if let seed = options.seedFrames { parser.builder.frames = seed }
-        try source.forEachChunk { parser.feed($0) }
+        try source.forEachChunk {
+            parser.feed($0)
+            if parser.overlongLine > 0 { throw LineSplitter.overlongError(line: parser.overlongLine) }
+        }
         return try parser.finish()
     }
 }
@@ -113,6 +116,8 @@ public final class AustinParser {
     public private(set) var emptyStackLines = 0
     public private(set) var skippedLines = 0
     public private(set) var firstSkippedLine = 0
+    /// The first line over `LineSplitter.maxLength` (0: none); also counted as skipped.
+    public private(set) var overlongLine = 0
 
     /// See `ReadOptions.mergeLines`.
     public var mergeLines = false
@@ -157,6 +162,11 @@ public final class AustinParser {
 
     private func processLine(_ p: UnsafeRawPointer, _ length: Int) {
         lineNumber += 1
+        if length < 0 {
+            if overlongLine == 0 { overlongLine = lineNumber }
+            skip()
+            return
+        }
         guard let (start, end) = LineSplitter.trimmed(p, length) else { return }
         let base = p + start
         let n = end - start

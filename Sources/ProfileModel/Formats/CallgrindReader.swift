@@ -90,8 +90,9 @@ final class CallgrindParser {
         guard var p = input.baseAddress, input.count > 0 else { return }
         var n = input.count
         if !carry.isEmpty {
-            guard let nl = memchr(p, 0x0A, n) else { carry.append(contentsOf: input); return }
+            guard let nl = memchr(p, 0x0A, n) else { try hold(p, n); return }
             let k = UnsafeRawPointer(nl) - p
+            if carry.count + k > LineSplitter.defaultMaxLength { throw LineSplitter.overlongError(line: lineNumber + 1) }
             carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: k))
             let line = carry
             carry = []
@@ -101,10 +102,17 @@ final class CallgrindParser {
         while n > 0 {
             guard let nl = memchr(p, 0x0A, n) else { break }
             let k = UnsafeRawPointer(nl) - p
+            if k > LineSplitter.defaultMaxLength { throw LineSplitter.overlongError(line: lineNumber + 1) }
             try processLine(p, k)
             p += k + 1; n -= k + 1
         }
-        if n > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n)) }
+        if n > 0 { try hold(p, n) }
+    }
+
+    /// Carries a line's start over to the next chunk; a line over `--max-line` fails.
+    private func hold(_ p: UnsafeRawPointer, _ n: Int) throws {
+        if carry.count + n > LineSplitter.defaultMaxLength { throw LineSplitter.overlongError(line: lineNumber + 1) }
+        carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
     }
 
     private func fail(_ what: String) -> ProfileError { ProfileError(what, line: lineNumber) }

@@ -8,11 +8,16 @@ public enum FoldedReader: ProfileReader {
     public static let title = "folded / collapsed stacks (flamegraph.pl, inferno, py-spy raw, Tachyon)"
 
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
-        if prefix.contains(0) { return .no }
         let lines = prefix.dataLines(complete: complete, limit: 20)
         if lines.isEmpty { return complete ? .no : .needMore }
-        var good = 0
-        for l in lines where FoldedParser.trailingCount(Array(l.utf8)) != nil { good += 1 }
+        // A line with a NUL is a bad line, not proof of a binary file (one in a live stream
+        // ended it); but binary data is mostly such lines, so they must be a small minority.
+        var good = 0, withNUL = 0
+        for l in lines {
+            let u = Array(l.utf8)
+            if u.contains(0) { withNUL += 1 } else if FoldedParser.trailingCount(u) != nil { good += 1 }
+        }
+        if withNUL > 0 && (good < 3 || withNUL * 4 > lines.count) { return .no }
         return good * 2 >= lines.count && good > 0 ? .yes : .no
     }
 
@@ -26,7 +31,7 @@ public enum FoldedReader: ProfileReader {
         if let seed = options.seedFrames { parser.builder.frames = seed }
         // Distinct stacks in big dumps run at roughly one new node per 64 bytes.
         if let size = source.sizeHint { parser.builder.reserve(nodes: size / 64) }
-        try source.forEachChunk { parser.feed($0) }
+        try source.forEachChunk { parser.feed($0); try parser.checkLineLength() }
         return try parser.finish()
     }
 
@@ -74,6 +79,8 @@ public enum FoldedReader: ProfileReader {
         } catch { firstError = error }
         done.wait()
         if let e = firstError ?? job.error { throw e }
+        try first.checkLineLength()
+        if second.overlongLine > 0 { throw LineSplitter.overlongError(line: first.lineNumber + second.overlongLine) }
         return first.absorb(second) ? first : nil
     }
 
@@ -102,6 +109,8 @@ public final class FoldedParser {
     public private(set) var validLines = 0
     public private(set) var skippedLines = 0
     public private(set) var firstSkippedLine = 0
+    /// The first line over `LineSplitter.maxLength` (0: none); also counted as skipped.
+    public private(set) var overlongLine = 0
     public private(set) var emptyStackLines = 0
     public private(set) var emptyStackWeight = 0.0
     public private(set) var total = 0.0
@@ -203,6 +212,11 @@ public final class FoldedParser {
         return true
     }
 
+    /// Files fail on an overlong line (a live stream counts it as a bad line and goes on).
+    public func checkLineLength() throws {
+        if overlongLine > 0 { throw LineSplitter.overlongError(line: overlongLine) }
+    }
+
     public func finish() throws -> ProfileBuilder {
         endInput()
         if validLines == 0 && emptyStackLines == 0 {
@@ -289,6 +303,11 @@ public final class FoldedParser {
 
     private func processLine(_ p: UnsafeRawPointer, _ length: Int) {
         lineNumber += 1
+        if length < 0 {
+            if overlongLine == 0 { overlongLine = lineNumber }
+            skip(lineNumber)
+            return
+        }
         guard let (start, end) = LineSplitter.trimmed(p, length) else { return }
         let first = p.load(fromByteOffset: start, as: UInt8.self)
         if first == 0x23 { return }                                                // '#'

@@ -33,7 +33,10 @@ public enum PerfScriptReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = PerfScriptParser()
-        try source.forEachChunk { parser.feed($0) }
+        try source.forEachChunk {
+            parser.feed($0)
+            if parser.overlongLine > 0 { throw LineSplitter.overlongError(line: parser.overlongLine) }
+        }
         return try parser.finish()
     }
 }
@@ -129,8 +132,16 @@ public final class PerfScriptParser {
     @inline(__always)
     static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
 
+    /// The first line over `LineSplitter.maxLength` (0: none).
+    public private(set) var overlongLine = 0
+
     private func processLine(_ p: UnsafeRawPointer, _ length: Int) {
         lineNumber += 1
+        if length < 0 {
+            if overlongLine == 0 { overlongLine = lineNumber }
+            weird()
+            return
+        }
         if length > 0 && p.load(as: UInt8.self) == 0x23 { return }                // '#'
         var end = length
         while end > 0 && PerfScriptParser.isSpace(p.load(fromByteOffset: end - 1, as: UInt8.self)) { end -= 1 }

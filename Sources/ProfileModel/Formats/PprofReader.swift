@@ -42,7 +42,23 @@ public enum PprofReader: ProfileReader {
         let bytes = try source.readAll()
         if bytes.isEmpty { throw ProfileError("empty pprof data (expected a profile.proto message)", offset: 0) }
         let profile = try decode(bytes)
+        try checkSize(profile)
         return build(profile, mergeLines: options.mergeLines, seedFrames: options.seedFrames)
+    }
+
+    /// As many metrics as callgrind reads events: each is a weight column over every node.
+    static let maxSampleTypes = CallgrindParser.maxEvents
+
+    /// Refuses shapes whose tree would not fit the memory budget before building it: a tree
+    /// holds at least a node per sample, and a weight per node per sample type (30,000 types
+    /// of 30,000 samples in a 735 KB file would need 7 GB).
+    static func checkSize(_ pb: Perftools_Profiles_Profile) throws {
+        var columns = pb.sampleType.count
+        if columns == 0 { columns = pb.sample.reduce(0) { max($0, $1.value.count) } }
+        guard columns <= maxSampleTypes else {
+            throw ProfileError("\(columns) sample types (at most \(maxSampleTypes) are supported)", offset: 0)
+        }
+        try MemoryBudget.check(count: pb.sample.count + 1, stride: 8 * max(columns, 1) + 16, offset: 0)
     }
 
     /// Decodes the message; on failure, finds where the wire structure breaks for the error.

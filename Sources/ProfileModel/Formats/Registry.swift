@@ -128,6 +128,9 @@ public enum FormatRegistry {
         var src: ByteSource = source
         var (prefix, complete) = try readPrefix(src, 1 << 16)
         if prefix.isEmpty { throw ProfileError("empty file (expected a profile)", file: name) }
+        if let f = source as? FileSource, MemoryBudget.isEndlessDevice(fd: f.fd) {
+            throw ProfileError("a device that never ends, not a profile (first bytes: \(describeBytes(prefix)))", offset: 0, file: name)
+        }
         if prefix.count >= 2 && prefix[0] == 0x1F && prefix[1] == 0x8B {
             src = try GzipSource(PrefixedSource(prefix: prefix, rest: src))
             (prefix, complete) = try readPrefix(src, 1 << 16)
@@ -148,11 +151,29 @@ public enum FormatRegistry {
             }
             return try r.read(rest, options: options)
         }
-        let chosen: (any ProfileReader.Type)? = prefix.withUnsafeBytes { p in
-            for r in readers where r.sniff(p, complete: complete) == .yes { return r }
-            return nil
+        // A reader that needs more than 64 KiB to decide (a folded file whose first line is
+        // longer) gets a longer prefix, up to the longest line a reader accepts.
+        var longer: PrefixedSource? = nil
+        var chosen: (any ProfileReader.Type)? = nil
+        while true {
+            var needMore = false
+            chosen = prefix.withUnsafeBytes { p in
+                for r in readers {
+                    switch r.sniff(p, complete: complete) {
+                    case .yes: return r
+                    case .needMore: needMore = true
+                    case .no: break
+                    }
+                }
+                return nil
+            }
+            guard chosen == nil, needMore, !complete, prefix.count < LineSplitter.defaultMaxLength else { break }
+            let (more, end) = try readPrefix(src, min(prefix.count, LineSplitter.defaultMaxLength - prefix.count))
+            prefix += more
+            complete = end
+            longer = PrefixedSource(prefix: prefix, rest: src)
         }
-        if let chosen { return try chosen.read(rest, options: options) }
+        if let chosen { return try chosen.read(longer ?? rest, options: options) }
         let unsupportedMessage: String? = prefix.withUnsafeBytes { p in
             unsupported.first { $0.1(p) }?.0
         }

@@ -12,13 +12,16 @@ public protocol ByteSource: AnyObject {
 extension ByteSource {
     public var sizeHint: Int? { nil }
 
-    /// Reads everything, refusing to go past `limit` bytes.
-    public func readAll(limit: Int = 8 << 30) throws -> [UInt8] {
+    /// Reads everything, refusing to go past `limit` bytes or the memory budget (a gzip bomb or
+    /// a sparse file fails as "needs N GB" before the memory is taken, not as an abort).
+    public func readAll(limit: Int = Int.max) throws -> [UInt8] {
+        let limit = min(limit, MemoryBudget.limit)
         guard let size = sizeHint, size > 0 else { return try readAll(after: [], limit: limit) }
+        if size > limit { throw tooLarge(size + 1, limit: limit, offset: 0) }
         // A regular file's size: read straight into one buffer of that size, in huge pages when
         // big (in 4 KiB pages an 18 MB pstats file took 4.6k page faults, ~5% of its load).
         // The size is only a hint: if the file grew meanwhile, the buffer grows on.
-        let want = min(size, limit) + 1
+        let want = size + 1
         var filledUp = false
         let out = try [UInt8](unsafeUninitializedCapacity: HugePages.capacity(want, stride: 1)) { buffer, initialized in
             let raw = UnsafeMutableRawBufferPointer(buffer)
@@ -32,15 +35,23 @@ extension ByteSource {
             initialized = filled
             filledUp = filled == want
         }
-        if out.count > limit { throw ProfileError("input larger than \(limit) bytes") }
+        if out.count > limit { throw tooLarge(out.count, limit: limit, offset: limit) }
         return filledUp ? try readAll(after: out, limit: limit) : out
     }
 
-    /// `readAll` appending chunk by chunk to `start`.
+    private func tooLarge(_ bytes: Int, limit: Int, offset: Int) -> ProfileError {
+        limit >= MemoryBudget.limit ? MemoryBudget.failure(bytes, offset: offset)
+            : ProfileError("input larger than \(limit) bytes", offset: offset)
+    }
+
+    /// `readAll` appending chunk by chunk to `start`. Capacity doubles by hand, never past
+    /// `limit`: left to `append`, a 1.6 GB buffer would become 3.2 GB before the check.
     private func readAll(after start: [UInt8], limit: Int) throws -> [UInt8] {
         var out = start
         try forEachChunk { c in
-            if out.count + c.count > limit { throw ProfileError("input larger than \(limit) bytes") }
+            let need = out.count + c.count
+            if need > limit { throw tooLarge(max(need, 2 * out.count), limit: limit, offset: out.count) }
+            if need > out.capacity { out.reserveCapacity(min(max(need, 2 * out.capacity), limit)) }
             out.append(contentsOf: c)
         }
         return out

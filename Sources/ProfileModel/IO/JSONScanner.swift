@@ -585,29 +585,30 @@ public struct JSONScanner {
 
 /// A whole input in one malloc'd block (sized from the file when it is a regular file, grown by
 /// `realloc` otherwise), so reading a 100 MB file costs 100 MB, not a doubling array's 2x.
+///
+/// `deinit` is the only place that frees `base`: once `base` is set every stored property is
+/// initialised, so an error thrown from `init` still runs `deinit` (freeing in the error paths
+/// too was a double free on any cut gzip'd JSON file).
 final class JSONInput {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var count = 0
 
-    init(_ source: ByteSource, limit: Int = 8 << 30) throws {
-        var cap = 1 << 20
-        if let p = source as? PrefixedSource, let f = p.rest as? FileSource, let size = f.size {
-            cap = max(cap, size + 4096)
-        } else if let f = source as? FileSource, let size = f.size {
-            cap = max(cap, size + 4096)
-        }
-        guard let b = malloc(cap) else { throw ProfileError("out of memory reading the input") }
+    init(_ source: ByteSource, limit: Int? = nil) throws {
+        let limit = limit ?? MemoryBudget.limit
+        var cap = min(1 << 20, limit)
+        if let size = source.sizeHint { cap = size + 4096 }
+        try MemoryBudget.check(cap, offset: 0)
+        guard let b = malloc(cap) else { throw MemoryBudget.failure(cap, offset: 0) }
         base = b
         while true {
             if count == cap {
-                if cap >= limit { free(base); throw ProfileError("input larger than \(limit) bytes") }
-                cap = min(cap * 2, limit)
-                guard let nb = realloc(base, cap) else { free(base); throw ProfileError("out of memory reading the input") }
+                if cap >= limit { throw MemoryBudget.failure(2 * cap, offset: count) }     // what growing on would take
+                let next = min(cap * 2, limit)
+                guard let nb = realloc(base, next) else { throw MemoryBudget.failure(next, offset: count) }
                 base = nb
+                cap = next
             }
-            let n: Int
-            do { n = try source.read(into: UnsafeMutableRawBufferPointer(start: base + count, count: cap - count)) }
-            catch { free(base); throw error }
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(start: base + count, count: cap - count))
             if n == 0 { break }
             count += n
         }

@@ -63,13 +63,18 @@ public struct FunctionTable: Sendable {
         // ancestors' functions, two 64-bit words with one bit of each function in each: a clear
         // bit proves it outermost; both bits set (recursion, or collisions) walks up to check.
         // With one word, a fifth of the benchmark's 1.55M nodes walked, ~15 ancestors each,
-        // nearly all for collisions; with two, a fifteenth, and deep stacks fill it slower.
+        // nearly all for collisions; with two, a fifteenth. Deep stacks of distinct functions
+        // fill the filter, and the walks grow with depth (quadratic: depth 100k took 11 s), so
+        // once the walks pass a few steps a node the rest come from `OutermostWalk`, exact and
+        // linear, which on shallow trees would cost more than the filter.
         let bloom = scratch.take(2 * max(N, 1), of: UInt64.self)
         bloom[0] = 0; bloom[1] = 0
         @inline(__always) func bits(_ fn: Int32) -> (UInt64, UInt64) {
             let h = UInt64(UInt32(bitPattern: fn)) &* 0x9E37_79B9_7F4A_7C15
             return (1 << (h >> 58), 1 << ((h >> 52) & 63))
         }
+        var walkBudget = 4 * N + 4096
+        var exact: UnsafeMutablePointer<Bool>? = nil
         withBuffers(selfWeight) { sw in
         withBuffers(totalWeight) { tw in
         frames.frameFunction.withUnsafeBufferPointer { frameFn in
@@ -83,22 +88,35 @@ public struct FunctionTable: Sendable {
             }
             let ahead = CallTree.ahead
             for n in 1..<max(N, 1) {
-                if n + ahead < N { let q = Int(parent[n + ahead]); perftop_prefetch(frame.baseAddress! + q); perftop_prefetch(bloom + 2 * q) }
-                let fn = function(n)
-                let p = Int(parent[n])
-                let pf = function(p)
-                var b0 = bloom[2 * p], b1 = bloom[2 * p + 1]
-                if pf >= 0 { let (x, y) = bits(pf); b0 |= x; b1 |= y }
-                bloom[2 * n] = b0; bloom[2 * n + 1] = b1
-                guard fn >= 0 else { continue }
+                let fn: Int32
                 var outer = true
-                let (x, y) = bits(fn)
-                if b0 & x != 0 && b1 & y != 0 {
-                    var k = p
-                    while k > 0 {
-                        if function(k) == fn { outer = false; break }
-                        if bloom[2 * k] & x == 0 || bloom[2 * k + 1] & y == 0 { break }      // nor any ancestor of k
-                        k = Int(parent[k])
+                if let exact {
+                    fn = function(n)
+                    guard fn >= 0 else { continue }
+                    outer = exact[n]
+                } else {
+                    if n + ahead < N { let q = Int(parent[n + ahead]); perftop_prefetch(frame.baseAddress! + q); perftop_prefetch(bloom + 2 * q) }
+                    fn = function(n)
+                    let p = Int(parent[n])
+                    let pf = function(p)
+                    var b0 = bloom[2 * p], b1 = bloom[2 * p + 1]
+                    if pf >= 0 { let (x, y) = bits(pf); b0 |= x; b1 |= y }
+                    bloom[2 * n] = b0; bloom[2 * n + 1] = b1
+                    guard fn >= 0 else { continue }
+                    let (x, y) = bits(fn)
+                    if b0 & x != 0 && b1 & y != 0 {
+                        var k = p
+                        while k > 0 {
+                            walkBudget -= 1
+                            if function(k) == fn { outer = false; break }
+                            if bloom[2 * k] & x == 0 || bloom[2 * k + 1] & y == 0 { break }      // nor any ancestor of k
+                            k = Int(parent[k])
+                        }
+                        if walkBudget < 0 {
+                            let e = OutermostWalk.run(parent: parent, count: N, scratch: scratch, functionCount: F, function: function)
+                            exact = e
+                            outer = e[n]
+                        }
                     }
                 }
                 for m in 0..<M {
@@ -173,6 +191,61 @@ public struct FunctionTable: Sendable {
             }
         }
         return (start, list)
+    }
+}
+
+/// Which nodes are the outermost of their function on their stack, by one depth-first walk
+/// keeping a count per function of the nodes on the current path: linear in the nodes
+/// whatever the depth (the Bloom filter's ancestor walks are quadratic in it).
+enum OutermostWalk {
+    /// `outer[n]` for every node (parents before children); memory from `scratch`.
+    static func run(parent: UnsafeBufferPointer<Int32>, count N: Int, scratch: SpareMemory, functionCount F: Int,
+                    function: (Int) -> Int32) -> UnsafeMutablePointer<Bool> {
+        let outer = scratch.take(max(N, 1), of: Bool.self)
+        outer.initialize(repeating: true, count: max(N, 1))
+        guard N > 1 else { return outer }
+        // Children as CSR.
+        let start = scratch.take(N + 1, of: Int32.self)
+        start.initialize(repeating: 0, count: N + 1)
+        for n in 1..<N { start[Int(parent[n]) + 1] += 1 }
+        for i in 0..<N { start[i + 1] += start[i] }
+        let fill = scratch.take(N, of: Int32.self)
+        fill.initialize(from: start, count: N)
+        let children = scratch.take(N, of: Int32.self)
+        for n in 1..<N {
+            let p = Int(parent[n])
+            children[Int(fill[p])] = Int32(n)
+            fill[p] += 1
+        }
+        // Pre-order walk; `path` holds the current node's ancestors, unwound on the way.
+        var onPath = [Int32](repeating: 0, count: max(F, 1))
+        let todo = fill          // reused: at most N - 1 nodes wait at once
+        let path = scratch.take(N, of: Int32.self)
+        var pending = 0, depth = 0
+        path[0] = 0
+        depth = 1
+        for c in start[0]..<start[1] { todo[pending] = children[Int(c)]; pending += 1 }
+        onPath.withUnsafeMutableBufferPointer { onPath in
+            while pending > 0 {
+                pending -= 1
+                let n = Int(todo[pending])
+                let p = parent[n]
+                while path[depth - 1] != p {
+                    depth -= 1
+                    let f = function(Int(path[depth]))
+                    if f >= 0 { onPath[Int(f)] -= 1 }
+                }
+                let f = function(n)
+                if f >= 0 {
+                    outer[n] = onPath[Int(f)] == 0
+                    onPath[Int(f)] += 1
+                }
+                path[depth] = Int32(n)
+                depth += 1
+                for c in start[n]..<start[n + 1] { todo[pending] = children[Int(c)]; pending += 1 }
+            }
+        }
+        return outer
     }
 }
 

@@ -1,0 +1,278 @@
+import Foundation
+import XCTest
+@testable import ProfileModel
+
+/// Issue 18: inputs built to break the readers (cut gzip'd JSON, endless devices, lines without
+/// a newline, sizes beyond memory, very deep stacks) end as a profile or a located error.
+final class HostileInputTests: XCTestCase {
+    static var regressionDir: String { Fixtures.repoRoot.appendingPathComponent("Tests/Regression").path }
+
+    /// Every regression input (crashers found by hand or by Scripts/fuzz_readers.py) loads to
+    /// a profile or a located `ProfileError`; a crash would end the test process.
+    func testRegressionInputsLoadOrFailLocated() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.regressionDir).filter { !$0.hasPrefix(".") && $0 != "README.md" }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 4)
+        for f in files {
+            do {
+                let p = try load(Self.regressionDir + "/" + f)
+                XCTAssertGreaterThan(p.tree.count, 0, f)
+            } catch let e as ProfileError {
+                XCTAssertNotNil(e.line ?? e.offset, "\(f): \(e) has no location")
+                XCTAssertEqual(e.file, Self.regressionDir + "/" + f)
+            }
+        }
+    }
+
+    /// The gzip'd JSON files cut after their first 64 KiB of inflated data: the double free in
+    /// `JSONInput.init`. The gzip error is what must come back, located in the compressed data.
+    func testCutGzipJSONIsATruncatedGzipError() throws {
+        for f in ["gecko-gz-cut.json", "trace-event-gz-cut.json", "speedscope-gz-cut.json.gz", "pyisession-gz-cut.pyisession"] {
+            XCTAssertThrowsError(try load(Self.regressionDir + "/" + f), f) { e in
+                let pe = e as? ProfileError
+                XCTAssertTrue(pe?.message.contains("gzip") ?? false, "\(f): \(e)")
+                XCTAssertNotNil(pe?.offset, f)
+            }
+        }
+    }
+
+    /// A source whose size hint is wrong (a file growing while it is read) and one whose read
+    /// fails halfway: `JSONInput` grows past the hint, and its error path frees once (under
+    /// AddressSanitizer a second free is a report, not luck).
+    final class Lying: ByteSource {
+        let bytes: [UInt8], hint: Int, failAt: Int?
+        var pos = 0
+        init(_ bytes: [UInt8], hint: Int, failAt: Int? = nil) { self.bytes = bytes; self.hint = hint; self.failAt = failAt }
+        var sizeHint: Int? { hint }
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            if let failAt, pos >= failAt { throw ProfileError("read failed: input/output error", offset: pos) }
+            let n = min(buffer.count, bytes.count - pos, 4096)
+            if n <= 0 { return 0 }
+            bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + pos, byteCount: n) }
+            pos += n
+            return n
+        }
+    }
+
+    func testJSONInputGrowsPastItsHintAndFailsCleanly() throws {
+        let text = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("etl.speedscope.json"))))
+        let input = try JSONInput(Lying(text, hint: 100))
+        XCTAssertEqual(input.count, text.count)
+        XCTAssertTrue(input.buffer.elementsEqual(text))
+        XCTAssertThrowsError(try JSONInput(Lying(text, hint: 100, failAt: 8192))) { e in
+            XCTAssertGreaterThanOrEqual((e as? ProfileError)?.offset ?? 0, 8192, "\(e)")
+        }
+        XCTAssertThrowsError(try withBudget(6000) { try JSONInput(Lying(text, hint: 0)) }) { e in
+            XCTAssertTrue("\(e)".contains("more than the limit"), "\(e)")
+        }
+    }
+
+    /// `/dev/zero` never ends: refused after the first bytes, with or without `--format`.
+    func testEndlessDevicesAreRefused() throws {
+        for (path, format) in [("/dev/zero", nil), ("/dev/zero", "speedscope"), ("/dev/zero", "collapsed"),
+                               ("/dev/urandom", nil), ("/dev/zero", "pprof"), ("/dev/zero", "pstats")] as [(String, String?)] {
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            XCTAssertThrowsError(try load(path, format: format), "\(path) \(format ?? "")") { e in
+                XCTAssertTrue("\(e)".contains("never ends"), "\(e)")
+            }
+        }
+    }
+
+    // MARK: line length
+
+    func withMaxLine<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        let saved = LineSplitter.defaultMaxLength
+        LineSplitter.defaultMaxLength = n
+        defer { LineSplitter.defaultMaxLength = saved }
+        return try body()
+    }
+
+    /// A line over the cap in a file is an error at its line, for every line-based reader.
+    func testOverlongLineInAFileIsALocatedError() throws {
+        let long = String(repeating: "x", count: 5000)
+        let inputs: [(String, String)] = [
+            ("collapsed", "main;a 1\nmain;b 2\nmain;\(long) 3\nmain;c 4\n"),
+            ("austin", "# austin: 3.7\nP1;T1;a.py:main:1 5\nP1;T1;a.py:\(long):2 5\n"),
+            ("perf-script", "app 1 1.0: cycles:\n\t1 main (/bin/app)\n\t2 \(long) (/bin/app)\n\n"),
+            ("callgrind", "# callgrind format\nevents: Ir\nfn=\(long)\n1 5\n"),
+        ]
+        try withMaxLine(1000) {
+            for (format, text) in inputs {
+                // In chunks of 7 bytes too: the cap must hold for a line carried over chunks.
+                for chunk in [1 << 20, 7] {
+                    XCTAssertThrowsError(try FormatRegistry.read(source: MemorySource(Array(text.utf8), chunk: chunk), name: "t", format: format), format) { e in
+                        let pe = e as? ProfileError
+                        XCTAssertEqual(pe?.line, 3, "\(format) \(chunk): \(e)")
+                        XCTAssertTrue(pe?.message.contains("--max-line") ?? false, "\(e)")
+                    }
+                }
+                // Under a cap above it the file reads.
+                let longest = text.split(separator: "\n").map(\.utf8.count).max()!
+                try withMaxLine(longest + 1) {
+                    XCTAssertNoThrow(try FormatRegistry.read(source: MemorySource(Array(text.utf8), chunk: 7), name: "t", format: format), format)
+                }
+            }
+        }
+    }
+
+    /// A live stream counts an overlong line as a bad line and goes on; memory stays bounded
+    /// (the splitter never holds more than the cap) on a stream without any newline.
+    func testOverlongLineInAStreamIsABadLine() throws {
+        try withMaxLine(1000) {
+            let p = StreamParser(kind: .folded)
+            try p.feed(bytes("main;a 1\n"))
+            let junk = [UInt8](repeating: 0x61, count: 4096)
+            for _ in 0..<100 { try junk.withUnsafeBytes { try p.feed($0) } }      // 400 KB, no newline
+            try p.feed(bytes("\nmain;b 2\n"))
+            try p.finish()
+            XCTAssertEqual(p.samples, 3)
+            XCTAssertEqual(p.garbage, 1)
+        }
+    }
+
+    /// A NUL in the first 64 KiB of a stream is one bad line, not the end of the stream.
+    func testNULInAStreamPrefixIsABadLine() throws {
+        var text = ""
+        for i in 0..<200 { text += "main;f\(i % 7) 1\n" }
+        let prefix = Array(text.utf8) + [0, 0x0A] + Array("main;g 5\n".utf8)
+        XCTAssertEqual(StreamParser.sniff(prefix, complete: false).0, .folded)
+        let p = StreamParser(kind: .folded)
+        try prefix.withUnsafeBytes { try p.feed($0) }
+        try p.finish()
+        XCTAssertEqual(p.samples, 205)
+        XCTAssertEqual(p.garbage, 1)
+        // Binary data is still not folded text.
+        var rng = SeededRNG(seed: 7)
+        let noise = (0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        XCTAssertNotEqual(StreamParser.sniff(noise, complete: true).0, .folded)
+    }
+
+    /// A folded file whose first line is over 64 KiB is recognised without `--format`.
+    func testFoldedFileWithALongFirstLineSniffs() throws {
+        let frames = (0..<20000).map { "function_\($0)" }
+        let first = frames.joined(separator: ";") + " 7\n"
+        XCTAssertGreaterThan(first.utf8.count, 1 << 16)
+        let text = first + "main;x 3\n"
+        let p = try FormatRegistry.load(source: MemorySource(Array(text.utf8), chunk: 1000), name: "long")
+        XCTAssertEqual(p.format, "collapsed")
+        XCTAssertEqual(p.tree.totalWeight[0][0], 10)
+    }
+
+    // MARK: memory budget
+
+    func withBudget<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        let saved = MemoryBudget.limit
+        MemoryBudget.limit = n
+        defer { MemoryBudget.limit = saved }
+        return try body()
+    }
+
+    func assertOverBudget(_ body: @autoclosure () throws -> Any, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try body(), what, file: file, line: line) { e in
+            let pe = e as? ProfileError
+            XCTAssertTrue(pe?.message.hasPrefix("needs ") ?? false, "\(what): \(e)", file: file, line: line)
+            XCTAssertTrue(pe?.message.contains("more than the limit (--max-memory") ?? false, "\(what): \(e)", file: file, line: line)
+            XCTAssertNotNil(pe?.offset, what, file: file, line: line)
+        }
+    }
+
+    /// Inputs read whole (JSON, pprof, pstats) are refused when they outgrow the budget, from
+    /// a file's size up front or while a stream (a gzip bomb) inflates.
+    func testWholeInputReadersRespectTheBudget() throws {
+        let budget = 200_000
+        try withBudget(budget) {
+            // Regular files: the size is known up front.
+            for f in ["etl.speedscope.json", "etl.prof"] {
+                let size = try XCTUnwrap(FileSource.sizeOf(path: Fixtures.sample(f)))
+                XCTAssertLessThan(size, budget, "the file itself fits")
+                XCTAssertNoThrow(try load(Fixtures.sample(f)), f)
+            }
+            // A stream of JSON, and a gzip bomb of a pstats and a pprof-looking input.
+            let json = Array("{\"$schema\": \"https://www.speedscope.app/file-format-schema.json\", \"x\": \"".utf8)
+                + [UInt8](repeating: 0x61, count: 300_000) + Array("\"}".utf8)
+            assertOverBudget(try FormatRegistry.read(source: MemorySource(json), name: "s", format: "speedscope"), "speedscope stream")
+            let pstats = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("etl.prof"))))
+            let padded = pstats + [UInt8](repeating: 0, count: 300_000)
+            assertOverBudget(try FormatRegistry.read(source: MemorySource(padded), name: "p", format: "pstats"), "pstats stream")
+            assertOverBudget(try FormatRegistry.read(source: MemorySource([0x0A, 0x00] + [UInt8](repeating: 0, count: 300_000)), name: "p", format: "pprof"), "pprof stream")
+        }
+    }
+
+    /// pprof sample types are capped as callgrind's events are, and samples × types is checked
+    /// against the budget before the tree is built.
+    func testPprofSampleTypesAreCapped() throws {
+        var pb = Perftools_Profiles_Profile()
+        pb.stringTable = [Data(), Data("t".utf8), Data("u".utf8)]
+        pb.sampleType = (0..<(PprofReader.maxSampleTypes + 1)).map { _ in
+            var v = Perftools_Profiles_ValueType(); v.type = 1; v.unit = 2; return v
+        }
+        XCTAssertThrowsError(try PprofReader.checkSize(pb)) { e in
+            XCTAssertTrue("\(e)".contains("sample types (at most \(PprofReader.maxSampleTypes)"), "\(e)")
+        }
+        pb.sampleType = Array(pb.sampleType.prefix(64))
+        pb.sample = (0..<1000).map { _ in Perftools_Profiles_Sample() }
+        XCTAssertNoThrow(try PprofReader.checkSize(pb))
+        try withBudget(100_000) {
+            assertOverBudget(try PprofReader.checkSize(pb), "64 types × 1000 samples is 512 KB")
+        }
+    }
+
+    func testBudgetSizesParseAndPrint() {
+        XCTAssertEqual(MemoryBudget.parse("4G"), 4 << 30)
+        XCTAssertEqual(MemoryBudget.parse("512m"), 512 << 20)
+        XCTAssertEqual(MemoryBudget.parse("1.5GiB"), 3 << 29)
+        XCTAssertEqual(MemoryBudget.parse("123"), 123)
+        XCTAssertNil(MemoryBudget.parse("-1G"))
+        XCTAssertNil(MemoryBudget.parse("lots"))
+        XCTAssertEqual(MemoryBudget.describe(7_200_000_000), "7.2 GB")
+        XCTAssertEqual(MemoryBudget.describe(3_000_000), "3 MB")
+    }
+
+    // MARK: deep stacks
+
+    /// Function totals on very deep stacks (where the Bloom filter is full and the exact walk
+    /// takes over) equal a once-per-stack count over the raw stacks.
+    func testDeepStackTotalsMatchRawStacks() throws {
+        var rng = SeededRNG(seed: 18)
+        var lines: [[String]] = []
+        let chain = (0..<6000).map { "f\($0)" }
+        lines.append(chain)
+        lines.append(Array(chain.prefix(3000)) + ["f10", "f11", "g"])                 // recursion deep down
+        lines.append(Array(chain.prefix(4000)) + chain.prefix(4000))                  // the whole path twice
+        for _ in 0..<30 {
+            let depth = 2000 + Int(rng.next() % 3000)
+            lines.append((0..<depth).map { _ in "f\(rng.next() % 2500)" })          // random recursion
+        }
+        var text = ""
+        var reference: [String: Double] = [:]
+        for (i, l) in lines.enumerated() {
+            let w = Double(i + 1)
+            text += l.joined(separator: ";") + " \(Int(w))\n"
+            for f in Set(l) { reference[f, default: 0] += w }
+        }
+        let p = try FormatRegistry.load(source: MemorySource(Array(text.utf8)), name: "deep", format: "collapsed")
+        var ours: [String: Double] = [:]
+        for f in 0..<p.functions.count { ours[p.frames.name(ofFunction: Int32(f)), default: 0] += p.functions.totalWeight[0][f] }
+        XCTAssertEqual(ours.count, reference.count)
+        for (f, w) in reference where ours[f] != w { XCTFail("\(f): \(ours[f] ?? -1) != \(w)"); break }
+    }
+
+    /// Loading is linear in depth: a 1e5-deep stack of distinct functions loads in well under
+    /// the 11 s it took (0.1 s here; the bound leaves room for a debug build on a busy machine).
+    func testDeepStackLoadsInLinearTime() throws {
+        let depth = 100_000
+        let text = (0..<depth).map { "fn\($0)" }.joined(separator: ";") + " 1\n"
+        let t0 = Date()
+        let p = try FormatRegistry.load(source: MemorySource(Array(text.utf8)), name: "deep", format: "collapsed")
+        let seconds = Date().timeIntervalSince(t0)
+        XCTAssertEqual(p.functions.count, depth)
+        XCTAssertEqual(p.functions.totalWeight[0].reduce(0, +), Double(depth))
+        XCTAssertLessThan(seconds, 5, "depth \(depth) took \(seconds) s")
+    }
+
+    private func bytes(_ s: String) -> UnsafeRawBufferPointer {
+        let a = Array(s.utf8)
+        let p = UnsafeMutableRawBufferPointer.allocate(byteCount: a.count, alignment: 1)
+        p.copyBytes(from: a)
+        return UnsafeRawBufferPointer(p)      // leaked: a few bytes per test
+    }
+}
