@@ -15,11 +15,14 @@ collapsed stacks, in the canonical form the golden test compares perftop's outpu
 - stacks with no frames and stacks whose weight is 0 are left out (a collapsed line needs a frame);
 - a first comment line `# golden: ...` says where the file came from.
 
+The Tachyon binary's zstd variant needs the `zstd` command-line tool (apt-get install zstd).
+
 The parsers below are written from ../shared/FORMATS.md and the formats' own documentation, not
 from perftop's readers. pstats and callgrind record no stacks (perftop estimates the tree), so for
 those this script does not write the .folded (the test's snapshot of perftop's estimate is
 reviewed by hand, see Tests/Golden/README.md); it writes the independent function figures instead:
-`<case>.pstats.json` (Scripts/pstats_reference.py, CPython's own pstats) and
+`<case>.pstats.json` (Scripts/pstats_reference.py, CPython's own pstats; for Tachyon's sampled
+dump, which pstats cannot load, the samples per key read from the marshal dict) and
 `<case>.callgrind-self.json` (self cost per function of the first event, summed from the file).
 
 Usage:
