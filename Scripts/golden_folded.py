@@ -15,11 +15,14 @@ collapsed stacks, in the canonical form the golden test compares perftop's outpu
 - stacks with no frames and stacks whose weight is 0 are left out (a collapsed line needs a frame);
 - a first comment line `# golden: ...` says where the file came from.
 
+The Tachyon binary's zstd variant needs the `zstd` command-line tool (apt-get install zstd).
+
 The parsers below are written from ../shared/FORMATS.md and the formats' own documentation, not
 from perftop's readers. pstats and callgrind record no stacks (perftop estimates the tree), so for
 those this script does not write the .folded (the test's snapshot of perftop's estimate is
 reviewed by hand, see Tests/Golden/README.md); it writes the independent function figures instead:
-`<case>.pstats.json` (Scripts/pstats_reference.py, CPython's own pstats) and
+`<case>.pstats.json` (Scripts/pstats_reference.py, CPython's own pstats; for Tachyon's sampled
+dump, which pstats cannot load, the samples per key read from the marshal dict) and
 `<case>.callgrind-self.json` (self cost per function of the first event, summed from the file).
 
 Usage:
@@ -269,6 +272,12 @@ def parse_mojo(path):
 # ---------------------------------------------------------------------------------------------
 # speedscope (FORMATS.md §3)
 
+def is_memray_speedscope(profiles):
+    return (len(profiles) == 2 and [p.get("name") for p in profiles] == ["Memory", "Allocations"]
+            and all(p["type"] == "sampled" for p in profiles)
+            and profiles[0]["samples"] == profiles[1]["samples"])
+
+
 def parse_speedscope(path):
     d = json.loads(read_bytes(path))
     fr = d["shared"]["frames"]
@@ -278,7 +287,12 @@ def parse_speedscope(path):
     grouping = set(i for i, f in enumerate(fr)
                    if THREAD_FRAME.match(f["name"]) or PROCESS_FRAME.match(f["name"]))
     s = Stacks()
-    for p in d["profiles"]:
+    profiles = d["profiles"]
+    if is_memray_speedscope(profiles):
+        # memray (FORMATS.md §11): "Memory" (bytes) and "Allocations" (none) are two metrics of
+        # one profile, not two threads; the default metric is the first, Memory.
+        profiles = profiles[:1]
+    for p in profiles:
         if p["type"] == "sampled":
             for st, w in zip(p["samples"], p["weights"]):
                 s.add([texts[i] for i in st if i not in grouping], float(w))
@@ -759,6 +773,263 @@ def callgrind_self(path):
 
 # ---------------------------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------------------------
+# Tachyon binary (FORMATS.md §8.1)
+
+def leb128(d, i):
+    v = shift = 0
+    while True:
+        b = d[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
+def zigzag(z):
+    return (z >> 1) ^ -(z & 1)
+
+
+def tachyon_tables(d, end, str_off, frame_off, nstr, nframe, fields):
+    i, strings = str_off, []
+    for _ in range(nstr):
+        n, i = leb128(d, i)
+        strings.append(d[i:i + n].decode("utf-8", "replace"))
+        i += n
+    if i != frame_off:
+        return None
+    frames = []
+    for _ in range(nframe):
+        fn, i = leb128(d, i)
+        name, i = leb128(d, i)
+        line, i = leb128(d, i)
+        if fields == 7:
+            for _ in range(3):
+                _, i = leb128(d, i)
+            i += 1                        # opcode
+        frames.append((strings[fn], strings[name], zigzag(line)))
+    return frames if i == end else None
+
+
+def tachyon_frame_text(file, name, line):
+    # `<GC>`/`<native>` (file "~", no location) print bare, as in Tachyon's own collapsed output.
+    if file == "~" or (line < 0 and name.startswith("<")):
+        return frame_text(name)
+    return frame_text(name, file, line if line > 0 else None)
+
+
+def parse_tachyon(path):
+    d = read_bytes(path)
+    if d[:4] == b"HCAT":
+        E = "<"
+    elif d[:4] == b"TACH":
+        E = ">"
+    else:
+        raise ValueError("not a Tachyon binary file")
+    size = len(d)
+    nstr, nframe, fsize = struct.unpack_from(E + "IIQ", d, size - 32)
+    assert fsize == size, "footer file size"
+    stats_end = size - 32
+    if d[size - 48:size - 40] == b"TACHSTAT":
+        ver, ssize = struct.unpack_from(E + "II", d, size - 40)
+        stats_end = size - 32 - ssize
+    layouts = []
+    cur = struct.unpack_from(E + "QQIQQI", d, 20)     # interval, count, threads, str, frame, compression
+    layouts.append((cur[1], cur[3], cur[4], cur[5]))
+    leg = struct.unpack_from(E + "QIIQQI", d, 20)
+    layouts.append((leg[1], leg[3], leg[4], leg[5]))
+    for count, str_off, frame_off, comp in layouts:
+        if not (64 <= str_off <= frame_off <= size - 32 and comp in (0, 1)):
+            continue
+        frames = None
+        for fields in (7, 3):
+            try:
+                frames = tachyon_tables(d, stats_end, str_off, frame_off, nstr, nframe, fields)
+            except (IndexError, UnicodeError):
+                frames = None
+            if frames is not None:
+                break
+        if frames is not None:
+            break
+    else:
+        raise ValueError("no header layout fits")
+    data = d[64:str_off]
+    if comp == 1:
+        # One zstd frame with no content size: the zstd command-line tool streams it.
+        data = subprocess.run(["zstd", "-dc"], input=data, check=True, capture_output=True).stdout
+    texts = [None if f.endswith("_sync_coordinator.py") else tachyon_frame_text(f, n, l)
+             for f, n, l in frames]
+    s = Stacks()
+    stacks = {}                            # (tid, iid) -> current stack, innermost first
+    samples = 0
+    i = 0
+
+    def emit(stack, n):
+        frames_ = [texts[k] for k in reversed(stack) if texts[k] is not None]
+        s.add(frames_, float(n))
+
+    while i < len(data):
+        tid, iid, enc = struct.unpack_from(E + "QIB", data, i)
+        i += 13
+        st = stacks.get((tid, iid), [])
+        if enc == 0:
+            n, i = leb128(data, i)
+            for _ in range(n):
+                _, i = leb128(data, i)
+                i += 1
+            emit(st, n)
+            samples += n
+            continue
+        _, i = leb128(data, i)
+        i += 1                             # status: wall mode counts every sample
+        if enc == 1:
+            depth, i = leb128(data, i)
+            new = []
+            for _ in range(depth):
+                k, i = leb128(data, i)
+                new.append(k)
+            st = new
+        elif enc == 2:
+            shared, i = leb128(data, i)
+            n, i = leb128(data, i)
+            new = []
+            for _ in range(n):
+                k, i = leb128(data, i)
+                new.append(k)
+            st = new + (st[len(st) - shared:] if shared else [])
+        elif enc == 3:
+            pop, i = leb128(data, i)
+            n, i = leb128(data, i)
+            new = []
+            for _ in range(n):
+                k, i = leb128(data, i)
+                new.append(k)
+            st = new + st[pop:]
+        else:
+            raise ValueError("record encoding %d at %d" % (enc, i - 1))
+        stacks[(tid, iid)] = st
+        emit(st, 1)
+        samples += 1
+    assert samples == count, "decoded %d samples, header says %d" % (samples, count)
+    return s
+
+
+# ---------------------------------------------------------------------------------------------
+# Tachyon JSONL (FORMATS.md §8.2): flat per-frame aggregates, no stacks. Each frame's self
+# samples become a one-frame stack (the only stacks the file supports).
+
+def parse_tachyon_jsonl(path):
+    strings, frames, selfw = {}, {}, defaultdict(float)
+    for raw in text_lines(path):
+        if not raw.strip():
+            continue
+        r = json.loads(raw)
+        t = r.get("type")
+        if t in ("string_table", "str_def"):
+            for e in r.get("strings", r.get("defs", [])):
+                strings[e["str_id"]] = e["value"]
+        elif t in ("frame_table", "frame_def"):
+            for e in r.get("frames", r.get("defs", [])):
+                frames[e["frame_id"]] = e
+        elif t == "agg" and r.get("kind") == "frame":
+            for e in r["entries"]:
+                selfw[e["frame_id"]] += e["self"]
+    s = Stacks()
+    for fid, w in selfw.items():
+        f = frames[fid]
+        file, name, line = strings[f["path_str_id"]], strings[f["func_str_id"]], f.get("line", 0)
+        if f.get("synthetic") or (line <= 0 and file in ("~", "") and name.startswith("<")):
+            text = frame_text(name)
+        else:
+            text = frame_text(name, file, line if line > 0 else None)
+        s.add([text], float(w))
+    return s
+
+
+# ---------------------------------------------------------------------------------------------
+# python -X importtime (FORMATS.md §10): post-order lines, 2 spaces per level; self µs per module
+
+IMPORT_LINE = re.compile(r"^import time:\s+([0-9]+) \|\s+([0-9]+) \| ( *)(\S.*)$")
+
+
+def parse_importtime(path):
+    pending = defaultdict(list)        # level -> [(name, self, children)]
+    for raw in text_lines(path):
+        m = IMPORT_LINE.match(raw.rstrip("\r\n"))
+        if not m:
+            continue                   # the header, `cached` rows (no time) and program output
+        level = len(m.group(3)) // 2
+        node = (m.group(4).rstrip(), int(m.group(1)), pending.pop(level + 1, []))
+        pending[level].append(node)
+    s = Stacks()
+
+    def walk(node, up):
+        path_ = up + [node[0]]
+        s.add(path_, float(node[1]))
+        for c in node[2]:
+            walk(c, path_)
+
+    for lvl in sorted(pending):
+        for n in pending[lvl]:        # only level 0 at a complete log's end
+            walk(n, [])
+    return s
+
+
+# ---------------------------------------------------------------------------------------------
+# memray transforms (FORMATS.md §11): csv (bytes per row; stacks leaf first) and gprof2dot
+
+def parse_memray_csv(path):
+    import csv
+    import io
+    s = Stacks()
+    text = "\n".join(text_lines(path))
+    for row in csv.DictReader(io.StringIO(text)):
+        frames = []
+        for f in row["stack_trace"].split("|") if row["stack_trace"] else []:
+            name, file, line = f.rsplit(";", 2)
+            frames.append(frame_text(name, file or None, int(line) if line.isdigit() and int(line) > 0 else None))
+        s.add(frames[::-1], float(row["size"]))
+    return s
+
+
+def parse_gprof2dot(path):
+    d = json.loads(read_bytes(path))
+    texts = [frame_text(f["name"], f.get("module") or None) for f in d["functions"]]
+    s = Stacks()
+    for e in d["events"]:
+        s.add([texts[k] for k in reversed(e["callchain"])], float(e["cost"][0]))
+    return s
+
+
+# ---------------------------------------------------------------------------------------------
+# Tachyon's sampled pstats (FORMATS.md §8.3): CPython's pstats cannot load it (the marker entry),
+# so the function figures come straight from the marshal dict.
+
+def is_sampled_pstats(path):
+    import marshal
+    with open(path, "rb") as f:
+        d = marshal.load(f)
+    return isinstance(d, dict) and d.get(("__sampled__",)) is True
+
+
+def sampled_pstats(path):
+    import marshal
+    with open(path, "rb") as f:
+        d = marshal.load(f)
+    assert d.get(("__sampled__",)) is True, "not a sampled pstats dump"
+    funcs = []
+    for k, v in d.items():
+        if k == ("__sampled__",):
+            continue
+        direct, cumulative, tt, ct, callers = v
+        funcs.append(dict(file=k[0], line=k[1], name=k[2], direct=direct, cumulative=cumulative,
+                          tt=tt, ct=ct, callers=len(callers)))
+    funcs.sort(key=lambda r: (r["file"], r["line"], r["name"]))
+    return dict(sampled=True, total_samples=sum(r["direct"] for r in funcs),
+                total_tt=sum(r["tt"] for r in funcs), functions=funcs)
+
+
 PARSERS = {
     "collapsed": parse_collapsed,
     "austin": parse_austin,
@@ -770,6 +1041,11 @@ PARSERS = {
     "gecko": parse_gecko,
     "pprof": parse_pprof,
     "perf-script": parse_perf_script,
+    "tachyon": parse_tachyon,
+    "tachyon-jsonl": parse_tachyon_jsonl,
+    "importtime": parse_importtime,
+    "memray-csv": parse_memray_csv,
+    "gprof2dot": parse_gprof2dot,
 }
 REFERENCE_SUFFIXES = (".folded", ".pstats.json", ".callgrind-self.json")
 
@@ -799,6 +1075,9 @@ def outputs(fmt, path):
     if fmt == "callgrind":
         return [(stem(path) + ".callgrind-self.json",
                  json.dumps(callgrind_self(path), indent=1, ensure_ascii=False) + "\n")]
+    if fmt == "pstats" and is_sampled_pstats(path):
+        return [(stem(path) + ".pstats.json",
+                 json.dumps(sampled_pstats(path), indent=1, ensure_ascii=False) + "\n")]
     if fmt == "pstats":
         out = subprocess.run([sys.executable, os.path.join(ROOT, "Scripts", "pstats_reference.py"),
                               "--single", "-o", "/dev/stdout", path], check=True,

@@ -95,6 +95,7 @@ final class GoldenTests: XCTestCase {
             let ref = try Fixtures.json(c.stem + ".pstats.json") as! [String: Any]
             let p = try FormatRegistry.load(path: c.path)
             let ft = p.functions
+            if ref["sampled"] as? Bool == true { try checkSampledPstats(c, p, ref); continue }
             XCTAssertEqual(p.total(metric: 0), (ref["total_tt"] as! NSNumber).doubleValue, accuracy: 1e-9, c.name)
             func key(_ file: String, _ line: Int, _ name: String) -> String { "\(file == "~" ? "" : file):\(line):\(name)" }
             var byKey: [String: Int] = [:]
@@ -118,6 +119,32 @@ final class GoldenTests: XCTestCase {
                 XCTAssertEqual(ft.totalWeight[0][fn], (r["ct"] as! NSNumber).doubleValue, accuracy: 1e-12, k)
                 XCTAssertEqual(ft.callers(of: Int32(fn)).count, (r["callers"] as! [Any]).count, "\(k): callers")
             }
+        }
+    }
+
+    /// Tachyon's sampled pstats (FORMATS.md §8.3), which CPython's `pstats` cannot load: the
+    /// script reads the marshal dict itself. Functions stay per sampled line; metric 0 is
+    /// samples (direct / cumulative), metric 1 their time; nothing counts calls.
+    func checkSampledPstats(_ c: Case, _ p: Profile, _ ref: [String: Any]) throws {
+        let ft = p.functions
+        XCTAssertEqual(p.total(metric: 0), (ref["total_samples"] as! NSNumber).doubleValue, c.name)
+        XCTAssertEqual(p.total(metric: 1), (ref["total_tt"] as! NSNumber).doubleValue, accuracy: 1e-9, c.name)
+        XCTAssertNil(ft.calls, "\(c.name): a sampled dump counts no calls")
+        var byKey: [String: Int] = [:]
+        for fn in 0..<ft.count {
+            let f = Int32(fn)
+            byKey["\(p.frames.file(ofFunction: f) ?? ""):\(p.frames.line(ofFunction: f) ?? 0):\(p.frames.name(ofFunction: f))"] = fn
+        }
+        let funcs = ref["functions"] as! [[String: Any]]
+        XCTAssertEqual(ft.count, funcs.count, "\(c.name): function count")
+        for r in funcs {
+            let k = "\(r["file"] as! String):\(r["line"] as! Int):\(r["name"] as! String)"
+            guard let fn = byKey[k] else { XCTFail("\(c.name): missing \(k)"); continue }
+            XCTAssertEqual(ft.selfWeight[0][fn], (r["direct"] as! NSNumber).doubleValue, k)
+            XCTAssertEqual(ft.totalWeight[0][fn], (r["cumulative"] as! NSNumber).doubleValue, k)
+            XCTAssertEqual(ft.selfWeight[1][fn], (r["tt"] as! NSNumber).doubleValue, accuracy: 1e-12, k)
+            XCTAssertEqual(ft.totalWeight[1][fn], (r["ct"] as! NSNumber).doubleValue, accuracy: 1e-12, k)
+            XCTAssertEqual(ft.callers(of: Int32(fn)).count, r["callers"] as! Int, "\(k): callers")
         }
     }
 

@@ -4,7 +4,7 @@ import XCTest
 
 /// `python -X importtime` logs and memray's transforms (csv, gprof2dot), plus the refusals of
 /// memray's capture and stats files. Facts from `EXPECTED.json`; the copies under
-/// `Tests/Golden/{importtime,memray}` are checked against the same facts, written out here.
+/// `Tests/Golden/{importtime,memray-csv,gprof2dot,speedscope}` are checked against the same facts, written out here.
 final class ImportTimeMemrayTests: XCTestCase {
 
     static func golden(_ path: String) -> String {
@@ -162,8 +162,8 @@ final class ImportTimeMemrayTests: XCTestCase {
     }
 
     func testGoldenMemrayTransformsInEveryChunkSize() throws {
-        let csv = Array(try Data(contentsOf: URL(fileURLWithPath: Self.golden("memray/etl.memray.csv"))))
-        let dot = Array(try Data(contentsOf: URL(fileURLWithPath: Self.golden("memray/etl.memray.gprof2dot.json"))))
+        let csv = Array(try Data(contentsOf: URL(fileURLWithPath: Self.golden("memray-csv/etl.memray.csv"))))
+        let dot = Array(try Data(contentsOf: URL(fileURLWithPath: Self.golden("gprof2dot/etl.memray.gprof2dot.json"))))
         for chunk in [1, 7, csv.count] {
             checkMemrayCSV(try Self.loadBytes(csv, chunk: chunk), rows: 51, bytes: 24466105, allocations: 88, "chunk \(chunk)")
         }
@@ -183,7 +183,7 @@ final class ImportTimeMemrayTests: XCTestCase {
         XCTAssertEqual(selfByName(c), selfByName(g))
         // memray's speedscope export of the same capture: one tree with memory and allocations
         // (not two thread roots), the same functions with the same bytes as the csv.
-        let ss = try load(Self.golden("memray/etl.memray.speedscope.json")).mergingLines()
+        let ss = try load(Self.golden("speedscope/memray-etl.json")).mergingLines()
         XCTAssertEqual(ss.metrics, [ValueType("memory", "bytes"), ValueType("allocations", "count")])
         XCTAssertFalse(ss.hasThreads)
         XCTAssertEqual(ss.sampleCount, 50)

@@ -5,12 +5,12 @@ import XCTest
 /// Python 3.15 `profiling.sampling` (Tachyon) outputs: the binary capture (raw and zstd), JSONL
 /// and the sampled pstats dump. Facts come from `EXPECTED.json` (reference parsers run on the
 /// austin recordings the files were written from, see SOURCES.md); the copies under
-/// `Tests/Golden/tachyon` are checked against the same facts, written out here, so a clone
+/// `Tests/Golden/{tachyon,tachyon-jsonl,pstats}` are checked against the same facts, written out here, so a clone
 /// without ../shared still tests the readers.
 final class TachyonTests: XCTestCase {
 
     static func golden(_ name: String) -> String {
-        Fixtures.repoRoot.appendingPathComponent("Tests/Golden/tachyon").appendingPathComponent(name).path
+        Fixtures.repoRoot.appendingPathComponent("Tests/Golden").appendingPathComponent(name).path
     }
 
     static func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
@@ -112,7 +112,7 @@ final class TachyonTests: XCTestCase {
 
     /// The raw and zstd captures of one recording are the same profile.
     func testCompressedAndRawCapturesAgree() throws {
-        let raw = try load(Self.golden("etl.tachyon.bin")), z = try load(Self.golden("etl.tachyon.zst.bin"))
+        let raw = try load(Self.golden("tachyon/etl-raw.tachyon.bin")), z = try load(Self.golden("tachyon/etl-zstd.tachyon.zst.bin"))
         XCTAssertEqual(Self.facts(raw), Self.facts(z))
         XCTAssertTrue(z.metadata.contains { $0 == ("compression", "zstd") })
     }
@@ -120,7 +120,7 @@ final class TachyonTests: XCTestCase {
     // MARK: binary, committed copies (facts from EXPECTED.json for etl.tachyon.bin)
 
     func testGoldenBinaryInEveryChunkSize() throws {
-        for name in ["etl.tachyon.bin", "etl.tachyon.zst.bin"] {
+        for name in ["tachyon/etl-raw.tachyon.bin", "tachyon/etl-zstd.tachyon.zst.bin"] {
             let b = try Self.bytes(Self.golden(name))
             var seen: Facts? = nil
             for chunk in [1, 7, b.count] {
@@ -144,7 +144,7 @@ final class TachyonTests: XCTestCase {
 
     /// Every cut and a few hundred flipped bytes: a profile or a located one-line error.
     func testDamagedBinaryGivesALocatedErrorOrAProfile() throws {
-        for name in ["etl.tachyon.bin", "etl.tachyon.zst.bin"] {
+        for name in ["tachyon/etl-raw.tachyon.bin", "tachyon/etl-zstd.tachyon.zst.bin"] {
             let b = try Self.bytes(Self.golden(name))
             var rng = SeededRNG(seed: 15)
             var cases: [[UInt8]] = stride(from: 0, to: b.count, by: 5).map { Array(b[0..<$0]) }
@@ -164,12 +164,12 @@ final class TachyonTests: XCTestCase {
             _ = loaded
         }
         // A capture killed before it finished has a zeroed header (no magic: only --format finds it).
-        var b = try Self.bytes(Self.golden("etl.tachyon.bin"))
+        var b = try Self.bytes(Self.golden("tachyon/etl-raw.tachyon.bin"))
         for i in 0..<64 { b[i] = 0 }
         XCTAssertThrowsError(try FormatRegistry.load(source: MemorySource(b), name: "z", format: "tachyon")) { e in
             XCTAssertTrue((e as! ProfileError).message.contains("never finished"), "\(e)")
         }
-        let cut = Array(try Self.bytes(Self.golden("etl.tachyon.bin")).dropLast(1))
+        let cut = Array(try Self.bytes(Self.golden("tachyon/etl-raw.tachyon.bin")).dropLast(1))
         XCTAssertThrowsError(try Self.loadBytes(cut)) { e in
             XCTAssertTrue((e as! ProfileError).message.contains("footer") || (e as! ProfileError).message.contains("frame"), "\(e)")
         }
@@ -290,7 +290,7 @@ final class TachyonTests: XCTestCase {
     }
 
     func testGoldenJSONLInEveryChunkSizeAndCut() throws {
-        let b = try Self.bytes(Self.golden("etl.tachyon.jsonl"))
+        let b = try Self.bytes(Self.golden("tachyon-jsonl/etl.tachyon.jsonl"))
         for chunk in [1, 7, b.count] {
             let p = try Self.loadBytes(b, chunk: chunk)
             XCTAssertEqual(p.total(metric: 0), 587)
@@ -395,7 +395,7 @@ final class TachyonTests: XCTestCase {
     }
 
     func testGoldenSampledPstats() throws {
-        let p = try load(Self.golden("etl.tachyon.pstats"))
+        let p = try load(Self.golden("pstats/etl-tachyon.pstats"))
         try checkSampledPstats(p, [
             "sum_direct_samples": 587, "entries (excluding marker)": 99,
             "top_direct_entry": ["key": ["workload/etl.py", 62, "dedupe"], "direct": 530, "tottime_s": 1.06] as [String: Any],
