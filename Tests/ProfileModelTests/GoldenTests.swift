@@ -148,13 +148,6 @@ final class GoldenTests: XCTestCase {
         }
     }
 
-    /// A perftop bug these pairs found, left to the owner of CallgrindReader: it splits yappi's
-    /// `name file:line` at the last space, which for a file with a space in its name
-    /// (`<frozen importlib._bootstrap_external>`) is inside the file, so the whole text stays the
-    /// name and the definition line is lost. Those functions are compared by their summed self cost
-    /// only, and the test fails once the bug is fixed, so that this exemption goes with it.
-    static func yappiNameBug(file: String?) -> Bool { file?.contains(" ") == true }
-
     /// callgrind: each function's self cost (first event) against the script's sum of the file's
     /// cost lines, keyed by name, file and definition line.
     func testCallgrindSelfCostsMatchTheFile() throws {
@@ -164,31 +157,18 @@ final class GoldenTests: XCTestCase {
             let ref = try Fixtures.json(c.stem + ".callgrind-self.json") as! [[String: Any]]
             let p = try FormatRegistry.load(path: c.path)
             let ft = p.functions
-            // Functions hit by `yappiNameBug` go to `asideMine`/`asideTheirs` (count and sum).
             var mine: [String: Double] = [:], theirs: [String: Double] = [:]
-            var asideMine: [Double] = [], asideTheirs: [Double] = [], unsplit = 0
             for fn in 0..<ft.count where ft.selfWeight[0][fn] != 0 {
                 let f = Int32(fn), name = p.frames.name(ofFunction: f), file = p.frames.file(ofFunction: f)
-                if Self.yappiNameBug(file: file) {
-                    asideMine.append(ft.selfWeight[0][fn])
-                    if name.contains(" <") { unsplit += 1 }
-                    continue
-                }
                 mine["\(name)  \(file ?? "")  \(p.frames.line(ofFunction: f).map(String.init) ?? "")", default: 0] += ft.selfWeight[0][fn]
             }
             for r in ref {
                 let w = (r["self"] as! NSNumber).doubleValue, file = r["file"] as? String
                 guard w != 0 else { continue }
-                if Self.yappiNameBug(file: file) { asideTheirs.append(w); continue }
                 theirs["\(r["name"] as! String)  \(file ?? "")  \((r["line"] as? Int).map(String.init) ?? "")", default: 0] += w
             }
             XCTAssertGreaterThan(theirs.count, 0, c.name)
             if let diff = Self.difference(mine, theirs) { XCTFail("\(c.name) self costs:\n\(diff)") }
-            XCTAssertEqual(asideMine.count, asideTheirs.count, "\(c.name): functions in files with a space")
-            XCTAssertEqual(asideMine.reduce(0, +), asideTheirs.reduce(0, +), accuracy: 1e-9, "\(c.name): their self cost")
-            if !asideTheirs.isEmpty {
-                XCTAssertGreaterThan(unsplit, 0, "\(c.name): yappi names in files with a space are split now; remove yappiNameBug")
-            }
         }
     }
 

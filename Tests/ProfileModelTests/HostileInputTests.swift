@@ -256,17 +256,14 @@ final class HostileInputTests: XCTestCase {
         for (f, w) in reference where ours[f] != w { XCTFail("\(f): \(ours[f] ?? -1) != \(w)"); break }
     }
 
-    /// Loading is linear in depth: a 1e5-deep stack of distinct functions loads in well under
-    /// the 11 s it took (0.1 s here; the bound leaves room for a debug build on a busy machine).
-    func testDeepStackLoadsInLinearTime() throws {
+    /// A 1e5-deep stack of distinct functions (11 s before the function table's walk became
+    /// linear; its speed is measured in RELIABILITY.md, not here): every function on it counts once.
+    func testDeepStackOfDistinctFunctions() throws {
         let depth = 100_000
         let text = (0..<depth).map { "fn\($0)" }.joined(separator: ";") + " 1\n"
-        let t0 = Date()
         let p = try FormatRegistry.load(source: MemorySource(Array(text.utf8)), name: "deep", format: "collapsed")
-        let seconds = Date().timeIntervalSince(t0)
         XCTAssertEqual(p.functions.count, depth)
         XCTAssertEqual(p.functions.totalWeight[0].reduce(0, +), Double(depth))
-        XCTAssertLessThan(seconds, 5, "depth \(depth) took \(seconds) s")
     }
 
     private func bytes(_ s: String) -> UnsafeRawBufferPointer {

@@ -389,11 +389,13 @@ final class CallgrindParser {
             let file: String? = fnFile[f] >= 0 ? strs.string(fnFile[f]) : nil
             var line: Int? = nil
             // yappi: "name file:line" where file is the function's own file.
-            if let file, let sp = name.lastIndex(of: " "), let colon = name.lastIndex(of: ":"), sp < colon,
-               name[name.index(after: sp)..<colon] == file,
-               let l = Int(name[name.index(after: colon)...]), l >= 0 {
+            // The file may hold spaces itself (`<frozen importlib._bootstrap>`), so match the whole
+            // " file:line" suffix rather than splitting at the last space.
+            if let file, let colon = name.lastIndex(of: ":"),
+               let l = Int(name[name.index(after: colon)...]), l >= 0,
+               name[..<colon].hasSuffix(" " + file) {
                 line = l
-                name = String(name[..<sp])
+                name = String(name[..<name.index(colon, offsetBy: -(file.count + 1))])
             }
             let frame = builder.frames.frame(name: name, file: file, line: line, kind: .function, lineIsDefinition: true)
             toFn[f] = builder.frames.frameFunction[Int(frame)]
