@@ -184,7 +184,7 @@ final class GoldenTests: XCTestCase {
 
     static func canonical(_ p: Profile) -> String {
         let merged = p.mergingThreads()
-        return Exporter.collapsed(merged, metric: merged.defaultMetric)
+        return Exporter.collapsed(merged, metric: merged.defaultMetric, exact: true)
     }
 
     /// `stack weight` lines into a map (the weight is the text after the last space); `#` lines are

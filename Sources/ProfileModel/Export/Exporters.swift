@@ -28,8 +28,15 @@ public enum Exporter {
     /// seconds such as `6.2644e-05` would be dropped): times in whole `collapsedUnit`s (stacks
     /// under half a unit are left out), other values as decimals.
     public static func collapsed(_ p: Profile, metric m: Int) -> String {
+        collapsed(p, metric: m, exact: false)
+    }
+
+    /// `exact`: weights in the metric's own unit at full precision (Swift's shortest round-trip
+    /// text, exponents allowed), for tests that compare stacks with a reference; not for
+    /// flamegraph.pl.
+    static func collapsed(_ p: Profile, metric m: Int, exact: Bool) -> String {
         let t = p.tree
-        let scale = collapsedUnit(p, metric: m).factor
+        let scale = exact ? 1 : collapsedUnit(p, metric: m).factor
         var text = [String](repeating: "", count: t.count)
         var lines: [String] = []
         for n in 1..<max(t.count, 1) {
@@ -38,7 +45,7 @@ public enum Exporter {
                 .replacingOccurrences(of: "\n", with: " ")
             text[n] = parent == 0 ? own : text[parent] + ";" + own
             let w = scale == 1 ? t.selfWeight[m][n] : (t.selfWeight[m][n] * scale).rounded()
-            if w != 0 { lines.append(text[n] + " " + decimal(w)) }
+            if w != 0 { lines.append(text[n] + " " + (exact && w != w.rounded() ? "\(w)" : decimal(w))) }
         }
         lines.sort()
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
