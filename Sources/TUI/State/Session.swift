@@ -28,8 +28,7 @@ public final class Session {
     private var rowsKey: RowsKey?
     private var rowsCache: [Int32] = []
     private var matchKey: (profile: Same<Profile>, query: String)?
-    private var matchCache: Set<Int32> = []
-    public private(set) var searchError: String?
+    private var matchCache = SearchMatches()
     private var callersKey: (profile: Same<Profile>, function: Int32, normalized: Bool)?
     private var callersCache: CallersModel?
     /// The profile the cached triage is of (weak: a live session's old snapshots may go), and
@@ -322,28 +321,32 @@ public final class Session {
         return rows.map(\.0)
     }
 
-    /// Functions whose name or file matches the search (smart case: case-insensitive unless
-    /// the query has a capital letter). An invalid pattern matches as plain text.
-    public func matches(_ query: String, in p: Profile) -> Set<Int32> {
+    /// Functions whose name or file matches the search, with why the query was taken as
+    /// plain text if it was (cached for the last query and profile).
+    public func matches(_ query: String, in p: Profile) -> SearchMatches {
         if let k = matchKey, k.profile.is(p), k.query == query { return matchCache }
-        let key = (profile: Same(p), query: query)
-        var out = Set<Int32>()
-        searchError = nil
-        if !query.isEmpty {
-            let caseless = query == query.lowercased()
-            let regex: NSRegularExpression?
-            do { regex = try NSRegularExpression(pattern: query, options: caseless ? [.caseInsensitive] : []) }
-            catch { regex = nil; searchError = "not a regular expression; matching as text" }
-            for f in 0..<p.functions.count {
-                let name = p.frames.name(ofFunction: Int32(f))
-                let file = p.frames.file(ofFunction: Int32(f)) ?? ""
-                if Session.matches(name, regex, query, caseless) || (!file.isEmpty && Session.matches(file, regex, query, caseless)) {
-                    out.insert(Int32(f))
-                }
+        let found = Session.functions(matching: query, in: p)
+        matchKey = (Same(p), query)
+        matchCache = found
+        return found
+    }
+
+    /// The one place the viewer matches functions (smart case: case-insensitive unless the
+    /// query has a capital letter). An invalid pattern matches as plain text.
+    static func functions(matching query: String, in p: Profile) -> SearchMatches {
+        guard !query.isEmpty else { return SearchMatches() }
+        var out = SearchMatches()
+        let caseless = query == query.lowercased()
+        let regex: NSRegularExpression?
+        do { regex = try NSRegularExpression(pattern: query, options: caseless ? [.caseInsensitive] : []) }
+        catch { regex = nil; out.error = "not a regular expression; matching as text" }
+        for f in 0..<p.functions.count {
+            let name = p.frames.name(ofFunction: Int32(f))
+            let file = p.frames.file(ofFunction: Int32(f)) ?? ""
+            if Session.matches(name, regex, query, caseless) || (!file.isEmpty && Session.matches(file, regex, query, caseless)) {
+                out.functions.insert(Int32(f))
             }
         }
-        matchKey = key
-        matchCache = out
         return out
     }
 
@@ -363,6 +366,16 @@ public final class Session {
         if let r { return r.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil }
         return caseless ? s.lowercased().contains(q) : s.contains(q)
     }
+}
+
+/// What a search found: the matching functions, and why the query was not taken as a
+/// regular expression, if it was not. One value, so the error always belongs to these matches.
+public struct SearchMatches: Equatable, Sendable {
+    public var functions: Set<Int32> = []
+    public var error: String? = nil
+    public var count: Int { functions.count }
+    public var isEmpty: Bool { functions.isEmpty }
+    public func contains(_ f: Int32) -> Bool { functions.contains(f) }
 }
 
 /// A cache key for an object the cache does not keep alive. It matches that object only: not

@@ -144,10 +144,11 @@ public enum Screen {
         g.fill(x: 0, y: y, count: g.width, role: .status)
         let s = c.state
         if s.searching {
-            let n = c.session.matches(s.query, in: c.searchProfile).count
+            let found = c.session.matches(s.query, in: c.searchProfile)
+            let n = found.count
             var x = g.put("/" + s.query, x: 0, y: y, role: .status)
             x = g.put(c.options.ascii ? "_" : "▏", x: x, y: y, role: .statusKey)
-            let info = "  \(n) match\(n == 1 ? "" : "es")" + (c.session.searchError.map { " (\($0))" } ?? "")
+            let info = "  \(n) match\(n == 1 ? "" : "es")" + (found.error.map { " (\($0))" } ?? "")
                 + "   Enter: go  Esc: cancel"
             g.put(info, x: x, y: y, role: .status)
             return
@@ -335,7 +336,7 @@ struct DrawContext {
 
     var metric: Int { min(state.metric, profile.metrics.count - 1) }
     var searchProfile: Profile { state.view == .inverted ? session.inverted(for: state) : profile }
-    var matches: Set<Int32> { state.query.isEmpty ? [] : session.matches(state.query, in: searchProfile) }
+    var matches: SearchMatches { state.query.isEmpty ? SearchMatches() : session.matches(state.query, in: searchProfile) }
 
     func value(_ v: Double, in p: Profile) -> String {
         ValueFormat.withUnit(v, unit: p.metrics[metric].unit)
