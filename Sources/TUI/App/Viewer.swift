@@ -41,13 +41,18 @@ public enum Viewer {
     /// Applies `keys` without a terminal and returns the final screen as text: the same loop
     /// as on a terminal, on one in memory, with the editor only named in the status line.
     public static func batch(_ session: Session, size: Size, keys: [Key], options: ViewerOptions) -> String {
+        batchGrid(session, size: size, keys: keys, options: options).grid.dump()
+    }
+
+    /// `batch`'s final state and grid (tests read both).
+    static func batchGrid(_ session: Session, size: Size, keys: [Key], options: ViewerOptions) -> (state: AppState, grid: CellGrid) {
         let color: ColorMode = options.noColor ? .none : .full256
         let term = MemoryTerminal(size: size, events: keys.map { .key($0) }, colorMode: color)
         // A memory terminal throws no signals.
         let s = (try? loop(session, terminal: term, options: options) { e in
             "would run: " + Editor.command(for: e).suffix(e.line == nil ? 1 : 2).joined(separator: " ")
         }) ?? initialState(session, size: size, options: options)
-        return Screen.render(s, session: session, size: size, options: RenderOptions(ascii: options.ascii, color: color)).dump()
+        return (s, Screen.render(s, session: session, size: size, options: RenderOptions(ascii: options.ascii, color: color)))
     }
 
     /// The interactive loop. Returns the signal that ended it, if any (the caller re-raises it
