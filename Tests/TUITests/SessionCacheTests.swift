@@ -77,4 +77,32 @@ final class SessionCacheTests: XCTestCase {
         let (_, plain) = try runKeys(session, keys: "/^g$")
         XCTAssertTrue(plain.contains("1 match ") && !plain.contains("not a regular"), plain)
     }
+
+    /// The deriver re-reads the file for line-level data only when the state shows it (the
+    /// summary), once, and drawing from its derived values reads nothing more.
+    func testDerivingReadsOnlyWhatTheStateShows() throws {
+        let path = TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/etl.pyspy.txt").path
+        // Read as `perftop view` reads it: lines merged, split again only when asked.
+        let p = try FormatRegistry.load(path: path, mergeLines: true)
+        let reload = try XCTUnwrap(FormatRegistry.lineLevelReload(of: p, path: path, format: nil, linesKept: false))
+        var reloads = 0
+        let session = Session(profile: p, fileName: "etl.pyspy.txt", reloadWithLines: { reloads += 1; return try reload() })
+        let size = Size(width: 80, height: 24)
+        var s = Viewer.initialState(session, size: size, options: ViewerOptions())
+        let plain = session.derive(s, size: size)
+        XCTAssertNil(plain.summary)
+        XCTAssertNil(plain.source)
+        XCTAssertEqual(reloads, 0, "nothing on screen needs lines")
+        s.overlay = .summary
+        let derived = session.derive(s, size: size)
+        XCTAssertEqual(reloads, 1)
+        let summary = try XCTUnwrap(derived.summary)
+        XCTAssertGreaterThan(summary.profile.frames.frameCount, p.frames.frameCount, "one frame per line")
+        let options = RenderOptions(ascii: false, color: .none)
+        let first = Screen.render(s, derived: derived, size: size, options: options, now: 0).dump()
+        for _ in 0..<3 { XCTAssertEqual(Screen.render(s, derived: derived, size: size, options: options, now: 0).dump(), first) }
+        _ = session.derive(s, size: size)
+        XCTAssertEqual(reloads, 1, "the line-level profile is read once")
+        XCTAssertTrue(first.contains("What kind of slow"), first)
+    }
 }

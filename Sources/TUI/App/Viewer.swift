@@ -92,7 +92,9 @@ public enum Viewer {
                 }
             }
             if dirty {
-                terminal.draw(Screen.render(s, session: session, size: size, options: render, now: terminal.now), force: force)
+                // The session derives (and reads files, if it must); drawing is pure.
+                let derived = session.derive(s, size: size)
+                terminal.draw(Screen.render(s, derived: derived, size: size, options: render, now: terminal.now), force: force)
                 dirty = false
                 force = false
             }
