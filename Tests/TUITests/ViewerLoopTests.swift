@@ -129,4 +129,27 @@ final class ViewerLoopTests: XCTestCase {
             return (current, status)
         }
     }
+
+    /// `L` on a profile read with lines merged: the reducer reads no file but asks the loop
+    /// (a `.loadLines` effect), which reads the file once and hands the key back.
+    func testSplittingLinesIsAnEffectTheLoopCarriesOut() throws {
+        let path = TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/etl.pyspy.txt").path
+        let p = try FormatRegistry.load(path: path, mergeLines: true)
+        let reload = try XCTUnwrap(FormatRegistry.lineLevelReload(of: p, path: path, format: nil, linesKept: false))
+        var reloads = 0
+        let session = Session(profile: p, fileName: "etl.pyspy.txt", reloadWithLines: { reloads += 1; return try reload() })
+        let size = Size(width: 80, height: 24)
+        var s = Viewer.initialState(session, size: size, options: ViewerOptions())
+        let before = s
+        XCTAssertEqual(s.reduce(.char("L"), session: session, size: size), [.loadLines(then: .char("L"))])
+        XCTAssertEqual(reloads, 0, "the reducer read nothing")
+        XCTAssertFalse(s.splitLines)
+        XCTAssertEqual(s.tree, before.tree)
+        let term = MemoryTerminal(size: size, events: [.key(.char("L"))])
+        let end = try Viewer.loop(session, terminal: term, options: ViewerOptions()) { _ in nil }
+        XCTAssertEqual(reloads, 1)
+        XCTAssertTrue(end.splitLines)
+        XCTAssertEqual(end.message, "one node per line")
+        XCTAssertGreaterThan(session.profile(for: end).frames.frameCount, p.frames.frameCount)
+    }
 }

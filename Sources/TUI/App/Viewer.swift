@@ -87,7 +87,7 @@ public enum Viewer {
                 if session.live != status { session.live = status; dirty = true }
                 if let snapshot, status.generation != generation, !s.paused {
                     generation = status.generation
-                    s.adopt(snapshot, session: session, size: size)
+                    session.adopt(snapshot, into: &s, size: size)
                     dirty = true
                 }
             }
@@ -105,12 +105,18 @@ public enum Viewer {
             case .resize(let new): size = new; force = true; dirty = true
             case .key(let key):
                 let before = s
-                for effect in s.reduce(key, session: session, size: size) {
-                    switch effect {
+                var effects = s.reduce(key, session: session, size: size)
+                while !effects.isEmpty {
+                    switch effects.removeFirst() {
                     case .redrawAll: force = true
                     case .openEditor(let e):
                         s.message = terminal.handOver { editor(e) }
                         force = true
+                    case .loadLines(let key):
+                        // Afterwards the lines are at hand (or their error is), so the key
+                        // goes through this time.
+                        session.loadLines()
+                        effects += s.reduce(key, session: session, size: size)
                     }
                 }
                 dirty = force || s != before

@@ -8,12 +8,19 @@ public enum Effect: Equatable, Sendable {
     case redrawAll
     /// Give the terminal to the editor at this file and line, then take it back.
     case openEditor(EditTarget)
+    /// Read the file again with one frame per line (`Session.loadLines`), then hand the
+    /// key that needed them to the reducer again. The reducer itself reads no file.
+    case loadLines(then: Key)
 }
 
 extension AppState {
     /// Handles one key and returns the effects the loop carries out.
     public mutating func reduce(_ key: Key, session: Session, size: Size) -> [Effect] {
         var effects: [Effect] = handle(key, session: session, size: size) ? [.redrawAll] : []
+        if linesRequest {
+            linesRequest = false
+            effects.append(.loadLines(then: key))
+        }
         if let e = editRequest {
             editRequest = nil
             effects.append(.openEditor(e))
@@ -82,6 +89,7 @@ extension AppState {
             }
         case .summary: break
         case .source(let top):
+            guard top != nil || session.linesReady else { linesRequest = true; return }
             let cur = top ?? session.sourceTop(self, height: page)
             switch action {
             case .down: overlay = .source(top: cur + 1)
@@ -108,6 +116,11 @@ extension AppState {
     @discardableResult
     public mutating func apply(_ action: Action, session: Session, size: Size) -> Bool {
         let layout = Layout(size: size)
+        // What needs the line-level profile waits for the loop to load it (an effect).
+        if (action == .edit || (action == .toggleLines && !splitLines)) && !session.linesReady {
+            linesRequest = true
+            return false
+        }
         let before = session.profile(for: self)
         switch action {
         case .quit: quit = true
@@ -505,11 +518,11 @@ extension AppState {
 
     // MARK: - Live snapshots
 
-    /// Takes a newer snapshot of a live stream, keeping selection, expansion and zoom by frame path.
-    public mutating func adopt(_ snapshot: Profile, session: Session, size: Size) {
-        let old = session.profile(for: self)
+    /// Follows the session to its newer live snapshot (`Session.adopt`), keeping selection,
+    /// expansion and zoom by frame path from `old`, the profile shown before.
+    mutating func adopted(from old: Profile, session: Session, size: Size) {
         let firstData = old.tree.count <= 1
-        session.replaceBase(snapshot)
+        let snapshot = session.base
         if firstData || metric >= snapshot.metrics.count { metric = snapshot.defaultMetric }
         let new = session.profile(for: self)
         if followHotPath {

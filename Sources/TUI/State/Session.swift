@@ -133,6 +133,25 @@ public final class Session {
         lineBase = nil
     }
 
+    /// Whether the line-level profile is at hand (or could not be had), so that asking for it
+    /// reads no file.
+    public var linesReady: Bool { reloadWithLines == nil || lineBase != nil || reloadError != nil }
+
+    /// Reads the line-level profile if it is not at hand (the loop's `.loadLines` effect).
+    public func loadLines() {
+        var split = AppState(metric: 0)
+        split.splitLines = true
+        _ = source(for: split)
+    }
+
+    /// Takes a newer snapshot of a live stream (the loop's part of adoption), and carries the
+    /// state's selection, expansion and zoom over to it.
+    public func adopt(_ snapshot: Profile, into s: inout AppState, size: Size) {
+        let old = profile(for: s)
+        replaceBase(snapshot)
+        s.adopted(from: old, session: self, size: size)
+    }
+
     /// The profile with one frame per executing line (re-read if lines were merged while
     /// reading), for views that need lines: the summary's hottest line.
     public func lineLevel(for s: AppState) -> Profile {
