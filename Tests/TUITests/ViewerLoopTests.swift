@@ -61,12 +61,17 @@ final class ViewerLoopTests: XCTestCase {
         XCTAssertTrue(term.frames[1].grid.dump().contains("editor exited 0"))
     }
 
-    /// `reduce` hands out the editor request as an effect, once, and Ctrl-L as a full redraw.
+    /// `reduce` hands out the editor request as an effect, once (after the loop has looked the
+    /// file up), and Ctrl-L as a full redraw.
     func testReduceReturnsEffects() throws {
         let session = try TUIFixtures.session("etl.pyspy.txt")
         session.sourceRoots = [TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/workload").path]
         let size = Size(width: 80, height: 24)
         var s = Viewer.initialState(session, size: size, options: ViewerOptions())
+        // The source path is not looked up yet: the reducer asks the loop to (a `.read`).
+        XCTAssertEqual(s.reduce(.char("e"), session: session, size: size), [.read(then: .char("e"))])
+        XCTAssertNil(s.message)
+        session.read(for: s)
         let effects = s.reduce(.char("e"), session: session, size: size)
         guard case .openEditor(let t)? = effects.first, effects.count == 1 else { return XCTFail("\(effects)") }
         XCTAssertTrue(t.exists && t.path.hasSuffix("workload/etl.py"), "\(t)")
@@ -131,7 +136,7 @@ final class ViewerLoopTests: XCTestCase {
     }
 
     /// `L` on a profile read with lines merged: the reducer reads no file but asks the loop
-    /// (a `.loadLines` effect), which reads the file once and hands the key back.
+    /// (a `.read` effect), which reads the file once and hands the key back.
     func testSplittingLinesIsAnEffectTheLoopCarriesOut() throws {
         let path = TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/etl.pyspy.txt").path
         let p = try FormatRegistry.load(path: path, mergeLines: true)
@@ -141,7 +146,7 @@ final class ViewerLoopTests: XCTestCase {
         let size = Size(width: 80, height: 24)
         var s = Viewer.initialState(session, size: size, options: ViewerOptions())
         let before = s
-        XCTAssertEqual(s.reduce(.char("L"), session: session, size: size), [.loadLines(then: .char("L"))])
+        XCTAssertEqual(s.reduce(.char("L"), session: session, size: size), [.read(then: .char("L"))])
         XCTAssertEqual(reloads, 0, "the reducer read nothing")
         XCTAssertFalse(s.splitLines)
         XCTAssertEqual(s.tree, before.tree)

@@ -112,10 +112,10 @@ public enum Viewer {
                     case .openEditor(let e):
                         s.message = terminal.handOver { editor(e) }
                         force = true
-                    case .loadLines(let key):
-                        // Afterwards the lines are at hand (or their error is), so the key
-                        // goes through this time.
-                        session.loadLines()
+                    case .read(let key):
+                        // Afterwards what the key needs is at hand (or its error is), so
+                        // the key goes through this time.
+                        session.read(for: s)
                         effects += s.reduce(key, session: session, size: size)
                     }
                 }

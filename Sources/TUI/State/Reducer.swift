@@ -8,18 +8,19 @@ public enum Effect: Equatable, Sendable {
     case redrawAll
     /// Give the terminal to the editor at this file and line, then take it back.
     case openEditor(EditTarget)
-    /// Read the file again with one frame per line (`Session.loadLines`), then hand the
-    /// key that needed them to the reducer again. The reducer itself reads no file.
-    case loadLines(then: Key)
+    /// Read what the key needs from the disk (`Session.read(for:)`: the profile with one
+    /// frame per line, the selected function's source path), then hand the key to the
+    /// reducer again. The reducer itself reads no file.
+    case read(then: Key)
 }
 
 extension AppState {
     /// Handles one key and returns the effects the loop carries out.
     public mutating func reduce(_ key: Key, session: Session, size: Size) -> [Effect] {
         var effects: [Effect] = handle(key, session: session, size: size) ? [.redrawAll] : []
-        if linesRequest {
-            linesRequest = false
-            effects.append(.loadLines(then: key))
+        if readRequest {
+            readRequest = false
+            effects.append(.read(then: key))
         }
         if let e = editRequest {
             editRequest = nil
@@ -89,7 +90,7 @@ extension AppState {
             }
         case .summary: break
         case .source(let top):
-            guard top != nil || session.linesReady else { linesRequest = true; return }
+            guard top != nil || session.linesReady else { readRequest = true; return }
             let cur = top ?? session.sourceTop(self, height: page)
             switch action {
             case .down: overlay = .source(top: cur + 1)
@@ -116,9 +117,9 @@ extension AppState {
     @discardableResult
     public mutating func apply(_ action: Action, session: Session, size: Size) -> Bool {
         let layout = Layout(size: size)
-        // What needs the line-level profile waits for the loop to load it (an effect).
-        if (action == .edit || (action == .toggleLines && !splitLines)) && !session.linesReady {
-            linesRequest = true
+        // What needs the disk waits for the loop to read it (an effect).
+        if (action == .edit && !session.editReady(self)) || (action == .toggleLines && !splitLines && !session.linesReady) {
+            readRequest = true
             return false
         }
         let before = session.profile(for: self)

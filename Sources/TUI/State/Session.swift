@@ -40,6 +40,7 @@ public final class Session {
     /// Source files read for the source view, by path and the roots they were looked up in
     /// (nil: not found), so that drawing does not read the disk on every frame.
     private var sourceCache: [String: [String]?] = [:]
+    private var pathCache: [String: String?] = [:]
     private var sourceCacheRoots: [String] = []
 
     /// Reads the file again with one frame per executing line, when the loaded profile had its
@@ -137,11 +138,43 @@ public final class Session {
     /// reads no file.
     public var linesReady: Bool { reloadWithLines == nil || lineBase != nil || reloadError != nil }
 
-    /// Reads the line-level profile if it is not at hand (the loop's `.loadLines` effect).
-    public func loadLines() {
-        var split = AppState(metric: 0)
+    /// Reads what a key in state `s` may need and the session has not read: the line-level
+    /// profile, and the selected function's source path (the loop's `.read` effect).
+    public func read(for s: AppState) {
+        var split = s
         split.splitLines = true
         _ = source(for: split)
+        if let file = recordedFile(s) { _ = sourcePath(file) }
+    }
+
+    /// The selected function's source file as recorded, once the line-level profile is at hand.
+    private func recordedFile(_ s: AppState) -> String? {
+        guard let f = s.selectedFunction, linesReady else { return nil }
+        let p = lineLevel(for: s)
+        guard Int(f) < p.functions.count, let file = p.frames.file(ofFunction: f), !file.isEmpty, !file.hasPrefix("<") else { return nil }
+        return file
+    }
+
+    /// Whether `e` in state `s` can be answered without reading the disk.
+    func editReady(_ s: AppState) -> Bool {
+        linesReady && (recordedFile(s).map { file in forRoots { pathCache[file] != nil } } ?? true)
+    }
+
+    /// Where a recorded source file is under the source roots (nil: not found); looked up once.
+    func sourcePath(_ file: String) -> String? {
+        forRoots {
+            if let hit = pathCache[file] { return hit }
+            let found = Triage.sourcePath(file, roots: sourceRoots)
+            if pathCache.count > 64 { pathCache = [:] }
+            pathCache[file] = found
+            return found
+        }
+    }
+
+    /// Runs `body` on the file caches, emptied first if the source roots changed.
+    private func forRoots<T>(_ body: () -> T) -> T {
+        if sourceCacheRoots != sourceRoots { sourceCache = [:]; pathCache = [:]; sourceCacheRoots = sourceRoots }
+        return body()
     }
 
     /// Takes a newer snapshot of a live stream (the loop's part of adoption), and carries the
@@ -233,12 +266,13 @@ public final class Session {
 
     /// The lines of a source file recorded as `file`, looked up in the source roots; read once.
     public func sourceLines(_ file: String) -> [String]? {
-        if sourceCacheRoots != sourceRoots { sourceCache = [:]; sourceCacheRoots = sourceRoots }
-        if let hit = sourceCache[file] { return hit }
-        let lines = Triage.sourceLines(file, roots: sourceRoots)
-        if sourceCache.count > 64 { sourceCache = [:] }
-        sourceCache[file] = lines
-        return lines
+        forRoots {
+            if let hit = sourceCache[file] { return hit }
+            let lines = Triage.sourceLines(file, roots: sourceRoots)
+            if sourceCache.count > 64 { sourceCache = [:] }
+            sourceCache[file] = lines
+            return lines
+        }
     }
 
     /// The bottom-up profile of `profile(for:)`.
