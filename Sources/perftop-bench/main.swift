@@ -155,7 +155,7 @@ if args.count >= 4 && args[1] == "--ingest" {
         session.live = st
         if let snap, st.generation != generation {
             generation = st.generation
-            state.adopt(snap, session: session, size: size)
+            session.adopt(snap, into: &state, size: size)
         }
         state.handle(keys[k % keys.count], session: session, size: size)
         k += 1

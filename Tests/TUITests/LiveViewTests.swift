@@ -22,7 +22,7 @@ final class LiveViewTests: XCTestCase {
         XCTAssertFalse(s.tree.opened, "nothing to open yet")
         // The first half arrives: the tree opens on its hot path.
         feed(0..<lines.count / 2)
-        s.adopt(parser.snapshot(source: "-"), session: session, size: size)
+        session.adopt(parser.snapshot(source: "-"), into: &s, size: size)
         XCTAssertTrue(s.tree.opened)
         var p = session.profile(for: s)
         let selected = p.frames.name(ofFunction: p.function(ofNode: s.tree.selected))
@@ -37,7 +37,7 @@ final class LiveViewTests: XCTestCase {
         // The rest arrives: totals grow, the selection, expansion and zoom are the same frames.
         feed(lines.count / 2..<lines.count)
         let before = p.total(metric: 0)
-        s.adopt(parser.snapshot(source: "-"), session: session, size: size)
+        session.adopt(parser.snapshot(source: "-"), into: &s, size: size)
         p = session.profile(for: s)
         XCTAssertGreaterThan(p.total(metric: 0), before)
         XCTAssertEqual(p.tree.framePath(to: s.tree.selected), picked)

@@ -48,15 +48,12 @@ func assertSnapshot(_ text: String, named name: String, file: StaticString = #fi
     }
 }
 
-/// Runs keys headlessly and returns the final grid (for colour snapshots: `dumpRoles()`).
+/// Runs keys through the viewer's own loop on an in-memory terminal, as `perftop view --batch`
+/// does, and returns the final state and grid (for colour snapshots: `dumpRoles()`).
 func runKeysGrid(_ session: Session, keys: String, width: Int = 80, height: Int = 24, options: ViewerOptions = ViewerOptions())
     throws -> (AppState, CellGrid) {
     let size = Size(width: width, height: height)
-    var s = Viewer.initialState(session, size: size, options: options)
-    for k in try Key.parse(keys) { s.handle(k, session: session, size: size); if s.quit { break } }
-    let grid = Screen.render(s, session: session, size: size,
-                             options: RenderOptions(ascii: options.ascii, color: options.noColor ? .none : .full256))
-    return (s, grid)
+    return Viewer.batchGrid(session, size: size, keys: try Key.parse(keys), options: options)
 }
 
 /// Runs keys headlessly, as `perftop view --batch` does, and returns the state and the screen.

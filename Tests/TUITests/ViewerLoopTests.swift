@@ -61,12 +61,17 @@ final class ViewerLoopTests: XCTestCase {
         XCTAssertTrue(term.frames[1].grid.dump().contains("editor exited 0"))
     }
 
-    /// `reduce` hands out the editor request as an effect, once, and Ctrl-L as a full redraw.
+    /// `reduce` hands out the editor request as an effect, once (after the loop has looked the
+    /// file up), and Ctrl-L as a full redraw.
     func testReduceReturnsEffects() throws {
         let session = try TUIFixtures.session("etl.pyspy.txt")
         session.sourceRoots = [TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/workload").path]
         let size = Size(width: 80, height: 24)
         var s = Viewer.initialState(session, size: size, options: ViewerOptions())
+        // The source path is not looked up yet: the reducer asks the loop to (a `.read`).
+        XCTAssertEqual(s.reduce(.char("e"), session: session, size: size), [.read(then: .char("e"))])
+        XCTAssertNil(s.message)
+        session.read(for: s)
         let effects = s.reduce(.char("e"), session: session, size: size)
         guard case .openEditor(let t)? = effects.first, effects.count == 1 else { return XCTFail("\(effects)") }
         XCTAssertTrue(t.exists && t.path.hasSuffix("workload/etl.py"), "\(t)")
@@ -128,5 +133,28 @@ final class ViewerLoopTests: XCTestCase {
             status.samples = 3
             return (current, status)
         }
+    }
+
+    /// `L` on a profile read with lines merged: the reducer reads no file but asks the loop
+    /// (a `.read` effect), which reads the file once and hands the key back.
+    func testSplittingLinesIsAnEffectTheLoopCarriesOut() throws {
+        let path = TUIFixtures.repoRoot.appendingPathComponent("SampleProfiles/etl.pyspy.txt").path
+        let p = try FormatRegistry.load(path: path, mergeLines: true)
+        let reload = try XCTUnwrap(FormatRegistry.lineLevelReload(of: p, path: path, format: nil, linesKept: false))
+        var reloads = 0
+        let session = Session(profile: p, fileName: "etl.pyspy.txt", reloadWithLines: { reloads += 1; return try reload() })
+        let size = Size(width: 80, height: 24)
+        var s = Viewer.initialState(session, size: size, options: ViewerOptions())
+        let before = s
+        XCTAssertEqual(s.reduce(.char("L"), session: session, size: size), [.read(then: .char("L"))])
+        XCTAssertEqual(reloads, 0, "the reducer read nothing")
+        XCTAssertFalse(s.splitLines)
+        XCTAssertEqual(s.tree, before.tree)
+        let term = MemoryTerminal(size: size, events: [.key(.char("L"))])
+        let end = try Viewer.loop(session, terminal: term, options: ViewerOptions()) { _ in nil }
+        XCTAssertEqual(reloads, 1)
+        XCTAssertTrue(end.splitLines)
+        XCTAssertEqual(end.message, "one node per line")
+        XCTAssertGreaterThan(session.profile(for: end).frames.frameCount, p.frames.frameCount)
     }
 }

@@ -41,13 +41,18 @@ public enum Viewer {
     /// Applies `keys` without a terminal and returns the final screen as text: the same loop
     /// as on a terminal, on one in memory, with the editor only named in the status line.
     public static func batch(_ session: Session, size: Size, keys: [Key], options: ViewerOptions) -> String {
+        batchGrid(session, size: size, keys: keys, options: options).grid.dump()
+    }
+
+    /// `batch`'s final state and grid (tests read both).
+    static func batchGrid(_ session: Session, size: Size, keys: [Key], options: ViewerOptions) -> (state: AppState, grid: CellGrid) {
         let color: ColorMode = options.noColor ? .none : .full256
         let term = MemoryTerminal(size: size, events: keys.map { .key($0) }, colorMode: color)
         // A memory terminal throws no signals.
         let s = (try? loop(session, terminal: term, options: options) { e in
             "would run: " + Editor.command(for: e).suffix(e.line == nil ? 1 : 2).joined(separator: " ")
         }) ?? initialState(session, size: size, options: options)
-        return Screen.render(s, session: session, size: size, options: RenderOptions(ascii: options.ascii, color: color)).dump()
+        return (s, Screen.render(s, session: session, size: size, options: RenderOptions(ascii: options.ascii, color: color)))
     }
 
     /// The interactive loop. Returns the signal that ended it, if any (the caller re-raises it
@@ -82,12 +87,14 @@ public enum Viewer {
                 if session.live != status { session.live = status; dirty = true }
                 if let snapshot, status.generation != generation, !s.paused {
                     generation = status.generation
-                    s.adopt(snapshot, session: session, size: size)
+                    session.adopt(snapshot, into: &s, size: size)
                     dirty = true
                 }
             }
             if dirty {
-                terminal.draw(Screen.render(s, session: session, size: size, options: render, now: terminal.now), force: force)
+                // The session derives (and reads files, if it must); drawing is pure.
+                let derived = session.derive(s, size: size)
+                terminal.draw(Screen.render(s, derived: derived, size: size, options: render, now: terminal.now), force: force)
                 dirty = false
                 force = false
             }
@@ -98,12 +105,18 @@ public enum Viewer {
             case .resize(let new): size = new; force = true; dirty = true
             case .key(let key):
                 let before = s
-                for effect in s.reduce(key, session: session, size: size) {
-                    switch effect {
+                var effects = s.reduce(key, session: session, size: size)
+                while !effects.isEmpty {
+                    switch effects.removeFirst() {
                     case .redrawAll: force = true
                     case .openEditor(let e):
                         s.message = terminal.handOver { editor(e) }
                         force = true
+                    case .read(let key):
+                        // Afterwards what the key needs is at hand (or its error is), so
+                        // the key goes through this time.
+                        session.read(for: s)
+                        effects += s.reduce(key, session: session, size: size)
                     }
                 }
                 dirty = force || s != before

@@ -94,6 +94,9 @@ public struct AppState: Equatable, Sendable {
     public var diffNormalize: Bool? = nil
     /// Set by `e` until `reduce` hands it to the loop as an `.openEditor` effect.
     var editRequest: EditTarget? = nil
+    /// Set when a key needs what the session has not read yet, until `reduce` hands the key
+    /// back as a `.read` effect.
+    var readRequest = false
 
     public init(metric: Int) { self.metric = metric }
 }

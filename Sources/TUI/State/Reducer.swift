@@ -8,12 +8,20 @@ public enum Effect: Equatable, Sendable {
     case redrawAll
     /// Give the terminal to the editor at this file and line, then take it back.
     case openEditor(EditTarget)
+    /// Read what the key needs from the disk (`Session.read(for:)`: the profile with one
+    /// frame per line, the selected function's source path), then hand the key to the
+    /// reducer again. The reducer itself reads no file.
+    case read(then: Key)
 }
 
 extension AppState {
     /// Handles one key and returns the effects the loop carries out.
     public mutating func reduce(_ key: Key, session: Session, size: Size) -> [Effect] {
         var effects: [Effect] = handle(key, session: session, size: size) ? [.redrawAll] : []
+        if readRequest {
+            readRequest = false
+            effects.append(.read(then: key))
+        }
         if let e = editRequest {
             editRequest = nil
             effects.append(.openEditor(e))
@@ -82,6 +90,7 @@ extension AppState {
             }
         case .summary: break
         case .source(let top):
+            guard top != nil || session.linesReady else { readRequest = true; return }
             let cur = top ?? session.sourceTop(self, height: page)
             switch action {
             case .down: overlay = .source(top: cur + 1)
@@ -108,6 +117,11 @@ extension AppState {
     @discardableResult
     public mutating func apply(_ action: Action, session: Session, size: Size) -> Bool {
         let layout = Layout(size: size)
+        // What needs the disk waits for the loop to read it (an effect).
+        if (action == .edit && !session.editReady(self)) || (action == .toggleLines && !splitLines && !session.linesReady) {
+            readRequest = true
+            return false
+        }
         let before = session.profile(for: self)
         switch action {
         case .quit: quit = true
@@ -505,11 +519,11 @@ extension AppState {
 
     // MARK: - Live snapshots
 
-    /// Takes a newer snapshot of a live stream, keeping selection, expansion and zoom by frame path.
-    public mutating func adopt(_ snapshot: Profile, session: Session, size: Size) {
-        let old = session.profile(for: self)
+    /// Follows the session to its newer live snapshot (`Session.adopt`), keeping selection,
+    /// expansion and zoom by frame path from `old`, the profile shown before.
+    mutating func adopted(from old: Profile, session: Session, size: Size) {
         let firstData = old.tree.count <= 1
-        session.replaceBase(snapshot)
+        let snapshot = session.base
         if firstData || metric >= snapshot.metrics.count { metric = snapshot.defaultMetric }
         let new = session.profile(for: self)
         if followHotPath {

@@ -28,8 +28,7 @@ public final class Session {
     private var rowsKey: RowsKey?
     private var rowsCache: [Int32] = []
     private var matchKey: (profile: Same<Profile>, query: String)?
-    private var matchCache: Set<Int32> = []
-    public private(set) var searchError: String?
+    private var matchCache = SearchMatches()
     private var callersKey: (profile: Same<Profile>, function: Int32, normalized: Bool)?
     private var callersCache: CallersModel?
     /// The profile the cached triage is of (weak: a live session's old snapshots may go), and
@@ -41,6 +40,7 @@ public final class Session {
     /// Source files read for the source view, by path and the roots they were looked up in
     /// (nil: not found), so that drawing does not read the disk on every frame.
     private var sourceCache: [String: [String]?] = [:]
+    private var pathCache: [String: String?] = [:]
     private var sourceCacheRoots: [String] = []
 
     /// Reads the file again with one frame per executing line, when the loaded profile had its
@@ -134,6 +134,57 @@ public final class Session {
         lineBase = nil
     }
 
+    /// Whether the line-level profile is at hand (or could not be had), so that asking for it
+    /// reads no file.
+    public var linesReady: Bool { reloadWithLines == nil || lineBase != nil || reloadError != nil }
+
+    /// Reads what a key in state `s` may need and the session has not read: the line-level
+    /// profile, and the selected function's source path (the loop's `.read` effect).
+    public func read(for s: AppState) {
+        var split = s
+        split.splitLines = true
+        _ = source(for: split)
+        if let file = recordedFile(s) { _ = sourcePath(file) }
+    }
+
+    /// The selected function's source file as recorded, once the line-level profile is at hand.
+    private func recordedFile(_ s: AppState) -> String? {
+        guard let f = s.selectedFunction, linesReady else { return nil }
+        let p = lineLevel(for: s)
+        guard Int(f) < p.functions.count, let file = p.frames.file(ofFunction: f), !file.isEmpty, !file.hasPrefix("<") else { return nil }
+        return file
+    }
+
+    /// Whether `e` in state `s` can be answered without reading the disk.
+    func editReady(_ s: AppState) -> Bool {
+        linesReady && (recordedFile(s).map { file in forRoots { pathCache[file] != nil } } ?? true)
+    }
+
+    /// Where a recorded source file is under the source roots (nil: not found); looked up once.
+    func sourcePath(_ file: String) -> String? {
+        forRoots {
+            if let hit = pathCache[file] { return hit }
+            let found = Triage.sourcePath(file, roots: sourceRoots)
+            if pathCache.count > 64 { pathCache = [:] }
+            pathCache[file] = found
+            return found
+        }
+    }
+
+    /// Runs `body` on the file caches, emptied first if the source roots changed.
+    private func forRoots<T>(_ body: () -> T) -> T {
+        if sourceCacheRoots != sourceRoots { sourceCache = [:]; pathCache = [:]; sourceCacheRoots = sourceRoots }
+        return body()
+    }
+
+    /// Takes a newer snapshot of a live stream (the loop's part of adoption), and carries the
+    /// state's selection, expansion and zoom over to it.
+    public func adopt(_ snapshot: Profile, into s: inout AppState, size: Size) {
+        let old = profile(for: s)
+        replaceBase(snapshot)
+        s.adopted(from: old, session: self, size: size)
+    }
+
     /// The profile with one frame per executing line (re-read if lines were merged while
     /// reading), for views that need lines: the summary's hottest line.
     public func lineLevel(for s: AppState) -> Profile {
@@ -215,12 +266,13 @@ public final class Session {
 
     /// The lines of a source file recorded as `file`, looked up in the source roots; read once.
     public func sourceLines(_ file: String) -> [String]? {
-        if sourceCacheRoots != sourceRoots { sourceCache = [:]; sourceCacheRoots = sourceRoots }
-        if let hit = sourceCache[file] { return hit }
-        let lines = Triage.sourceLines(file, roots: sourceRoots)
-        if sourceCache.count > 64 { sourceCache = [:] }
-        sourceCache[file] = lines
-        return lines
+        forRoots {
+            if let hit = sourceCache[file] { return hit }
+            let lines = Triage.sourceLines(file, roots: sourceRoots)
+            if sourceCache.count > 64 { sourceCache = [:] }
+            sourceCache[file] = lines
+            return lines
+        }
     }
 
     /// The bottom-up profile of `profile(for:)`.
@@ -322,16 +374,24 @@ public final class Session {
         return rows.map(\.0)
     }
 
-    /// Functions whose name or file matches the search (smart case: case-insensitive unless
-    /// the query has a capital letter). An invalid pattern matches as plain text.
-    public func matches(_ query: String, in p: Profile) -> Set<Int32> {
+    /// Functions whose name or file matches the search, with why the query was taken as
+    /// plain text if it was (cached for the last query and profile).
+    public func matches(_ query: String, in p: Profile) -> SearchMatches {
         if let k = matchKey, k.profile.is(p), k.query == query { return matchCache }
-        let key = (profile: Same(p), query: query)
+        let found = Session.functions(matching: query, in: p)
+        matchKey = (Same(p), query)
+        matchCache = found
+        return found
+    }
+
+    /// The one place the viewer matches functions: the model's smart-case search, where an
+    /// invalid pattern matches as plain text.
+    static func functions(matching query: String, in p: Profile) -> SearchMatches {
+        guard !query.isEmpty else { return SearchMatches() }
         var asText = false
-        let out = p.functions(matching: query, asText: &asText)
-        searchError = asText ? "not a regular expression; matching as text" : nil
-        matchKey = key
-        matchCache = out
+        var out = SearchMatches()
+        out.functions = p.functions(matching: query, asText: &asText)
+        if asText { out.error = "not a regular expression; matching as text" }
         return out
     }
 
@@ -346,6 +406,16 @@ public final class Session {
         callersCache = m
         return m
     }
+}
+
+/// What a search found: the matching functions, and why the query was not taken as a
+/// regular expression, if it was not. One value, so the error always belongs to these matches.
+public struct SearchMatches: Equatable, Sendable {
+    public var functions: Set<Int32> = []
+    public var error: String? = nil
+    public var count: Int { functions.count }
+    public var isEmpty: Bool { functions.isEmpty }
+    public func contains(_ f: Int32) -> Bool { functions.contains(f) }
 }
 
 /// A cache key for an object the cache does not keep alive. It matches that object only: not

@@ -27,7 +27,7 @@ extension Session {
               !file.isEmpty, !file.hasPrefix("<") else { return nil }
         let hot = weights.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
         let line = hot ?? p.frames.line(ofFunction: fn)
-        if let found = Triage.sourcePath(file, roots: sourceRoots) { return EditTarget(path: found, line: line, exists: true) }
+        if let found = sourcePath(file) { return EditTarget(path: found, line: line, exists: true) }
         return EditTarget(path: file, line: line, exists: false)
     }
 

@@ -4,7 +4,7 @@ import ProfileModel
 enum CallersView {
     static func draw(_ g: inout CellGrid, _ c: inout DrawContext) {
         let s = c.state, p = c.profile, m = c.metric
-        let model = s.callersModel(session: c.session)
+        guard let model = c.derived.callers else { return }
         guard model.function >= 0 else {
             g.put("Select a function first (in the functions table or a tree).", x: 2, y: c.layout.bodyTop, role: .dim)
             return
@@ -13,7 +13,7 @@ enum CallersView {
         let ft = p.functions
         let fTotal = ft.totalWeight[m][Int(model.function)]
         // Diff mode: the second column is the change of the weight through each call.
-        let diff = c.session.diff(for: s)
+        let diff = c.derived.diff
         g.put(diff != nil ? "  total  change  calls  function" : "  total  of fn   calls  function", x: 0, y: 1, role: .header)
         var lines: [(row: Int?, text: String, role: Role, edge: CallEdge?, base: Double?)] = []
         lines.append((nil, "Callers of \(p.frames.name(ofFunction: model.function)) (\(model.callers.count))", .title, nil, nil))

@@ -55,7 +55,7 @@ enum FlameView {
         let s = c.state, p = c.profile, m = c.metric
         let t = p.tree
         let zoom = s.flame.zoom.last ?? 0
-        let diff = c.session.diff(for: s)
+        let diff = c.derived.diff
         var crumbs = "Flame graph (icicle): width = total" + (diff != nil ? ", colour = change (red grew, blue shrank)" : "")
         if !s.flame.zoom.isEmpty {
             crumbs += "   zoom: " + s.flame.zoom.map { p.frames.frame(t.frame[Int($0)]).name }.joined(separator: " > ")

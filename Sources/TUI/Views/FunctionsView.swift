@@ -3,9 +3,9 @@ import ProfileModel
 /// View 1: the function table, like `perf report` / `pprof -top`.
 enum FunctionsView {
     static func draw(_ g: inout CellGrid, _ c: inout DrawContext) {
-        if let d = c.session.diff(for: c.state) { drawDiff(&g, &c, d); return }
+        if let d = c.derived.diff { drawDiff(&g, &c, d); return }
         let s = c.state, p = c.profile, m = c.metric
-        let rows = c.session.functionRows(for: s)
+        let rows = c.derived.rows
         let ft = p.functions
         let total = p.total(metric: m)
         let (div, suffix) = ValueFormat.scale(unit: p.metrics[m].unit, maxValue: total)
@@ -147,9 +147,9 @@ enum FunctionsView {
     /// in the base, marked gone.
     static func drawDiff(_ g: inout CellGrid, _ c: inout DrawContext, _ d: ProfileDiff) {
         let s = c.state, p = c.profile, m = c.metric
-        let rows = c.session.functionRows(for: s)
-        guard let bp = c.session.baseProfile(for: s) else { return }
-        let bm = min(c.session.baseState(for: s).metric, bp.metrics.count - 1)
+        let rows = c.derived.rows
+        guard let bp = c.derived.baseProfile else { return }
+        let bm = c.derived.baseMetric
         let byTotal = s.sort == .total
         let measure = byTotal ? "total" : "self"
         let unit = p.metrics[m].unit

@@ -1,16 +1,21 @@
 import Foundation
 import ProfileModel
 
-/// Drawing: a function from (state, session, size, options, clock) to a grid of cells. The
-/// clock (seconds since 1970) is only read for a live stream's elapsed time; passing it makes
-/// a frame reproducible.
+/// Drawing: a pure function from (state, derived values, size, options, clock) to a grid of
+/// cells. The clock (seconds since 1970) is only read for a live stream's elapsed time;
+/// passing it makes a frame reproducible.
 public enum Screen {
+    /// Derives what `s` shows from the session, then draws it.
     public static func render(_ s: AppState, session: Session, size: Size, options: RenderOptions,
                               now: Double = Date().timeIntervalSince1970) -> CellGrid {
+        render(s, derived: session.derive(s, size: size), size: size, options: options, now: now)
+    }
+
+    public static func render(_ s: AppState, derived: Derived, size: Size, options: RenderOptions, now: Double) -> CellGrid {
         var g = CellGrid(width: size.width, height: size.height)
-        let p = session.profile(for: s)
+        let p = derived.profile
         let layout = Layout(size: size)
-        var ctx = DrawContext(state: s, session: session, profile: p, layout: layout, options: options)
+        var ctx = DrawContext(state: s, derived: derived, layout: layout, options: options)
         ctx.now = now
         drawTitle(&g, ctx)
         if size.height >= 5 && size.width < minimumViewWidth {
@@ -22,7 +27,7 @@ public enum Screen {
             switch s.view {
             case .functions: FunctionsView.draw(&g, &ctx)
             case .tree: TreeView.draw(&g, &ctx, state: s.tree, profile: p, inverted: false)
-            case .inverted: TreeView.draw(&g, &ctx, state: s.inverted, profile: session.inverted(for: s), inverted: true)
+            case .inverted: TreeView.draw(&g, &ctx, state: s.inverted, profile: derived.inverted ?? p, inverted: true)
             case .callers: CallersView.draw(&g, &ctx)
             case .flame: FlameView.draw(&g, &ctx)
             }
@@ -72,7 +77,7 @@ public enum Screen {
         let tabs = titleTabs(width: g.width, current: c.state.view)
         let tabsWidth = tabs.reduce(0) { $0 + DisplayWidth.width($1.0) + 1 }
         let arrow = c.options.ascii ? " -> " : " → "
-        let left = "perftop " + (c.session.diffBase.map { $0.fileName + arrow } ?? "") + c.session.fileName
+        let left = "perftop " + (c.derived.baseFileName.map { $0 + arrow } ?? "") + c.derived.fileName
         let room = max(0, g.width - tabsWidth - 1)
         g.put(DisplayWidth.truncate(left, to: room, ascii: c.options.ascii), x: 0, y: 0, role: .status)
         var x = max(0, g.width - tabsWidth)
@@ -144,10 +149,11 @@ public enum Screen {
         g.fill(x: 0, y: y, count: g.width, role: .status)
         let s = c.state
         if s.searching {
-            let n = c.session.matches(s.query, in: c.searchProfile).count
+            let found = c.matches
+            let n = found.count
             var x = g.put("/" + s.query, x: 0, y: y, role: .status)
             x = g.put(c.options.ascii ? "_" : "▏", x: x, y: y, role: .statusKey)
-            let info = "  \(n) match\(n == 1 ? "" : "es")" + (c.session.searchError.map { " (\($0))" } ?? "")
+            let info = "  \(n) match\(n == 1 ? "" : "es")" + (found.error.map { " (\($0))" } ?? "")
                 + "   Enter: go  Esc: cancel"
             g.put(info, x: x, y: y, role: .status)
             return
@@ -159,10 +165,10 @@ public enum Screen {
         let p = c.profile
         let m = min(s.metric, p.metrics.count - 1)
         var facts = "\(p.format)  \(p.metrics[m].description)  total \(ValueFormat.withUnit(p.total(metric: m), unit: p.metrics[m].unit))"
-        if let d = c.session.diff(for: s), let bp = c.session.baseProfile(for: s) {
-            let baseUnit = bp.metrics[min(c.session.baseState(for: s).metric, bp.metrics.count - 1)].unit
+        if let d = c.derived.diff, let bp = c.derived.baseProfile {
+            let baseUnit = bp.metrics[c.derived.baseMetric].unit
             facts = diffFacts(d, unit: p.metrics[m].unit, baseUnit: baseUnit, ascii: c.options.ascii)
-        } else if let live = c.session.live {
+        } else if let live = c.derived.live {
             facts = liveFacts(live, paused: s.paused, now: c.now) + "  " + facts
         } else if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
         if !s.query.isEmpty { facts += "  /\(s.query)" }
@@ -243,17 +249,12 @@ public enum Screen {
         case .summary:
             let top = 1, height = max(1, g.height - 2)
             for y in top..<(top + height) { g.fill(x: 0, y: y, count: g.width, role: .help) }
-            let p = c.session.lineLevel(for: c.state)
-            let m = min(c.metric, p.metrics.count - 1)
-            let t = c.session.triage(of: p, metric: m, rules: c.session.triageRules)
+            guard let summary = c.derived.summary else { break }
+            let p = summary.profile
+            let t = summary.triage
             var y = top
             // Diff mode: each class's share in the base beside the new one ("was").
-            var before: Triage? = nil
-            if let bs = c.session.diffBase {
-                let bstate = c.session.baseState(for: c.state)
-                let bp = bs.lineLevel(for: bstate)
-                before = bs.triage(of: bp, metric: min(bstate.metric, bp.metrics.count - 1), rules: c.session.triageRules)
-            }
+            let before = summary.before
             g.put(before == nil ? "What kind of slow it is (by innermost matching frame; any key closes)"
                                 : "What kind of slow, before and after (innermost matching frame; any key closes)",
                   x: 1, y: y, role: .title)
@@ -279,7 +280,7 @@ public enum Screen {
                 g.put(names, x: x, y: y, role: .help)
                 y += 1
             }
-            if let look = c.session.lookHere(t, in: p, metric: m).first, y + 2 < top + height {
+            if let look = summary.lookHere.first, y + 2 < top + height {
                 y += 1
                 var text = "Look here first: " + look.name
                 if let f = look.file { text += "  " + f + (look.line.map { ":\($0)" } ?? "") }
@@ -296,7 +297,7 @@ public enum Screen {
         case .source(let top):
             SourceView.draw(&g, c, top: top)
         case .sortMenu(let index):
-            let items = c.session.sortKeys(for: c.state)
+            let items = c.derived.sortKeys
             let w = 24, h = items.count + 2
             let x0 = max(0, (g.width - w) / 2), y0 = max(1, (g.height - h) / 2)
             for y in y0..<min(g.height, y0 + h) { g.fill(x: x0, y: y, count: w, role: .help) }
@@ -313,7 +314,7 @@ public enum Screen {
 /// What the views need while drawing.
 struct DrawContext {
     let state: AppState
-    let session: Session
+    let derived: Derived
     let profile: Profile
     let layout: Layout
     let options: RenderOptions
@@ -322,11 +323,11 @@ struct DrawContext {
     /// The clock the frame is drawn at (seconds since 1970).
     var now = 0.0
 
-    init(state: AppState, session: Session, profile: Profile, layout: Layout, options: RenderOptions) {
-        self.state = state; self.session = session; self.profile = profile; self.layout = layout; self.options = options
+    init(state: AppState, derived: Derived, layout: Layout, options: RenderOptions) {
+        self.state = state; self.derived = derived; self.profile = derived.profile; self.layout = layout; self.options = options
         if let f = state.selectedFunction, Int(f) < profile.functions.count {
             detail = DrawContext.describeFunction(f, in: profile, metric: state.metric)
-            if let d = session.diff(for: state) {
+            if let d = derived.diff {
                 detail.facts += "  " + DrawContext.describeChange(new: profile.functions.totalWeight[metric][Int(f)],
                                                             base: d.functionBaseTotal[Int(f)], d, unit: profile.metrics[metric].unit, what: "total")
             }
@@ -334,8 +335,7 @@ struct DrawContext {
     }
 
     var metric: Int { min(state.metric, profile.metrics.count - 1) }
-    var searchProfile: Profile { state.view == .inverted ? session.inverted(for: state) : profile }
-    var matches: Set<Int32> { state.query.isEmpty ? [] : session.matches(state.query, in: searchProfile) }
+    var matches: SearchMatches { derived.matches }
 
     func value(_ v: Double, in p: Profile) -> String {
         ValueFormat.withUnit(v, unit: p.metrics[metric].unit)

@@ -7,16 +7,17 @@ enum SourceView {
     static func draw(_ g: inout CellGrid, _ c: DrawContext, top: Int?) {
         let y0 = 1, height = max(1, g.height - 2)
         for y in y0..<(y0 + height) { g.fill(x: 0, y: y, count: g.width, role: .help) }
-        guard let (p, f, weights) = c.session.lineWeights(c.state) else { return }
+        guard let src = c.derived.source else { return }
+        let (p, f, weights) = (src.profile, src.function, src.weights)
         let total = weights.values.reduce(0, +)
         let file = p.frames.file(ofFunction: f) ?? ""
-        let lines = file.isEmpty ? nil : c.session.sourceLines(file)
+        let lines = src.lines
         var title = p.frames.name(ofFunction: f) + (file.isEmpty ? "" : "  " + file)
         if lines == nil { title += file.isEmpty ? "  (no file recorded)" : "  (source not found; --source-root DIR)" }
         if p.estimatedTree { title += "  (this format records no executing lines)" }
         g.put(DisplayWidth.truncate(title, to: g.width - 2, ascii: c.options.ascii), x: 1, y: y0, role: .title)
         let bodyHeight = height - 1
-        let first = top ?? c.session.sourceTop(c.state, height: bodyHeight)
+        let first = top ?? src.top
         let maxWeight = weights.values.max() ?? 0
         let m = min(c.state.metric, p.metrics.count - 1)
         // Without line samples the definition line is the one marked.

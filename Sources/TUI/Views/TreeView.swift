@@ -8,7 +8,7 @@ enum TreeView {
         let t = p.tree
         let root = t.totalWeight[m][0]
         let (l, r) = c.options.ascii ? ("<-", "->") : ("←", "→")
-        let diff = c.session.diff(for: c.state, inverted: inverted)
+        let diff = inverted ? c.derived.invertedDiff : c.derived.diff
         var heading = (diff != nil ? "  total  change  " : "  total    self  ") + (inverted ? "function \(l) callers (bottom-up)" : "function \(r) callees")
         if p.estimatedTree { heading += "   [estimated from the call graph]" }
         if let f = c.state.focus { heading += "   [focus: \(p.frames.name(ofFunction: f))]" }
