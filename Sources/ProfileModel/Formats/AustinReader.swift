@@ -105,7 +105,7 @@ struct AustinMetrics {
 /// Incremental austin text parser: feed it bytes in chunks of any size (a live `austin` output
 /// can be tailed); a partial last line waits for the rest. Like `FoldedParser` it hashes frame
 /// text straight from the input and reuses the previous line's path for a shared prefix.
-public final class AustinParser {
+final class AustinParser {
     public let builder: ProfileBuilder
     private let stacks = StackPath()
     private var lines = LineSplitter()

@@ -101,7 +101,7 @@ public enum FoldedReader: ProfileReader {
 /// Incremental folded-stack parser: feed it bytes in chunks of any size; a partial last line
 /// waits for the rest. It hashes frame text straight from the input, so a known frame costs
 /// one hash and a compare, and it reuses the previous line's path for a shared prefix.
-public final class FoldedParser {
+final class FoldedParser {
     public let builder: ProfileBuilder
     private let stacks = StackPath()
     private var lines = LineSplitter()

@@ -27,7 +27,7 @@ public enum MojoReader: ProfileReader {
 /// Corrupt input (a bad header, an unknown event id, an overlong integer or string) throws a
 /// `ProfileError` with the byte offset, from `feed` and again from `finish`; a file that ends
 /// inside an event (austin was killed) keeps the samples before it and says so in a warning.
-public final class MojoParser {
+final class MojoParser {
     public let builder: ProfileBuilder
     /// MOJO version from the header; 0 until the header has arrived.
     public private(set) var version = 0

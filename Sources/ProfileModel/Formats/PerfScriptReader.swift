@@ -42,7 +42,7 @@ public enum PerfScriptReader: ProfileReader {
 }
 
 /// Incremental `perf script` parser (feed any chunk sizes, then `finish`).
-public final class PerfScriptParser {
+final class PerfScriptParser {
     public let builder: ProfileBuilder
     private var lines = LineSplitter()
     public private(set) var lineNumber = 0

@@ -10,7 +10,7 @@
 /// The bytes of one JSON string, already unescaped and valid UTF-8 (invalid input bytes are
 /// replaced by U+FFFD). Points into the input, or into the scanner's scratch buffer when the
 /// string had escapes or bad UTF-8: valid until the scanner reads the next string.
-public struct JSONString {
+struct JSONString {
     public let base: UnsafeRawPointer
     public let count: Int
     /// Offset of the opening quote in the input.
@@ -27,7 +27,7 @@ public struct JSONString {
 }
 
 /// What the next value is, without consuming it.
-public enum JSONKind: Sendable, Equatable {
+enum JSONKind: Sendable, Equatable {
     case object, array, string, number, bool, null
     /// `}` or `]`
     case end
@@ -36,7 +36,7 @@ public enum JSONKind: Sendable, Equatable {
 }
 
 /// Lexical tokens for `nextToken()`.
-public enum JSONToken: Sendable, Equatable {
+enum JSONToken: Sendable, Equatable {
     case beginObject, endObject, beginArray, endArray, comma, colon
     case string, number, bool(Bool), null, eof
 }
@@ -65,7 +65,7 @@ private let pow10Table: [Double] = {
     return t
 }()
 
-public struct JSONScanner {
+struct JSONScanner {
     public let base: UnsafeRawPointer
     public let count: Int
     /// The next byte to read.

@@ -1,5 +1,5 @@
 /// Interns byte strings into one arena. Ids are dense Int32 from 0.
-public struct ByteInterner: Sendable {
+struct ByteInterner: Sendable {
     public private(set) var bytes: [UInt8] = []
     public private(set) var starts: [Int] = []
     public private(set) var lengths: [Int32] = []

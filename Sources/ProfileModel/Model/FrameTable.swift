@@ -38,7 +38,7 @@ public struct Frame: Sendable, Equatable {
 
 /// Frame and function tables in struct-of-arrays form. Strings live in one byte arena.
 public struct FrameTable: Sendable {
-    public internal(set) var strings = ByteInterner(capacity: 1024)
+    var strings = ByteInterner(capacity: 1024)
     // per frame
     public internal(set) var frameName: [Int32] = []
     public internal(set) var frameFile: [Int32] = []      // -1 = none

@@ -3,7 +3,7 @@ import CPrefetch
 /// Open-addressing map from a pair of Int32 to an Int32 value. Used for (parent, frame) → child.
 /// Key and value share one 16-byte slot, so a probe costs one cache miss, not two: on big
 /// trees this lookup is the reader's main cost (BENCHMARKS.md).
-public struct PairMap: Sendable {
+struct PairMap: Sendable {
     private var slots: [UInt64]      // 2 words per slot: key, value (UInt64.max = empty)
     private var mask: Int
     public private(set) var count = 0
@@ -80,7 +80,7 @@ public struct PairMap: Sendable {
 /// Open-addressing map from a pair of 64-bit keys to an Int32, for composite keys (frame
 /// identity, function identity). Swift's Dictionary hashes with SipHash per lookup, which
 /// showed as ~20% of a pstats load.
-public struct WideKeyMap: Sendable {
+struct WideKeyMap: Sendable {
     private var slots: [UInt64]      // 3 words per slot: key a, key b, value (UInt64.max = empty)
     private var mask: Int
     public private(set) var count = 0

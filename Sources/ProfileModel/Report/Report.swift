@@ -231,7 +231,7 @@ public enum Report {
 }
 
 /// A small JSON writer: correct escaping, shortest round-trip numbers.
-public struct JSONWriter {
+struct JSONWriter {
     public var out = ""
     var needComma: [Bool] = [false]
     var afterKey = false
