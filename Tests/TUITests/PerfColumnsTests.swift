@@ -33,4 +33,18 @@ final class PerfColumnsTests: XCTestCase {
         }
         assertSnapshot(tree, named: "two-threads.perf-tree-split-120x16")
     }
+
+    /// `e` on a perf function does not open its DSO (an ELF file) in the editor; it says why.
+    func testEditOnAFunctionInABinarySaysSo() throws {
+        let path = TUIFixtures.repoRoot.appendingPathComponent("Tests/Golden/perf-script/two-threads.txt").path
+        let libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+        guard let h = FileHandle(forReadingAtPath: libc) else { print("SKIPPED: \(libc) is absent"); return }
+        let head = [UInt8](try h.read(upToCount: 4) ?? Data())
+        try h.close()
+        XCTAssertEqual(head, [0x7F, 0x45, 0x4C, 0x46])
+        let session = Session(profile: try FormatRegistry.load(path: path), fileName: "two-threads.txt")
+        let (state, _) = try runKeys(session, keys: "1/^start_thread$<Enter>e", width: 120, height: 16)
+        XCTAssertNil(state.editRequest)
+        XCTAssertEqual(state.message, "\(libc) is a binary, not a source file")
+    }
 }
