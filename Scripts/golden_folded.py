@@ -675,10 +675,12 @@ def perf_frame(line):
     m = re.match(r"^(.*?)\s*\(([^()]*)\)$", rest)
     sym, dso = (m.group(1), m.group(2)) if m else (rest, "")
     sym = re.sub(r"\+0x[0-9a-fA-F]+$", "", sym)
+    # perftop's convention: the DSO is the frame's file (none when perf says `[unknown]`)
+    file = dso if dso and dso != "[unknown]" else None
     if sym in ("", "[unknown]"):
         # inferno's with_module_fallback: the DSO's base name in brackets, unless it is unknown too
-        return "[%s]" % os.path.basename(dso) if dso and dso != "[unknown]" else "[unknown]"
-    return sym
+        return frame_text("[%s]" % os.path.basename(dso) if file else "[unknown]", file)
+    return frame_text(sym, file)
 
 
 def parse_perf_script(path):
@@ -1083,7 +1085,10 @@ def outputs(fmt, path):
                               "--single", "-o", "/dev/stdout", path], check=True,
                              capture_output=True, text=True).stdout
         return [(stem(path) + ".pstats.json", out)]
-    raise SystemExit("no reference parser for format directory '%s'" % fmt)
+    # Formats added without a parser here (importtime, memray, tachyon) are checked by their
+    # own tests; say so rather than stop before the formats that follow.
+    print("no reference parser for format directory '%s': skipped %s" % (fmt, rel), file=sys.stderr)
+    return []
 
 
 def main(argv):

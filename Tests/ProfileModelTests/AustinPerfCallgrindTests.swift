@@ -27,6 +27,32 @@ final class AustinPerfCallgrindTests: XCTestCase {
         return out
     }
 
+    /// A perf profile as collapsed stacks with the root inferno-collapse-perf writes: `comm`
+    /// (its default), `comm-PID` (`--pid`) or `comm-PID/TID` (`--tid`), PID `?` when perf printed
+    /// only the tid. Built from perftop's process frame (the comm) and thread frame
+    /// (`tid T` or `pid P tid T`).
+    enum PerfRoot { case comm, pid, tid }
+    static func perfFolded(_ p: Profile, root: PerfRoot) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for n in 1..<max(p.tree.count, 1) where p.tree.selfWeight[0][n] != 0 {
+            var names: [String] = []
+            for a in p.tree.path(to: Int32(n)) {
+                let f = p.tree.frame[Int(a)]
+                let name = p.frames.name(ofFrame: f)
+                guard p.frames.frameKind[Int(f)] == .thread else { names.append(name); continue }
+                let words = name.split(separator: " ").map(String.init)
+                let (pid, tid) = words.count == 4 ? (words[1], words[3]) : ("?", words.last ?? "?")
+                switch root {
+                case .comm: break
+                case .pid: names[names.count - 1] += "-" + pid
+                case .tid: names[names.count - 1] += "-" + pid + "/" + tid
+                }
+            }
+            out[names.joined(separator: ";"), default: 0] += p.tree.selfWeight[0][n]
+        }
+        return out
+    }
+
     /// Everything a reader decides, for comparing two reads of the same input.
     static func signature(_ b: ProfileBuilder) -> String {
         let p = b.freeze(source: "x")
@@ -347,7 +373,7 @@ final class AustinPerfCallgrindTests: XCTestCase {
             let p: Profile
             do { p = try load(path) } catch { XCTFail("\(e.path): \(error)"); continue }
             XCTAssertEqual(p.format, "perf-script", e.path)
-            var got = Self.folded(p)
+            var got = Self.perfFolded(p, root: .comm)
             var total = p.total(metric: 0)
             if expectedFile.hasPrefix("FlameGraph/") {
                 // stackcollapse-perf.pl (which wrote FlameGraph's results) differs from inferno in two
@@ -360,7 +386,7 @@ final class AustinPerfCallgrindTests: XCTestCase {
                     let b = try FormatRegistry.read(source: MemorySource(data), name: path)
                     XCTAssertEqual(b.sampleCount, full - 1, "\(e.path): the unterminated last record")
                     let q = b.freeze(source: path)
-                    got = Self.folded(q)
+                    got = Self.perfFolded(q, root: .comm)
                     total = q.total(metric: 0)
                 }
                 if !expectedFile.hasSuffix("perf-rust-Yamakaky-dcpu-collapsed-all.txt") {
@@ -389,6 +415,72 @@ final class AustinPerfCallgrindTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(compared, 20)
         print("perf script: \(compared) files compared with upstream collapsed outputs")
+    }
+
+    /// inferno's `--pid` and `--tid` results: perftop's process and thread roots carry the same
+    /// split, so `--threads split` shows what those options show.
+    func testPerfScriptPidAndTidRootsMatchInferno() throws {
+        let dir = try Fixtures.requireCorpus()
+        let p = try load(dir + "/FlameGraph/test/perf-rust-Yamakaky-dcpu.txt")
+        let results = dir + "/inferno/tests/data/collapse-perf/results/perf-rust-Yamakaky-dcpu-collapsed-"
+        for (root, suffix) in [(PerfRoot.pid, "pid.txt"), (.tid, "tid.txt")] {
+            let want = try Self.readCollapsed(results + suffix, stripAnnotations: true)
+            let got = Self.perfFolded(p, root: root)
+            XCTAssertFalse(want.isEmpty, suffix)
+            XCTAssertEqual(got, want, "\(suffix): missing \(Set(want.keys).subtracting(got.keys).sorted().prefix(3)) "
+                           + "extra \(Set(got.keys).subtracting(want.keys).sorted().prefix(3))")
+        }
+    }
+
+    /// A two-thread C program recorded with `perf record -g` (Tests/Golden/perf-script/two-threads.txt):
+    /// the comm, then each `pid/tid`, are the roots, weighing what the records of that thread
+    /// weigh; merged threads hide them; every frame's file is the DSO perf printed for its symbol.
+    /// The reference is read from the text here, not through the reader.
+    func testPerfScriptCommThreadRootsAndDSOsOnATwoThreadRecording() throws {
+        let path = Fixtures.repoRoot.appendingPathComponent("Tests/Golden/perf-script/two-threads.txt").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var perThread: [String: Double] = [:]   // "pid P tid T" → summed period
+        var dsoOf: [String: Set<String>] = [:]  // symbol → DSOs
+        var current = ""
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            if !line.hasPrefix("\t") && !line.hasPrefix(" ") {
+                let w = line.split(separator: " ")
+                let ids = w[1].split(separator: "/")
+                current = "pid \(ids[0]) tid \(ids[1])"
+                perThread[current, default: 0] += Double(w[3])!
+                XCTAssertEqual(w[0], "two-threads")
+            } else {
+                let parts = line.split(separator: " ")
+                let dso = String(parts.last!.dropFirst().dropLast())
+                dsoOf[String(parts[1]), default: []].insert(dso)
+            }
+        }
+        XCTAssertEqual(perThread.count, 2)
+        let p = try load(path)
+        XCTAssertEqual(p.format, "perf-script")
+        let roots = p.tree.children(0)
+        XCTAssertEqual(roots.map { p.frames.name(ofFrame: p.tree.frame[Int($0)]) }, ["two-threads"])
+        XCTAssertEqual(p.frames.frameKind[Int(p.tree.frame[Int(roots[0])])], .process)
+        var got: [String: Double] = [:]
+        for t in p.tree.children(roots[0]) {
+            XCTAssertEqual(p.frames.frameKind[Int(p.tree.frame[Int(t)])], .thread)
+            got[p.frames.name(ofFrame: p.tree.frame[Int(t)]), default: 0] += p.tree.totalWeight[0][Int(t)]
+        }
+        XCTAssertEqual(got, perThread)
+        let merged = p.mergingThreads()
+        XCTAssertFalse(merged.tree.children(0).contains { merged.frames.frameKind[Int(merged.tree.frame[Int($0)])].isGrouping })
+        XCTAssertEqual(merged.total(metric: 0), perThread.values.reduce(0, +))
+        var checked = 0
+        for fn in 0..<Int32(p.functions.count) {
+            let name = p.frames.name(ofFunction: fn)
+            guard let dsos = dsoOf[name] else { continue }
+            XCTAssertEqual(dsos.count, 1, name)
+            XCTAssertEqual(p.frames.file(ofFunction: fn), dsos.first, name)
+            checked += 1
+        }
+        XCTAssertGreaterThanOrEqual(checked, 4)     // spin, worker_a, worker_b, start_thread, kernel frames
+        let report = Report.text(merged, options: ReportOptions(metric: 0))
+        XCTAssertTrue(report.contains("spin  /tmp/j-rec/two-threads"), report)
     }
 
     func testPerfScriptCorpusLoadsOrFailsWithALine() throws {
@@ -452,7 +544,10 @@ final class AustinPerfCallgrindTests: XCTestCase {
         \t  400600 main+0x20 (/bin/app)
         """
         let p = try Self.parsePerf(Array(text.utf8), chunk: 3).freeze()
-        XCTAssertEqual(Self.folded(p), ["my_app;main;leaf": 15])
+        XCTAssertEqual(Self.perfFolded(p, root: .comm), ["my_app;main;leaf": 15])
+        XCTAssertEqual(Self.perfFolded(p, root: .tid), ["my_app-12/13;main;leaf": 15])
+        let leaf = (0..<Int32(p.frames.functionCount)).first { p.frames.name(ofFunction: $0) == "leaf" }
+        XCTAssertEqual(leaf.flatMap { p.frames.file(ofFunction: $0) }, "/bin/app")
     }
 
     // MARK: callgrind

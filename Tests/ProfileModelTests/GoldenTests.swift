@@ -70,6 +70,9 @@ final class GoldenTests: XCTestCase {
                     + "the function table is checked against an independent reference)\n"
                 try (header + Self.canonical(p)).write(toFile: c.folded, atomically: true, encoding: .utf8)
             }
+            // A case with no reference is reported by testEveryReaderHasACaseAndEveryCaseAReader;
+            // the cases after it are still compared.
+            guard FileManager.default.fileExists(atPath: c.folded) else { continue }
             let expected = try Self.parseFolded(String(contentsOfFile: c.folded, encoding: .utf8))
             for chunk in [1, 7, bytes.count] {
                 let p: Profile

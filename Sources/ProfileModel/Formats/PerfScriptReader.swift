@@ -2,7 +2,8 @@
 /// stackcollapse-perf.pl read it with their default options: one record per blank-line-separated
 /// block, an event line (`comm pid[/tid] [cpu] time: [period] event:`) and then one stack line per
 /// frame, leaf first (`addr symbol[+0xoff] (dso)`). The root frame is the command name (spaces
-/// become `_`); symbols lose their `+0x` offset and argument list, `[unknown]` becomes `[dso]`,
+/// become `_`, a process frame), under it the `[pid/]tid` (a thread frame); each frame's file is
+/// its DSO (none when perf says `[unknown]`); symbols lose their `+0x` offset and argument list, `[unknown]` becomes `[dso]`,
 /// Java inlined frames (`a->b`) are split, Rust symbols perf left half-mangled are fixed. Each
 /// record weighs its period (1 when absent); only the first event type seen is kept.
 public enum PerfScriptReader: ProfileReader {
@@ -63,6 +64,7 @@ final class PerfScriptParser {
     private var skipStack = false
     private var period: Double? = nil
     private var commFrame: Int32 = -1
+    private var threadFrame: Int32 = -1
     private var commIsJava = false
     private var leafFirst: [Int32] = []
 
@@ -70,6 +72,9 @@ final class PerfScriptParser {
     private var comms = ByteInterner(capacity: 64)
     private var commToFrame: [Int32] = []
     private var commJava: [Bool] = []
+    // (pid word, command frame) → thread frames.
+    private var threads = ByteInterner(capacity: 64)
+    private var threadToFrame: [Int32] = []
     private var raw = ByteInterner(capacity: 4096)
     private var rawStart: [Int32] = []
     private var rawCount: [Int32] = []
@@ -235,7 +240,9 @@ final class PerfScriptParser {
         }
         period = recordPeriod
         if recordPeriod != nil { periodSeen = true }
-        // The root frame: the command name with spaces replaced by '_'.
+        // The root frames: the command name (spaces replaced by '_', as the collapsers write it)
+        // as a process frame, then the `[pid/]tid` word perf printed as a thread frame, so
+        // `--threads split` separates commands and threads and merged mode hides both.
         var isNew = false
         let cid = comms.intern(p + commStart, commEnd - commStart, isNew: &isNew)
         if isNew {
@@ -246,6 +253,23 @@ final class PerfScriptParser {
         }
         commFrame = commToFrame[Int(cid)]
         commIsJava = commJava[Int(cid)]
+        // The pid word ends at the space before `after`; perf prints `tid` alone by default and
+        // `pid/tid` with `-F +pid`.
+        var w = after - 1
+        while w > 0 && p.load(fromByteOffset: w - 1, as: UInt8.self) != 0x20 { w -= 1 }
+        key.removeAll(keepingCapacity: true)
+        key.append(contentsOf: UnsafeRawBufferPointer(start: p + w, count: after - 1 - w))
+        key.append(0)
+        withUnsafeBytes(of: commFrame) { key.append(contentsOf: $0) }
+        var threadIsNew = false
+        let tid = key.withUnsafeBytes { threads.intern($0.baseAddress!, $0.count, isNew: &threadIsNew) }
+        if threadIsNew {
+            let word = String(decoding: UnsafeRawBufferPointer(start: p + w, count: after - 1 - w), as: UTF8.self)
+            let parts = word.split(separator: "/", omittingEmptySubsequences: false)
+            let name = parts.count == 2 ? "pid \(parts[0]) tid \(parts[1])" : "tid \(word)"
+            threadToFrame.append(builder.frames.frame(name: name, file: nil, line: nil, kind: .thread))
+        }
+        threadFrame = threadToFrame[Int(tid)]
         // A one-frame stack may follow the event on the same line.
         if c2 >= 0 {
             var s = c2 + 1
@@ -319,8 +343,11 @@ final class PerfScriptParser {
             rawStart.append(Int32(rawFrames.count))
             let names = PerfScriptParser.frameNames(symbol: symbol, module: module, java: commIsJava)
             let kernel = PerfScriptParser.isKernel(module)
+            // The DSO is the frame's file, so reports and the viewer print it beside the symbol
+            // (as `perf report --sort dso,sym` does) and one symbol in two objects is two functions.
+            let dso: String? = module.isEmpty || module == "[unknown]" ? nil : module
             for name in names {
-                rawFrames.append(builder.frames.frame(name: name, file: nil, line: nil, kind: kernel ? .native : .function))
+                rawFrames.append(builder.frames.frame(name: name, file: dso, line: nil, kind: kernel ? .native : .function))
             }
             rawCount.append(Int32(names.count))
         }
@@ -333,6 +360,7 @@ final class PerfScriptParser {
         if !leafFirst.isEmpty {
             path.removeAll(keepingCapacity: true)
             path.append(commFrame)
+            path.append(threadFrame)
             var k = leafFirst.count - 1
             while k >= 0 { path.append(leafFirst[k]); k -= 1 }
             var shared = 0

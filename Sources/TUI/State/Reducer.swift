@@ -190,7 +190,11 @@ extension AppState {
         case .edit:
             guard let f = selectedFunction else { message = "select a function first"; break }
             guard let target = session.editTarget(self, function: f) else {
-                message = "no source file recorded for \(before.frames.name(ofFunction: f).terminalSafe)"; break
+                let file = before.frames.file(ofFunction: f)
+                message = file.flatMap { Triage.sourcePath($0, roots: session.sourceRoots) }.map(Session.isBinary) == true
+                    ? "\(file!.terminalSafe) is a binary, not a source file"
+                    : "no source file recorded for \(before.frames.name(ofFunction: f).terminalSafe)"
+                break
             }
             guard target.exists else {
                 message = "source not found: \(target.path.terminalSafe) (--source-root DIR or --path-map FROM=TO)"; break

@@ -1,3 +1,4 @@
+import Foundation
 import ProfileModel
 
 /// What the source overlay and `e` need from the profile: the samples of each line of the
@@ -27,8 +28,20 @@ extension Session {
               !file.isEmpty, !file.hasPrefix("<") else { return nil }
         let hot = weights.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
         let line = hot ?? p.frames.line(ofFunction: fn)
-        if let found = sourcePath(file) { return EditTarget(path: found, line: line, exists: true) }
+        if let found = sourcePath(file) {
+            // perf frames name their DSO as the file: an executable or library is no source.
+            if Self.isBinary(found) { return nil }
+            return EditTarget(path: found, line: line, exists: true)
+        }
         return EditTarget(path: file, line: line, exists: false)
+    }
+
+    /// Whether the file starts with a NUL or ELF's magic (`\x7FELF`).
+    static func isBinary(_ path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        let head = [UInt8]((try? h.read(upToCount: 4)) ?? Data())
+        return head.first == 0 || head == [0x7F, 0x45, 0x4C, 0x46]
     }
 
     /// The first line shown: the hottest line centred, or the definition line for formats
