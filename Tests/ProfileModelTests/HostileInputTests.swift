@@ -114,6 +114,31 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// The readers added with Tachyon, importtime and memray: on their real files, a cap just
+    /// under the longest line makes that line a located error (it once reached the parser as a
+    /// negative length), and the cap at its length reads the file.
+    func testOverlongLineInTheNewTextReaders() throws {
+        let golden = Fixtures.repoRoot.appendingPathComponent("Tests/Golden").path
+        for (format, file) in [("importtime", "importtime/stdlib-mix.py3.12.1.txt"), ("memray-csv", "memray-csv/etl.memray.csv"),
+                               ("tachyon-jsonl", "tachyon-jsonl/etl.tachyon.jsonl")] {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: golden + "/" + file)))
+            let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            let longest = lines.map(\.count).max()!
+            let at = lines.firstIndex { $0.count == longest }! + 1
+            for chunk in [1 << 20, 7] {
+                try withMaxLine(longest - 1) {
+                    XCTAssertThrowsError(try FormatRegistry.read(source: MemorySource(bytes, chunk: chunk), name: file, format: format), file) { e in
+                        XCTAssertEqual((e as? ProfileError)?.line, at, "\(file) \(chunk): \(e)")
+                        XCTAssertTrue((e as? ProfileError)?.message.contains("--max-line") ?? false, "\(e)")
+                    }
+                }
+                try withMaxLine(longest) {
+                    XCTAssertNoThrow(try FormatRegistry.read(source: MemorySource(bytes, chunk: chunk), name: file, format: format), file)
+                }
+            }
+        }
+    }
+
     /// A live stream counts an overlong line as a bad line and goes on; memory stays bounded
     /// (the splitter never holds more than the cap) on a stream without any newline.
     func testOverlongLineInAStreamIsABadLine() throws {

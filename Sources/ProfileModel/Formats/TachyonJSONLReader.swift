@@ -45,25 +45,12 @@ public enum TachyonJSONLReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let p = TachyonJSONLParser()
-        var splitter = LineSplitter()
-        var failure: ProfileError? = nil
-        let handle: (UnsafeRawPointer, Int) -> Void = { ptr, n in
-            guard failure == nil else { return }
-            do { try p.line(UnsafeRawBufferPointer(start: ptr, count: n)) } catch let e as ProfileError {
-                failure = e
-            } catch { failure = ProfileError("\(error)", line: p.lineNumber) }
-        }
-        try source.forEachChunk { chunk in
-            splitter.feed(chunk, handle)
-            if let failure { throw failure }
-        }
-        splitter.finish(handle)
-        if let failure { throw failure }
+        try p.readLines(from: source)
         return try p.finish()
     }
 }
 
-final class TachyonJSONLParser {
+final class TachyonJSONLParser: LineParser {
     private(set) var lineNumber = 0
     private var sawMeta = false
     private var ended = false

@@ -115,3 +115,33 @@ public struct LineSplitter {
         carry.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
     }
 }
+
+/// A text reader's parser, fed one line at a time; it counts its own lines.
+protocol LineParser: AnyObject {
+    var lineNumber: Int { get }
+    func line(_ text: UnsafeRawBufferPointer) throws
+}
+
+extension LineParser {
+    /// Feeds every line of `source` to `line(_:)`. The first error ends the read; a line over
+    /// `--max-line` is an error at its line number, never handed on.
+    func readLines(from source: ByteSource) throws {
+        var splitter = LineSplitter()
+        var failure: ProfileError? = nil
+        let handle: (UnsafeRawPointer, Int) -> Void = { ptr, n in
+            guard failure == nil else { return }
+            guard n != LineSplitter.overlong else {
+                failure = LineSplitter.overlongError(line: self.lineNumber + 1); return
+            }
+            do { try self.line(UnsafeRawBufferPointer(start: ptr, count: n)) }
+            catch let e as ProfileError { failure = e }
+            catch { failure = ProfileError("\(error)", line: self.lineNumber) }
+        }
+        try source.forEachChunk { chunk in
+            splitter.feed(chunk, handle)
+            if let failure { throw failure }
+        }
+        splitter.finish(handle)
+        if let failure { throw failure }
+    }
+}
