@@ -40,6 +40,16 @@ echo "cProfile -> calls.prof"
 "$PY" -m cProfile -o calls.prof workload/calls.py >/dev/null
 check_size calls.prof
 
+echo "threads sharing one cProfile.Profile -> threads-shared.prof (CPython 3.11)"
+# The record shape depends on how the threads interleave: retry until the comprehension's only
+# recorded caller is itself. Run with a relative file name, as -m cProfile records it.
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  "$PY" -c 'import sys; sys.argv = ["workload/shared_profiler.py", "threads-shared.prof"]; exec(compile(open(sys.argv[0]).read(), sys.argv[0], "exec"), {"__name__": "__main__"})'
+  "$PY" -c 'import pstats, sys; st = pstats.Stats("threads-shared.prof").stats; sys.exit(0 if any(set(v[4]) == {k} for k, v in st.items()) else 1)' && break
+done
+check_size threads-shared.prof
+"$PY" ../Scripts/pstats_reference.py --single -o ../Tests/Reference/threads-shared.prof.pstats.json threads-shared.prof
+
 echo "py-spy raw -> etl.pyspy.txt (+ .gz)"
 py-spy record -r 250 -f raw -o etl.pyspy.txt -- "$PY" workload/etl.py >/dev/null
 check_size etl.pyspy.txt

@@ -4,8 +4,13 @@
 /// caller → callee edge the weight that flowed through it, but no stacks. The tree is built
 /// top-down from the roots of the graph: each function's weight is shared among its callees in
 /// proportion to the edges' weights, with recursion cut (a function already on the path is not
-/// expanded again) and whatever the callees do not take kept as self. Every metric is shared
-/// along the same nodes; the first metric decides which edges are too small to expand.
+/// expanded again). A node keeps as self only its share of the function's self (so the nodes of
+/// a function never add up to more than the file's self time for it); callee time the graph
+/// cannot place (a callee cut by recursion, a missing or inconsistent edge) goes to an explicit
+/// "(callees not recorded)" child. A function whose only recorded caller is itself (cProfile
+/// does that when threads share one profiler) is not a program of its own: it hangs under a
+/// "(caller not recorded)" root. Every metric is shared along the same nodes; the first metric
+/// decides which edges are too small to expand.
 struct CallGraphEstimate {
     /// Functions are the builder's function ids, 0..<count.
     let count: Int
@@ -30,6 +35,9 @@ struct CallGraphEstimate {
     /// Largest tree the estimate builds, and the deepest path it follows.
     static let maxNodes = 1_000_000
     static let maxDepth = 256
+    /// Placeholder frames: not functions of the file, so they have no row in its table.
+    static let unplacedName = "(callees not recorded)"
+    static let orphanName = "(caller not recorded)"
 
     /// Adds the estimated tree to `builder` (whose metric indices match this graph's).
     func build(into builder: ProfileBuilder) {
@@ -52,9 +60,10 @@ struct CallGraphEstimate {
         // outside calls are the outermost ones, which carry all of `ct`.
         var knownCalls = [Int64](repeating: 0, count: F)
         var hasCaller = [Bool](repeating: false, count: F)
+        var callsItself = [Bool](repeating: false, count: F)
         for (e, c) in edgeCallee.enumerated() where c >= 0 && Int(c) < F {
             knownCalls[Int(c)] += max(edgeCalls[e], 0)
-            if edgeCaller[e] != c { hasCaller[Int(c)] = true }
+            if edgeCaller[e] != c { hasCaller[Int(c)] = true } else { callsItself[Int(c)] = true }
         }
         var roots: [(Int, Double)] = (0..<F).compactMap { f in
             guard isEntry[f], ct[f] > 0 else { return nil }
@@ -84,19 +93,38 @@ struct CallGraphEstimate {
             return a
         }()
         let b = builder
+        // Scaled roots (callgrind) already make the tree add up to the program's self cost:
+        // there, what the callees leave stays self, as recorded.
+        let placesUnrecorded = rootTotal == nil
+        var placed = [[Double]](repeating: [Double](repeating: 0, count: F), count: M)
+        var unplacedFrame: Int32 = -1
+        func unplaced() -> Int32 {
+            if unplacedFrame < 0 {
+                unplacedFrame = b.frames.placeholderFrame(name: CallGraphEstimate.unplacedName)
+            }
+            return unplacedFrame
+        }
 
         // `weight[m]`: the share of `fn`'s cumulative weight this node stands for.
         func expand(_ fn: Int, _ weight: [Double], _ node: Int32, _ depth: Int) {
             onPath[fn] = true
             defer { onPath[fn] = false }
             var kept = [Double](repeating: 0, count: M)
+            var own = weight
+            var scale = [Double](repeating: 0, count: M)
+            for m in 0..<M {
+                let c = totalWeight[m][fn]
+                scale[m] = c != 0 ? weight[m] / c : 0
+                // Its share of the function's self, and never more than the file gives the
+                // function over all its nodes (roots and callers can claim the same calls).
+                let t = selfWeight[m][fn]
+                if placesUnrecorded && c > 0 { own[m] = max(0, min(weight[m], t * min(scale[m], 1), t - placed[m][fn])) }
+            }
             if ct[fn] > 0 && depth < CallGraphEstimate.maxDepth && b.nodeCount < CallGraphEstimate.maxNodes {
-                var scale = [Double](repeating: 0, count: M)
                 var room = [Double](repeating: 0, count: M)
                 for m in 0..<M {
-                    let c = totalWeight[m][fn]
-                    scale[m] = c != 0 ? weight[m] / c : 0
-                    room[m] = max(0, weight[m] - selfWeight[m][fn] * scale[m])
+                    if !placesUnrecorded { own[m] = 0 }
+                    room[m] = weight[m] - own[m]
                 }
                 var shares: [(Int, Int)] = []      // (callee, edge)
                 var sum = [Double](repeating: 0, count: M)
@@ -121,11 +149,36 @@ struct CallGraphEstimate {
                     expand(g, cw, child, depth + 1)
                 }
             }
-            for m in 0..<M { b.addSelf(node, metric: m, max(0, weight[m] - kept[m])) }
+            // Below the size of an edge worth expanding, the rest stays self: a placeholder per
+            // rounding error would only add noise.
+            let rest = (0..<M).map { max(0, weight[$0] - kept[$0] - own[$0]) }
+            if placesUnrecorded && rest[0] >= minWeight && rest[0] > 0 {
+                let child = b.child(of: node, frame: unplaced())
+                for m in 0..<M { b.addSelf(child, metric: m, rest[m]) }
+            } else {
+                for m in 0..<M { own[m] += rest[m] }
+            }
+            for m in 0..<M { b.addSelf(node, metric: m, own[m]); placed[m][fn] += own[m] }
+        }
+        var orphanNode: Int32 = -1
+        func orphans() -> Int32 {
+            if orphanNode < 0 {
+                orphanNode = b.child(of: 0, frame: b.frames.placeholderFrame(name: CallGraphEstimate.orphanName))
+            }
+            return orphanNode
         }
         for (r, share) in roots where frameOf[r] >= 0 {
-            let node = b.child(of: 0, frame: frameOf[r])
+            let orphan = placesUnrecorded && callsItself[r] && !hasCaller[r]
+            let node = b.child(of: orphan ? orphans() : 0, frame: frameOf[r])
             expand(r, (0..<M).map { totalWeight[$0][r] * share * rootScale[$0] }, node, 1)
+        }
+        // A function no path reached (its recorded callers carry no time) still spent its self
+        // time: it goes under the orphans. (A function the tree did reach is not topped up: the
+        // time of its calls cut by recursion is already in a "(callees not recorded)" node.)
+        for f in 0..<F where placesUnrecorded && frameOf[f] >= 0 && placed[0][f] == 0
+            && selfWeight[0][f] >= minWeight && selfWeight[0][f] > 0 {
+            let node = b.child(of: orphans(), frame: frameOf[f])
+            for m in 0..<M { b.addSelf(node, metric: m, max(0, selfWeight[m][f] - placed[m][f])) }
         }
     }
 

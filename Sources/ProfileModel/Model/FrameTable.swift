@@ -107,6 +107,19 @@ public struct FrameTable: Sendable {
         return id
     }
 
+    /// A frame that stands for no function (an estimate's "(callees not recorded)"): kind
+    /// `.special`, no function id, so function tables, which hold the file's own figures, gain
+    /// no row. Not indexed: each call adds a frame, so callers keep the id.
+    public mutating func placeholderFrame(name: String) -> Int32 {
+        let id = Int32(frameName.count)
+        frameName.append(strings.intern(name))
+        frameFile.append(-1)
+        frameLine.append(0)
+        frameKind.append(.special)
+        frameFunction.append(-1)
+        return id
+    }
+
     /// Adds a frame (not yet indexed) and finds or creates its function.
     private mutating func appendFrame(name: Int32, file: Int32, line: Int32, kind: FrameKind,
                                       lineIsDefinition: Bool) -> Int32 {

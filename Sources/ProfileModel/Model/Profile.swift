@@ -42,6 +42,28 @@ public final class Profile: Sendable {
         metrics.firstIndex { $0.name == name || $0.description == name }
     }
 
+    /// The heaviest path from the root. In an estimated tree the weight of a subtree that counts
+    /// is the time placed on real functions: "(callees not recorded)" stands for time the call
+    /// graph could not place, so following it would lead to a leaf that is no hot spot.
+    public func hotPath(metric: Int) -> [Int32] {
+        guard estimatedTree, metric < metrics.count else { return tree.hotPath(metric: metric) }
+        let unplaced = (0..<frames.frameCount).filter {
+            frames.frameKind[$0] == .special && frames.name(ofFrame: Int32($0)) == CallGraphEstimate.unplacedName
+        }
+        guard !unplaced.isEmpty else { return tree.hotPath(metric: metric) }
+        var real = tree.selfWeight[metric]
+        for n in 1..<tree.count where unplaced.contains(Int(tree.frame[n])) { real[n] = 0 }
+        for n in stride(from: tree.count - 1, to: 0, by: -1) { real[Int(tree.parent[n])] += real[n] }
+        var path: [Int32] = []
+        var n: Int32 = 0
+        while let best = tree.children(n).max(by: { real[Int($0)] != real[Int($1)] ? real[Int($0)] < real[Int($1)] : $0 > $1 }),
+              real[Int(best)] > 0 {
+            path.append(best)
+            n = best
+        }
+        return path
+    }
+
     /// The function of a tree node, or -1 for the root and grouping frames.
     public func function(ofNode n: Int32) -> Int32 {
         let f = tree.frame[Int(n)]

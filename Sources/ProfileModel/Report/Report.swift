@@ -161,7 +161,7 @@ public enum Report {
             out += line + "\n"
         }
         out += "\nHot path (heaviest child at each level):\n"
-        let path = p.tree.hotPath(metric: metric)
+        let path = p.hotPath(metric: metric)
         let rootTotal = p.tree.totalWeight[metric][0]
         for (depth, n) in path.enumerated() {
             let f = p.tree.frame[Int(n)]
@@ -210,7 +210,7 @@ public enum Report {
         }
         w.close("]")
         w.key("hot_path"); w.open("[")
-        for n in p.tree.hotPath(metric: metric) {
+        for n in p.hotPath(metric: metric) {
             let fr = p.frames.frame(p.tree.frame[Int(n)])
             w.open("{")
             w.key("name"); w.string(fr.name)
