@@ -3,6 +3,21 @@ import ProfileModel
 @testable import TUI
 
 final class ReducerTests: XCTestCase {
+    /// An estimated tree's unplaced time is never where the viewer opens or `H` ends: in the
+    /// threads-shared cProfile dump, "(callees not recorded)" is the heaviest child of `<listcomp>`.
+    func testHotPathPassesOverUnplacedTime() throws {
+        let session = try TUIFixtures.session("threads-shared.prof")
+        let (s, _) = try runKeys(session, keys: "")
+        let p = session.profile(for: s)
+        let unplaced = (1..<p.tree.count).map(Int32.init).filter { p.isUnplacedTime(node: $0) }
+        XCTAssertFalse(unplaced.isEmpty, "the sample has unplaced time")
+        XCTAssertFalse(p.isUnplacedTime(node: s.tree.selected))
+        XCTAssertGreaterThanOrEqual(p.function(ofNode: s.tree.selected), 0, "opens on a real function")
+        // Following the heaviest child alone would have ended there.
+        let plain = TreeNav(tree: p.tree, expanded: []).hotPath(from: 0, metric: s.metric)
+        XCTAssertTrue(plain.last.map { p.isUnplacedTime(node: $0) } ?? false)
+    }
+
     func testOpensOnTheHotPathSelected() throws {
         let session = try TUIFixtures.session("etl.pyspy.txt")
         let (s, screen) = try runKeys(session, keys: "")

@@ -64,6 +64,14 @@ public final class Profile: Sendable {
         return path
     }
 
+    /// True for an estimated tree's "(callees not recorded)" node: time the call graph could
+    /// not place, which no hot path should end on.
+    public func isUnplacedTime(node n: Int32) -> Bool {
+        guard estimatedTree, n > 0 else { return false }
+        let f = tree.frame[Int(n)]
+        return f >= 0 && frames.frameKind[Int(f)] == .special && frames.name(ofFrame: f) == CallGraphEstimate.unplacedName
+    }
+
     /// The function of a tree node, or -1 for the root and grouping frames.
     public func function(ofNode n: Int32) -> Int32 {
         let f = tree.frame[Int(n)]

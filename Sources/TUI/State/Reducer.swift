@@ -268,7 +268,7 @@ extension AppState {
         guard p.tree.firstChild(0) >= 0 else { return }       // nothing yet (a live stream)
         tree.opened = true
         let nav = TreeNav(tree: p.tree, expanded: tree.expanded)
-        let path = nav.hotPath(from: 0, metric: metric)
+        let path = nav.hotPath(from: 0, metric: metric, avoiding: { p.isUnplacedTime(node: $0) })
         for n in path.dropLast() { tree.expanded.insert(n) }
         let sel = path.last ?? p.tree.firstChild(0)
         tree.selected = sel
@@ -418,7 +418,7 @@ extension AppState {
                 stack.append(contentsOf: t.children(n))
             }
         case .expandHot:
-            let path = nav.hotPath(from: sel, metric: metric)
+            let path = nav.hotPath(from: sel, metric: metric, avoiding: { p.isUnplacedTime(node: $0) })
             if !path.isEmpty { ts.expanded.insert(sel) }
             for n in path.dropLast() { ts.expanded.insert(n) }
             sel = path.last ?? sel

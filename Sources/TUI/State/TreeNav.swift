@@ -100,13 +100,16 @@ struct TreeNav {
         return nil
     }
 
-    /// The heaviest path below `from`, stopping where a child drops under `minShare` of its parent.
-    func hotPath(from: Int32, metric: Int, minShare: Double = 0.05) -> [Int32] {
+    /// The heaviest path below `from`, stopping where a child drops under `minShare` of its
+    /// parent; children that `avoiding` names (an estimate's unplaced time) are passed over.
+    func hotPath(from: Int32, metric: Int, minShare: Double = 0.05,
+                 avoiding: (Int32) -> Bool = { _ in false }) -> [Int32] {
         var path: [Int32] = []
         var n = from
         let w = tree.totalWeight[metric]
         while true {
-            let c = tree.firstChild(n)
+            var c = tree.firstChild(n)
+            while c >= 0 && avoiding(c) { c = tree.nextSibling(c) }
             guard c >= 0, w[Int(c)] > 0, w[Int(c)] >= w[Int(n)] * minShare || n == 0 else { break }
             path.append(c)
             n = c
