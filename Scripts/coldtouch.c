@@ -1,4 +1,4 @@
-// Why a load on this VM is fast one minute and slow the next (BENCHMARKS.md, "Why the same
+// Why a load on this VM is fast one minute and slow the next (BENCHMARKS.md before 2026-12-02, "Why the same
 // binary measures ..."): the first touch of 128 MB of fresh memory, one write a 4 KiB page,
 //   huge  an aligned mapping with MADV_HUGEPAGE (as ZeroedMemory maps the child index)
 //   4k    a plain mapping
