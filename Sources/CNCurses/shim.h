@@ -61,4 +61,31 @@ static inline int perftop_key(int code) {
 static inline FILE *perftop_open_tty(void) { return fopen("/dev/tty", "r+"); }
 static inline FILE *perftop_stdout_file(void) { return fdopen(1, "w"); }
 static inline void perftop_set_locale(void) { setlocale(LC_ALL, ""); }
+
+/* The mouse: button 1 presses and the wheel (buttons 4 and 5), reported at once (no click
+   interval, so a press is never held back waiting for a release). */
+static inline int perftop_key_mouse(void) { return KEY_MOUSE; }
+static inline int perftop_mouse_enable(int on) {
+    mouseinterval(0);
+    mmask_t m = 0;
+    if (on) {
+        m = BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED;
+#ifdef BUTTON5_PRESSED
+        m |= BUTTON5_PRESSED;
+#endif
+    }
+    return mousemask(m, NULL) != 0;
+}
+/* 1 a button-1 press, 2 wheel up, 3 wheel down, 0 anything else. */
+static inline int perftop_get_mouse(int *x, int *y) {
+    MEVENT e;
+    if (getmouse(&e) != OK) return 0;
+    *x = e.x; *y = e.y;
+    if (e.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
+    if (e.bstate & BUTTON4_PRESSED) return 2;
+#ifdef BUTTON5_PRESSED
+    if (e.bstate & BUTTON5_PRESSED) return 3;
+#endif
+    return 0;
+}
 #endif

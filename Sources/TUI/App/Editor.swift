@@ -4,16 +4,19 @@ import Foundation
 /// `sh -c '$EDITOR "$@"'`, so an editor with arguments (`EDITOR="emacs -nw"`) works and the
 /// file name is never parsed by the shell.
 public enum Editor {
-    /// The command line, for the status line and for tests.
-    public static func command(for t: EditTarget, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
-        let editor = environment["EDITOR"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } ?? "vi"
+    /// The command line, for the status line and for tests. `editor` (config.toml's) comes
+    /// before $EDITOR.
+    public static func command(for t: EditTarget, editor configured: String? = nil,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        func given(_ e: String?) -> String? { e.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
+        let editor = given(configured) ?? given(environment["EDITOR"]) ?? "vi"
         return ["/bin/sh", "-c", editor + " \"$@\"", "perftop-editor"] + (t.line.map { ["+\($0)"] } ?? []) + [t.path]
     }
 
     /// Runs the editor on the controlling terminal and waits for it. Returns a message when
     /// it could not be run or failed.
-    public static func run(_ t: EditTarget) -> String? {
-        let argv = command(for: t)
+    public static func run(_ t: EditTarget, editor: String? = nil) -> String? {
+        let argv = command(for: t, editor: editor)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -35,7 +38,7 @@ public enum Editor {
         guard rc == 0 else { return "cannot run the editor: \(String(cString: strerror(rc)))" }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if status & 0x7F == 0 && (status >> 8) & 0xFF == 127 { return "the editor was not found (EDITOR=\(argv[2].dropLast(5)))" }
+        if status & 0x7F == 0 && (status >> 8) & 0xFF == 127 { return "the editor was not found (\(editor == nil ? "EDITOR=" : "editor = ")\(argv[2].dropLast(5)))" }
         return nil
     }
 }

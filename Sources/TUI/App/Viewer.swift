@@ -9,6 +9,14 @@ public struct ViewerOptions: Sendable {
     public var splitLines = false
     /// Open on the summary (what kind of slow it is).
     public var summary = false
+    /// Clicks and the wheel (off: the terminal keeps its own selection).
+    public var mouse = true
+    /// The palette for a light terminal background.
+    public var lightTheme = false
+    /// The functions table's first sort (nil: by total).
+    public var sort: SortKey? = nil
+    /// The editor command for `e` (config.toml), before $EDITOR.
+    public var editor: String? = nil
     public init() {}
 }
 
@@ -22,6 +30,7 @@ public enum Viewer {
         s.splitLines = options.splitLines
         s.view = .tree
         // A diff's table is sorted by the change in self time, as `perftop diff` prints it.
+        if let sort = options.sort { s.sort = sort }
         if session.diffBase != nil { s.sort = .self }
         s.openTreeIfNeeded(session: session, size: size)
         if options.initialView != .tree { s.switchView(to: options.initialView, session: session, size: size) }
@@ -50,7 +59,7 @@ public enum Viewer {
         let term = MemoryTerminal(size: size, events: keys.map { .key($0) }, colorMode: color)
         // A memory terminal throws no signals.
         let s = (try? loop(session, terminal: term, options: options) { e in
-            "would run: " + Editor.command(for: e).suffix(e.line == nil ? 1 : 2).joined(separator: " ")
+            "would run: " + Editor.command(for: e, editor: options.editor).suffix(e.line == nil ? 1 : 2).joined(separator: " ")
         }) ?? initialState(session, size: size, options: options)
         return (s, Screen.render(s, session: session, size: size, options: RenderOptions(ascii: options.ascii, color: color)))
     }
@@ -58,11 +67,11 @@ public enum Viewer {
     /// The interactive loop. Returns the signal that ended it, if any (the caller re-raises it
     /// after the terminal is restored).
     public static func run(_ session: Session, options: ViewerOptions, live: LiveIngest? = nil) throws -> Int32? {
-        let term = try CursesTerminal(noColor: options.noColor)
+        let term = try CursesTerminal(noColor: options.noColor, light: options.lightTheme, mouse: options.mouse)
         defer { term.restore() }
         defer { live?.stop() }
         do {
-            _ = try loop(session, terminal: term, options: options, live: live, editor: Editor.run)
+            _ = try loop(session, terminal: term, options: options, live: live) { Editor.run($0, editor: options.editor) }
         } catch let sig as TerminalSignal {
             return sig.signal == SIGINT ? nil : sig.signal     // Ctrl-C quits like q
         }
@@ -80,6 +89,23 @@ public enum Viewer {
         var s = initialState(session, size: size, options: options)
         var dirty = true, force = true
         var generation = -1
+        /// One key through the reducer, and the effects it asks for.
+        func handle(_ key: Key) {
+            var effects = s.reduce(key, session: session, size: size)
+            while !effects.isEmpty {
+                switch effects.removeFirst() {
+                case .redrawAll: force = true
+                case .openEditor(let e):
+                    s.message = terminal.handOver { editor(e) }
+                    force = true
+                case .read(let key):
+                    // Afterwards what the key needs is at hand (or its error is), so
+                    // the key goes through this time.
+                    session.read(for: s)
+                    effects += s.reduce(key, session: session, size: size)
+                }
+            }
+        }
         while !s.quit {
             if let live {
                 live.setWindow(s.window)
@@ -105,20 +131,11 @@ public enum Viewer {
             case .resize(let new): size = new; force = true; dirty = true
             case .key(let key):
                 let before = s
-                var effects = s.reduce(key, session: session, size: size)
-                while !effects.isEmpty {
-                    switch effects.removeFirst() {
-                    case .redrawAll: force = true
-                    case .openEditor(let e):
-                        s.message = terminal.handOver { editor(e) }
-                        force = true
-                    case .read(let key):
-                        // Afterwards what the key needs is at hand (or its error is), so
-                        // the key goes through this time.
-                        session.read(for: s)
-                        effects += s.reduce(key, session: session, size: size)
-                    }
-                }
+                handle(key)
+                dirty = force || s != before
+            case .mouse(let m):
+                let before = s
+                for key in s.mouse(m, derived: session.derive(s, size: size), session: session, size: size) { handle(key) }
                 dirty = force || s != before
             }
         }

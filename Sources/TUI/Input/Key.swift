@@ -95,3 +95,16 @@ public struct KeyParseError: Error, CustomStringConvertible {
     public var name: String
     public var description: String { "unknown key <\(name)> in --keys" }
 }
+
+/// A mouse event at a cell (0-based column and row), decoded by the terminal adapter.
+/// A second press on the same cell soon after the first is a double click.
+public struct MouseEvent: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable { case press, doubleClick, wheelUp, wheelDown }
+    public var kind: Kind
+    public var x: Int
+    public var y: Int
+    public init(_ kind: Kind, x: Int, y: Int) { self.kind = kind; self.x = x; self.y = y }
+
+    /// How far apart (seconds) two presses on one cell may be to make a double click.
+    public static let doubleClickInterval = 0.4
+}

@@ -34,10 +34,14 @@ public final class CursesTerminal {
     public let colorMode: ColorMode
     public let utf8: Bool
     private var restored = false
+    /// The last mouse event decoded, until `nextEvent` takes it; the last press, to tell a
+    /// double click.
+    private var mouseEvent: MouseEvent?
+    private var lastPress: (x: Int, y: Int, at: Double)?
 
     /// Starts curses on the controlling terminal. Keys come from /dev/tty, so standard input
     /// may carry data (a live stream).
-    public init(noColor: Bool) throws {
+    public init(noColor: Bool, light: Bool = false, mouse: Bool = false) throws {
         perftop_set_locale()
         let codeset = String(cString: nl_langinfo(Int32(CODESET)))
         utf8 = codeset.uppercased().replacingOccurrences(of: "-", with: "") == "UTF8"
@@ -60,6 +64,8 @@ public final class CursesTerminal {
         _ = curs_set(0)                       // may fail (vt100): fine
         set_escdelay(25)
         wtimeout(win, 100)
+        // Clicks and the wheel (Shift+drag still selects text in most terminals).
+        if mouse { _ = perftop_mouse_enable(1) }
         for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { signal(s, onSignal) }
         for s in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP] { signal(s, onFatal) }
         for s in harmlessSignals { signal(s, onHarmless) }
@@ -71,7 +77,7 @@ public final class CursesTerminal {
             if perftop_color_pairs() <= Int32(Role.allCases.count) { mode = .none }
             if mode != .none {
                 for role in Role.allCases {
-                    let a = Theme.appearance(role, mode: mode)
+                    let a = Theme.appearance(role, mode: mode, light: light)
                     let pair = Int32(role.rawValue) + 1
                     var fg = a.fg, bg = a.bg
                     if !defaults { if fg < 0 { fg = 7 }; if bg < 0 { bg = 0 } }
@@ -80,7 +86,7 @@ public final class CursesTerminal {
             }
         }
         colorMode = mode
-        for role in Role.allCases { appearances[role] = Theme.appearance(role, mode: mode) }
+        for role in Role.allCases { appearances[role] = Theme.appearance(role, mode: mode, light: light) }
     }
 
     public var size: Size {
@@ -130,6 +136,10 @@ public final class CursesTerminal {
         if r == perftop_err() { return nil }
         if r == perftop_key_code_yes() {
             let code = Int32(ch)
+            if code == perftop_key_mouse() {
+                decodeMouse()
+                return nil
+            }
             if code == perftop_key_resize() {
                 var h: Int32 = 0, w: Int32 = 0
                 h = perftop_lines(); w = perftop_cols()
@@ -156,6 +166,31 @@ public final class CursesTerminal {
         }
     }
 
+    /// Reads the pending mouse report into `mouseEvent`.
+    private func decodeMouse() {
+        var x: Int32 = 0, y: Int32 = 0
+        let kind: MouseEvent.Kind
+        switch perftop_get_mouse(&x, &y) {
+        case 1:
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            let t = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+            let double = lastPress.map { $0.x == Int(x) && $0.y == Int(y) && t - $0.at <= MouseEvent.doubleClickInterval } ?? false
+            kind = double ? .doubleClick : .press
+            lastPress = double ? nil : (Int(x), Int(y), t)
+        case 2: kind = .wheelUp
+        case 3: kind = .wheelDown
+        default: return
+        }
+        mouseEvent = MouseEvent(kind, x: Int(x), y: Int(y))
+    }
+
+    /// The mouse event decoded by the last `readKey`, once.
+    public func takeMouseEvent() -> MouseEvent? {
+        defer { mouseEvent = nil }
+        return mouseEvent
+    }
+
     /// Leaves curses for the duration of `body` (an editor in the foreground), with the shell's
     /// terminal modes, then takes the screen back and redraws it whole. Ctrl-C and Ctrl-\\
     /// belong to the foreground program meanwhile; SIGTERM and SIGHUP still end the session.
@@ -179,6 +214,7 @@ public final class CursesTerminal {
     public func restore() {
         guard !restored else { return }
         restored = true
+        _ = perftop_mouse_enable(0)
         _ = curs_set(1)
         endwin()
         activeScreen = false

@@ -8,6 +8,7 @@ public enum Event: Equatable, Sendable {
     case resize(Size)
     case tick
     case snapshot
+    case mouse(MouseEvent)
 }
 
 /// A screen and a keyboard. The curses adapter is the real one; `MemoryTerminal` plays it in
@@ -33,7 +34,8 @@ extension Terminal {
 
 extension CursesTerminal: Terminal {
     public func nextEvent() throws -> Event? {
-        guard let key = try readKey() else { return .tick }
+        // A mouse report reads as no key; the adapter keeps the decoded event.
+        guard let key = try readKey() else { return takeMouseEvent().map(Event.mouse) ?? .tick }
         return key == .resize ? .resize(size) : .key(key)
     }
 
