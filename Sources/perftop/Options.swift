@@ -125,7 +125,16 @@ struct SourceOptions: ParsableArguments {
 
     /// The triage rules in effect (exits with a located error when the file is bad).
     func triageRules() throws -> [Triage.Rule] {
-        do { return try TriageRules.load(explicit: rules) } catch { throw fail(error, file: rules ?? "config.toml") }
+        do { return try loadRules() } catch { throw fail(error, file: rules ?? Config.path()) }
+    }
+
+    /// The triage rules in effect: --rules FILE, else the config file's (which also holds
+    /// settings: its reader hands on the rest), else the built-in table. Throws a located error.
+    func loadRules() throws -> [Triage.Rule] {
+        if let rules { return try TriageRules.load(explicit: rules) }
+        let (_, rest, path) = try UserConfig.load()
+        guard let rest else { return Triage.rules }
+        return try TriageRules.parse(rest, file: path)
     }
 }
 
@@ -137,13 +146,24 @@ struct DrawOptions: ParsableArguments {
     @Flag(help: "No colour (a non-empty NO_COLOR in the environment does the same).")
     var noColor = false
 
+    @Flag(help: "No mouse: clicks and the wheel go to the terminal (its own text selection). Also `mouse = false` in config.toml.")
+    var noMouse = false
+
+    /// A bad config file fails the command before anything is read.
+    func validate() throws { try UserConfig.check() }
+
     /// Colour is off with --no-color or a NO_COLOR that is set and not empty (no-color.org).
     var colourOff: Bool { noColor || (ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false) }
 
     func viewerOptions() -> ViewerOptions {
         var options = ViewerOptions()
         options.ascii = ascii
-        options.noColor = colourOff
+        let config = UserConfig.settings
+        options.noColor = colourOff || config.theme == "mono"
+        options.lightTheme = config.theme == "light"
+        options.mouse = !noMouse && config.mouse != false
+        options.editor = config.editor
+        options.sort = config.sort
         return options
     }
 }
@@ -159,8 +179,8 @@ struct ViewerFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Keys to apply: characters, and <Enter> <Esc> <Tab> <Up> <Down> <Left> <Right> <PgUp> <PgDn> <Home> <End> <BS> <C-x>.", valueName: "keys"))
     var keys: String = ""
 
-    @Option(help: ArgumentHelp("The view to open: functions, tree, callers, inverted or flame.", valueName: "view"))
-    var view: String = "tree"
+    @Option(help: ArgumentHelp("The view to open: functions, tree, callers, inverted or flame (default: tree, or config.toml's view).", valueName: "view"))
+    var view: String?
 
     @OptionGroup var draw: DrawOptions
 
@@ -172,7 +192,7 @@ struct ViewerFlags: ParsableArguments {
         options.threadsMerged = threadsMerged
         options.splitLines = splitLines
         guard let v = ["functions": ViewKind.functions, "tree": .tree, "callers": .callers, "inverted": .inverted,
-                       "flame": .flame][view.lowercased()] else {
+                       "flame": .flame][(view ?? UserConfig.settings.view ?? "tree").lowercased()] else {
             throw ValidationError("--view must be functions, tree, callers, inverted or flame")
         }
         options.initialView = v

@@ -36,7 +36,7 @@ struct ReportCommand: ParsableCommand {
                 // Lines are kept: the hottest line of the top function comes from them.
                 let (p, m) = try input.loadKeepingLines()
                 let roots = sources.sourceRoots(for: input.file)
-                let t = Triage(p, metric: m, sourceRoots: roots, rules: try TriageRules.load(explicit: sources.rules))
+                let t = Triage(p, metric: m, sourceRoots: roots, rules: try sources.loadRules())
                 let look = t.lookHere(p, metric: m, sourceRoots: roots)
                 writeStdout(json ? t.json(p, metric: m, look: look) : t.text(p, metric: m, look: look, ascii: false))
                 return
