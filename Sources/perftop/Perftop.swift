@@ -15,7 +15,8 @@ struct Perftop: ParsableCommand {
         it is a pipe.
         """,
         version: perftopVersion,
-        subcommands: [View.self, ReportCommand.self, DiffCommand.self, LiveCommand.self, ConvertCommand.self],
+        subcommands: [View.self, ReportCommand.self, DiffCommand.self, LiveCommand.self, ConvertCommand.self,
+                      RecordCommand.self],
         defaultSubcommand: View.self)
 }
 

@@ -1,0 +1,139 @@
+import Foundation
+import XCTest
+
+/// `perftop record` with the real samplers (skipped, saying so, when they are missing). Without
+/// a terminal the recording runs to its end and the report is printed.
+final class RecordCLITests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-record-\(getpid())-\(abs(name.hashValue))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // Recursive work on two threads (the main one and a worker), ~0.5 s of CPU.
+        try """
+        import threading
+        def fib(n):
+            return n if n < 2 else fib(n - 1) + fib(n - 2)
+        def work():
+            for _ in range(3):
+                fib(24)
+        t = threading.Thread(target=work, name="worker")
+        t.start()
+        work()
+        t.join()
+        """.write(to: dir.appendingPathComponent("work.py"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+    func which(_ tool: String) -> String? {
+        for d in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let p = "\(d)/\(tool)"
+            if access(p, X_OK) == 0 { return p }
+        }
+        return nil
+    }
+
+    func requireRuns(_ tool: String, _ args: [String]) throws {
+        guard let path = which(tool) else { throw XCTSkip("SKIPPED: \(tool) is not installed (pip install \(tool == "austin" ? "austin-dist" : tool))") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        try p.run(); p.waitUntilExit()
+        if p.terminationStatus != 0 { throw XCTSkip("SKIPPED: \(tool) is installed but does not run here") }
+    }
+
+    /// fib's self weight and the total of the recording, from perftop's JSON report.
+    func fibSelf(_ file: String) throws -> (fib: Double, total: Double) {
+        let r = try runPerftop(["report", file, "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let j = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        let fib = (j["functions"] as! [[String: Any]]).first { $0["name"] as? String == "fib" }
+        XCTAssertNotNil(fib, "fib is in the recording")
+        return ((fib?["self"] as? NSNumber)?.doubleValue ?? -1, (j["total"] as! NSNumber).doubleValue)
+    }
+
+    func testAustinRecordingIsKeptAndReported() throws {
+        try requireRuns("austin", ["-V"])
+        let out = dir.appendingPathComponent("run.austin").path
+        let r = try runPerftop(["record", "--sampler", "austin", "--output", out, "--", "python3", dir.appendingPathComponent("work.py").path])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("perftop: recording with austin: --sampler austin"), r.err)
+        XCTAssertTrue(r.out.contains("fib"), r.out)
+        let (fib, total) = try fibSelf(out)
+        // The total is the sum of the sample lines' values in the raw austin file, and fib's
+        // self the sum of those whose leaf frame is fib.
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        var sum = 0.0, leafFib = 0.0
+        for line in text.split(separator: "\n") where line.hasPrefix("P") {
+            guard let sp = line.lastIndex(of: " "), let v = Double(line[line.index(after: sp)...]) else { continue }
+            sum += v
+            if line[..<sp].split(separator: ";").last?.contains(":fib:") == true { leafFib += v }
+        }
+        XCTAssertGreaterThan(leafFib, 0)
+        XCTAssertEqual(total, sum, accuracy: 0.5)
+        XCTAssertEqual(fib, leafFib, accuracy: 0.5)
+    }
+
+    func testPySpyRecordingIsOpenedAfterwards() throws {
+        try requireRuns("py-spy", ["--version"])
+        let out = dir.appendingPathComponent("run.txt").path
+        let r = try runPerftop(["record", "--sampler", "py-spy", "--rate", "500", "-o", out, "--", "python3", dir.appendingPathComponent("work.py").path])
+        if r.status != 0 && r.err.contains("ermission") { throw XCTSkip("SKIPPED: py-spy may not trace processes here: \(r.err)") }
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("perftop: recording with py-spy"), r.err)
+        let (fib, _) = try fibSelf(out)
+        // fib's self count is the sum of the raw lines whose leaf frame is fib.
+        var leafFib = 0.0
+        for line in try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n") {
+            guard let sp = line.lastIndex(of: " "), let n = Double(line[line.index(after: sp)...]) else { continue }
+            if line[..<sp].split(separator: ";").last?.hasPrefix("fib ") == true { leafFib += n }
+        }
+        XCTAssertGreaterThan(leafFib, 0)
+        XCTAssertEqual(fib, leafFib)
+    }
+
+    /// With neither sampler on PATH (and a Python before 3.15), it says how to get one.
+    func testNoSamplerSaysHowToGetOne() throws {
+        guard let python = which("python3") else { throw XCTSkip("SKIPPED: no python3") }
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent("python3").path, withDestinationPath: python)
+        let r = try runPerftop(["record", "--", "python3", "work.py"], environment: ["PATH": bin.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.err.contains("no sampler found: pip install austin-dist (or pip install py-spy)"), r.err)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+    }
+
+    /// The choice, from what the target Python says of itself (a stand-in that answers as a
+    /// 3.15 with Tachyon, or a 3.11) and what is on PATH.
+    func testChoosesTachyonForPython315AndSaysWhy() throws {
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        func fakePython(_ name: String, answer: String) throws -> String {
+            let p = bin.appendingPathComponent(name).path
+            try "#!/bin/sh\necho '\(answer)'\n".write(toFile: p, atomically: true, encoding: .utf8)
+            chmod(p, 0o755)
+            return p
+        }
+        let py315 = try fakePython("python3.15", answer: "3 15 1")
+        let r = try runPerftop(["record", "--dry-run", "--rate", "250", "-o", "x.bin", "--", py315, "app.py", "--flag"], environment: ["PATH": bin.path])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("recording with tachyon: python3.15 is 3.15, which has Tachyon"), r.err)
+        XCTAssertEqual(r.out, "\(py315) -m profiling.sampling run -r 250 -a --binary -o x.bin --mode cpu app.py --flag\n")
+        let py311 = try fakePython("python3.11", answer: "3 11 0")
+        let forced = try runPerftop(["record", "--sampler", "tachyon", "--", py311, "app.py"], environment: ["PATH": bin.path])
+        XCTAssertEqual(forced.status, 2)
+        XCTAssertTrue(forced.err.contains("Tachyon needs Python 3.15 or newer as the target (python3.11 is 3.11)"), forced.err)
+        // austin is preferred to py-spy, unless native frames are asked for.
+        for tool in ["austin", "py-spy"] { _ = try fakePython(tool, answer: "") }
+        let auto = try runPerftop(["record", "--dry-run", "--", py311, "app.py"], environment: ["PATH": bin.path])
+        XCTAssertTrue(auto.err.contains("recording with austin: python3.11 is 3.11 (Tachyon needs 3.15+); austin is installed"), auto.err)
+        XCTAssertEqual(auto.out, "\(bin.path)/austin -i 1000us -s -o \(auto.out.split(separator: " ")[5]) \(py311) app.py\n")
+        let native = try runPerftop(["record", "--dry-run", "--native", "--idle", "--", py311, "app.py"], environment: ["PATH": bin.path])
+        XCTAssertTrue(native.err.contains("austin cannot sample native frames; py-spy records to a file"), native.err)
+        XCTAssertTrue(native.out.hasPrefix("\(bin.path)/py-spy record -r 1000 -f raw -o "), native.out)
+        XCTAssertTrue(native.out.hasSuffix(" -i -n -- \(py311) app.py\n"), native.out)
+    }
+}
