@@ -12,7 +12,7 @@ struct LiveCommand: ParsableCommand {
 
     @OptionGroup var draw: DrawOptions
 
-    @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
     var command: [String] = []
 
     func run() throws {

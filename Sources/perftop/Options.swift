@@ -30,13 +30,15 @@ struct FilterOptions: ParsableArguments {
 
 /// Options every command that reads a profile shares.
 struct InputOptions: ParsableArguments {
-    @Argument(help: "The profile to read ('-' for standard input).")
+    @Argument(help: "The profile to read ('-' for standard input).", completion: .file())
     var file: String
 
-    @Option(help: ArgumentHelp("Read as this format instead of detecting it.", valueName: "name"))
+    @Option(help: ArgumentHelp("Read as this format instead of detecting it.", valueName: "name"),
+            completion: .list(FormatRegistry.supportedNames))
     var format: String?
 
-    @Option(help: ArgumentHelp("The metric to show (name or name/unit).", valueName: "name"))
+    @Option(help: ArgumentHelp("The metric to show (name or name/unit).", valueName: "name"),
+            completion: .custom(metricCompletions))
     var metric: String?
 
     @Option(help: ArgumentHelp("merged: add up identical stacks across threads; split: one root per thread.",
@@ -107,13 +109,15 @@ extension SortKey: ExpressibleByArgument {}
 
 /// Where sources and triage rules come from: the summary (report, view, diff) and the source view.
 struct SourceOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Where the summary and source view look for files recorded with relative paths.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Where the summary and source view look for files recorded with relative paths.", valueName: "dir"),
+            completion: .directory)
     var sourceRoot: [String] = []
 
     @Option(help: ArgumentHelp("Read sources recorded under FROM from TO instead (profiles from another machine).", valueName: "FROM=TO"))
     var pathMap: [String] = []
 
-    @Option(help: ArgumentHelp("Triage rules for the summary (default: $XDG_CONFIG_HOME/perftop/config.toml if present, then the built-in table).", valueName: "file"))
+    @Option(help: ArgumentHelp("Triage rules for the summary (default: $XDG_CONFIG_HOME/perftop/config.toml if present, then the built-in table).", valueName: "file"),
+            completion: .file(extensions: ["toml"]))
     var rules: String?
 
     /// Where sources recorded for `file` are looked for: --path-map rules, --source-root
@@ -179,7 +183,8 @@ struct ViewerFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Keys to apply: characters, and <Enter> <Esc> <Tab> <Up> <Down> <Left> <Right> <PgUp> <PgDn> <Home> <End> <BS> <C-x>.", valueName: "keys"))
     var keys: String = ""
 
-    @Option(help: ArgumentHelp("The view to open: functions, tree, callers, inverted or flame (default: tree, or config.toml's view).", valueName: "view"))
+    @Option(help: ArgumentHelp("The view to open: functions, tree, callers, inverted or flame (default: tree, or config.toml's view).", valueName: "view"),
+            completion: .list(Config.views))
     var view: String?
 
     @OptionGroup var draw: DrawOptions
@@ -242,4 +247,15 @@ func runViewer(_ body: () throws -> Int32?) throws {
         signal(sig, SIG_DFL)
         raise(sig)
     }
+}
+
+/// `--metric` completions: the metrics of the profile named on the command line (the first
+/// word that is a readable file of at most 64 MB), so the shell offers what the file has.
+@Sendable func metricCompletions(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+    for w in words where !w.hasPrefix("-") {
+        guard let size = FileSource.sizeOf(path: w), size > 0, size <= 64 << 20,
+              let p = try? FormatRegistry.load(path: w) else { continue }
+        return p.metrics.map(\.name).filter { $0.hasPrefix(prefix) }
+    }
+    return []
 }

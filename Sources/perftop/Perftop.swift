@@ -16,7 +16,7 @@ struct Perftop: ParsableCommand {
         """,
         version: perftopVersion,
         subcommands: [View.self, ReportCommand.self, DiffCommand.self, LiveCommand.self, ConvertCommand.self,
-                      RecordCommand.self],
+                      RecordCommand.self, ManualCommand.self],
         defaultSubcommand: View.self)
 }
 
