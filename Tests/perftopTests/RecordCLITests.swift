@@ -136,4 +136,25 @@ final class RecordCLITests: XCTestCase {
         XCTAssertTrue(native.out.hasPrefix("\(bin.path)/py-spy record -r 1000 -f raw -o "), native.out)
         XCTAssertTrue(native.out.hasSuffix(" -i -n -- \(py311) app.py\n"), native.out)
     }
+
+    /// --pid: the target's Python comes from /proc/PID/exe, and the sampler attaches.
+    func testAttachAsksTheRunningInterpreter() throws {
+        guard let python = which("python3") else { throw XCTSkip("SKIPPED: no python3") }
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try "#!/bin/sh\n".write(toFile: bin.appendingPathComponent("austin").path, atomically: true, encoding: .utf8)
+        chmod(bin.appendingPathComponent("austin").path, 0o755)
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: python)
+        sleeper.arguments = ["-c", "import time; time.sleep(30)"]
+        try sleeper.run()
+        defer { sleeper.terminate(); sleeper.waitUntilExit() }
+        usleep(300_000)
+        let r = try runPerftop(["record", "--dry-run", "--pid", "\(sleeper.processIdentifier)"], environment: ["PATH": bin.path])
+        XCTAssertEqual(r.status, 0, r.err)
+        // The interpreter's own name and version, read from the process (python3.11 here, not
+        // the python3 it was started as).
+        XCTAssertNotNil(r.err.range(of: #"recording with austin: python3\.[0-9]+ is 3\.[0-9]+ "#, options: .regularExpression), r.err)
+        XCTAssertTrue(r.out.hasSuffix(" -p \(sleeper.processIdentifier)\n"), r.out)
+    }
 }
