@@ -69,4 +69,31 @@ extension TmuxTests {
         _ = try tmux(["send-keys", "-t", session, "q"])
         _ = try waitFor("EXIT=")
     }
+
+    /// `perftop record` on a terminal: austin streams into the viewer as the program runs, the
+    /// recording is kept with -o, and the line before the viewer said which sampler and why.
+    func testRecordStreamsAustinLive() throws {
+        try requireTmux()
+        if system("command -v austin > /dev/null 2>&1") != 0 { throw XCTSkip("SKIPPED: austin is not installed (pip install austin-dist)") }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-rec-\(getpid()).austin").path
+        defer { unlink(out) }
+        let root = CLITests.repoRoot.path
+        try startShell("cd '\(root)' && '\(CLITests.binary.path)' record -o '\(out)' -- python3 SampleProfiles/workload/threads.py "
+            + "2> '\(out).err'; echo EXIT=$?; sleep 60")
+        defer { unlink(out + ".err") }
+        var screen = try waitFor("ENDED", timeout: 30)
+        XCTAssertTrue(screen.contains("ENDED"), screen)
+        XCTAssertTrue(screen.contains("spin"), "the hot function of the sampled program:\n\(screen)")
+        _ = try tmux(["send-keys", "-t", session, "q"])
+        screen = try waitFor("EXIT=")
+        XCTAssertTrue(screen.contains("EXIT=0"), screen)
+        let err = (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""
+        XCTAssertTrue(err.hasPrefix("perftop: recording with austin: "), err)
+        XCTAssertTrue(err.contains("(streamed live)"), err)
+        // The kept recording is the stream the viewer read: it names the same hot function.
+        let r = try runPerftop(["report", out, "--sort", "self", "--limit", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("\"name\":\"spin\""), r.out)
+        try assertTerminalRestored("q after perftop record")
+    }
 }
