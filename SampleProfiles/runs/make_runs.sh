@@ -13,9 +13,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 PY="$(python3 -c 'import sys; print(sys.executable)')"
-RUNS_BEFORE=${RUNS_BEFORE:-6}
+RUNS_BEFORE=${RUNS_BEFORE:-10}
 RUNS_AFTER=${RUNS_AFTER:-4}
-LOADED_BEFORE=" 3 4 "   # the null split (odd vs even runs) gets one loaded run a side
+LOADED_BEFORE=" 3 4 7 10 "   # every null split of the test has loaded runs on both sides
 LOADED_AFTER=" 2 3 "
 MAX_BYTES=$((300 * 1024))
 
@@ -40,7 +40,7 @@ record() {  # side run loaded
 echo "python: $PY ($("$PY" --version 2>&1)), py-spy $(py-spy --version | cut -d' ' -f2)"
 # Interleave the sides so that slow drifts of the machine hit both alike.
 max=$(( RUNS_BEFORE > RUNS_AFTER ? RUNS_BEFORE : RUNS_AFTER ))
-for n in $(seq 1 "$max"); do
+for n in $(seq "${FIRST_RUN:-1}" "$max"); do
   if [ "$n" -le "$RUNS_BEFORE" ]; then
     case "$LOADED_BEFORE" in *" $n "*) l=yes ;; *) l=no ;; esac
     record before "$n" "$l"
