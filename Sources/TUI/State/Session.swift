@@ -18,6 +18,9 @@ public final class Session {
     public private(set) var diffBase: Session?
     /// Whether a diff compares shares of each total unless the user says otherwise.
     public private(set) var diffNormalizedByDefault = false
+    /// Verdicts of repeated runs (`perftop diff A... --vs B...`): the views colour only significant changes.
+    public private(set) var diffVerdicts: DiffVerdicts?
+    public func setDiffVerdicts(_ v: DiffVerdicts) { diffVerdicts = v }
     private var baseIds: [Int32: [Int32]] = [:]
     private var diffCache: [(key: DiffKey, diff: ProfileDiff)] = []
 
