@@ -76,16 +76,21 @@ struct DiffCommand: ParsableCommand {
             } catch let e as ExitCode { throw e } catch { throw fail(error, file: file) }
         }
         let b = try baseFiles.map(load), n = try newFiles.map(load)
+        // Absolute values by default with repeats; one run a side keeps the old default (shares
+        // when sampled runs differ in length). Verdicts come from absolute values either way.
+        let repeated = b.count > 1 && n.count > 1
+        let choice: Bool? = normalize ? true : absolute ? false : repeated ? false : nil
+        let shares = choice ?? ProfileDiff.normalizesByDefault(base: b[0], baseMetric: b[0].defaultMetric, new: n[0], newMetric: n[0].defaultMetric)
         let d: RunsDiff
         do {
-            d = try RunsDiff(base: b, baseFiles: baseFiles, new: n, newFiles: newFiles, normalize: normalize && !absolute,
+            d = try RunsDiff(base: b, baseFiles: baseFiles, new: n, newFiles: newFiles, normalize: shares,
                              minEffect: minEffect / 100)
         } catch let e as RunsDiff.Incomparable {
             writeStderr("perftop: \(e.file.terminalSafe): \(e.description.terminalSafe)\n")
             throw ExitCode(2)
         }
         if !json && !text && !markdown && (screen.batch || isatty(1) != 0) {
-            try runViewer(d, baseFiles: baseFiles, newFiles: newFiles)
+            try runViewer(d, baseFiles: baseFiles, newFiles: newFiles, normalize: choice)
             return
         }
         let cap = limit.map { max(0, $0) }
@@ -94,7 +99,7 @@ struct DiffCommand: ParsableCommand {
 
     /// The viewer on the median new run, coloured by its change from the median base run where
     /// the runs call that change significant.
-    private func runViewer(_ d: RunsDiff, baseFiles: [String], newFiles: [String]) throws {
+    private func runViewer(_ d: RunsDiff, baseFiles: [String], newFiles: [String], normalize: Bool?) throws {
         var options = try screen.options(threadsMerged: true, splitLines: false)
         _ = try screen.parsedKeys()
         func side(_ file: String) throws -> Session {
@@ -107,7 +112,7 @@ struct DiffCommand: ParsableCommand {
             files[totals.indices.sorted { totals[$0] < totals[$1] }[(totals.count - 1) / 2]]
         }
         let b = try side(median(baseFiles, d.base.totals)), n = try side(median(newFiles, d.new.totals))
-        n.setDiffBase(b, normalize: normalize && !absolute)
+        n.setDiffBase(b, normalize: normalize)
         n.setDiffVerdicts(DiffVerdicts(d))
         options.metric = n.base.defaultMetric
         try screen.run(n, options: options)

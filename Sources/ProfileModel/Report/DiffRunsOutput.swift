@@ -154,7 +154,8 @@ extension RunsDiff {
                           + (inconclusive.count > 5 ? ", ..." : "") + ")")
         }
         if unchanged > 0 { judged.append("\(unchanged) unchanged within noise") }
-        judged += notes.map(md)
+        // The inconclusive count is already said above.
+        judged += notes.filter { !$0.hasSuffix(": inconclusive") }.map(md)
         out += "**Not judged:** " + (judged.isEmpty ? "nothing left open" : judged.joined(separator: "; ")) + ".\n"
         return out
     }
