@@ -425,18 +425,18 @@ public struct RunsDiff: Sendable {
         }
     }
 
-    /// Short form for the viewer's status line.
+    /// Short form for the viewer's status line: `10v4 runs: rank test`.
     public var methodShort: String {
         let (nb, nn) = runsPerSide
         let m: String
         switch functionMethod {
-        case .rankTest: m = "rank test+Holm"
-        case .separation: m = "separation rule"
-        case .samplingNoise: m = "sampling noise only"
+        case .rankTest: m = "rank test"
+        case .separation: m = "separation"
+        case .samplingNoise: m = "sampling noise"
         case .measuredOnce: m = "measured once"
         case .tooFewRuns: m = "too few runs"
         }
-        return "\(nb) vs \(nn) runs, \(m)"
+        return "\(nb)v\(nn) runs: \(m)"
     }
 }
 
@@ -449,13 +449,16 @@ public struct DiffVerdicts: Sendable {
     public var byPath: [String: DiffVerdict] = [:]
     public var status: String
     public var largest: (name: String, file: String?)?
+    /// The total's verdict (the root of the tree and of the flame graph).
+    public var total: DiffVerdict
 
-    static func key(_ name: String, _ file: String?) -> String {
+    public static func key(_ name: String, _ file: String?) -> String {
         name + "\u{0}" + (file.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "")
     }
 
     public init(_ d: RunsDiff) {
         status = d.methodShort
+        total = d.total.verdict
         for r in d.rows {
             let k = DiffVerdicts.key(r.name, r.file)
             // Two rows can share a loose key (same-named functions of one file): a significant verdict wins.
