@@ -24,10 +24,10 @@ struct DiffCommand: ParsableCommand {
     @Flag(help: "Show shares of each run's total instead of absolute values (verdicts still come from absolute values).")
     var normalize = false
 
-    @Flag(help: "Absolute values (the default; kept for old scripts).")
+    @Flag(help: "Show absolute values also for one sampled run a side of different length (where shares are the default).")
     var absolute = false
 
-    @Option(help: "The smallest change, in percent of the base total, that can be called faster or slower (default 1).")
+    @Option(help: "The smallest change, in percent of the base total, that can be called faster or slower.")
     var minEffect: Double = 1
 
     @Option(help: "Show at most this many functions (default: 25 in text and markdown, all in JSON).")

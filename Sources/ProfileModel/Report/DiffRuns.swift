@@ -90,6 +90,10 @@ public struct RunsDiff: Sendable {
     /// Call-tree nodes (paths) at or above the effect floor on either side.
     public var nodes: [Node]
     public var total: RunSeries
+    /// The total in the unit verdicts are judged in (`judgedUnit`): what the total line prints,
+    /// since with --normalize every run's total is 100%.
+    public var totalJudged: RunSeries
+    public var judgedUnit: String
     public var functionMethod: Method
     public var totalMethod: Method
     public var nodeMethod: Method
@@ -228,6 +232,7 @@ public struct RunsDiff: Sendable {
         let normalized = normalize || !comparable
         self.normalized = normalized
         self.unit = normalized ? "%" : unit
+        judgedUnit = comparable ? unit : "%"
         metricName = metrics[0].name
         notes = []
         let lines = all.allSatisfy(\.estimatedTree), loose = Set(all.map(\.format)).count > 1
@@ -345,6 +350,8 @@ public struct RunsDiff: Sendable {
         var totalItems = [item(absTotals)]
         totalMethod = judge(&totalItems)
         total = totalItems[0].shown
+        totalJudged = totalItems[0].judged
+        totalJudged.verdict = total.verdict
 
         // Functions.
         var keys: [String] = []

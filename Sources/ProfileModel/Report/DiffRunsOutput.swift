@@ -17,6 +17,23 @@ extension RunsDiff {
         return (p >= 0 ? "+" : "") + ValueFormat.fixed(p, 1) + "%"
     }
 
+    /// The total is printed in the judged unit (absolute where the runs compare), whatever --normalize shows.
+    func totalValue(_ x: Double) -> String {
+        judgedUnit == "%" ? ValueFormat.fixed(x, 2) + "%" : ValueFormat.withUnit(x, unit: judgedUnit)
+    }
+    /// A side's median total in its own unit (when the sides' units cannot be compared).
+    func ownTotal(_ s: Side) -> String {
+        let t = s.totals, i = t.indices.sorted { t[$0] < t[$1] }[(t.count - 1) / 2]
+        return ValueFormat.withUnit(t[i], unit: s.metrics[i].unit)
+    }
+    func totalSigned(_ x: Double) -> String { (x > 0 ? "+" : x < 0 ? "" : "±") + totalValue(x) }
+    func totalSpread(_ xs: [Double]) -> String { totalValue(xs.min() ?? 0) + " .. " + totalValue(xs.max() ?? 0) }
+    func totalPercent(_ x: Double) -> String {
+        let b = totalJudged.baseMedian
+        guard b != 0 else { return "-" }
+        return (x >= 0 ? "+" : "") + ValueFormat.fixed(x / b * 100, 1) + "%"
+    }
+
     func spread(_ xs: [Double]) -> String {
         guard xs.count > 1 else { return value(xs.first ?? 0) }
         return value(xs.min() ?? 0) + " .. " + value(xs.max() ?? 0)
@@ -50,13 +67,14 @@ extension RunsDiff {
         out += "Method: " + methodLine + "\n"
         out += "Mode: " + (normalized ? "shares of each run's total (in %)" : "absolute (\(metricName)/\(unit))")
             + (normalized && judgedAbsolute ? "; verdicts from absolute values" : "") + "\n"
-        out += "Total: base \(value(total.baseMedian))" + (total.base.count > 1 ? " (\(spread(total.base)))" : "")
-            + ", new \(value(total.newMedian))" + (total.new.count > 1 ? " (\(spread(total.new)))" : "")
-        if normalized {
-            out += "\n"
+        let t = totalJudged
+        if judgedUnit == "%" {
+            out += "Total: base \(ownTotal(base)), new \(ownTotal(new)): units differ, not compared\n"
         } else {
-            out += ", change \(signed(total.delta)) (\(percentOfBase(total.delta)))" + (pairs(total).isEmpty ? "" : ", run pairs \(pairs(total))")
-                + ": \(total.verdict.rawValue)\n"
+            let pairsText = t.base.count == 1 && t.new.count == 1 ? "" : ", run pairs \(totalSigned(t.low)) .. \(totalSigned(t.high))"
+            out += "Total: base \(totalValue(t.baseMedian))" + (t.base.count > 1 ? " (\(totalSpread(t.base)))" : "")
+                + ", new \(totalValue(t.newMedian))" + (t.new.count > 1 ? " (\(totalSpread(t.new)))" : "")
+                + ", change \(totalSigned(t.delta)) (\(totalPercent(t.delta)))" + pairsText + ": \(t.verdict.rawValue)\n"
         }
         for n in notes { out += "Note: \(n)\n" }
         out += "\n"
@@ -106,11 +124,14 @@ extension RunsDiff {
         let md = RunsDiff.markdownEscaped
         var out = "### Performance: before and after\n\n"
         let (nb, nn) = runsPerSide
-        out += "**Symptom.** Total \(md(metricName)): before \(md(value(total.baseMedian)))"
-            + (nb > 1 ? " (median of \(nb) runs, \(md(spread(total.base))))" : " (1 run)")
-            + ", after \(md(value(total.newMedian)))" + (nn > 1 ? " (median of \(nn) runs, \(md(spread(total.new))))" : " (1 run)")
-        if normalized { out += ".\n\n" } else {
-            out += ": \(md(signed(total.delta))) (\(md(percentOfBase(total.delta)))), **\(total.verdict.rawValue)**.\n\n"
+        let t = totalJudged
+        if judgedUnit == "%" {
+            out += "**Symptom.** Total: before \(md(ownTotal(base))), after \(md(ownTotal(new))) (units differ, not compared).\n\n"
+        } else {
+            out += "**Symptom.** Total \(md(metricName)): before \(md(totalValue(t.baseMedian)))"
+                + (nb > 1 ? " (median of \(nb) runs, \(md(totalSpread(t.base))))" : " (1 run)")
+                + ", after \(md(totalValue(t.newMedian)))" + (nn > 1 ? " (median of \(nn) runs, \(md(totalSpread(t.new))))" : " (1 run)")
+                + ": \(md(totalSigned(t.delta))) (\(md(totalPercent(t.delta)))), **\(t.verdict.rawValue)**.\n\n"
         }
         func formats(_ s: Side) -> String { Array(Set(s.formats)).sorted().map(md).joined(separator: ", ") }
         func interval(_ s: Side) -> String {
