@@ -152,8 +152,40 @@ public struct RunsDiff: Sendable {
         var selfByKey: [String: Double] = [:]
         var totalByKey: [String: Double] = [:]
         var info: [String: (name: String, file: String?, line: Int?, weight: Double)] = [:]
-        var nodeTotals: [String: Double] = [:]
-        var nodeNames: [String: [String]] = [:]
+        /// Total per call path (ids of `PathInterner`).
+        var nodeTotals: [Int: Double] = [:]
+    }
+
+    /// Call paths shared by all runs as (parent path, function key) pairs, so a path costs one
+    /// entry however deep it is.
+    final class PathInterner {
+        struct Step: Hashable { let parent: Int; let part: Int }
+        var parts: [String: Int] = [:]
+        var steps: [Step: Int] = [:]
+        var parent: [Int] = []
+        var label: [String] = []
+
+        func part(_ s: String) -> Int {
+            if let i = parts[s] { return i }
+            parts[s] = parts.count
+            return parts.count - 1
+        }
+
+        /// The path one step below `parent` (-1: the root), with `label` for display.
+        func path(_ parent: Int, _ part: Int, _ label: @autoclosure () -> String) -> Int {
+            let s = Step(parent: parent, part: part)
+            if let i = steps[s] { return i }
+            steps[s] = self.parent.count
+            self.parent.append(parent)
+            self.label.append(label())
+            return self.parent.count - 1
+        }
+
+        func names(_ id: Int) -> [String] {
+            var out: [String] = [], x = id
+            while x >= 0 { out.append(label[x]); x = parent[x] }
+            return out.reversed()
+        }
     }
 
     static func key(_ p: Profile, _ f: Int32, lines: Bool, loose: Bool) -> String {
@@ -165,12 +197,12 @@ public struct RunsDiff: Sendable {
         return name + "\u{0}" + (file ?? "") + (lines ? "\u{0}\(p.frames.line(ofFunction: f) ?? 0)" : "")
     }
 
-    static func table(_ p: Profile, metric m: Int, scale: Double, lines: Bool, loose: Bool) -> RunTable {
+    static func table(_ p: Profile, metric m: Int, scale: Double, lines: Bool, loose: Bool, paths: PathInterner) -> RunTable {
         var t = RunTable()
-        var keys = [String](repeating: "", count: p.functions.count)
+        var keys = [Int](repeating: 0, count: p.functions.count)
         for f in 0..<p.functions.count {
             let k = key(p, Int32(f), lines: lines, loose: loose)
-            keys[f] = k
+            keys[f] = paths.part(k)
             let s = p.functions.selfWeight[m][f] * scale, w = p.functions.totalWeight[m][f] * scale
             t.selfByKey[k, default: 0] += s
             t.totalByKey[k, default: 0] += w
@@ -181,21 +213,18 @@ public struct RunsDiff: Sendable {
         // Nodes by their path of function keys; grouping frames (threads, processes) by name.
         let tree = p.tree
         guard tree.count > 1 else { return t }
-        var path = [String](repeating: "", count: tree.count)
-        var names = [[String]](repeating: [], count: tree.count)
+        var path = [Int](repeating: -1, count: tree.count)
         for n in 1..<tree.count {
             let parent = Int(tree.parent[n]), fr = tree.frame[n]
-            var part = "?", label = "?"
+            var part = paths.part("\u{1}?")
+            var fn: Int32 = -1
             if fr >= 0 {
-                let fn = p.frames.frameFunction[Int(fr)]
-                if fn >= 0 { part = keys[Int(fn)]; label = p.frames.name(ofFunction: fn) } else {
-                    label = p.frames.name(ofFrame: fr); part = "\u{1}" + label
-                }
+                fn = p.frames.frameFunction[Int(fr)]
+                part = fn >= 0 ? keys[Int(fn)] : paths.part("\u{1}" + p.frames.name(ofFrame: fr))
             }
-            path[n] = parent == 0 ? part : path[parent] + "\u{2}" + part
-            names[n] = parent == 0 ? [label] : names[parent] + [label]
+            path[n] = paths.path(parent == 0 ? -1 : path[parent], part,
+                                 fr < 0 ? "?" : fn >= 0 ? p.frames.name(ofFunction: fn) : p.frames.name(ofFrame: fr))
             t.nodeTotals[path[n], default: 0] += tree.totalWeight[m][n] * scale
-            if t.nodeNames[path[n]] == nil { t.nodeNames[path[n]] = names[n] }
         }
         return t
     }
@@ -236,7 +265,8 @@ public struct RunsDiff: Sendable {
         metricName = metrics[0].name
         notes = []
         let lines = all.allSatisfy(\.estimatedTree), loose = Set(all.map(\.format)).count > 1
-        let tables = all.enumerated().map { RunsDiff.table($1, metric: $1.defaultMetric, scale: scales[$0], lines: lines, loose: loose) }
+        let interner = PathInterner()
+        let tables = all.enumerated().map { RunsDiff.table($1, metric: $1.defaultMetric, scale: scales[$0], lines: lines, loose: loose, paths: interner) }
         let nb = base.count, nn = new.count
 
         func side(_ ps: ArraySlice<Profile>, _ fs: [String], _ ts: ArraySlice<Double>) -> Side {
@@ -380,17 +410,16 @@ public struct RunsDiff: Sendable {
         }
 
         // Tree nodes: paths at or above the effect floor on either side (in judged units).
-        var paths: [String] = []
-        seen = []
-        for t in tables { for k in t.nodeTotals.keys.sorted() where !seen.contains(k) { seen.insert(k); paths.append(k) } }
-        var nodeItems = paths.map { k in item(tables.map { $0.nodeTotals[k] ?? 0 }) }
+        // A path below the floor in every run is below it in every median: skip it before building its series.
+        var paths = Array(0..<interner.parent.count).filter { id in
+            (0..<all.count).contains { r in judged(tables[r].nodeTotals[id] ?? 0, run: r) >= floor }
+        }
+        var nodeItems = paths.map { id in item(tables.map { $0.nodeTotals[id] ?? 0 }) }
         let keep = nodeItems.indices.filter { max(nodeItems[$0].judged.baseMedian, nodeItems[$0].judged.newMedian) >= floor }
         paths = keep.map { paths[$0] }
         nodeItems = keep.map { nodeItems[$0] }
         nodeMethod = judge(&nodeItems)
-        nodes = paths.indices.map { i in
-            Node(path: tables.lazy.compactMap { $0.nodeNames[paths[i]] }.first ?? [], values: nodeItems[i].shown)
-        }.sorted { $0.path.count != $1.path.count ? $0.path.count < $1.path.count : $0.path.lexicographicallyPrecedes($1.path) }
+        nodes = paths.indices.map { i in Node(path: interner.names(paths[i]), values: nodeItems[i].shown) }.sorted { $0.path.count != $1.path.count ? $0.path.count < $1.path.count : $0.path.lexicographicallyPrecedes($1.path) }
 
         if !repeated && sampledBoth { notes.append(RunsDiff.singleRunSampledNote) }
         if !repeated && !sampledBoth { notes.append(RunsDiff.measuredOnceNote) }
