@@ -365,7 +365,7 @@ public struct RunsDiff: Sendable {
                     case .measuredOnce, .tooFewRuns: break
                     }
                 }
-                var v: DiffVerdict = significant ? (s.delta < 0 ? .faster : .slower) : size < noise ? .unchanged : .inconclusive
+                var v: DiffVerdict = significant ? (s.delta < 0 ? .faster : .slower) : size < noise || size == 0 ? .unchanged : .inconclusive
                 // Shares alone cannot tell a function that grew from one whose rest shrank.
                 if !comparable && v.isSignificant { v = .inconclusive }
                 items[i].shown.verdict = v
