@@ -79,8 +79,8 @@ public struct RunsDiff: Sendable {
     }
 
     /// The separation rule needs the chance of complete separation under no change, 2/C(n+m, n),
-    /// at most 2/35 (4 and 3 runs): with 3 and 3 it is 1 in 10 per function, and the committed
-    /// null runs showed false calls in a fifth of the 3-against-3 splits.
+    /// at most 2/35 (4 and 3 runs): with 3 and 3 it is 1 in 10 per function, about one false
+    /// call per diff of a dozen functions.
     public static let separationMinimumP = 2.0 / 35
 
     public var base: Side
