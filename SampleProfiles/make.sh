@@ -9,6 +9,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
+# `./make.sh runs`: the repeated before/after runs under load in runs/ (slow; not part of the default).
+if [ "${1:-}" = runs ]; then exec ./runs/make_runs.sh; fi
+
 MAX_BYTES=$((300 * 1024))
 # Resolve the real interpreter behind python3 (e.g. a pyenv shim), so the
 # sampling profilers see the Python process itself rather than a wrapper.

@@ -190,12 +190,13 @@ final class TmuxTests: XCTestCase {
         try assertTerminalRestored("q after the editor")
     }
 
-    /// `perftop diff` on a terminal opens the viewer in diff mode.
+    /// `perftop diff` on a terminal opens the viewer in diff mode, on the largest significant
+    /// change: the fix took dedupe out of the new run, so its `gone` row.
     func testDiffOpensTheViewer() throws {
         try requireTmux()
         try start("diff SampleProfiles/etl.pyspy.txt SampleProfiles/etl-fixed.pyspy.txt")
         let screen = try waitFor("diff of shares")
-        XCTAssertTrue(screen.contains("base 316") && screen.contains("change"), screen)
+        XCTAssertTrue(screen.contains("base 316") && screen.contains("gone dedupe"), screen)
         _ = try tmux(["send-keys", "-t", session, "q"])
         XCTAssertTrue(try waitFor("EXIT=").contains("EXIT=0"))
         try assertTerminalRestored("q in diff mode")

@@ -20,6 +20,32 @@ public struct ProfileDiff: Sendable {
     public let matchList: [Int32]
     /// Base total weight of each node of NEW's tree (0 where the path is new), unscaled.
     public let nodeBaseTotal: [Double]
+    /// Verdicts of repeated runs (`perftop diff A... --vs B...`): when set, only significant
+    /// changes are coloured.
+    public var verdicts: DiffVerdicts? = nil
+
+    /// Whether the change of function `f` of NEW may be coloured: always without verdicts.
+    public func colours(function f: Int32, in p: Profile) -> Bool {
+        guard let verdicts, f >= 0 else { return true }
+        return verdicts.verdict(name: p.frames.name(ofFunction: f), file: p.frames.file(ofFunction: f))?.isSignificant ?? false
+    }
+
+    /// Whether the change of node `n` of NEW's tree may be coloured (by its path of names).
+    public func colours(node n: Int32, in p: Profile) -> Bool {
+        guard let verdicts else { return true }
+        if n <= 0 { return verdicts.total.isSignificant }
+        var names: [String] = []
+        var x = n
+        while x > 0 {
+            let fr = p.tree.frame[Int(x)]
+            if fr >= 0 {
+                let fn = p.frames.frameFunction[Int(fr)]
+                names.append(fn >= 0 ? p.frames.name(ofFunction: fn) : p.frames.name(ofFrame: fr))
+            } else { names.append("?") }
+            x = p.tree.parent[Int(x)]
+        }
+        return verdicts.verdict(path: names.reversed())?.isSignificant ?? false
+    }
 
     /// What a change is a percentage of: the base total (absolute mode, as `perftop diff`
     /// prints) or the new total (normalized: the change in percentage points of share).

@@ -35,6 +35,7 @@ public enum Viewer {
         s.openTreeIfNeeded(session: session, size: size)
         if options.initialView != .tree { s.switchView(to: options.initialView, session: session, size: size) }
         if options.summary { s.overlay = .summary }
+        if session.diffVerdicts != nil { s.openOnLargestChange(session: session, size: size) }
         return s
     }
 

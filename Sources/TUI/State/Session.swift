@@ -18,6 +18,9 @@ public final class Session {
     public private(set) var diffBase: Session?
     /// Whether a diff compares shares of each total unless the user says otherwise.
     public private(set) var diffNormalizedByDefault = false
+    /// Verdicts of repeated runs (`perftop diff A... --vs B...`): the views colour only significant changes.
+    public private(set) var diffVerdicts: DiffVerdicts?
+    public func setDiffVerdicts(_ v: DiffVerdicts) { diffVerdicts = v; diffCache = [] }
     private var baseIds: [Int32: [Int32]] = [:]
     private var diffCache: [(key: DiffKey, diff: ProfileDiff)] = []
 
@@ -110,8 +113,9 @@ public final class Session {
         let normalized = diffNormalized(s)
         if let hit = diffCache.first(where: { $0.key.matches(new: np, base: bp, normalized: normalized) }) { return hit.diff }
         let key = DiffKey(new: Same(np), base: Same(bp), normalized: normalized)
-        let d = ProfileDiff(base: bp, baseMetric: min(bstate.metric, bp.metrics.count - 1),
+        var d = ProfileDiff(base: bp, baseMetric: min(bstate.metric, bp.metrics.count - 1),
                             new: np, newMetric: min(s.metric, np.metrics.count - 1), normalized: key.normalized)
+        d.verdicts = diffVerdicts
         if diffCache.count > 8 { diffCache = [] }
         diffCache.append((key, d))
         return d

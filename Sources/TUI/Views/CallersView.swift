@@ -46,8 +46,9 @@ enum CallersView {
             g.put(tp, x: 7 - DisplayWidth.width(tp), y: y, role: selected ? .selection : Theme.heat(total > 0 ? w / total : 0))
             if let diff, let base = l.base {
                 let r = diff.change(new: w, base: base)
-                let text = Theme.signedPercent(r)
-                g.put(text, x: 15 - DisplayWidth.width(text), y: y, role: selected ? .selection : Theme.change(r))
+                let coloured = diff.colours(function: f, in: p)
+                let text = (coloured ? "" : "~") + Theme.signedPercent(r)
+                g.put(text, x: 15 - DisplayWidth.width(text), y: y, role: selected ? .selection : coloured ? Theme.change(r) : .dim)
             } else {
                 let of = l.edge == nil ? "" : ValueFormat.percent(w, of: fTotal)
                 g.put(of, x: 14 - DisplayWidth.width(of), y: y, role: selected ? .selection : .dim)

@@ -91,14 +91,18 @@ enum FlameView {
                 }
                 let role: Role
                 // Diff mode: the change of the span's total; monochrome fills it with + or -.
-                let change = diff.map { $0.change(new: t.totalWeight[m][Int(n)], base: $0.nodeBaseTotal[Int(n)]) }
-                let mark = change.map(Theme.changeMark) ?? " "
+                var change = diff.map { $0.change(new: t.totalWeight[m][Int(n)], base: $0.nodeBaseTotal[Int(n)]) }
+                // Not significant across the runs: the diff's neutral colour, and `~` before the name in mono.
+                let neutral = change != nil && change != 0 && !(diff?.colours(node: n, in: p) ?? true)
+                if neutral { change = nil }
+                let mark = neutral ? "~" : change.map(Theme.changeMark) ?? " "
                 if n == s.flame.selected { role = .flameSelected }
                 else if f >= 0 && matches.contains(f) { role = .flameMatch }
                 else if mono { role = i % 2 == 0 ? .flame0 : .flame1 }
+                else if neutral { role = .flameSame }
                 else if let change { role = Theme.flameChange(change) }
                 else { role = slot(p, n) }
-                let fillChar = mono && mark != " " ? mark : mono && role != .flameSelected && i % 2 == 1 ? "=" : " "
+                let fillChar = mono && mark != " " && !neutral ? mark : mono && role != .flameSelected && i % 2 == 1 ? "=" : " "
                 g.fill(fillChar, x: sp.x0, y: y, count: width, role: role)
                 let separated = !mono && previous?.role == role && previous?.end == sp.x0
                 let x0 = separated ? sp.x0 + 1 : sp.x0, room = separated ? width - 1 : width

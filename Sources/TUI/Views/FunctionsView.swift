@@ -175,8 +175,9 @@ enum FunctionsView {
             let row = rows[r]
             let y = c.layout.bodyTop + i
             let selected = r == s.fnSelected
-            let newV: Double, baseV: Double, name: String, loc: String, tag: String
+            let newV: Double, baseV: Double, name: String, loc: String, tag: String, coloured: Bool
             if let g0 = Session.goneId(row) {
+                coloured = d.verdicts.map { $0.verdict(name: bp.frames.name(ofFunction: g0), file: bp.frames.file(ofFunction: g0))?.isSignificant ?? false } ?? true
                 newV = 0
                 baseV = byTotal ? bp.functions.totalWeight[bm][Int(g0)] : bp.functions.selfWeight[bm][Int(g0)]
                 name = bp.frames.name(ofFunction: g0)
@@ -184,6 +185,7 @@ enum FunctionsView {
                 tag = "gone "
             } else {
                 let f = Int(row)
+                coloured = d.colours(function: row, in: p)
                 newV = byTotal ? p.functions.totalWeight[m][f] : p.functions.selfWeight[m][f]
                 baseV = byTotal ? d.functionBaseTotal[f] : d.functionBaseSelf[f]
                 name = p.frames.name(ofFunction: row)
@@ -198,12 +200,14 @@ enum FunctionsView {
             if selected { g.fill(x: 0, y: y, count: g.width, role: .selection) }
             var x = 0
             for (k, text) in cells.enumerated() {
-                let role: Role = selected ? .selection : k >= 2 ? Theme.change(share) : .normal
+                // Only significant changes are coloured; the rest is neutral, marked `~` below.
+                let role: Role = selected ? .selection : k >= 2 ? (coloured ? Theme.change(share) : .dim) : .normal
                 g.put(text, x: x + max(0, widths[k] - DisplayWidth.width(text)), y: y, role: role, maxWidth: widths[k])
                 x += widths[k] + 1
             }
             var nx = nameX
-            if !tag.isEmpty { nx = g.put(tag, x: nx, y: y, role: selected ? .selection : tag == "new " ? .grew3 : .shrank3) }
+            if !coloured { nx = g.put("~ ", x: nx, y: y, role: selected ? .selection : .dim) }
+            if !tag.isEmpty { nx = g.put(tag, x: nx, y: y, role: selected ? .selection : !coloured ? .dim : tag == "new " ? .grew3 : .shrank3) }
             let isMatch = row >= 0 && matches.contains(row)
             let nameRole: Role = selected ? (isMatch ? .matchSelected : .selection) : (isMatch ? .match : .normal)
             g.putName(name, location: loc, x: nx, y: y, role: nameRole, locationRole: selected ? .selection : .dim, ascii: c.options.ascii)

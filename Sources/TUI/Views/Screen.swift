@@ -168,6 +168,7 @@ public enum Screen {
         if let d = c.derived.diff, let bp = c.derived.baseProfile {
             let baseUnit = bp.metrics[c.derived.baseMetric].unit
             facts = diffFacts(d, unit: p.metrics[m].unit, baseUnit: baseUnit, ascii: c.options.ascii)
+                + (d.verdicts.map { "  " + $0.status } ?? "")
         } else if let live = c.derived.live {
             facts = liveFacts(live, paused: s.paused, now: c.now) + "  " + facts
         } else if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }

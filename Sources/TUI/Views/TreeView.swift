@@ -30,8 +30,10 @@ enum TreeView {
                 // The change of the node's total since the base: red grew, blue shrank; the sign
                 // is the mark without colour (ASCII trees use + and - as expand markers).
                 let r = diff.change(new: w, base: diff.nodeBaseTotal[Int(n)])
-                let text = Theme.signedPercent(r)
-                g.put(text, x: 15 - DisplayWidth.width(text), y: y, role: selected ? .selection : Theme.change(r))
+                // Not significant across the runs: neutral, marked `~`.
+                let coloured = inverted || diff.colours(node: n, in: p)
+                let text = (coloured ? "" : "~") + Theme.signedPercent(r)
+                g.put(text, x: 15 - DisplayWidth.width(text), y: y, role: selected ? .selection : coloured ? Theme.change(r) : .dim)
             } else {
                 g.put(sp, x: 15 - DisplayWidth.width(sp), y: y, role: selected ? .selection : .dim)
             }
