@@ -12,6 +12,7 @@ public enum FormatRegistry {
         GeckoReader.self,
         PyinstrumentReader.self,
         TraceEventReader.self,
+        ScaleneReader.self,
         TachyonJSONLReader.self,
         MemrayGprof2dotReader.self,
         ImportTimeReader.self,
