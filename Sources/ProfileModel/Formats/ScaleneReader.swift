@@ -41,7 +41,7 @@ public enum ScaleneReader: ProfileReader {
         var functions: [String: [Int: String]] = [:]      // file → definition line → name
         var stacks: [(frames: [(file: String, name: String, line: Int)], count: Double)] = []
         var elapsed: Double? = nil, memory = false, footprint: Double? = nil, program: String? = nil
-        var sawFiles = false
+        var sawFiles = false, lineEntries = 0, fileCount = 0
 
         func number(_ what: String) throws -> Double {
             let at = s.pos
@@ -65,6 +65,7 @@ public enum ScaleneReader: ProfileReader {
                 try s.beginObject()
                 while let fk = try s.nextKey() {
                     let file = fk.string
+                    fileCount += 1
                     guard s.peekKind() == .object else { try s.skipValue(); continue }
                     try s.beginObject()
                     while let part = try s.nextKey() {
@@ -90,6 +91,7 @@ public enum ScaleneReader: ProfileReader {
                             }
                             guard l.line >= 0 else { throw ProfileError("a line entry without a lineno", offset: at) }
                             if isLines {
+                                lineEntries += 1
                                 if l.cpu.contains(where: { $0 > 0 }) || l.malloc > 0 || l.mallocs > 0 { lines.append(l) }
                             } else if let name = text {
                                 functions[file, default: [:]][l.line] = name
@@ -176,6 +178,8 @@ public enum ScaleneReader: ProfileReader {
         if let elapsed { b.metadata.append(("elapsed", ValueFormat.fixed(elapsed, 3) + " s")) }
         if let program { b.metadata.append(("program", program)) }
         if let footprint { b.metadata.append(("peak memory", ValueFormat.fixed(footprint, 1) + " MB")) }
+        b.metadata.append(("files", String(fileCount)))
+        b.metadata.append(("source lines", String(lineEntries)))
         b.metadata.append(("lines with samples", String(lines.count)))
         b.metadata.append(("lines on recorded stacks", String(onStacks)))
         if lines.isEmpty { b.warnings.append("Scalene recorded no samples on any line") }
