@@ -122,6 +122,48 @@ final class TachyonStatusScaleneTests: XCTestCase {
         XCTAssertTrue(nan.warnings.contains { $0.contains("not finite") }, "\(nan.warnings)")
     }
 
+    /// The damaged variants the issue names, decoded in process: a profile or a located error.
+    func testHostileTachyonVariants() throws {
+        func check(_ b: [UInt8], _ what: String) -> ProfileError? {
+            do { _ = try TachyonTests.loadBytes(b, chunk: 7); return nil } catch let e as ProfileError {
+                XCTAssertNotNil(e.offset, "\(what): \(e)")
+                return e
+            } catch { XCTFail("\(what): \(error)"); return nil }
+        }
+        // The longest varint bytes, in place, at every offset of the sample data.
+        let base = TachyonTests.capture()
+        let strOff = Int(base[40]) | Int(base[41]) << 8
+        for i in 64..<strOff {
+            for n in [2, 10, 11] where i + n <= strOff {
+                var b = base
+                for k in 0..<n { b[i + k] = k == n - 1 ? 0x7F : 0xFF }
+                _ = check(b, "varint of \(n) bytes at \(i)")
+            }
+        }
+        // A REPEAT count claiming more samples than the header (6) and the data hold.
+        var repeatBig = base
+        let repeatAt = 64 + 13 + 5                          // thread 7's REPEAT record
+        XCTAssertEqual(repeatBig[repeatAt + 12], 0)
+        repeatBig[repeatAt + 13] = 0x7F
+        let e = check(repeatBig, "REPEAT 127")
+        XCTAssertEqual(e?.offset, repeatAt)
+        XCTAssertTrue(e?.message.contains("REPEAT of 127 samples") ?? false, "\(String(describing: e))")
+        // zstd garbage inside the compressed sample data (the frame magic kept).
+        let z = try TachyonTests.bytes(TachyonTests.golden("tachyon/etl-zstd.tachyon.zst.bin"))
+        let zEnd = Int(z[40]) | Int(z[41]) << 8
+        var rng = SeededRNG(seed: 23)
+        var zstdErrors = 0
+        for _ in 0..<200 {
+            var b = z
+            for _ in 0..<8 { b[68 + Int(rng.next() % UInt64(zEnd - 68))] = UInt8(rng.next() & 0xFF) }
+            if let e = check(b, "zstd garbage"), e.message.contains("zstd") { zstdErrors += 1 }
+        }
+        XCTAssertGreaterThan(zstdErrors, 0)
+        // Past the writer's limit (only a damaged or foreign writer): still read, and said.
+        let deeper = try TachyonTests.loadBytes(Self.capture(depth: 257))
+        XCTAssertTrue(deeper.warnings.first?.contains("256 frames or more") ?? false, "\(deeper.warnings)")
+    }
+
     func testErrorsTheIssueAsksFor() throws {
         // Version other than 1 names the Python that wrote it.
         XCTAssertThrowsError(try TachyonTests.loadBytes(Self.capture(depth: 3, version: 2))) { e in

@@ -572,7 +572,7 @@ final class TachyonBinaryParser {
             builder.warnings.append("the header says \(h.sampleCount) samples; the data holds \(samples)")
         }
         if cutStacks > 0 {
-            builder.warnings.append("\(cutStacks) sample(s) have stacks of \(TachyonStatus.writerDepth) frames: "
+            builder.warnings.append("\(cutStacks) sample(s) have stacks of \(TachyonStatus.writerDepth) frames or more: "
                                     + "Tachyon's writer keeps only the innermost \(TachyonStatus.writerDepth), so their outer frames are cut")
             builder.metadata.append(("cut stacks", String(cutStacks)))
         }
