@@ -73,11 +73,11 @@ final class TachyonStatusScaleneTests: XCTestCase {
 
     static func fixed(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8((v >> (8 * UInt64($0))) & 0xFF) } }
 
-    /// One thread, one FULL record of `depth` frames (all frame 0 `f` in a.py), status 0x23;
+    /// One thread, one FULL record of `depth` frames (all frame 0 `f` in a.py), status 0x23 by default;
     /// optionally a 56-byte TACHSTAT block.
     static func capture(depth: Int, stats: (rate: Double, failed: Double, missed: Double)? = nil,
-                        version: UInt64 = 1) -> [UInt8] {
-        var data = fixed(7, 8) + fixed(0, 4) + [1] + TachyonTests.varint(10) + [0x23] + TachyonTests.varint(UInt64(depth))
+                        version: UInt64 = 1, status: UInt8 = 0x23) -> [UInt8] {
+        var data = fixed(7, 8) + fixed(0, 4) + [1] + TachyonTests.varint(10) + [status] + TachyonTests.varint(UInt64(depth))
         for _ in 0..<depth { data += TachyonTests.varint(0) }
         var strings: [UInt8] = []
         for s in ["a.py", "f"] { strings += TachyonTests.varint(UInt64(s.utf8.count)) + Array(s.utf8) }
@@ -162,6 +162,19 @@ final class TachyonStatusScaleneTests: XCTestCase {
         // Past the writer's limit (only a damaged or foreign writer): still read, and said.
         let deeper = try TachyonTests.loadBytes(Self.capture(depth: 257))
         XCTAssertTrue(deeper.warnings.first?.contains("256 frames or more") ?? false, "\(deeper.warnings)")
+    }
+
+    func testExceptionSamplesAreAMetricAndANote() throws {
+        // One sample holding the GIL on CPU with an exception set (0x13).
+        let p = try TachyonTests.loadBytes(Self.capture(depth: 3, status: 0x13))
+        XCTAssertEqual(p.metrics.map(\.name), ["samples", "on-cpu", "gil", "exception"])
+        XCTAssertEqual(p.total(metric: p.metricIndex(named: "exception")!), 1)
+        let t = Triage(p, metric: 0)
+        XCTAssertTrue(t.text(p, metric: 0, look: [], ascii: true).contains("100.0% of the samples were handling an exception"))
+        // Default wall mode marks every sample UNKNOWN: no status metrics, frame rules only.
+        let wall = try TachyonTests.loadBytes(Self.capture(depth: 3, status: 0x04 | 0x20))
+        XCTAssertEqual(wall.metrics.map(\.name), ["samples"])
+        XCTAssertFalse(Triage(wall, metric: 0).usesRecordedClasses)
     }
 
     func testErrorsTheIssueAsksFor() throws {

@@ -313,6 +313,9 @@ extension Triage {
             out += "  \(title) \(ValueFormat.percent(c.weight, of: total).leftPadded(6))  \(bar)  \(top)\n"
         }
         out += "  (total \(ValueFormat.withUnit(total, unit: unit)))\n"
+        if usesRecordedClasses, let x = Triage.exceptionWeight(p), x > 0 {
+            out += "  (\(ValueFormat.percent(x, of: total)) of the samples were handling an exception: metric `exception`, key m)\n"
+        }
         if unreadSource > 0, let file = unreadFiles.first {
             out += "  (\(ValueFormat.percent(unreadSource, of: total)) is Python code whose source could not be read (such as \(file.terminalSafe)),\n"
             out += "   so the rules could not see whether its lines sleep, lock or wait: pass --source-root DIR or --path-map FROM=TO)\n"

@@ -102,6 +102,12 @@ extension Triage {
     /// The recorded classes of a profile, for its main metric only: Tachyon's status bits
     /// (when measured) and Scalene's per-line native and system CPU. Other metrics, such as
     /// the on-CPU samples alone, are classified by frame rules as usual.
+    /// Samples whose status says an exception was set: across the classes, so said apart.
+    static func exceptionWeight(_ p: Profile) -> Double? {
+        guard p.format == TachyonBinaryReader.name, let i = p.metricIndex(named: "exception") else { return nil }
+        return p.total(metric: i)
+    }
+
     /// `recorded` is true when the profile measured them, even if no sample is in any of them
     /// (a capture entirely on CPU holding the GIL).
     static func recordedClasses(_ p: Profile, metric m: Int) -> (classes: [RecordedClass], recorded: Bool) {
