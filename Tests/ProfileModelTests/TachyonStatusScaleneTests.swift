@@ -236,40 +236,56 @@ final class TachyonStatusScaleneTests: XCTestCase {
             let path = dir + "/" + e.path
             let r = try Self.reference(path)
             let p = try load(path)
-            XCTAssertEqual(p.format, "scalene")
             let meta = Dictionary(p.metadata, uniquingKeysWith: { a, _ in a })
             XCTAssertEqual(meta["files"], "\(e.facts["files"] as! Int)", e.path)
             XCTAssertEqual(meta["source lines"], "\(e.facts["lines"] as! Int)", e.path)
             XCTAssertEqual(r.lines, e.facts["lines"] as! Int)
             XCTAssertEqual(meta["elapsed"], ValueFormat.fixed((e.facts["elapsed_time_sec"] as! NSNumber).doubleValue, 3) + " s")
-            let memory = e.facts["memory"] as! Bool
-            XCTAssertEqual(p.metricIndex(named: "malloc") != nil, memory, e.path)
-
-            func total(_ name: String) -> Double { p.total(metric: p.metricIndex(named: name)!) }
-            XCTAssertEqual(total("python"), r.python, accuracy: 1e-6, e.path)
-            XCTAssertEqual(total("native"), r.native, accuracy: 1e-6, e.path)
-            XCTAssertEqual(total("system"), r.system, accuracy: 1e-6, e.path)
-            XCTAssertEqual(total("cpu"), r.python + r.native + r.system, accuracy: 1e-6, e.path)
-            if memory { XCTAssertEqual(total("malloc"), r.malloc, accuracy: 1e-3, e.path) }
-
-            // The hottest line, from the frames' executing lines (`top_cpu_line` in EXPECTED.json).
-            var byLine: [String: Double] = [:]
-            for n in 1..<p.tree.count {
-                let f = p.tree.frame[n]
-                guard let file = p.frames.file(ofFrame: f), let line = p.frames.line(ofFrame: f) else { continue }
-                byLine[(file as NSString).lastPathComponent + ":\(line)", default: 0] += p.tree.selfWeight[0][n]
-            }
-            let top = byLine.max { $0.value < $1.value }!
-            XCTAssertEqual(top.key, r.topLine)
-            XCTAssertEqual("\(top.key) (\(ValueFormat.percent(top.value, of: p.total(metric: 0))))", e.facts["top_cpu_line"] as? String)
-
-            // Scalene's native and system shares are the summary's, whatever the frames say.
-            let t = Triage(p, metric: 0)
-            XCTAssertTrue(t.usesRecordedClasses)
-            func w(_ kind: String) -> Double { t.classes.first { $0.kind == kind }?.weight ?? 0 }
-            XCTAssertEqual(w("native"), r.native, accuracy: 1e-6, e.path)
-            XCTAssertEqual(w("system"), r.system, accuracy: 1e-6, e.path)
-            XCTAssertEqual(t.total, r.python + r.native + r.system, accuracy: 1e-6, e.path)
+            XCTAssertEqual(p.metricIndex(named: "malloc") != nil, e.facts["memory"] as! Bool, e.path)
+            let top = try checkScalene(path)
+            XCTAssertEqual(top, e.facts["top_cpu_line"] as? String)
         }
+    }
+
+    /// The committed file (no corpus needed).
+    func testScaleneCommittedFile() throws {
+        let path = Fixtures.repoRoot.appendingPathComponent("Tests/Scalene/native_mix.scalene.json").path
+        let top = try checkScalene(path)
+        XCTAssertTrue(top.hasPrefix("native_mix.py:"), top)
+    }
+
+    /// Checks a Scalene file's metrics and summary against its JSON; returns its hottest line
+    /// as `file:line (share)`.
+    func checkScalene(_ path: String) throws -> String {
+        let r = try Self.reference(path)
+        let p = try load(path)
+        XCTAssertEqual(p.format, "scalene")
+        let memory = p.metricIndex(named: "malloc") != nil
+
+        func total(_ name: String) -> Double { p.total(metric: p.metricIndex(named: name)!) }
+        XCTAssertEqual(total("python"), r.python, accuracy: 1e-6, path)
+        XCTAssertEqual(total("native"), r.native, accuracy: 1e-6, path)
+        XCTAssertEqual(total("system"), r.system, accuracy: 1e-6, path)
+        XCTAssertEqual(total("cpu"), r.python + r.native + r.system, accuracy: 1e-6, path)
+        if memory { XCTAssertEqual(total("malloc"), r.malloc, accuracy: 1e-3, path) }
+
+        // The hottest line, from the frames' executing lines (`top_cpu_line` in EXPECTED.json).
+        var byLine: [String: Double] = [:]
+        for n in 1..<p.tree.count {
+            let f = p.tree.frame[n]
+            guard let file = p.frames.file(ofFrame: f), let line = p.frames.line(ofFrame: f) else { continue }
+            byLine[(file as NSString).lastPathComponent + ":\(line)", default: 0] += p.tree.selfWeight[0][n]
+        }
+        let top = byLine.max { $0.value < $1.value }!
+        XCTAssertEqual(top.key, r.topLine)
+
+        // Scalene's native and system shares are the summary's, whatever the frames say.
+        let t = Triage(p, metric: 0)
+        XCTAssertTrue(t.usesRecordedClasses)
+        func w(_ kind: String) -> Double { t.classes.first { $0.kind == kind }?.weight ?? 0 }
+        XCTAssertEqual(w("native"), r.native, accuracy: 1e-6, path)
+        XCTAssertEqual(w("system"), r.system, accuracy: 1e-6, path)
+        XCTAssertEqual(t.total, r.python + r.native + r.system, accuracy: 1e-6, path)
+        return "\(top.key) (\(ValueFormat.percent(top.value, of: p.total(metric: 0))))"
     }
 }
