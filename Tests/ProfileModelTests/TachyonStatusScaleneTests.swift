@@ -249,7 +249,7 @@ final class TachyonStatusScaleneTests: XCTestCase {
 
     /// The committed file (no corpus needed).
     func testScaleneCommittedFile() throws {
-        let path = Fixtures.repoRoot.appendingPathComponent("Tests/Scalene/native_mix.scalene.json").path
+        let path = Fixtures.repoRoot.appendingPathComponent("Tests/Golden/scalene/native_mix.scalene.json").path
         let top = try checkScalene(path)
         XCTAssertTrue(top.hasPrefix("native_mix.py:"), top)
     }
