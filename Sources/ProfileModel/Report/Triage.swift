@@ -299,9 +299,10 @@ public struct Triage: Sendable {
 
 extension Triage {
     public func text(_ p: Profile, metric m: Int, look: [LookHere], ascii: Bool) -> String {
-        var out = usesRecordedClasses
-            ? "Summary: where the time went, by kind (what the profiler recorded: CPU/GIL status or native/system time; then the innermost matching frame)\n"
-            : "Summary: where the time went, by kind (each sample goes to its innermost matching frame)\n"
+        let basis = !usesRecordedClasses ? "each sample goes to its innermost matching frame"
+            : p.format == ScaleneReader.name ? "Scalene's native and system time first, then each line's innermost matching frame"
+            : "each sample's CPU/GIL status bits first, then its innermost matching frame"
+        var out = "Summary: where the time went, by kind (\(basis))\n"
         let unit = p.metrics[m].unit
         for c in classes {
             let share = total > 0 ? min(max(c.weight / total, 0), 1) : 0
