@@ -113,6 +113,9 @@ final class TachyonStatusScaleneTests: XCTestCase {
         XCTAssertEqual(meta["missed samples"], "0.3%")
         XCTAssertEqual(lossy.statusNotes(metric: 0), ["rate 987/s failed 1.5% missed 0.3%"])
         XCTAssertTrue(lossy.warnings.contains { $0.contains("1.5% of samples failed") }, "\(lossy.warnings)")
+        XCTAssertTrue(Report.text(lossy).contains("Sampler: measured rate 987 samples/s over 2.00 s, 1.5% failed, 0.3% missed (TACHSTAT)\n"),
+                      Report.text(lossy))
+        XCTAssertNil(shallow.samplerNote)
 
         let clean = try TachyonTests.loadBytes(Self.capture(depth: 3, stats: (1000, 0, 0)))
         XCTAssertEqual(clean.warnings, [])

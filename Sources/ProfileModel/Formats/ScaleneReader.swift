@@ -119,6 +119,8 @@ public enum ScaleneReader: ProfileReader {
                                 }
                                 frames.append(parsed)
                             }
+                        } else if item == 1, s.peekKind() == .number {
+                            count = try number("a stack's count")              // older Scalene: a bare count
                         } else if item == 1, s.peekKind() == .object {
                             try s.beginObject()
                             while let sk = try s.nextKey() {

@@ -72,6 +72,17 @@ struct TachyonStats {
 }
 
 extension Profile {
+    /// What the sampler measured about itself (Tachyon's TACHSTAT block), for a report header.
+    public var samplerNote: String? {
+        let meta = Dictionary(metadata, uniquingKeysWith: { a, _ in a })
+        guard let rate = meta["measured rate"] else { return nil }
+        var s = "measured rate \(rate)"
+        if let d = meta["sampling duration"] { s += " over \(d)" }
+        if let f = meta["failed samples"] { s += ", \(f) failed" }
+        if let m = meta["missed samples"] { s += ", \(m) missed" }
+        return s + " (TACHSTAT)"
+    }
+
     /// Short facts for the viewer's status line that qualify every number on screen: a metric
     /// that filters the samples, the sampler's measured rate and losses, stacks cut by the writer.
     public func statusNotes(metric m: Int) -> [String] {
