@@ -385,7 +385,10 @@ final class TachyonBinaryParser {
         guard let leaf = threads[t].nodes.last else { emptySamples += 1; return }
         if threads[t].nodes.count >= TachyonStatus.writerDepth { cutStacks += 1 }
         tmp.addSelf(leaf, metric: 0, 1)
-        for (k, c) in TachyonStatus.metrics.enumerated() where c.test(status) {
+        var classes = TachyonStatus.classMask[Int(status)]          // one bit per status class
+        while classes != 0 {
+            let k = classes.trailingZeroBitCount
+            classes &= classes - 1
             classCounts[k] += 1
             tmp.addSelf(leaf, metric: k + 1, 1)
         }

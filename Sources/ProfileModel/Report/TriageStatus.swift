@@ -32,6 +32,12 @@ public enum TachyonStatus {
         Class(name: "exception", filter: "only samples handling an exception") { $0 & hasException != 0 },
     ]
 
+    /// For each status byte, bit k set when the sample is in class k of `metrics` (a table, so
+    /// the record decoder does no closure calls per sample).
+    static let classMask: [UInt8] = (0..<256).map { s in
+        metrics.enumerated().reduce(UInt8(0)) { m, e in e.element.test(UInt8(s)) ? m | UInt8(1 << e.offset) : m }
+    }
+
     /// The status-line note for a metric that filters the samples, if it is one.
     public static func filterNote(_ p: Profile, metric m: Int) -> String? {
         guard p.format == TachyonBinaryReader.name, m > 0, m < p.metrics.count else { return nil }
