@@ -5,6 +5,9 @@ Families (seeds from ../shared/corpus by EXPECTED.json's format, plus SampleProf
   json    speedscope, Chrome cpuprofile, trace events, gecko, pyinstrument
   text    folded, austin text, perf script, callgrind
   binary  pprof, MOJO, pstats (marshal)
+  py315   Tachyon binary/JSONL/collapsed/pstats, importtime, memray csv/gprof2dot, Scalene; the
+          Tachyon captures also get structure-aware damage (fuzz_tachyon.py: huge varints,
+          REPEAT counts past the data, zstd garbage, 256-deep and deeper stacks)
 Each case mutates one seed (a cut, byte flips, runs of 0x00/0x7f/0x80/0xff, a span deleted or
 repeated, a digit made a 20-digit number) and then, for some cases, damages it *after
 inflation*: the mutant is gzip'd and the gzip member is cut or flipped inside (a gzip'd
@@ -23,6 +26,7 @@ Failing inputs are kept as /tmp/perftop-fuzz-FAMILY/bad* and hang*; copy real cr
 Tests/Regression (HostileInputTests loads every file there).
 """
 import glob, gzip, json, os, random, subprocess, sys, time, zlib
+import fuzz_tachyon
 
 perftop, corpus, family = sys.argv[1], sys.argv[2], sys.argv[3]
 seed = int(sys.argv[4]) if len(sys.argv) > 4 else 1
@@ -34,9 +38,11 @@ FAMILIES = {
     'json': ('speedscope', 'trace-event', 'chrome-cpuprofile', 'gecko', 'pyinstrument'),
     'text': ('folded', 'collapsed', 'austin-text', 'perf-script', 'callgrind'),
     'binary': ('pprof(', 'austin-mojo', 'pstats'),
+    'py315': ('tachyon', 'importtime', 'memray', 'scalene', 'collapsed (tachyon)', 'pstats (tachyon'),
 }
 SAMPLES = {
     'json': ('.json',), 'text': ('.pyspy.txt', '.austin', '.txt.gz'), 'binary': ('.mojo', '.prof'),
+    'py315': (),
 }
 prefixes = FAMILIES[family]
 expected = json.load(open(os.path.join(corpus, 'EXPECTED.json')))
@@ -100,6 +106,8 @@ def make_case(src):
         except (OSError, EOFError, zlib.error):
             pass
     r = random.random()
+    if family == 'py315' and fuzz_tachyon.is_tachyon(data) and r < 0.5:
+        return fuzz_tachyon.mutate(data)
     if r < 0.4:
         return damage_gzip(mutate(data)), 'gz-damaged'
     if r < 0.55:

@@ -1004,6 +1004,39 @@ def parse_gprof2dot(path):
     return s
 
 
+def parse_scalene(path):
+    """Scalene JSON (FORMATS.md §11): each line's CPU (python + native + system percent) is
+    shared among the recorded `stacks` that end on that line, by their counts; a line no
+    stack ends on is a one-frame stack of its function (the `functions` entry whose lineno is
+    the line's start_function_line, else `<module>`)."""
+    d = json.loads(read_bytes(path))
+    by_leaf = defaultdict(list)
+    for frames, stats in d.get("stacks", []):
+        parsed = []
+        for f in frames:
+            f = f.rstrip(";")
+            head, line = f.rsplit(":", 1)
+            file, name = head.rsplit(" ", 1)
+            parsed.append((file, name, int(line)))
+        if parsed and stats.get("count", 0) > 0:
+            by_leaf[(parsed[-1][0], parsed[-1][2])].append((parsed, stats["count"]))
+    s = Stacks()
+    for file, info in d["files"].items():
+        names = {f["lineno"]: f["line"] for f in info.get("functions", [])}
+        for l in info.get("lines", []):
+            cpu = l.get("n_cpu_percent_python", 0) + l.get("n_cpu_percent_c", 0) + l.get("n_sys_percent", 0)
+            if cpu <= 0:
+                continue
+            ends = by_leaf.get((file, l["lineno"]), [])
+            counted = sum(c for _, c in ends)
+            if counted > 0:
+                for frames, c in ends:
+                    s.add([frame_text(n, f, ln) for f, n, ln in frames], cpu * c / counted)
+            else:
+                s.add([frame_text(names.get(l.get("start_function_line"), "<module>"), file, l["lineno"])], cpu)
+    return s
+
+
 # ---------------------------------------------------------------------------------------------
 # Tachyon's sampled pstats (FORMATS.md §8.3): CPython's pstats cannot load it (the marker entry),
 # so the function figures come straight from the marshal dict.
@@ -1048,6 +1081,7 @@ PARSERS = {
     "importtime": parse_importtime,
     "memray-csv": parse_memray_csv,
     "gprof2dot": parse_gprof2dot,
+    "scalene": parse_scalene,
 }
 REFERENCE_SUFFIXES = (".folded", ".pstats.json", ".callgrind-self.json")
 

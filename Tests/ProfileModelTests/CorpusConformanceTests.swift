@@ -81,8 +81,7 @@ final class CorpusConformanceTests: XCTestCase {
         case "memray-csv": return .reader("memray-csv")
         case "memray-gprof2dot": return .reader("gprof2dot")
         case "memray-capture (refuse with a hint)", "memray-stats (summary only)": return .unsupported
-        case "scalene":
-            return .notYetRead
+        case "scalene": return .reader("scalene")
         default: break
         }
         if f.hasPrefix("chrome-cpuprofile") { return .reader("cpuprofile") }   // incl. old head/timestamps

@@ -12,6 +12,7 @@ public enum FormatRegistry {
         GeckoReader.self,
         PyinstrumentReader.self,
         TraceEventReader.self,
+        ScaleneReader.self,
         TachyonJSONLReader.self,
         MemrayGprof2dotReader.self,
         ImportTimeReader.self,
@@ -30,7 +31,7 @@ public enum FormatRegistry {
          + "or 'memray transform csv FILE' and open the output", isMemrayCapture),
         ("memray stats output is a summary with no stacks, not supported; run 'memray transform speedscope "
          + "FILE' on the capture and open the output", isMemrayStats),
-    ]
+    ] + refusals
 
     /// memray's private capture format: LZ4-frame compressed (`04 22 4D 18`, with `memray`
     /// readable a few bytes in) or raw (starting with `memray`). FORMATS.md §11.

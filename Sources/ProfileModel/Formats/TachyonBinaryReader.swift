@@ -83,14 +83,17 @@ final class TachyonBinaryParser {
     private var pendingRepeat: UInt64 = 0    // samples still to come in a REPEAT record
     private var scratch: [UInt32] = []
 
-    /// The tree by raw ids: thread slot k is 2k, frame index i is 2i+1. Metrics: samples,
-    /// on-CPU samples, GIL-holding samples.
-    private let tmp = ProfileBuilder(format: TachyonBinaryReader.name, metrics: [
-        ValueType("samples", "count"), ValueType("on-cpu", "count"), ValueType("gil", "count")])
+    /// The tree by raw ids: thread slot k is 2k, frame index i is 2i+1. Metrics: samples, then
+    /// one per status class (`TachyonStatus.metrics`, in that order).
+    private let tmp = ProfileBuilder(format: TachyonBinaryReader.name,
+                                     metrics: [ValueType("samples", "count")] + TachyonStatus.metrics.map { ValueType($0.name, "count") })
     private var samples: UInt64 = 0
     private var emptySamples = 0
     private var maxFrameIndex: Int64 = -1
-    private var unknownStatus = 0, onCPU = 0, hasGIL = 0
+    private var unknownStatus = 0
+    private var classCounts = [Int](repeating: 0, count: TachyonStatus.metrics.count)
+    /// Samples whose stack is as deep as the writer keeps (their outermost frames were cut).
+    private var cutStacks = 0
     private var encodingCounts = [0, 0, 0, 0]
     private var firstTs = UInt64.max, lastTs: UInt64 = 0
     private var failure: ProfileError? = nil
@@ -196,7 +199,8 @@ final class TachyonBinaryParser {
         }
         let version = u32(4)
         guard version == 1 else {
-            throw ProfileError("unsupported Tachyon binary format version \(version) (expected 1)", offset: 4)
+            throw ProfileError("unsupported Tachyon format version \(version) (written by Python \(b[8]).\(b[9]).\(b[10]); "
+                               + "perftop reads version 1)", offset: 4)
         }
         // The real size bounds every offset; with no size known (a pipe), a plausibility cap.
         let limit = UInt64(fileSize ?? (1 << 40))
@@ -379,9 +383,15 @@ final class TachyonBinaryParser {
         firstTs = min(firstTs, ts); lastTs = max(lastTs, ts)
         if status & 0x04 != 0 { unknownStatus += 1 }
         guard let leaf = threads[t].nodes.last else { emptySamples += 1; return }
+        if threads[t].nodes.count >= TachyonStatus.writerDepth { cutStacks += 1 }
         tmp.addSelf(leaf, metric: 0, 1)
-        if status & 0x02 != 0 { onCPU += 1; tmp.addSelf(leaf, metric: 1, 1) }
-        if status & 0x01 != 0 { hasGIL += 1; tmp.addSelf(leaf, metric: 2, 1) }
+        var classes = TachyonStatus.classMask[Int(status)]          // one bit per status class
+        while classes != 0 {
+            let k = classes.trailingZeroBitCount
+            classes &= classes - 1
+            classCounts[k] += 1
+            tmp.addSelf(leaf, metric: k + 1, 1)
+        }
     }
 
     // MARK: tables and the result
@@ -407,6 +417,7 @@ final class TachyonBinaryParser {
             throw ProfileError("the file ends before its frame table and footer (the header puts the frame "
                                + "table at \(h.frameOffset))", offset: size)
         }
+        var stats: TachyonStats? = nil
         let builder: ProfileBuilder = try tail.withUnsafeBytes { t in
             func u32(_ i: Int) -> UInt32 {
                 var v: UInt32 = 0
@@ -434,6 +445,13 @@ final class TachyonBinaryParser {
                     throw ProfileError("TACHSTAT block of \(blockSize) bytes does not fit", offset: base + sig)
                 }
                 frameEnd = footer - blockSize
+                // 56 bytes: duration, rate, failed %, missed % (f64), flags, reserved; 32: duration, rate.
+                func f64(_ i: Int) -> Double { Double(bitPattern: u64(i)) }
+                if blockSize == 56 || blockSize == 32 {
+                    stats = TachyonStats(duration: f64(frameEnd), rate: f64(frameEnd + 8),
+                                         failed: blockSize == 56 ? f64(frameEnd + 16) : nil,
+                                         missed: blockSize == 56 ? f64(frameEnd + 24) : nil)
+                }
             }
             let strStart = 0, strEnd = h.frameOffset - base, frameStart = strEnd
             if stringCount > strEnd - strStart {
@@ -531,11 +549,14 @@ final class TachyonBinaryParser {
                 if th.main { label += " (main)" }
                 map[2 * k] = b.frames.frame(name: label, file: nil, line: nil, kind: .thread)
             }
-            // On-CPU and GIL counts only mean something when the sampler measured them
-            // (default wall mode marks every sample UNKNOWN).
+            // Status classes only mean something when the sampler measured them (default wall
+            // mode marks every sample UNKNOWN); a class no sample is in is left out.
             var weights = [tmp.selfWeight[0]]
-            if unknownStatus == 0 && onCPU > 0 { _ = b.addMetric(ValueType("on-cpu", "count")); weights.append(tmp.selfWeight[1]) }
-            if unknownStatus == 0 && hasGIL > 0 { _ = b.addMetric(ValueType("gil", "count")); weights.append(tmp.selfWeight[2]) }
+            let all = tmp.selfWeight
+            for (k, c) in TachyonStatus.metrics.enumerated() where unknownStatus == 0 && classCounts[k] > 0 {
+                _ = b.addMetric(ValueType(c.name, "count"))
+                weights.append(all[k + 1])
+            }
             b.addTree(parent: tmp.parent, frame: tmp.frame, selfWeight: weights, frameMap: map)
             return b
         }
@@ -552,6 +573,15 @@ final class TachyonBinaryParser {
         if h.legacy { builder.metadata.append(("header", "3.15 alpha layout")) }
         if samples != h.sampleCount {
             builder.warnings.append("the header says \(h.sampleCount) samples; the data holds \(samples)")
+        }
+        if cutStacks > 0 {
+            builder.warnings.append("\(cutStacks) sample(s) have stacks of \(TachyonStatus.writerDepth) frames or more: "
+                                    + "Tachyon's writer keeps only the innermost \(TachyonStatus.writerDepth), so their outer frames are cut")
+            builder.metadata.append(("cut stacks", String(cutStacks)))
+        }
+        if let st = stats {
+            for (k, v) in st.metadata { builder.metadata.append((k, v)) }
+            if let w = st.warning { builder.warnings.append(w) }
         }
         if threads.count != Int(h.threadCount) {
             builder.warnings.append("the header says \(h.threadCount) threads; the data holds \(threads.count)")

@@ -134,6 +134,7 @@ public enum Report {
         }
         if p.estimatedTree { out += "Note: the call tree is estimated from the call graph (this format records no stacks).\n" }
         for w in p.warnings { out += "Warning: \(w.terminalSafe)\n" }
+        if let s = p.samplerNote { out += "Sampler: \(s)\n" }
         out += "Showing \(shownCount) of \(allCount) functions, sorted by \(options.sort.rawValue).\n\n"
         let hasCalls = p.functions.calls != nil
         let unitHead = suffix.isEmpty ? "" : " (\(suffix))"

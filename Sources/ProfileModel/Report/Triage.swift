@@ -48,6 +48,9 @@ public struct Triage: Sendable {
     /// those files, heaviest first.
     public var unreadSource: Double = 0
     public var unreadFiles: [String] = []
+    /// True when per-sample facts the profiler recorded (Tachyon's GIL/CPU status bits,
+    /// Scalene's native and system split) decided part of the classes before any frame rule.
+    public var usesRecordedClasses = false
 
     /// The classes of stack leaves that match no rule. austin's `:INVALID:` frames are
     /// samples it failed to read (the last class), not native code.
@@ -106,6 +109,16 @@ public struct Triage: Sendable {
                 kinds.append(("idle", Triage.rules.first { $0.kind == "idle" }!.title))
             }
         }
+        // Recorded classes (TriageStatus.swift): each carves its share out of a node's weight.
+        let (carves, recorded) = Triage.recordedClasses(p, metric: m)
+        var carveClass: [Int] = []
+        for c in carves {
+            if let i = kinds.firstIndex(where: { $0.kind == c.kind }) { carveClass.append(i) } else {
+                carveClass.append(kinds.count)
+                kinds.append((c.kind, c.title))
+            }
+        }
+        usesRecordedClasses = recorded
         var weight = [Double](repeating: 0, count: kinds.count)
         var neg = 0.0
         var byFunction = [[Int32: Double]](repeating: [:], count: weight.count)
@@ -130,6 +143,18 @@ public struct Triage: Sendable {
                 if w < 0 { neg -= w }
                 continue
             }
+            for (k, c) in carves.enumerated() {
+                let part = min(w, t.selfWeight[c.metric][n])
+                guard part > 0 else { continue }
+                // Off-CPU time may still be told apart by frames: a lock wait or a sleep.
+                var cls = carveClass[k]
+                if innermost[n] >= 0, c.refinedBy.contains(kinds[innermost[n]].kind) { cls = innermost[n] }
+                weight[cls] += part
+                let fn = t.frame[n] >= 0 ? p.frames.frameFunction[Int(t.frame[n])] : -1
+                if fn >= 0 { byFunction[cls][fn, default: 0] += part }
+                w -= part
+            }
+            if w <= 0 { continue }
             if let im = idleMetric {
                 let idle = min(w, t.selfWeight[im][n])
                 if idle > 0 {
@@ -274,7 +299,10 @@ public struct Triage: Sendable {
 
 extension Triage {
     public func text(_ p: Profile, metric m: Int, look: [LookHere], ascii: Bool) -> String {
-        var out = "Summary: where the time went, by kind (each sample goes to its innermost matching frame)\n"
+        let basis = !usesRecordedClasses ? "each sample goes to its innermost matching frame"
+            : p.format == ScaleneReader.name ? "Scalene's native and system time first, then each line's innermost matching frame"
+            : "each sample's CPU/GIL status bits first, then its innermost matching frame"
+        var out = "Summary: where the time went, by kind (\(basis))\n"
         let unit = p.metrics[m].unit
         for c in classes {
             let share = total > 0 ? min(max(c.weight / total, 0), 1) : 0
@@ -286,6 +314,9 @@ extension Triage {
             out += "  \(title) \(ValueFormat.percent(c.weight, of: total).leftPadded(6))  \(bar)  \(top)\n"
         }
         out += "  (total \(ValueFormat.withUnit(total, unit: unit)))\n"
+        if usesRecordedClasses, let x = Triage.exceptionWeight(p), x > 0 {
+            out += "  (\(ValueFormat.percent(x, of: total)) of the samples were handling an exception: metric `exception`, key m)\n"
+        }
         if unreadSource > 0, let file = unreadFiles.first {
             out += "  (\(ValueFormat.percent(unreadSource, of: total)) is Python code whose source could not be read (such as \(file.terminalSafe)),\n"
             out += "   so the rules could not see whether its lines sleep, lock or wait: pass --source-root DIR or --path-map FROM=TO)\n"
@@ -313,6 +344,7 @@ extension Triage {
         w.key("total"); w.number(total)
         w.key("negative"); w.number(negative)
         w.key("unread_source"); w.number(unreadSource)
+        w.key("recorded_classes"); w.bool(usesRecordedClasses)
         w.key("unread_files"); w.open("[")
         for f in unreadFiles { w.string(f) }
         w.close("]")

@@ -178,6 +178,7 @@ extension AppState {
             }
             metric = (metric + 1) % before.metrics.count
             message = "metric: \(before.metrics[metric].description)"
+                + (TachyonStatus.filterNote(before, metric: metric).map { " (\($0))" } ?? "")
         case .toggleThreads:
             threadsMerged.toggle()
             message = threadsMerged ? "threads merged" : "threads split"

@@ -172,6 +172,7 @@ public enum Screen {
         } else if let live = c.derived.live {
             facts = liveFacts(live, paused: s.paused, now: c.now) + "  " + facts
         } else if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
+        for note in p.statusNotes(metric: m) { facts += "  " + note }
         if !s.query.isEmpty { facts += "  /\(s.query)" }
         var x = 0
         for (k, label) in Keymap.hints(for: s.view, ascii: c.options.ascii) {
