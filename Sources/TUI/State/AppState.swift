@@ -69,6 +69,8 @@ public struct AppState: Equatable, Sendable {
     public var sortDescending = true
     public var fnSelected = 0
     public var fnTop = 0
+    /// Whether the functions table has been shown: it first opens at the top of its sort.
+    public var fnOpened = false
     /// The function the user is looking at, shared by all views.
     public var selectedFunction: Int32? = nil
     public var tree = TreeState()

@@ -30,6 +30,10 @@ public struct Derived {
     let sortKeys: [SortKey]
     let summary: Summary?
     let source: Source?
+    /// The function with the most self time in the profile on screen, and that self time: the
+    /// tree's "top self" callout (nil in diff mode, where the answer is a change, and when no
+    /// function has self time).
+    let topSelf: (function: Int32, weight: Double)?
 
     /// The summary overlay: the line-level profile's classification (and the base's, in diff
     /// mode) and its "look here first".
@@ -77,7 +81,8 @@ extension Session {
             matches: s.query.isEmpty ? SearchMatches() : matches(s.query, in: inv ?? p),
             sortKeys: sortKeys(for: s),
             summary: s.overlay == .summary ? summary(s, metric: min(s.metric, p.metrics.count - 1)) : nil,
-            source: s.overlay?.kind == .source ? source(s, size: size) : nil)
+            source: s.overlay?.kind == .source ? source(s, size: size) : nil,
+            topSelf: d == nil ? topSelf(in: p, metric: min(s.metric, p.metrics.count - 1)) : nil)
     }
 
     private func summary(_ s: AppState, metric: Int) -> Derived.Summary {

@@ -227,7 +227,17 @@ extension AppState {
         let p = session.profile(for: self)
         switch view {
         case .functions:
-            keepFunctionSelected(session: session, size: size)
+            if !fnOpened {
+                // The table opens at the top of its sort: the selection comes along only when it
+                // is on that first page, rather than scrolling the table to it.
+                fnOpened = true
+                fnTop = 0
+                let rows = session.functionRows(for: self)
+                fnSelected = selectedFunction.flatMap { rows.prefix(layout.bodyHeight).firstIndex(of: $0) } ?? 0
+                if fnSelected < rows.count { selectRow(rows[fnSelected]) }
+            } else {
+                keepFunctionSelected(session: session, size: size)
+            }
         case .tree:
             openTreeIfNeeded(session: session, size: size)
             if let f = selectedFunction, p.function(ofNode: tree.selected) != f,
@@ -237,11 +247,19 @@ extension AppState {
         case .inverted:
             let inv = session.inverted(for: self)
             if !inverted.opened {
+                // Opens on its first root (the most self time), as the table opens at its top;
+                // the selected function comes along only if it is a root on the first page.
                 inverted.opened = true
                 inverted.selected = inv.tree.firstChild(0)
                 inverted.top = inverted.selected
-            }
-            if let f = selectedFunction, inv.function(ofNode: inverted.selected) != f {
+                if let f = selectedFunction,
+                   let r = inv.tree.children(0).prefix(layout.bodyHeight).first(where: { inv.function(ofNode: $0) == f }) {
+                    inverted.selected = r
+                } else if inverted.selected >= 0 {
+                    let f = inv.function(ofNode: inverted.selected)
+                    if f >= 0 { selectedFunction = f }
+                }
+            } else if let f = selectedFunction, inv.function(ofNode: inverted.selected) != f {
                 // The inverted tree's roots are functions with self time.
                 if let r = inv.tree.children(0).first(where: { inv.function(ofNode: $0) == f }) {
                     reveal(r, inInverted: true, profile: inv, height: layout.bodyHeight)

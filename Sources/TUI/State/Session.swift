@@ -29,6 +29,8 @@ public final class Session {
     private var rowsCache: [Int32] = []
     private var matchKey: (profile: Same<Profile>, query: String)?
     private var matchCache = SearchMatches()
+    private var topSelfKey: (profile: Same<Profile>, metric: Int)?
+    private var topSelfCache: (function: Int32, weight: Double)?
     private var callersKey: (profile: Same<Profile>, function: Int32, normalized: Bool)?
     private var callersCache: CallersModel?
     /// The profile the cached triage is of (weak: a live session's old snapshots may go), and
@@ -273,6 +275,18 @@ public final class Session {
             sourceCache[file] = lines
             return lines
         }
+    }
+
+    /// The function with the most self time in `p` (the lowest id among equals, as the report's
+    /// `--sort self` breaks ties), from its function table; nil when none has any. Cached per profile.
+    func topSelf(in p: Profile, metric m: Int) -> (function: Int32, weight: Double)? {
+        if let k = topSelfKey, k.profile.is(p), k.metric == m { return topSelfCache }
+        let sw = p.functions.selfWeight[m]
+        var best: Int32 = -1
+        for f in 0..<sw.count where sw[f] > 0 && (best < 0 || sw[f] > sw[Int(best)]) { best = Int32(f) }
+        topSelfCache = best < 0 ? nil : (best, sw[Int(best)])
+        topSelfKey = (Same(p), m)
+        return topSelfCache
     }
 
     /// The bottom-up profile of `profile(for:)`.

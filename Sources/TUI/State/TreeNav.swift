@@ -100,17 +100,27 @@ struct TreeNav {
         return nil
     }
 
-    /// The heaviest path below `from`, stopping where a child drops under `minShare` of its
-    /// parent; children that `avoiding` names (an estimate's unplaced time) are passed over.
-    func hotPath(from: Int32, metric: Int, minShare: Double = 0.05,
+    /// The hot path below `from`: the heaviest child, its heaviest child, and so on, for as long
+    /// as one child is the answer. It goes from node `n` into its heaviest child `c` only when
+    /// - `c` holds at least `fanOut` (half) of the time `n` spends in its children: below that the
+    ///   time fans out, and no single child explains it (so the path stops on `n`);
+    /// - `c` holds at least `n`'s own self time: otherwise `n` itself is where the time goes;
+    /// - `c` holds at least `floor` (1%) of the whole tree, so a path never ends on a 0.x% node.
+    /// From the root, the first step is taken whenever the heaviest child clears the floor.
+    /// Children that `avoiding` names (an estimate's unplaced time) are passed over.
+    func hotPath(from: Int32, metric: Int, fanOut: Double = 0.5, floor: Double = 0.01,
                  avoiding: (Int32) -> Bool = { _ in false }) -> [Int32] {
         var path: [Int32] = []
         var n = from
-        let w = tree.totalWeight[metric]
+        let w = tree.totalWeight[metric], sw = tree.selfWeight[metric]
+        let minimum = w[0] * floor
         while true {
             var c = tree.firstChild(n)
             while c >= 0 && avoiding(c) { c = tree.nextSibling(c) }
-            guard c >= 0, w[Int(c)] > 0, w[Int(c)] >= w[Int(n)] * minShare || n == 0 else { break }
+            guard c >= 0 else { break }
+            let wc = w[Int(c)], children = w[Int(n)] - sw[Int(n)]
+            guard wc > 0, wc >= minimum else { break }
+            if n != 0 { guard wc >= children * fanOut, wc >= sw[Int(n)] else { break } }
             path.append(c)
             n = c
         }

@@ -10,10 +10,10 @@ enum TreeView {
         let (l, r) = c.options.ascii ? ("<-", "->") : ("←", "→")
         let diff = inverted ? c.derived.invertedDiff : c.derived.diff
         var heading = (diff != nil ? "  total  change  " : "  total    self  ") + (inverted ? "function \(l) callers (bottom-up)" : "function \(r) callees")
-        if p.estimatedTree { heading += "   [estimated from the call graph]" }
         if let f = c.state.focus { heading += "   [focus: \(p.frames.name(ofFunction: f))]" }
         if !c.state.hidden.isEmpty { heading += "   [\(c.state.hidden.count) hidden]" }
-        g.put(heading, x: 0, y: 1, role: .header)
+        // The inverted tree's first root is the top-self function already: no callout there.
+        drawHeading(&g, c, heading, estimated: p.estimatedTree, callout: !inverted)
         let nav = TreeNav(tree: t, expanded: ts.expanded)
         var n = ts.top > 0 && Int(ts.top) < t.count && nav.isVisible(ts.top) ? ts.top : nav.first
         let matches = c.matches
@@ -63,5 +63,31 @@ enum TreeView {
         if ts.selected > 0 && Int(ts.selected) < t.count {
             c.detail = DrawContext.describeNode(ts.selected, in: p, metric: m, diff: diff)
         }
+    }
+
+    /// The column heading, then on the right the "top self" callout: the function with the most
+    /// self time and its share, so the first screen names the answer however deep the tree is.
+    /// When both do not fit, the estimate's note shortens, then the name is cut (the share never).
+    static func drawHeading(_ g: inout CellGrid, _ c: DrawContext, _ heading: String, estimated: Bool, callout wanted: Bool) {
+        var callout = ""
+        var name = ""
+        if wanted, let top = c.derived.topSelf {
+            let p = c.profile
+            name = p.frames.name(ofFunction: top.function).terminalSafe
+            callout = " " + ValueFormat.percent(top.weight, of: p.total(metric: c.metric))
+        }
+        let notes = estimated ? ["   [estimated from the call graph]", "   [estimated]"] : [""]
+        var left = heading + notes[0]
+        let label = "top self: "
+        let minName = min(12, DisplayWidth.width(name))
+        let width = g.width
+        let fits = { (l: String) in DisplayWidth.width(l) + 3 + label.count + minName + callout.count <= width - 1 }
+        if !callout.isEmpty, !fits(left), fits(heading + notes[notes.count - 1]) { left = heading + notes[notes.count - 1] }
+        g.put(left, x: 0, y: 1, role: .header)
+        guard !callout.isEmpty else { return }
+        let room = g.width - 1 - DisplayWidth.width(left) - 3 - label.count - callout.count
+        guard room >= minName else { return }
+        let text = label + DisplayWidth.truncate(name, to: room, ascii: c.options.ascii) + callout
+        g.put(text, x: g.width - 1 - DisplayWidth.width(text), y: 1, role: .title)
     }
 }
