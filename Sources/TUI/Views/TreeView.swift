@@ -9,11 +9,15 @@ enum TreeView {
         let root = t.totalWeight[m][0]
         let (l, r) = c.options.ascii ? ("<-", "->") : ("←", "→")
         let diff = inverted ? c.derived.invertedDiff : c.derived.diff
-        var heading = (diff != nil ? "  total  change  " : "  total    self  ") + (inverted ? "function \(l) callers (bottom-up)" : "function \(r) callees")
-        if let f = c.state.focus { heading += "   [focus: \(p.frames.name(ofFunction: f))]" }
-        if !c.state.hidden.isEmpty { heading += "   [\(c.state.hidden.count) hidden]" }
+        let columns = diff != nil ? "  total  change  " : "  total    self  "
+        let direction = inverted ? " \(l) callers (bottom-up)" : " \(r) callees"
+        var tags = ""
+        if let f = c.state.focus { tags += "   [focus: \(p.frames.name(ofFunction: f))]" }
+        if !c.state.hidden.isEmpty { tags += "   [\(c.state.hidden.count) hidden]" }
+        let notes = p.estimatedTree ? ["   [estimated from the call graph]", "   [estimated]"] : [""]
         // The inverted tree's first root is the top-self function already: no callout there.
-        drawHeading(&g, c, heading, estimated: p.estimatedTree, callout: !inverted)
+        drawHeading(&g, c, [columns + "function" + direction + notes[0] + tags, columns + "function" + direction + notes.last! + tags,
+                            columns + "function" + notes.last! + tags], callout: !inverted)
         let nav = TreeNav(tree: t, expanded: ts.expanded)
         var n = ts.top > 0 && Int(ts.top) < t.count && nav.isVisible(ts.top) ? ts.top : nav.first
         let matches = c.matches
@@ -67,27 +71,20 @@ enum TreeView {
 
     /// The column heading, then on the right the "top self" callout: the function with the most
     /// self time and its share, so the first screen names the answer however deep the tree is.
-    /// When both do not fit, the estimate's note shortens, then the name is cut (the share never).
-    static func drawHeading(_ g: inout CellGrid, _ c: DrawContext, _ heading: String, estimated: Bool, callout wanted: Bool) {
-        var callout = ""
-        var name = ""
-        if wanted, let top = c.derived.topSelf {
-            let p = c.profile
-            name = p.frames.name(ofFunction: top.function).terminalSafe
-            callout = " " + ValueFormat.percent(top.weight, of: p.total(metric: c.metric))
-        }
-        let notes = estimated ? ["   [estimated from the call graph]", "   [estimated]"] : [""]
-        var left = heading + notes[0]
+    /// `headings` go from the fullest to the shortest; the first one that leaves the whole name
+    /// room is drawn, else the shortest and the name is cut (the share never is).
+    static func drawHeading(_ g: inout CellGrid, _ c: DrawContext, _ headings: [String], callout wanted: Bool) {
+        guard wanted, let top = c.derived.topSelf else { g.put(headings[0], x: 0, y: 1, role: .header); return }
+        let p = c.profile
+        let name = p.frames.name(ofFunction: top.function).terminalSafe
+        let share = " " + ValueFormat.percent(top.weight, of: p.total(metric: c.metric))
         let label = "top self: "
-        let minName = min(12, DisplayWidth.width(name))
-        let width = g.width
-        let fits = { (l: String) in DisplayWidth.width(l) + 3 + label.count + minName + callout.count <= width - 1 }
-        if !callout.isEmpty, !fits(left), fits(heading + notes[notes.count - 1]) { left = heading + notes[notes.count - 1] }
+        // Room for the name beside a heading: two spaces before the callout, the last column free.
+        func room(_ h: String) -> Int { g.width - 1 - DisplayWidth.width(h) - 2 - label.count - share.count }
+        let left = headings.first { room($0) >= DisplayWidth.width(name) } ?? headings[headings.count - 1]
         g.put(left, x: 0, y: 1, role: .header)
-        guard !callout.isEmpty else { return }
-        let room = g.width - 1 - DisplayWidth.width(left) - 3 - label.count - callout.count
-        guard room >= minName else { return }
-        let text = label + DisplayWidth.truncate(name, to: room, ascii: c.options.ascii) + callout
+        guard room(left) >= min(8, DisplayWidth.width(name)) else { return }
+        let text = label + DisplayWidth.truncate(name, to: room(left), ascii: c.options.ascii) + share
         g.put(text, x: g.width - 1 - DisplayWidth.width(text), y: 1, role: .title)
     }
 }
