@@ -34,6 +34,10 @@ public struct Derived {
     /// tree's "top self" callout (nil in diff mode, where the answer is a change, and when no
     /// function has self time).
     let topSelf: (function: Int32, weight: Double)?
+    /// The transform stack's labels, in order (empty: no transform).
+    let breadcrumb: [String]
+    /// With a transform on: the total of the profile before any step, for "% of whole".
+    let wholeTotal: Double?
 
     /// The summary overlay: the line-level profile's classification (and the base's, in diff
     /// mode) and its "look here first".
@@ -82,7 +86,9 @@ extension Session {
             sortKeys: sortKeys(for: s),
             summary: s.overlay == .summary ? summary(s, metric: min(s.metric, p.metrics.count - 1)) : nil,
             source: s.overlay?.kind == .source ? source(s, size: size) : nil,
-            topSelf: d == nil ? topSelf(in: p, metric: min(s.metric, p.metrics.count - 1)) : nil)
+            topSelf: d == nil ? topSelf(in: p, metric: min(s.metric, p.metrics.count - 1)) : nil,
+            breadcrumb: breadcrumb(for: s),
+            wholeTotal: s.transforms.isEmpty ? nil : untransformed(for: s).total(metric: min(s.metric, p.metrics.count - 1)))
     }
 
     private func summary(_ s: AppState, metric: Int) -> Derived.Summary {

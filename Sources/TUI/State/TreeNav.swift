@@ -7,22 +7,49 @@ struct TreeNav {
     let tree: CallTree
     let expanded: Set<Int32>
     var everything = false
+    /// The minimum-percent filter: rows whose total is under `minWeight` are not shown. Children
+    /// are ordered heaviest first, so the hidden ones are the tail of each list of siblings.
+    var minWeight = 0.0
+    var weights: [Double] = []
+
+    init(tree: CallTree, expanded: Set<Int32>, everything: Bool = false, minPercent: Double? = nil, metric: Int = 0) {
+        self.tree = tree
+        self.expanded = expanded
+        self.everything = everything
+        if let pct = minPercent, pct > 0, metric < tree.totalWeight.count {
+            weights = tree.totalWeight[metric]
+            minWeight = (weights.first ?? 0) * pct / 100
+        }
+    }
+
+    /// Whether node `n` passes the minimum-percent filter.
+    func shown(_ n: Int32) -> Bool { n >= 0 && (minWeight <= 0 || weights[Int(n)] >= minWeight) }
+    func firstChild(_ n: Int32) -> Int32 { let c = tree.firstChild(n); return shown(c) ? c : -1 }
+    func nextSibling(_ n: Int32) -> Int32 { let c = tree.nextSibling(n); return shown(c) ? c : -1 }
+    func lastChild(_ n: Int32) -> Int32 {
+        guard minWeight > 0 else { return tree.lastChild(n) }
+        var c = firstChild(n)
+        while c >= 0, nextSibling(c) >= 0 { c = nextSibling(c) }
+        return c
+    }
+    /// Whether `n` has children that the filter shows.
+    func hasChildren(_ n: Int32) -> Bool { firstChild(n) >= 0 }
 
     func isOpen(_ n: Int32) -> Bool { n == 0 || everything || expanded.contains(n) }
 
-    var first: Int32 { tree.firstChild(0) }
+    var first: Int32 { firstChild(0) }
 
     var last: Int32 {
-        var n = tree.lastChild(0)
-        while n >= 0, isOpen(n), tree.lastChild(n) >= 0 { n = tree.lastChild(n) }
+        var n = lastChild(0)
+        while n >= 0, isOpen(n), lastChild(n) >= 0 { n = lastChild(n) }
         return n
     }
 
     func next(_ n: Int32) -> Int32 {
-        if isOpen(n), tree.firstChild(n) >= 0 { return tree.firstChild(n) }
+        if isOpen(n), firstChild(n) >= 0 { return firstChild(n) }
         var k = n
         while k > 0 {
-            let s = tree.nextSibling(k)
+            let s = nextSibling(k)
             if s >= 0 { return s }
             k = tree.parent[Int(k)]
         }
@@ -33,7 +60,7 @@ struct TreeNav {
         let s = tree.previousSibling(n)
         if s >= 0 {
             var d = s
-            while isOpen(d), tree.lastChild(d) >= 0 { d = tree.lastChild(d) }
+            while isOpen(d), lastChild(d) >= 0 { d = lastChild(d) }
             return d
         }
         let p = tree.parent[Int(n)]

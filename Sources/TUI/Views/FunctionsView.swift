@@ -18,12 +18,12 @@ enum FunctionsView {
         for col in cols {
             let mark = col.key == s.sort ? (s.sortDescending ? c.options.arrowDown : c.options.arrowUp) : ""
             let text = col.heading + mark
-            g.put(text, x: x + max(0, col.width - DisplayWidth.width(text)), y: 1, role: col.key == s.sort ? .title : .header)
+            g.put(text, x: x + max(0, col.width - DisplayWidth.width(text)), y: c.layout.headingRow, role: col.key == s.sort ? .title : .header)
             x += col.width + 1
         }
         let nameX = x + 1
         g.put("function" + (s.sort == .name ? (s.sortDescending ? c.options.arrowDown : c.options.arrowUp) : "")
-              + "  (\(rows.count)\(s.focus != nil ? ", focused" : ""))", x: nameX, y: 1, role: s.sort == .name ? .title : .header)
+              + "  (\(rows.count)\(s.focus != nil ? ", focused" : ""))", x: nameX, y: c.layout.headingRow, role: s.sort == .name ? .title : .header)
         let matches = c.matches
         let h = c.layout.bodyHeight
         for i in 0..<h {
@@ -164,10 +164,10 @@ enum FunctionsView {
             : ["base " + measure, "new " + measure, "delta" + (unitText.isEmpty ? "" : "(\(unitText))"), "delta%"]
         let widths = d.normalized ? [w + 1, w + 1, w + 1] : [w, w, w, 7]
         var x = 0
-        for (h, cw) in zip(heads, widths) { g.put(h, x: x + max(0, cw - DisplayWidth.width(h)), y: 1, role: .header); x += cw + 1 }
+        for (h, cw) in zip(heads, widths) { g.put(h, x: x + max(0, cw - DisplayWidth.width(h)), y: c.layout.headingRow, role: .header); x += cw + 1 }
         let nameX = x + 1
         g.put("function  (\(rows.count); sorted by \(s.sortDescending ? "regression" : "improvement") in \(measure))",
-              x: nameX, y: 1, role: .title)
+              x: nameX, y: c.layout.headingRow, role: .title)
         let matches = c.matches
         for i in 0..<c.layout.bodyHeight {
             let r = s.fnTop + i
