@@ -74,6 +74,10 @@ public struct AppState: Equatable, Sendable {
         for step in transforms.reversed() { if case .focusFunction(let f) = step { return f } }
         return nil
     }
+    /// Whether the stack focuses (on a function or a subtree): the tree's root is then the focus.
+    var hasFocusStep: Bool {
+        transforms.contains { switch $0 { case .focusFunction, .focusSubtree: true; default: false } }
+    }
     /// The merged (hidden) functions of the stack.
     public var hidden: Set<Int32> {
         Set(transforms.compactMap { if case .merge(let f) = $0 { return f }; return nil })

@@ -113,7 +113,8 @@ enum FlameView {
             }
         }
         if s.flame.selected > 0 && Int(s.flame.selected) < t.count {
-            c.detail = DrawContext.describeNode(s.flame.selected, in: p, metric: m, diff: diff, whole: c.derived.wholeTotal)
+            c.detail = DrawContext.describeNode(s.flame.selected, in: p, metric: m, diff: diff, whole: c.derived.wholeTotal,
+                                                  shownName: c.state.hasFocusStep ? "focus" : "shown")
         }
     }
 

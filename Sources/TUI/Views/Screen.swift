@@ -399,7 +399,10 @@ struct DrawContext {
 
     /// Selection line for a tree node: percentages of the root and of the parent; in diff
     /// mode, what the node's total was in the base.
-    static func describeNode(_ n: Int32, in p: Profile, metric m: Int, diff: ProfileDiff? = nil, whole: Double? = nil) -> Detail {
+    /// `whole`: the total before the transforms; `shownName` names what the root is then ("focus",
+    /// or "shown" after a drop).
+    static func describeNode(_ n: Int32, in p: Profile, metric m: Int, diff: ProfileDiff? = nil, whole: Double? = nil,
+                             shownName: String = "focus") -> Detail {
         let t = p.tree
         let m = min(m, p.metrics.count - 1)
         let fr = p.frames.frame(t.frame[Int(n)])
@@ -413,7 +416,8 @@ struct DrawContext {
         // share of it is followed by the share of the whole profile.
         let focused = whole.map { $0 != root } ?? false
         let ofWhole = focused ? ", \(ValueFormat.percent(w, of: whole!)) of whole" : ""
-        var s = "total \(ValueFormat.withUnit(w, unit: unit)) (\(ValueFormat.percent(w, of: root)) of \(focused ? "focus" : "root")\(ofWhole), \(ValueFormat.percent(w, of: parent)) of parent)"
+        let rootName = !focused ? "root" : shownName
+        var s = "total \(ValueFormat.withUnit(w, unit: unit)) (\(ValueFormat.percent(w, of: root)) of \(rootName)\(ofWhole), \(ValueFormat.percent(w, of: parent)) of parent)"
         if let diff {
             return Detail(name: name, location: loc, facts: s + "  " + describeChange(new: w, base: diff.nodeBaseTotal[Int(n)], diff, unit: unit, what: "total"))
         }

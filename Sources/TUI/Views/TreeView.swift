@@ -64,7 +64,8 @@ enum TreeView {
         }
         if nav.first < 0 { g.put("(empty profile)", x: 2, y: c.layout.bodyTop, role: .dim) }
         if ts.selected > 0 && Int(ts.selected) < t.count {
-            c.detail = DrawContext.describeNode(ts.selected, in: p, metric: m, diff: diff, whole: c.derived.wholeTotal)
+            c.detail = DrawContext.describeNode(ts.selected, in: p, metric: m, diff: diff, whole: c.derived.wholeTotal,
+                                                  shownName: c.state.hasFocusStep ? "focus" : "shown")
         }
     }
 
