@@ -87,7 +87,16 @@ extension Profile {
             bloom[i] = bloom[p] | bit
         }
         guard changed else { return self }
-        return relinked(r, frames: frames, sameFunctions: false)
+        return relinked(r, frames: frames, sameFunctions: false).prunedOfEmptyNodes()
+    }
+
+    /// Without the nodes that hold no weight in any metric. A cut-back stack can leave one: in
+    /// `f -> g -> f`, `g` keeps a node though all its time went back to `f`.
+    func prunedOfEmptyNodes() -> Profile {
+        let t = tree
+        func empty(_ i: Int) -> Bool { !t.totalWeight.contains { $0[i] != 0 } }
+        guard (1..<max(t.count, 1)).contains(where: empty) else { return self }
+        return rebuiltWeights(keepNode: { !empty($0) }, keepSelf: { _ in true })
     }
 
     /// Only the stacks of one node (found by its frames from the root), re-rooted at it: the
