@@ -20,6 +20,9 @@ struct TransformOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Keep only the stacks of one call path from the root, re-rooted at its last function (repeatable).", valueName: "a;b;c"))
     var focusSubtree: [String] = []
 
+    @Flag(help: "Show file paths in full (by default standard-library and site-packages files are module-relative and the project's common directory is left out).")
+    var fullPaths = false
+
     /// One option as given.
     enum Step: Equatable {
         case focus(String), hide(String), collapse(String), drop(String), focusSubtree(String)

@@ -88,6 +88,18 @@ final class TransformCLITests: XCTestCase {
         XCTAssertEqual(try total(["--focus-subtree", path.joined(separator: ";")]), under.map(\.1).reduce(0, +))
     }
 
+    func testReportShowsShortPathsUnlessFullPaths() throws {
+        let short = try runPerftop(["report", Self.walk, "--limit", "60"])
+        XCTAssertEqual(short.status, 0, short.err)
+        XCTAssertTrue(short.out.contains("JSONEncoder.encode  json/encoder.py:"), short.out)
+        XCTAssertTrue(short.out.contains("walk  walk.py:"), short.out)
+        XCTAssertFalse(short.out.contains("/lib/python3.11/"), short.out)
+        let full = try runPerftop(["report", Self.walk, "--limit", "60", "--full-paths"])
+        XCTAssertTrue(full.out.contains("/lib/python3.11/json/encoder.py:"), full.out)
+        let json = try runPerftop(["report", Self.walk, "--json"])
+        XCTAssertTrue(json.out.contains("/lib/python3.11/json/encoder.py"), "JSON keeps full paths")
+    }
+
     func testBadTransformArgumentsExitTwoWithOneLine() throws {
         for args in [["--collapse", "("], ["--drop", "[x"], ["--focus-subtree", "nothing;here"]] {
             let r = try runPerftop(["report", Self.walk] + args)
