@@ -87,7 +87,16 @@ extension Profile {
             bloom[i] = bloom[p] | bit
         }
         guard changed else { return self }
-        return relinked(r, frames: frames, sameFunctions: false)
+        return relinked(r, frames: frames, sameFunctions: false).prunedOfEmptyNodes()
+    }
+
+    /// Without the nodes that hold no weight in any metric. A cut-back stack can leave one: in
+    /// `f -> g -> f`, `g` keeps a node though all its time went back to `f`.
+    func prunedOfEmptyNodes() -> Profile {
+        let t = tree
+        func empty(_ i: Int) -> Bool { !t.totalWeight.contains { $0[i] != 0 } }
+        guard (1..<max(t.count, 1)).contains(where: empty) else { return self }
+        return rebuiltWeights(keepNode: { !empty($0) }, keepSelf: { _ in true })
     }
 
     /// Only the stacks of one node (found by its frames from the root), re-rooted at it: the
@@ -95,17 +104,52 @@ extension Profile {
     public func focused(onSubtree path: [Int32]) throws -> Profile {
         let (node, exact) = tree.node(followingFrames: path)
         guard exact, node > 0 else { throw ProfileError("focus subtree: no node at that path in this profile") }
+        return focused(onNodes: [node])
+    }
+
+    /// `focused(onSubtree:)` by function names from the root (`a;b;c` on the command line),
+    /// thread and process frames skipped: every node at the end of such a path (one a thread
+    /// when threads are split, or one per line frame) is kept.
+    public func focused(onSubtreeNamed names: [String]) throws -> Profile {
+        guard !names.isEmpty else { return self }
+        let n = tree.count
+        // How many names the path to each node matches from the top (-1: it left the path).
+        var matched = [Int32](repeating: 0, count: n)
+        var ends = Set<Int32>()
+        for i in 1..<max(n, 1) {
+            let k = matched[Int(tree.parent[i])], f = tree.frame[i]
+            if k < 0 || k == names.count || (f >= 0 && frames.frameKind[Int(f)].isGrouping) {
+                matched[i] = k
+            } else if f >= 0 && frames.name(ofFrame: f) == names[Int(k)] {
+                matched[i] = k + 1
+                if k + 1 == names.count { ends.insert(Int32(i)) }
+            } else {
+                matched[i] = -1
+            }
+        }
+        guard !ends.isEmpty else {
+            throw ProfileError("--focus-subtree '\(names.joined(separator: ";"))': no such stack from a root")
+        }
+        return focused(onNodes: ends)
+    }
+
+    /// The subtrees of `nodes` (none inside another), each re-rooted at its node below the
+    /// thread and process frames above it.
+    func focused(onNodes nodes: Set<Int32>) -> Profile {
         let n = tree.count
         var r = Relink(count: n)
         var inside = [Bool](repeating: false, count: n)
         var onPath = [Bool](repeating: false, count: n)
-        var k = node
-        while k > 0 { onPath[Int(k)] = true; k = tree.parent[Int(k)] }
+        for node in nodes {
+            var k = node
+            while k > 0 { onPath[Int(k)] = true; k = tree.parent[Int(k)] }
+        }
         var weight = tree.selfWeight
+        for m in weight.indices { weight[m][0] = 0 }
         for i in 1..<n {
             let p = Int(tree.parent[i]), f = tree.frame[i]
             r.under[i] = Int32(p)
-            inside[i] = i == Int(node) || inside[p]
+            inside[i] = inside[p] || nodes.contains(Int32(i))
             if inside[i] {
                 r.frame[i] = f
             } else {
