@@ -34,6 +34,8 @@ public struct Derived {
     /// tree's "top self" callout (nil in diff mode, where the answer is a change, and when no
     /// function has self time).
     let topSelf: (function: Int32, weight: Double)?
+    /// Short file names for the rows (the detail line keeps the full path).
+    let paths: DisplayPath
     /// The transform stack's labels, in order (empty: no transform).
     let breadcrumb: [String]
     /// With a transform on: the total of the profile before any step, for "% of whole".
@@ -57,6 +59,11 @@ public struct Derived {
         let weights: [Int: Double]
         let lines: [String]?
         let top: Int
+    }
+
+    /// `file:line` for a row, with the file in its short form.
+    func location(file: String?, line: Int?) -> String {
+        Report.location(file: file.map(paths.short), line: line)
     }
 
     /// The profile the search runs in: the inverted tree in the inverted view.
@@ -87,6 +94,7 @@ extension Session {
             summary: s.overlay == .summary ? summary(s, metric: min(s.metric, p.metrics.count - 1)) : nil,
             source: s.overlay?.kind == .source ? source(s, size: size) : nil,
             topSelf: d == nil ? topSelf(in: p, metric: min(s.metric, p.metrics.count - 1)) : nil,
+            paths: displayPaths,
             breadcrumb: breadcrumb(for: s),
             wholeTotal: s.transforms.isEmpty ? nil : untransformed(for: s).total(metric: min(s.metric, p.metrics.count - 1)))
     }

@@ -10,6 +10,20 @@ public final class Session {
     public var live: LiveStatus? = nil
     /// Where the summary looks for source files recorded with relative paths.
     public var sourceRoots: [String] = []
+    /// Show file paths as recorded (`--full-paths`) rather than short (`DisplayPath`).
+    public var fullPaths = false {
+        didSet { pathsCache = nil }
+    }
+    private var pathsCache: (profile: Same<Profile>, paths: DisplayPath)?
+    /// The short forms of the loaded profile's files (stdlib and site-packages module-relative,
+    /// the project's common directory left out), made once per loaded profile. Transforms keep
+    /// the files, so the loaded profile's prefix serves every derived one.
+    public var displayPaths: DisplayPath {
+        if let c = pathsCache, c.profile.is(base) { return c.paths }
+        let d = DisplayPath(profile: base, enabled: !fullPaths)
+        pathsCache = (Same(base), d)
+        return d
+    }
     /// The summary's classification rules (the user's config, then the built-in table).
     public var triageRules: [Triage.Rule] = Triage.rules
     public let fileName: String

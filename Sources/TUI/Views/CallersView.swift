@@ -56,7 +56,7 @@ enum CallersView {
             let isMatch = matches.contains(f)
             let indent = l.edge == nil ? "" : "  "
             let role: Role = selected ? (isMatch ? .matchSelected : .selection) : isMatch ? .match : l.edge == nil ? .header : .normal
-            let loc = Report.location(file: p.frames.file(ofFunction: f), line: p.frames.line(ofFunction: f))
+            let loc = c.derived.location(file: p.frames.file(ofFunction: f), line: p.frames.line(ofFunction: f))
             g.putName(indent + p.frames.name(ofFunction: f), location: loc, x: 24, y: y, role: role,
                       locationRole: selected ? .selection : .dim, ascii: c.options.ascii)
             if selected { g.put(">", x: 0, y: y, role: .selection) }

@@ -52,7 +52,7 @@ enum FunctionsView {
                 x += col.width + 1
             }
             let name = p.frames.name(ofFunction: Int32(f))
-            let loc = Report.location(file: p.frames.file(ofFunction: Int32(f)), line: p.frames.line(ofFunction: Int32(f)))
+            let loc = c.derived.location(file: p.frames.file(ofFunction: Int32(f)), line: p.frames.line(ofFunction: Int32(f)))
             let isMatch = matches.contains(Int32(f))
             let nameRole: Role = selected ? (isMatch ? .matchSelected : .selection) : (isMatch ? .match : .normal)
             g.putName(name, location: loc, x: nameX, y: y, role: nameRole, locationRole: selected ? .selection : .dim,
@@ -180,14 +180,14 @@ enum FunctionsView {
                 newV = 0
                 baseV = byTotal ? bp.functions.totalWeight[bm][Int(g0)] : bp.functions.selfWeight[bm][Int(g0)]
                 name = bp.frames.name(ofFunction: g0)
-                loc = Report.location(file: bp.frames.file(ofFunction: g0), line: nil)
+                loc = c.derived.location(file: bp.frames.file(ofFunction: g0), line: nil)
                 tag = "gone "
             } else {
                 let f = Int(row)
                 newV = byTotal ? p.functions.totalWeight[m][f] : p.functions.selfWeight[m][f]
                 baseV = byTotal ? d.functionBaseTotal[f] : d.functionBaseSelf[f]
                 name = p.frames.name(ofFunction: row)
-                loc = Report.location(file: p.frames.file(ofFunction: row), line: nil)
+                loc = c.derived.location(file: p.frames.file(ofFunction: row), line: nil)
                 tag = d.functionBaseTotal[f] == 0 && d.functionBaseSelf[f] == 0 ? "new " : ""
             }
             let delta = d.delta(new: newV, base: baseV)

@@ -57,7 +57,7 @@ enum TreeView {
             let f = p.function(ofNode: n)
             let isMatch = f >= 0 && matches.contains(f)
             let role: Role = selected ? (isMatch ? .matchSelected : .selection) : (isMatch ? .match : fr.kind.isGrouping ? .title : .normal)
-            g.putName(fr.name, location: Report.location(file: fr.file, line: fr.line), x: x, y: y, role: role,
+            g.putName(fr.name, location: c.derived.location(file: fr.file, line: fr.line), x: x, y: y, role: role,
                       locationRole: selected ? .selection : .dim, ascii: c.options.ascii)
             if selected { g.put(">", x: 0, y: y, role: .selection) }
             n = nav.next(n)
