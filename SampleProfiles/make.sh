@@ -123,6 +123,9 @@ if grep -q "$PWD" recursive.prof recursive.pyspy.txt recursive.speedscope.json |
   echo "error: a recursive.* recording embeds this checkout's path" >&2; exit 1
 fi
 
+# The first-screen test's reference: each profile's top self-time function, from the raw files.
+"$PY" ../Scripts/top_self_reference.py
+
 # Sanity check: dedupe must be the top self-time frame in the py-spy profile.
 top=$(awk '{n=$NF; sub(/ [0-9]+$/, ""); k=split($0, a, ";"); f=a[k]; sub(/ \(.*$/, "", f); self[f]+=n}
            END {for (f in self) print self[f], f}' etl.pyspy.txt | sort -rn | head -1)
