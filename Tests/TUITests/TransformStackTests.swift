@@ -59,6 +59,22 @@ final class TransformStackTests: XCTestCase {
         XCTAssertTrue(all.transforms.isEmpty)
     }
 
+    /// X takes the merges out of the middle of the stack; the steps after keep applying, and
+    /// undoing one whose saved screen belonged to the old stack carries the selection over instead.
+    func testUnmergingKeepsTheOtherSteps() throws {
+        let session = try TUIFixtures.session(Self.sample)
+        let (s, screen) = try runKeys(session, keys: "/^nap$<Enter>x/^walk$<Enter>rX")
+        guard case .collapseRecursion = try XCTUnwrap(s.transforms.first), s.transforms.count == 1 else {
+            return XCTFail("expected only the collapse left: \(s.transforms)\n\(screen)")
+        }
+        XCTAssertEqual(s.undoMemos.count, 1)
+        XCTAssertNil(s.undoMemos[0] ?? nil)
+        let (s2, after) = try runKeys(try TUIFixtures.session(Self.sample), keys: "/^nap$<Enter>x/^walk$<Enter>rXu5<Down>4<Down>")
+        XCTAssertTrue(s2.transforms.isEmpty, after)
+        let p = session.profile(for: s2)
+        XCTAssertTrue(s2.tree.selected > 0 && Int(s2.tree.selected) < p.tree.count)
+    }
+
     /// Undo is a lookup: the session hands back the very profile it showed before the step.
     func testUndoDerivesNothing() throws {
         let session = try TUIFixtures.session(Self.sample)

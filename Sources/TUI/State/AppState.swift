@@ -65,8 +65,9 @@ public struct AppState: Equatable, Sendable {
     /// The transform stack (focus, merge, drop, collapse recursion or a library, ...), replayed in
     /// order on the loaded profile; each step's ids are those of the profile before it.
     public var transforms: [TransformStep] = []
-    /// What the screen looked like before each step of `transforms`, so undo gives it back.
-    public var undoMemos: [ViewMemo] = []
+    /// What the screen looked like before each step of `transforms`, so undo gives it back (nil
+    /// once a step before it was taken out: its node ids belong to a profile no longer shown).
+    public var undoMemos: [ViewMemo?] = []
     /// Tree, inverted and callers rows under this share of the total are hidden (nil: none).
     public var minPercent: Double? = nil
     /// The function the last focus step kept (for the heading and the diff's base).

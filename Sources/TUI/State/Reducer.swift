@@ -192,19 +192,21 @@ extension AppState {
             push(.collapseFrames(rule), in: before, then: "collapsed \(rule.label.terminalSafe) into one frame; u undoes")
         case .undo:
             guard !transforms.isEmpty else { message = "no transform to undo"; break }
-            undo(session: session)
-            return false
+            // With the screen kept from before the step, nothing is carried over.
+            if undo() { return false }
         case .clearFocus:
             guard !transforms.isEmpty else { message = "no transform to undo"; break }
-            while !transforms.isEmpty { undo(session: session) }
-            return false
+            var restored = false
+            while !transforms.isEmpty { restored = undo() }
+            if restored { return false }
         case .unhideAll:
             // Every merge step goes, with its memo; the steps after it keep their ids (a merge
             // adds no frame), and the selection is carried over by frame path.
             let keep = transforms.indices.filter { if case .merge = transforms[$0] { return false }; return true }
             guard keep.count < transforms.count else { message = "nothing is merged"; break }
+            let firstGone = transforms.indices.first { !keep.contains($0) } ?? transforms.count
+            undoMemos = keep.map { $0 < firstGone && $0 < undoMemos.count ? undoMemos[$0] : nil }
             transforms = keep.map { transforms[$0] }
-            undoMemos = keep.compactMap { $0 < undoMemos.count ? undoMemos[$0] : nil }
         case .cycleMinPercent:
             let steps: [Double?] = [nil, 0.5, 1, 2, 5]
             let i = steps.firstIndex(of: minPercent) ?? 0
@@ -267,14 +269,15 @@ extension AppState {
     }
 
     /// Pops the last step and restores the screen from before it (the session still has that
-    /// profile, so nothing is derived again).
-    mutating func undo(session: Session) {
+    /// profile, so nothing is derived again). False when no screen was kept for it.
+    mutating func undo() -> Bool {
         transforms.removeLast()
-        guard let m = undoMemos.popLast() else { return }
+        guard let kept = undoMemos.popLast(), let m = kept else { return false }
         tree = m.tree; inverted = m.inverted; flame = m.flame
         fnSelected = m.fnSelected; fnTop = m.fnTop; fnOpened = m.fnOpened
         callersSelected = m.callersSelected; callersTop = m.callersTop
         selectedFunction = m.selectedFunction
+        return true
     }
 
     /// The library rule for a function's file: the standard library, site-packages, Python's

@@ -309,7 +309,7 @@ public final class Session {
             }
         }
         // Keep the prefixes of the current stack and a few others (the previous threads/lines).
-        if chain.count > 24 { chain.removeAll { !s.transforms.starts(with: $0.key.transforms) } }
+        if chain.count > 12 { chain.removeAll { !s.transforms.starts(with: $0.key.transforms) } }
         chain.append((key, p))
         return p
     }
