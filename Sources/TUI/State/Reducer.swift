@@ -675,8 +675,9 @@ extension AppState {
         tree.expanded = ex
         tree.selected = map(tree.selected)
         if tree.selected <= 0 { tree.selected = new.tree.firstChild(0) }
-        tree.top = TreeNav(tree: new.tree, expanded: tree.expanded, minPercent: minPercent, metric: metric).scrolled(top: map(tree.top), selected: tree.selected,
-                                                                             height: layout(size).bodyHeight)
+        let nav = TreeNav(tree: new.tree, expanded: tree.expanded, minPercent: minPercent, metric: metric)
+        let h = layout(size).bodyHeight
+        tree.top = nav.filled(top: nav.scrolled(top: map(tree.top), selected: tree.selected, height: h), height: h)
         inverted = TreeState()
         flame.zoom = flame.zoom.map(map).filter { $0 > 0 }
         flame.selected = map(flame.selected)

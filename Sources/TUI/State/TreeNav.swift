@@ -105,6 +105,17 @@ struct TreeNav {
         return step(selected, -(height - 1))
     }
 
+    /// `top` moved up as far as needed for the rows from it to fill `height` lines (a rebuilt
+    /// tree can end before the screen does; then the rows above come back into view).
+    func filled(top: Int32, height: Int) -> Int32 {
+        guard top > 0 else { return top }
+        var rows = 1, k = top
+        while rows < height, next(k) >= 0 { k = next(k); rows += 1 }
+        var t = top
+        while rows < height, previous(t) >= 0 { t = previous(t); rows += 1 }
+        return t
+    }
+
     func isVisible(_ n: Int32) -> Bool {
         var p = tree.parent[Int(n)]
         while p > 0 { if !expanded.contains(p) { return false }; p = tree.parent[Int(p)] }
