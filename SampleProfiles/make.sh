@@ -101,6 +101,34 @@ else
   echo "austin not available; skipping etl.austin / etl.mojo" >&2
 fi
 
+echo "the recursive workload (deep stacks, direct and mutual recursion, four threads) -> recursive.*"
+# Run from workload/ with a relative script name, so the recordings name recursive.py and
+# stages.py, not this checkout's absolute path. --idle keeps the naps (time.sleep) in.
+"$PY" workload/gen_stages.py >workload/stages.py
+# py-spy and austin run the script through exec, as `-m cProfile` does: a script run directly
+# records its absolute path (Python 3.9+).
+RUNREL='import sys; f = sys.argv[1]; sys.argv = sys.argv[1:]; exec(compile(open(f).read(), f, "exec"), {"__name__": "__main__"})'
+(
+  cd workload
+  "$PY" -m cProfile -o ../recursive.prof recursive.py >/dev/null
+  py-spy record -r 100 --idle -f raw -o ../recursive.pyspy.txt -- "$PY" -c "$RUNREL" recursive.py >/dev/null
+  py-spy record -r 100 --idle -f speedscope -o ../recursive.speedscope.json -- "$PY" -c "$RUNREL" recursive.py >/dev/null
+  if command -v austin >/dev/null 2>&1; then
+    # austin writes every sample of every thread on its own line (~3 KB at this depth): gzip it.
+    austin -i 10ms -o ../recursive.austin "$PY" -c "$RUNREL" recursive.py >/dev/null 2>/dev/null
+    gzip -n -9 -f ../recursive.austin
+  fi
+)
+for f in recursive.prof recursive.pyspy.txt recursive.speedscope.json recursive.austin.gz; do
+  [ -f "$f" ] && check_size "$f"
+done
+if grep -q "$PWD" recursive.prof recursive.pyspy.txt recursive.speedscope.json || { [ -f recursive.austin.gz ] && zcat recursive.austin.gz | grep -q "$PWD"; }; then
+  echo "error: a recursive.* recording embeds this checkout's path" >&2; exit 1
+fi
+
+# The first-screen test's reference: each profile's top self-time function, from the raw files.
+"$PY" ../Scripts/top_self_reference.py
+
 # Sanity check: dedupe must be the top self-time frame in the py-spy profile.
 top=$(awk '{n=$NF; sub(/ [0-9]+$/, ""); k=split($0, a, ";"); f=a[k]; sub(/ \(.*$/, "", f); self[f]+=n}
            END {for (f in self) print self[f], f}' etl.pyspy.txt | sort -rn | head -1)

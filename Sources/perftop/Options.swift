@@ -11,20 +11,11 @@ struct FilterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Merge functions whose name or file matches into their callers.", valueName: "regex"))
     var hide: String?
 
-    /// The filtered profile (a new one).
+    @OptionGroup var transforms: TransformOptions
+
+    /// The filtered profile (a new one): --focus, --hide and the transforms in command-line order.
     func apply(_ p: Profile, file: String) throws -> Profile {
-        var p = p
-        do {
-            if let hide { p = p.hiding(try p.functions(matching: hide)) }
-            if let focus {
-                let fns = try p.functions(matching: focus)
-                guard !fns.isEmpty else { throw ProfileError("--focus '\(focus)' matches no function", file: file) }
-                p = p.focused(onAny: fns)
-            }
-        } catch let e as ProfileError { throw e } catch {
-            throw ProfileError("not a regular expression: \(error)", file: file)
-        }
-        return p
+        try transforms.apply(p, focus: focus, hide: hide, file: file)
     }
 }
 

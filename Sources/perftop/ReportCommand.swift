@@ -42,9 +42,10 @@ struct ReportCommand: ParsableCommand {
                 return
             }
             let (p, m) = try input.load()
-            let opts = ReportOptions(sort: sort, limit: limit.map { max(0, $0) } ?? (json ? nil : 25), metric: m)
+            var opts = ReportOptions(sort: sort, limit: limit.map { max(0, $0) } ?? (json ? nil : 25), metric: m)
+            opts.fullPaths = input.filters.transforms.fullPaths
             var out = json ? Report.json(p, options: opts) : Report.text(p, options: opts)
-            if tree && !json { out += "\n" + Report.tree(p, metric: m, minPercent: minPercent) }
+            if tree && !json { out += "\n" + Report.tree(p, metric: m, minPercent: minPercent, fullPaths: opts.fullPaths) }
             writeStdout(out)
         } catch {
             throw fail(error, file: input.file)

@@ -8,6 +8,8 @@ public struct ReportOptions: Sendable {
     public var sort: SortKey = .total
     public var limit: Int? = nil
     public var metric: Int? = nil
+    /// Full file paths instead of `DisplayPath`'s short ones (`--full-paths`; JSON always has them).
+    public var fullPaths = false
     public init(sort: SortKey = .total, limit: Int? = nil, metric: Int? = nil) {
         self.sort = sort; self.limit = limit; self.metric = metric
     }
@@ -53,8 +55,10 @@ public enum Report {
     /// The call tree top-down, heaviest child first, like `go tool pprof -tree` / `perf report
     /// --stdio`: one line per node with total%, self% of the whole and the name; nodes under
     /// `minPercent` of the root are folded into an "N more" line.
-    public static func tree(_ p: Profile, metric: Int, minPercent: Double = 1, maxDepth: Int = 64) -> String {
+    public static func tree(_ p: Profile, metric: Int, minPercent: Double = 1, maxDepth: Int = 64,
+                            fullPaths: Bool = false) -> String {
         let t = p.tree
+        let paths = DisplayPath(profile: p, enabled: !fullPaths)
         let rootTotal = t.totalWeight[metric][0]
         var out = "Call tree (total%, self%; nodes under \(minPercent)% of the root hidden):\n"
         guard rootTotal > 0 else { return out + "  (no samples)\n" }
@@ -64,7 +68,7 @@ public enum Report {
             let w = t.totalWeight[metric][Int(n)]
             if w / rootTotal * 100 < minPercent || d >= maxDepth { hidden[d, default: 0] += 1; continue }
             let fr = p.frames.frame(t.frame[Int(n)])
-            let loc = location(file: fr.file, line: fr.line)
+            let loc = location(file: fr.file.map(paths.short), line: fr.line)
             let totalPct: String = pad(ValueFormat.percent(w, of: rootTotal), 7)
             let selfPct: String = pad(ValueFormat.percent(t.selfWeight[metric][Int(n)], of: rootTotal), 7)
             let indent = String(repeating: "  ", count: min(d, 40))
@@ -119,6 +123,7 @@ public enum Report {
         let vt = p.metrics[metric]
         let total = p.total(metric: metric)
         var rows = rows(p, metric: metric, sort: options.sort)
+        let paths = DisplayPath(profile: p, enabled: !options.fullPaths)
         let shownCount = min(rows.count, options.limit ?? 25)
         let allCount = rows.count
         rows = Array(rows.prefix(shownCount))
@@ -146,7 +151,7 @@ public enum Report {
                          ValueFormat.number(r.totalWeight, divisor: div, suffix: suffix),
                          ValueFormat.percent(r.totalWeight, of: total)]
             if hasCalls { cells.append(r.callsText) }
-            let loc = location(file: r.file, line: r.line)
+            let loc = location(file: r.file.map(paths.short), line: r.line)
             cells.append(r.name.terminalSafe + (loc.isEmpty ? "" : "  " + loc.terminalSafe))
             table.append(cells)
         }
@@ -167,7 +172,7 @@ public enum Report {
         for (depth, n) in path.enumerated() {
             let f = p.tree.frame[Int(n)]
             let fr = p.frames.frame(f)
-            let loc = location(file: fr.file, line: fr.line)
+            let loc = location(file: fr.file.map(paths.short), line: fr.line)
             let pct = ValueFormat.percent(p.tree.totalWeight[metric][Int(n)], of: rootTotal)
             out += String(repeating: " ", count: max(0, 7 - pct.count)) + pct + "  "
                 + String(repeating: "  ", count: min(depth, 40)) + fr.name.terminalSafe

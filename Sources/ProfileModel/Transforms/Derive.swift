@@ -35,11 +35,12 @@ extension Profile {
     }
 
     /// Rebuilds keeping the nodes `keepNode` accepts (their parents must be kept too) and the
-    /// self weight of the nodes `keepSelf` accepts.
+    /// self weight of the nodes `keepSelf` accepts; `keepSelf(0)` asks for the root's (samples
+    /// that stopped above every frame, such as a thread with no stack).
     func rebuiltWeights(keepNode: (Int) -> Bool, keepSelf: (Int) -> Bool) -> Profile {
         let b = derivedBuilder()
         let mapped = b.appendKept(parent: tree.parent, frame: tree.frame, keep: keepNode)
-        for i in 1..<max(tree.count, 1) where mapped[i] != 0 && keepSelf(i) {
+        for i in 0..<tree.count where (i == 0 || mapped[i] != 0) && keepSelf(i) {
             for m in 0..<metrics.count where tree.selfWeight[m][i] != 0 { b.addSelf(mapped[i], metric: m, tree.selfWeight[m][i]) }
         }
         return freezeDerived(b)

@@ -8,6 +8,7 @@ public enum Action: Hashable, Sendable {
     case sortNext, sortReverse, sortMenu
     case search, searchNext, searchPrevious
     case focus, clearFocus, hide, unhideAll
+    case focusSubtree, drop, collapseRecursion, collapseDirectRecursion, collapseModule, undo, cycleMinPercent
     case cycleMetric, toggleThreads, toggleLines
     case help, redraw, quit
     case pause, cycleWindow, summary, source, edit, diffMode
@@ -124,10 +125,18 @@ public enum Keymap {
         Binding(keys: [.char("/")], action: .search, scope: .global, help: "search names and files (regex)", hint: "search"),
         Binding(keys: [.char("n")], action: .searchNext, scope: .global, help: "next match", hint: nil),
         Binding(keys: [.char("N")], action: .searchPrevious, scope: .global, help: "previous match", hint: nil),
+        // Transforms: each pushes a step on the stack the breadcrumb shows; u undoes the last.
         Binding(keys: [.char("f")], action: .focus, scope: .global, help: "focus: keep only stacks through the selected function", hint: "focus"),
-        Binding(keys: [.char("F")], action: .clearFocus, scope: .global, help: "clear the focus", hint: nil),
-        Binding(keys: [.char("x")], action: .hide, scope: .global, help: "hide the function (merge it into its callers)", hint: nil),
-        Binding(keys: [.char("X")], action: .unhideAll, scope: .global, help: "show hidden functions again", hint: nil),
+        Binding(keys: [.char("z")], action: .focusSubtree, scope: .global, help: "focus on the selected node's subtree (call tree, flame graph)", hint: nil),
+        Binding(keys: [.char("x")], action: .hide, scope: .global, help: "merge the function into its callers (its self time goes to them)", hint: nil),
+        Binding(keys: [.char("d")], action: .drop, scope: .global, help: "drop every sample whose stack passes through the function", hint: nil),
+        Binding(keys: [.char("r")], action: .collapseRecursion, scope: .global, help: "collapse the function's recursion, direct and indirect (f > g > f becomes f > g)", hint: nil),
+        Binding(keys: [.char("R")], action: .collapseDirectRecursion, scope: .global, help: "collapse only direct recursion (f > f > f becomes f)", hint: nil),
+        Binding(keys: [.char("C")], action: .collapseModule, scope: .global, help: "collapse the function's library into one frame (stdlib, site-packages, importlib, or its file)", hint: nil),
+        Binding(keys: [.char("u"), .backspace], action: .undo, scope: .global, help: "undo the last transform", hint: nil),
+        Binding(keys: [.char("F")], action: .clearFocus, scope: .global, help: "undo every transform", hint: nil),
+        Binding(keys: [.char("X")], action: .unhideAll, scope: .global, help: "undo every merge (show merged functions again)", hint: nil),
+        Binding(keys: [.char("M")], action: .cycleMinPercent, scope: .global, help: "hide rows under 0.5%, 1%, 2%, 5% of the total, or none", hint: nil),
         Binding(keys: [.char("m")], action: .cycleMetric, scope: .global, help: "next metric", hint: nil),
         Binding(keys: [.char("t")], action: .toggleThreads, scope: .global, help: "threads merged / split", hint: nil),
         Binding(keys: [.char("L")], action: .toggleLines, scope: .global, help: "split functions by line / merge lines", hint: nil),

@@ -62,13 +62,34 @@ public struct AppState: Equatable, Sendable {
     public var metric: Int
     public var threadsMerged = true
     public var splitLines = false
-    public var focus: Int32? = nil
-    public var hidden: Set<Int32> = []
+    /// The transform stack (focus, merge, drop, collapse recursion or a library, ...), replayed in
+    /// order on the loaded profile; each step's ids are those of the profile before it.
+    public var transforms: [TransformStep] = []
+    /// What the screen looked like before each step of `transforms`, so undo gives it back (nil
+    /// once a step before it was taken out: its node ids belong to a profile no longer shown).
+    public var undoMemos: [ViewMemo?] = []
+    /// Tree, inverted and callers rows under this share of the total are hidden (nil: none).
+    public var minPercent: Double? = nil
+    /// The function the last focus step kept (for the heading and the diff's base).
+    public var focus: Int32? {
+        for step in transforms.reversed() { if case .focusFunction(let f) = step { return f } }
+        return nil
+    }
+    /// Whether the stack focuses (on a function or a subtree): the tree's root is then the focus.
+    var hasFocusStep: Bool {
+        transforms.contains { switch $0 { case .focusFunction, .focusSubtree: true; default: false } }
+    }
+    /// The merged (hidden) functions of the stack.
+    public var hidden: Set<Int32> {
+        Set(transforms.compactMap { if case .merge(let f) = $0 { return f }; return nil })
+    }
     // Functions table.
     public var sort: SortKey = .total
     public var sortDescending = true
     public var fnSelected = 0
     public var fnTop = 0
+    /// Whether the functions table has been shown: it first opens at the top of its sort.
+    public var fnOpened = false
     /// The function the user is looking at, shared by all views.
     public var selectedFunction: Int32? = nil
     public var tree = TreeState()
@@ -92,6 +113,9 @@ public struct AppState: Equatable, Sendable {
     /// Diff mode: compare shares of each total (true) or absolute values (false); nil takes
     /// the session's default.
     public var diffNormalize: Bool? = nil
+    /// Diff mode, the base's state only: the focus is on a function the base never ran, so the
+    /// base keeps nothing.
+    var baseFocusMissing = false
     /// Set by `e` until `reduce` hands it to the loop as an `.openEditor` effect.
     var editRequest: EditTarget? = nil
     /// Set when a key needs what the session has not read yet, until `reduce` hands the key
@@ -101,12 +125,26 @@ public struct AppState: Equatable, Sendable {
     public init(metric: Int) { self.metric = metric }
 }
 
+/// The part of the state a transform changes (selections, scroll positions, expansions): kept
+/// when a step is pushed, so that undoing it returns exactly the screen before.
+public struct ViewMemo: Equatable, Sendable {
+    var tree: TreeState, inverted: TreeState, flame: FlameState
+    var fnSelected: Int, fnTop: Int, fnOpened: Bool
+    var callersSelected: Int, callersTop: Int
+    var selectedFunction: Int32?
+}
+
 /// A file and line for `$EDITOR`.
 public struct EditTarget: Equatable, Sendable {
     public var path: String
     public var line: Int?
     /// Whether the file exists where the editor will look (otherwise it opens an empty buffer).
     public var exists: Bool
+}
+
+extension AppState {
+    /// Where things go on a screen of `size` in this state.
+    func layout(_ size: Size) -> Layout { Layout(size: size, breadcrumb: !transforms.isEmpty) }
 }
 
 public struct Size: Equatable, Sendable {
@@ -118,9 +156,14 @@ public struct Size: Equatable, Sendable {
 /// Where things go on the screen. Shared by drawing and by the reducer (page sizes).
 struct Layout {
     let size: Size
-    /// Row 0: title and view tabs. Row 1: column headings. Body. Then detail and status lines.
-    var bodyTop: Int { 2 }
-    var bodyHeight: Int { max(1, size.height - 4) }
+    /// Whether row 1 shows the transform stack (the breadcrumb), pushing the rest down a row.
+    var breadcrumb = false
+    /// Row 0: title and view tabs. Row 1: the breadcrumb, if any. Then column headings, the
+    /// body, the detail and status lines.
+    var breadcrumbRow: Int { 1 }
+    var headingRow: Int { breadcrumb ? 2 : 1 }
+    var bodyTop: Int { headingRow + 1 }
+    var bodyHeight: Int { max(1, size.height - bodyTop - 2) }
     var detailRow: Int { size.height - 2 }
     var statusRow: Int { size.height - 1 }
 }

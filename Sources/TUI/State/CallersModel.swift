@@ -31,8 +31,18 @@ struct CallersModel {
 }
 
 extension Session {
-    func callersModel(for f: Int32, in p: Profile, diff: (ProfileDiff, Profile, Int)? = nil) -> CallersModel {
-        var model = CallersModel(function: f, callers: p.callers(of: f), callees: p.callees(of: f))
+    /// `minPercent`: callers and callees whose call carries less than this share of the total
+    /// (in `metric`) are left out, as the trees hide such rows.
+    func callersModel(for f: Int32, in p: Profile, diff: (ProfileDiff, Profile, Int)? = nil,
+                      minPercent: Double? = nil, metric: Int = 0) -> CallersModel {
+        var callers = p.callers(of: f), callees = p.callees(of: f)
+        if let pct = minPercent, pct > 0 {
+            let m = min(metric, p.metrics.count - 1)
+            let floor = p.total(metric: m) * pct / 100
+            callers.removeAll { $0.weight[m] < floor }
+            callees.removeAll { $0.weight[m] < floor }
+        }
+        var model = CallersModel(function: f, callers: callers, callees: callees)
         if let (d, base, bm) = diff {
             model.baseCallers = d.baseWeights(of: model.callers, of: f, callers: true, base: base, baseMetric: bm)
             model.baseCallees = d.baseWeights(of: model.callees, of: f, callers: false, base: base, baseMetric: bm)

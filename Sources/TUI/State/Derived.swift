@@ -30,6 +30,16 @@ public struct Derived {
     let sortKeys: [SortKey]
     let summary: Summary?
     let source: Source?
+    /// The function with the most self time in the profile on screen, and that self time: the
+    /// tree's "top self" callout (nil in diff mode, where the answer is a change, and when no
+    /// function has self time).
+    let topSelf: (function: Int32, weight: Double)?
+    /// Short file names for the rows (the detail line keeps the full path).
+    let paths: DisplayPath
+    /// The transform stack's labels, in order (empty: no transform).
+    let breadcrumb: [String]
+    /// With a transform on: the total of the profile before any step, for "% of whole".
+    let wholeTotal: Double?
 
     /// The summary overlay: the line-level profile's classification (and the base's, in diff
     /// mode) and its "look here first".
@@ -49,6 +59,11 @@ public struct Derived {
         let weights: [Int: Double]
         let lines: [String]?
         let top: Int
+    }
+
+    /// `file:line` for a row, with the file in its short form.
+    func location(file: String?, line: Int?) -> String {
+        Report.location(file: file.map(paths.short), line: line)
     }
 
     /// The profile the search runs in: the inverted tree in the inverted view.
@@ -77,7 +92,11 @@ extension Session {
             matches: s.query.isEmpty ? SearchMatches() : matches(s.query, in: inv ?? p),
             sortKeys: sortKeys(for: s),
             summary: s.overlay == .summary ? summary(s, metric: min(s.metric, p.metrics.count - 1)) : nil,
-            source: s.overlay?.kind == .source ? source(s, size: size) : nil)
+            source: s.overlay?.kind == .source ? source(s, size: size) : nil,
+            topSelf: d == nil ? topSelf(in: p, metric: min(s.metric, p.metrics.count - 1)) : nil,
+            paths: displayPaths,
+            breadcrumb: breadcrumb(for: s),
+            wholeTotal: s.transforms.isEmpty ? nil : untransformed(for: s).total(metric: min(s.metric, p.metrics.count - 1)))
     }
 
     private func summary(_ s: AppState, metric: Int) -> Derived.Summary {

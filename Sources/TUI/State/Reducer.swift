@@ -1,3 +1,4 @@
+import Foundation
 import ProfileModel
 
 /// The only place that changes `AppState`. Keys become actions through the key table, after
@@ -78,7 +79,7 @@ extension AppState {
     mutating func applyOverlay(_ action: Action, _ o: Overlay, session: Session, size: Size) {
         if action == .quit { quit = true; return }
         if action == .close { overlay = nil; return }
-        let page = Layout(size: size).bodyHeight
+        let page = layout(size).bodyHeight
         switch o {
         case .help(let scroll):
             switch action {
@@ -116,7 +117,7 @@ extension AppState {
 
     @discardableResult
     public mutating func apply(_ action: Action, session: Session, size: Size) -> Bool {
-        let layout = Layout(size: size)
+        let layout = layout(size)
         // What needs the disk waits for the loop to read it (an effect).
         if (action == .edit && !session.editReady(self)) || (action == .toggleLines && !splitLines && !session.linesReady) {
             readRequest = true
@@ -163,15 +164,55 @@ extension AppState {
         case .sortMenu: overlay = .sortMenu(index: session.sortKeys(for: self).firstIndex(of: sort) ?? 0)
         case .focus:
             guard let f = selectedFunction else { message = "select a function first"; break }
-            focus = f
-            message = "focused on \(before.frames.name(ofFunction: f).terminalSafe); F clears"
-        case .clearFocus: focus = nil
+            push(.focusFunction(f), in: before, then: "focused on \(before.frames.name(ofFunction: f).terminalSafe); u undoes")
+        case .focusSubtree:
+            let node = view == .tree ? tree.selected : view == .flame ? flame.selected : -1
+            guard node > 0, Int(node) < before.tree.count else {
+                message = "z focuses on a node: select one in the call tree (2) or the flame graph (5)"; break
+            }
+            push(.focusSubtree(path: before.tree.framePath(to: node)), in: before, then: "focused on the subtree; u undoes")
         case .hide:
-            guard let f = selectedFunction else { break }
-            hidden.insert(f)
-            message = "hid \(before.frames.name(ofFunction: f).terminalSafe); X shows it again"
+            guard let f = selectedFunction else { message = "select a function first"; break }
+            push(.merge(f), in: before, then: "merged \(before.frames.name(ofFunction: f).terminalSafe) into its callers; u undoes")
             selectedFunction = nil
-        case .unhideAll: hidden = []
+        case .drop:
+            guard let f = selectedFunction else { message = "select a function first"; break }
+            push(.drop(f), in: before, then: "dropped the samples through \(before.frames.name(ofFunction: f).terminalSafe); u undoes")
+            selectedFunction = nil
+        case .collapseRecursion, .collapseDirectRecursion:
+            guard let f = selectedFunction else { message = "select a function first"; break }
+            let direct = action == .collapseDirectRecursion
+            push(direct ? .collapseDirectRecursion(f) : .collapseRecursion(f), in: before,
+                 then: "collapsed the \(direct ? "direct " : "")recursion of \(before.frames.name(ofFunction: f).terminalSafe); u undoes")
+        case .collapseModule:
+            guard let f = selectedFunction else { message = "select a function first"; break }
+            guard let rule = AppState.collapseRule(forFileOf: f, in: before) else {
+                message = "no file recorded for \(before.frames.name(ofFunction: f).terminalSafe): nothing to collapse"; break
+            }
+            push(.collapseFrames(rule), in: before, then: "collapsed \(rule.label.terminalSafe) into one frame; u undoes")
+        case .undo:
+            guard !transforms.isEmpty else { message = "no transform to undo"; break }
+            // With the screen kept from before the step, nothing is carried over.
+            if undo() { return false }
+        case .clearFocus:
+            guard !transforms.isEmpty else { message = "no transform to undo"; break }
+            var restored = false
+            while !transforms.isEmpty { restored = undo() }
+            if restored { return false }
+        case .unhideAll:
+            // Every merge step goes, with its memo; the steps after it keep their ids (a merge
+            // adds no frame), and the selection is carried over by frame path.
+            let keep = transforms.indices.filter { if case .merge = transforms[$0] { return false }; return true }
+            guard keep.count < transforms.count else { message = "nothing is merged"; break }
+            let firstGone = transforms.indices.first { !keep.contains($0) } ?? transforms.count
+            undoMemos = keep.map { $0 < firstGone && $0 < undoMemos.count ? undoMemos[$0] : nil }
+            transforms = keep.map { transforms[$0] }
+        case .cycleMinPercent:
+            let steps: [Double?] = [nil, 0.5, 1, 2, 5]
+            let i = steps.firstIndex(of: minPercent) ?? 0
+            minPercent = steps[(i + 1) % steps.count]
+            message = minPercent.map { "hiding rows under \(ValueFormat.fixed($0, 1))% of the total (M: next)" } ?? "showing every row"
+            keepSelectionAboveMinimum(session: session, size: size)
         case .cycleMetric:
             guard before.metrics.count > 1 else {
                 message = "this profile has one metric: \(before.metrics[0].description)"; break
@@ -210,7 +251,65 @@ extension AppState {
         }
         let after = session.profile(for: self)
         if after !== before { carryOver(from: before, to: after, session: session, size: size) }
+        if let why = session.transformError {
+            message = "cannot apply " + why
+            session.transformError = nil
+        }
         return false
+    }
+
+    // MARK: - Transforms
+
+    /// Pushes `step` on the stack, keeping what the screen showed so `u` can give it back.
+    mutating func push(_ step: TransformStep, in before: Profile, then text: String) {
+        undoMemos.append(ViewMemo(tree: tree, inverted: inverted, flame: flame, fnSelected: fnSelected, fnTop: fnTop,
+                                  fnOpened: fnOpened, callersSelected: callersSelected, callersTop: callersTop,
+                                  selectedFunction: selectedFunction))
+        transforms.append(step)
+        message = text
+    }
+
+    /// Pops the last step and restores the screen from before it (the session still has that
+    /// profile, so nothing is derived again). False when no screen was kept for it.
+    mutating func undo() -> Bool {
+        transforms.removeLast()
+        guard let kept = undoMemos.popLast(), let m = kept else { return false }
+        tree = m.tree; inverted = m.inverted; flame = m.flame
+        fnSelected = m.fnSelected; fnTop = m.fnTop; fnOpened = m.fnOpened
+        callersSelected = m.callersSelected; callersTop = m.callersTop
+        selectedFunction = m.selectedFunction
+        return true
+    }
+
+    /// The library rule for a function's file: the standard library, site-packages, Python's
+    /// frozen import machinery, else the file itself (as a regular expression matching it).
+    static func collapseRule(forFileOf f: Int32, in p: Profile) -> CollapseRule? {
+        guard let file = p.frames.file(ofFunction: f), !file.isEmpty else { return nil }
+        if DisplayPath.isFrozenImportlib(file) { return .frozenImportlib }
+        switch DisplayPath.classify(file) {
+        case .stdlib: return .stdlib
+        case .sitePackages: return .sitePackages
+        case .other: return .regex(NSRegularExpression.escapedPattern(for: file))
+        }
+    }
+
+    /// After the minimum-percent filter changed: a selected tree row that is now hidden gives way
+    /// to its nearest shown ancestor, and the top row is kept valid.
+    mutating func keepSelectionAboveMinimum(session: Session, size: Size) {
+        let h = layout(size).bodyHeight
+        for inInverted in [false, true] where !inInverted || inverted.opened {
+            let p = inInverted ? session.inverted(for: self) : session.profile(for: self)
+            var ts = inInverted ? inverted : tree
+            guard ts.selected > 0, Int(ts.selected) < p.tree.count else { continue }
+            let nav = TreeNav(tree: p.tree, expanded: ts.expanded, minPercent: minPercent, metric: metric)
+            var n = ts.selected
+            while n > 0 && !nav.shown(n) { n = p.tree.parent[Int(n)] }
+            ts.selected = n > 0 ? n : nav.first
+            if ts.top > 0 && !nav.shown(ts.top) { ts.top = ts.selected }
+            ts.top = nav.scrolled(top: ts.top, selected: ts.selected, height: h)
+            if inInverted { inverted = ts } else { tree = ts }
+        }
+        if view == .functions { keepFunctionSelected(session: session, size: size) }
     }
 
     // MARK: - Views
@@ -224,11 +323,21 @@ extension AppState {
 
     /// Makes the view show `selectedFunction`: its row, or its heaviest node.
     mutating func syncViewToSelectedFunction(session: Session, size: Size) {
-        let layout = Layout(size: size)
+        let layout = layout(size)
         let p = session.profile(for: self)
         switch view {
         case .functions:
-            keepFunctionSelected(session: session, size: size)
+            if !fnOpened {
+                // The table opens at the top of its sort: the selection comes along only when it
+                // is on that first page, rather than scrolling the table to it.
+                fnOpened = true
+                fnTop = 0
+                let rows = session.functionRows(for: self)
+                fnSelected = selectedFunction.flatMap { rows.prefix(layout.bodyHeight).firstIndex(of: $0) } ?? 0
+                if fnSelected < rows.count { selectRow(rows[fnSelected]) }
+            } else {
+                keepFunctionSelected(session: session, size: size)
+            }
         case .tree:
             openTreeIfNeeded(session: session, size: size)
             if let f = selectedFunction, p.function(ofNode: tree.selected) != f,
@@ -238,11 +347,19 @@ extension AppState {
         case .inverted:
             let inv = session.inverted(for: self)
             if !inverted.opened {
+                // Opens on its first root (the most self time), as the table opens at its top;
+                // the selected function comes along only if it is a root on the first page.
                 inverted.opened = true
                 inverted.selected = inv.tree.firstChild(0)
                 inverted.top = inverted.selected
-            }
-            if let f = selectedFunction, inv.function(ofNode: inverted.selected) != f {
+                if let f = selectedFunction,
+                   let r = inv.tree.children(0).prefix(layout.bodyHeight).first(where: { inv.function(ofNode: $0) == f }) {
+                    inverted.selected = r
+                } else if inverted.selected >= 0 {
+                    let f = inv.function(ofNode: inverted.selected)
+                    if f >= 0 { selectedFunction = f }
+                }
+            } else if let f = selectedFunction, inv.function(ofNode: inverted.selected) != f {
                 // The inverted tree's roots are functions with self time.
                 if let r = inv.tree.children(0).first(where: { inv.function(ofNode: $0) == f }) {
                     reveal(r, inInverted: true, profile: inv, height: layout.bodyHeight)
@@ -268,13 +385,13 @@ extension AppState {
         let p = session.profile(for: self)
         guard p.tree.firstChild(0) >= 0 else { return }       // nothing yet (a live stream)
         tree.opened = true
-        let nav = TreeNav(tree: p.tree, expanded: tree.expanded)
+        let nav = TreeNav(tree: p.tree, expanded: tree.expanded, minPercent: minPercent, metric: metric)
         let path = nav.hotPath(from: 0, metric: metric, avoiding: { p.isUnplacedTime(node: $0) })
         for n in path.dropLast() { tree.expanded.insert(n) }
         let sel = path.last ?? p.tree.firstChild(0)
         tree.selected = sel
-        tree.top = TreeNav(tree: p.tree, expanded: tree.expanded).scrolled(top: p.tree.firstChild(0), selected: sel,
-                                                                           height: Layout(size: size).bodyHeight)
+        tree.top = TreeNav(tree: p.tree, expanded: tree.expanded, minPercent: minPercent, metric: metric).scrolled(top: p.tree.firstChild(0), selected: sel,
+                                                                           height: layout(size).bodyHeight)
         if sel >= 0 { selectedFunction = p.function(ofNode: sel) >= 0 ? p.function(ofNode: sel) : selectedFunction }
     }
 
@@ -298,15 +415,15 @@ extension AppState {
     /// Expands the ancestors of `n`, selects it and scrolls to it.
     mutating func reveal(_ n: Int32, inInverted: Bool, profile p: Profile, height: Int) {
         var ts = inInverted ? inverted : tree
-        AppState.reveal(n, in: &ts, profile: p, height: height)
+        AppState.reveal(n, in: &ts, profile: p, height: height, minPercent: minPercent, metric: metric)
         if inInverted { inverted = ts } else { tree = ts }
     }
 
-    static func reveal(_ n: Int32, in ts: inout TreeState, profile p: Profile, height: Int) {
+    static func reveal(_ n: Int32, in ts: inout TreeState, profile p: Profile, height: Int, minPercent: Double? = nil, metric: Int = 0) {
         var k = p.tree.parent[Int(n)]
         while k > 0 { ts.expanded.insert(k); k = p.tree.parent[Int(k)] }
         ts.selected = n
-        ts.top = TreeNav(tree: p.tree, expanded: ts.expanded).scrolled(top: ts.top, selected: n, height: height)
+        ts.top = TreeNav(tree: p.tree, expanded: ts.expanded, minPercent: minPercent, metric: metric).scrolled(top: ts.top, selected: n, height: height)
     }
 
     mutating func keepFunctionSelected(session: Session, size: Size) {
@@ -314,7 +431,7 @@ extension AppState {
         if let f = selectedFunction, let i = rows.firstIndex(of: f) { fnSelected = i }
         fnSelected = max(0, min(fnSelected, rows.count - 1))
         if fnSelected < rows.count { selectRow(rows[fnSelected]) }
-        let h = Layout(size: size).bodyHeight
+        let h = layout(size).bodyHeight
         if fnSelected < fnTop { fnTop = fnSelected }
         if fnSelected >= fnTop + h { fnTop = fnSelected - h + 1 }
         fnTop = max(0, min(fnTop, max(0, rows.count - h)))
@@ -353,12 +470,12 @@ extension AppState {
         case .tree:
             let p = session.profile(for: self)
             var ts = tree
-            if let f = AppState.moveTree(action, &ts, profile: p, layout: layout, metric: metric) { selectedFunction = f }
+            if let f = AppState.moveTree(action, &ts, profile: p, layout: layout, metric: metric, minPercent: minPercent) { selectedFunction = f }
             tree = ts
         case .inverted:
             let inv = session.inverted(for: self)
             var ts = inverted
-            if let f = AppState.moveTree(action, &ts, profile: inv, layout: layout, metric: metric) { selectedFunction = f }
+            if let f = AppState.moveTree(action, &ts, profile: inv, layout: layout, metric: metric, minPercent: minPercent) { selectedFunction = f }
             inverted = ts
         case .callers:
             let model = callersModel(session: session)
@@ -391,12 +508,13 @@ extension AppState {
     }
 
     /// Moves in a tree view; returns the newly selected function, if any.
-    static func moveTree(_ action: Action, _ ts: inout TreeState, profile p: Profile, layout: Layout, metric: Int) -> Int32? {
+    static func moveTree(_ action: Action, _ ts: inout TreeState, profile p: Profile, layout: Layout, metric: Int,
+                         minPercent: Double? = nil) -> Int32? {
         let t = p.tree
         if ts.selected < 0 || Int(ts.selected) >= t.count { ts.selected = t.firstChild(0) }
         guard ts.selected >= 0 else { return nil }
         let h = layout.bodyHeight
-        var nav = TreeNav(tree: t, expanded: ts.expanded)
+        var nav = TreeNav(tree: t, expanded: ts.expanded, minPercent: minPercent, metric: metric)
         var sel = ts.selected
         switch action {
         case .down: sel = nav.step(sel, 1)
@@ -406,8 +524,8 @@ extension AppState {
         case .top: sel = nav.first; ts.top = sel
         case .bottom: sel = nav.last
         case .right, .enter:
-            if t.firstChild(sel) >= 0 {
-                if ts.expanded.contains(sel) { sel = t.firstChild(sel) } else { ts.expanded.insert(sel) }
+            if nav.firstChild(sel) >= 0 {
+                if ts.expanded.contains(sel) { sel = nav.firstChild(sel) } else { ts.expanded.insert(sel) }
             }
         case .left:
             if ts.expanded.contains(sel) { ts.expanded.remove(sel) }
@@ -430,7 +548,7 @@ extension AppState {
             sel = top
         default: return nil
         }
-        nav = TreeNav(tree: t, expanded: ts.expanded)
+        nav = TreeNav(tree: t, expanded: ts.expanded, minPercent: minPercent, metric: metric)
         ts.selected = sel
         ts.top = nav.scrolled(top: ts.top, selected: sel, height: h)
         let f = p.function(ofNode: sel)
@@ -477,7 +595,7 @@ extension AppState {
     /// Moves to the next (or previous) match of the query in the current view.
     mutating func jumpToMatch(forward: Bool, session: Session, size: Size, includeCurrent: Bool) {
         guard !query.isEmpty else { return }
-        let layout = Layout(size: size)
+        let layout = layout(size)
         let p = view == .inverted ? session.inverted(for: self) : session.profile(for: self)
         let matches = session.matches(query, in: p)
         guard !matches.isEmpty else { message = "no match for /\(query.terminalSafe)"; return }
@@ -558,8 +676,9 @@ extension AppState {
         tree.expanded = ex
         tree.selected = map(tree.selected)
         if tree.selected <= 0 { tree.selected = new.tree.firstChild(0) }
-        tree.top = TreeNav(tree: new.tree, expanded: tree.expanded).scrolled(top: map(tree.top), selected: tree.selected,
-                                                                             height: Layout(size: size).bodyHeight)
+        let nav = TreeNav(tree: new.tree, expanded: tree.expanded, minPercent: minPercent, metric: metric)
+        let h = layout(size).bodyHeight
+        tree.top = nav.filled(top: nav.scrolled(top: map(tree.top), selected: tree.selected, height: h), height: h)
         inverted = TreeState()
         flame.zoom = flame.zoom.map(map).filter { $0 > 0 }
         flame.selected = map(flame.selected)

@@ -10,6 +10,20 @@ public final class Session {
     public var live: LiveStatus? = nil
     /// Where the summary looks for source files recorded with relative paths.
     public var sourceRoots: [String] = []
+    /// Show file paths as recorded (`--full-paths`) rather than short (`DisplayPath`).
+    public var fullPaths = false {
+        didSet { pathsCache = nil }
+    }
+    private var pathsCache: (profile: Same<Profile>, paths: DisplayPath)?
+    /// The short forms of the loaded profile's files (stdlib and site-packages module-relative,
+    /// the project's common directory left out), made once per loaded profile. Transforms keep
+    /// the files, so the loaded profile's prefix serves every derived one.
+    public var displayPaths: DisplayPath {
+        if let c = pathsCache, c.profile.is(base) { return c.paths }
+        let d = DisplayPath(profile: base, enabled: !fullPaths)
+        pathsCache = (Same(base), d)
+        return d
+    }
     /// The summary's classification rules (the user's config, then the built-in table).
     public var triageRules: [Triage.Rule] = Triage.rules
     public let fileName: String
@@ -26,13 +40,19 @@ public final class Session {
 
     private var cacheKey: DerivedKey?
     private var cached: Profile?
+    private var recent: [(key: DerivedKey, profile: Profile)] = []
+    private var chain: [(key: ChainKey, profile: Profile)] = []
+    /// Why the last transform step that failed could not be applied (shown once, then cleared).
+    public var transformError: String?
     private var invertedFor = Same<Profile>()
     private var invertedCache: Profile?
     private var rowsKey: RowsKey?
     private var rowsCache: [Int32] = []
     private var matchKey: (profile: Same<Profile>, query: String)?
     private var matchCache = SearchMatches()
-    private var callersKey: (profile: Same<Profile>, function: Int32, normalized: Bool)?
+    private var topSelfKey: (profile: Same<Profile>, metric: Int)?
+    private var topSelfCache: (function: Int32, weight: Double)?
+    private var callersKey: (profile: Same<Profile>, function: Int32, normalized: Bool, minPercent: Double?, metric: Int)?
     private var callersCache: CallersModel?
     /// The profile the cached triage is of (weak: a live session's old snapshots may go), and
     /// what else it was made with.
@@ -86,9 +106,23 @@ public final class Session {
     func baseState(for s: AppState) -> AppState {
         var b = s
         guard let bp = diffBase?.base else { return b }
-        b.hidden = Set(s.hidden.flatMap { baseFunctions(matching: $0) })
-        // A focus on a function the base never ran keeps nothing of the base.
-        if let f = s.focus { b.focus = baseFunctions(matching: f).first ?? Int32.min }
+        // The base replays the stack on its own ids. A merge of a function the base never ran
+        // merges nothing there; a focus on one (or a drop) keeps what it would keep of the base.
+        // A step on frames of this profile (a subtree path, a collapse) is left out of the base.
+        var steps: [TransformStep] = []
+        for step in s.transforms {
+            switch step {
+            case .merge(let f): steps += baseFunctions(matching: f).map { .merge($0) }
+            case .drop(let f): steps += baseFunctions(matching: f).map { .drop($0) }
+            case .focusFunction(let f):
+                if let g = baseFunctions(matching: f).first { steps.append(.focusFunction(g)) } else { b.baseFocusMissing = true }
+            case .collapseRecursion(let f): steps += f.map { baseFunctions(matching: $0).map { .collapseRecursion($0) } } ?? [step]
+            case .collapseDirectRecursion(let f): steps += f.map { baseFunctions(matching: $0).map { .collapseDirectRecursion($0) } } ?? [step]
+            case .collapseFrames(let rule): steps.append(.collapseFrames(rule))
+            case .focusSubtree: break
+            }
+        }
+        b.transforms = steps
         b.metric = Session.metric(base.metrics[min(s.metric, base.metrics.count - 1)], in: bp)
         return b
     }
@@ -130,6 +164,8 @@ public final class Session {
         base = p
         cacheKey = nil
         cached = nil
+        recent = []
+        chain = []
         invertedFor = Same()
         invertedCache = nil
         rowsKey = nil
@@ -222,25 +258,71 @@ public final class Session {
     }
 
     struct DerivedKey: Equatable {
-        var threadsMerged: Bool, splitLines: Bool, focus: Int32?, hidden: Set<Int32>, metric: Int
+        var threadsMerged: Bool, splitLines: Bool, transforms: [TransformStep], metric: Int, missing: Bool
     }
+    struct ChainKey: Equatable { var threadsMerged: Bool, splitLines: Bool, transforms: [TransformStep] }
 
     /// The profile the views show for `state`.
     public func profile(for s: AppState) -> Profile {
-        let key = DerivedKey(threadsMerged: s.threadsMerged, splitLines: s.splitLines, focus: s.focus,
-                             hidden: s.hidden, metric: s.metric)
+        let key = DerivedKey(threadsMerged: s.threadsMerged, splitLines: s.splitLines, transforms: s.transforms,
+                             metric: s.metric, missing: s.baseFocusMissing)
         if key == cacheKey, let cached { return cached }
-        var p = source(for: s)
-        p = p.merging(threads: s.threadsMerged, lines: !s.splitLines)
-        if !s.hidden.isEmpty { p = p.hiding(s.hidden) }
-        if let f = s.focus { p = p.focused(on: f) }
+        // Recent results stay at hand, so that undoing a step is a lookup (the same profile).
+        if let hit = recent.first(where: { $0.key == key }) {
+            cacheKey = key
+            cached = hit.profile
+            invertedFor = Same()
+            invertedCache = nil
+            rowsKey = nil
+            return hit.profile
+        }
+        var p = transformed(s)
+        if s.baseFocusMissing { p = p.focused(on: Int32.min) }
         p = p.ordered(by: s.metric)
         cacheKey = key
         cached = p
+        recent.removeAll { $0.key == key }
+        recent.append((key, p))
+        if recent.count > 8 { recent.removeFirst() }
         invertedFor = Same()
         invertedCache = nil
         rowsKey = nil
         return p
+    }
+
+    /// The loaded profile with the state's threads and lines merged (or not), before any step.
+    func untransformed(for s: AppState) -> Profile {
+        transformChain(s, upTo: 0)
+    }
+
+    /// The profile after the first `n` steps of the state's stack (each prefix is kept, so that
+    /// pushing a step applies one step and undoing one applies none). A step that fails (a bad
+    /// regular expression, a path that is gone) is skipped and its error kept for the status line.
+    func transformChain(_ s: AppState, upTo n: Int) -> Profile {
+        let steps = Array(s.transforms.prefix(n))
+        let key = ChainKey(threadsMerged: s.threadsMerged, splitLines: s.splitLines, transforms: steps)
+        if let hit = chain.first(where: { $0.key == key }) { return hit.profile }
+        let p: Profile
+        if n == 0 {
+            p = source(for: s).merging(threads: s.threadsMerged, lines: !s.splitLines)
+        } else {
+            let before = transformChain(s, upTo: n - 1)
+            do { p = try before.applying(steps[n - 1]) } catch {
+                transformError = "\(steps[n - 1].label(in: before)): \(error)".terminalSafe
+                p = before
+            }
+        }
+        // Keep the prefixes of the current stack and a few others (the previous threads/lines).
+        if chain.count > 12 { chain.removeAll { !s.transforms.starts(with: $0.key.transforms) } }
+        chain.append((key, p))
+        return p
+    }
+
+    private func transformed(_ s: AppState) -> Profile { transformChain(s, upTo: s.transforms.count) }
+
+    /// The breadcrumb: each step's label, named in the profile it was applied to.
+    func breadcrumb(for s: AppState) -> [String] {
+        s.transforms.indices.map { i in s.transforms[i].label(in: transformChain(s, upTo: i)).terminalSafe }
     }
 
     /// The summary's classification of `p` (a profile of this session), with this session's
@@ -279,6 +361,18 @@ public final class Session {
         }
     }
 
+    /// The function with the most self time in `p` (the lowest id among equals, as the report's
+    /// `--sort self` breaks ties), from its function table; nil when none has any. Cached per profile.
+    func topSelf(in p: Profile, metric m: Int) -> (function: Int32, weight: Double)? {
+        if let k = topSelfKey, k.profile.is(p), k.metric == m { return topSelfCache }
+        let sw = p.functions.selfWeight[m]
+        var best: Int32 = -1
+        for f in 0..<sw.count where sw[f] > 0 && (best < 0 || sw[f] > sw[Int(best)]) { best = Int32(f) }
+        topSelfCache = best < 0 ? nil : (best, sw[Int(best)])
+        topSelfKey = (Same(p), m)
+        return topSelfCache
+    }
+
     /// The bottom-up profile of `profile(for:)`.
     public func inverted(for s: AppState) -> Profile {
         let p = profile(for: s)
@@ -291,6 +385,7 @@ public final class Session {
 
     struct RowsKey: Equatable {
         var profile: Same<Profile>; var metric: Int; var sort: SortKey; var descending: Bool; var normalized: Bool
+        var minPercent: Double?
     }
 
     /// Function ids in table order (functions with no weight and no calls are left out). In
@@ -298,7 +393,7 @@ public final class Session {
     public func functionRows(for s: AppState) -> [Int32] {
         let p = profile(for: s)
         let key = RowsKey(profile: Same(p), metric: s.metric, sort: s.sort, descending: s.sortDescending,
-                          normalized: diffNormalized(s))
+                          normalized: diffNormalized(s), minPercent: s.minPercent)
         if key == rowsKey { return rowsCache }
         if let d = diff(for: s) {
             rowsCache = diffRows(p, d, s)
@@ -309,8 +404,11 @@ public final class Session {
         let m = min(s.metric, p.metrics.count - 1)
         var ids: [Int32] = []
         ids.reserveCapacity(ft.count)
+        // The minimum-percent filter keeps the functions whose total reaches it.
+        let floor = s.minPercent.map { p.total(metric: m) * $0 / 100 } ?? -Double.infinity
         for f in 0..<ft.count {
             let c = ft.calls.map { $0[f] } ?? 0
+            guard ft.totalWeight[m][f] >= floor else { continue }
             if ft.selfWeight[m][f] != 0 || ft.totalWeight[m][f] != 0 || c > 0 { ids.append(Int32(f)) }
         }
         let sw = ft.selfWeight[m], tw = ft.totalWeight[m]
@@ -400,13 +498,14 @@ public final class Session {
     }
 
     func cachedCallers(_ f: Int32, _ p: Profile, state s: AppState) -> CallersModel {
-        if let k = callersKey, k.profile.is(p), k.function == f, k.normalized == diffNormalized(s), let c = callersCache { return c }
+        if let k = callersKey, k.profile.is(p), k.function == f, k.normalized == diffNormalized(s), k.minPercent == s.minPercent,
+           k.metric == s.metric, let c = callersCache { return c }
         var diff: (ProfileDiff, Profile, Int)? = nil
         if let d = self.diff(for: s), let bp = baseProfile(for: s) {
             diff = (d, bp, min(baseState(for: s).metric, bp.metrics.count - 1))
         }
-        let m = callersModel(for: f, in: p, diff: diff)
-        callersKey = (Same(p), f, diffNormalized(s))
+        let m = callersModel(for: f, in: p, diff: diff, minPercent: s.minPercent, metric: s.metric)
+        callersKey = (Same(p), f, diffNormalized(s), s.minPercent, s.metric)
         callersCache = m
         return m
     }

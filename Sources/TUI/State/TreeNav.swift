@@ -7,22 +7,49 @@ struct TreeNav {
     let tree: CallTree
     let expanded: Set<Int32>
     var everything = false
+    /// The minimum-percent filter: rows whose total is under `minWeight` are not shown. Children
+    /// are ordered heaviest first, so the hidden ones are the tail of each list of siblings.
+    var minWeight = 0.0
+    var weights: [Double] = []
+
+    init(tree: CallTree, expanded: Set<Int32>, everything: Bool = false, minPercent: Double? = nil, metric: Int = 0) {
+        self.tree = tree
+        self.expanded = expanded
+        self.everything = everything
+        if let pct = minPercent, pct > 0, metric < tree.totalWeight.count {
+            weights = tree.totalWeight[metric]
+            minWeight = (weights.first ?? 0) * pct / 100
+        }
+    }
+
+    /// Whether node `n` passes the minimum-percent filter.
+    func shown(_ n: Int32) -> Bool { n >= 0 && (minWeight <= 0 || weights[Int(n)] >= minWeight) }
+    func firstChild(_ n: Int32) -> Int32 { let c = tree.firstChild(n); return shown(c) ? c : -1 }
+    func nextSibling(_ n: Int32) -> Int32 { let c = tree.nextSibling(n); return shown(c) ? c : -1 }
+    func lastChild(_ n: Int32) -> Int32 {
+        guard minWeight > 0 else { return tree.lastChild(n) }
+        var c = firstChild(n)
+        while c >= 0, nextSibling(c) >= 0 { c = nextSibling(c) }
+        return c
+    }
+    /// Whether `n` has children that the filter shows.
+    func hasChildren(_ n: Int32) -> Bool { firstChild(n) >= 0 }
 
     func isOpen(_ n: Int32) -> Bool { n == 0 || everything || expanded.contains(n) }
 
-    var first: Int32 { tree.firstChild(0) }
+    var first: Int32 { firstChild(0) }
 
     var last: Int32 {
-        var n = tree.lastChild(0)
-        while n >= 0, isOpen(n), tree.lastChild(n) >= 0 { n = tree.lastChild(n) }
+        var n = lastChild(0)
+        while n >= 0, isOpen(n), lastChild(n) >= 0 { n = lastChild(n) }
         return n
     }
 
     func next(_ n: Int32) -> Int32 {
-        if isOpen(n), tree.firstChild(n) >= 0 { return tree.firstChild(n) }
+        if isOpen(n), firstChild(n) >= 0 { return firstChild(n) }
         var k = n
         while k > 0 {
-            let s = tree.nextSibling(k)
+            let s = nextSibling(k)
             if s >= 0 { return s }
             k = tree.parent[Int(k)]
         }
@@ -33,7 +60,7 @@ struct TreeNav {
         let s = tree.previousSibling(n)
         if s >= 0 {
             var d = s
-            while isOpen(d), tree.lastChild(d) >= 0 { d = tree.lastChild(d) }
+            while isOpen(d), lastChild(d) >= 0 { d = lastChild(d) }
             return d
         }
         let p = tree.parent[Int(n)]
@@ -78,6 +105,17 @@ struct TreeNav {
         return step(selected, -(height - 1))
     }
 
+    /// `top` moved up as far as needed for the rows from it to fill `height` lines (a rebuilt
+    /// tree can end before the screen does; then the rows above come back into view).
+    func filled(top: Int32, height: Int) -> Int32 {
+        guard top > 0 else { return top }
+        var rows = 1, k = top
+        while rows < height, next(k) >= 0 { k = next(k); rows += 1 }
+        var t = top
+        while rows < height, previous(t) >= 0 { t = previous(t); rows += 1 }
+        return t
+    }
+
     func isVisible(_ n: Int32) -> Bool {
         var p = tree.parent[Int(n)]
         while p > 0 { if !expanded.contains(p) { return false }; p = tree.parent[Int(p)] }
@@ -100,17 +138,27 @@ struct TreeNav {
         return nil
     }
 
-    /// The heaviest path below `from`, stopping where a child drops under `minShare` of its
-    /// parent; children that `avoiding` names (an estimate's unplaced time) are passed over.
-    func hotPath(from: Int32, metric: Int, minShare: Double = 0.05,
+    /// The hot path below `from`: the heaviest child, its heaviest child, and so on, for as long
+    /// as one child is the answer. It goes from node `n` into its heaviest child `c` only when
+    /// - `c` holds at least `fanOut` (half) of the time `n` spends in its children: below that the
+    ///   time fans out, and no single child explains it (so the path stops on `n`);
+    /// - `c` holds at least `n`'s own self time: otherwise `n` itself is where the time goes;
+    /// - `c` holds at least `floor` (1%) of the whole tree, so a path never ends on a 0.x% node.
+    /// From the root, the first step is taken whenever the heaviest child clears the floor.
+    /// Children that `avoiding` names (an estimate's unplaced time) are passed over.
+    func hotPath(from: Int32, metric: Int, fanOut: Double = 0.5, floor: Double = 0.01,
                  avoiding: (Int32) -> Bool = { _ in false }) -> [Int32] {
         var path: [Int32] = []
         var n = from
-        let w = tree.totalWeight[metric]
+        let w = tree.totalWeight[metric], sw = tree.selfWeight[metric]
+        let minimum = w[0] * floor
         while true {
             var c = tree.firstChild(n)
             while c >= 0 && avoiding(c) { c = tree.nextSibling(c) }
-            guard c >= 0, w[Int(c)] > 0, w[Int(c)] >= w[Int(n)] * minShare || n == 0 else { break }
+            guard c >= 0 else { break }
+            let wc = w[Int(c)], children = w[Int(n)] - sw[Int(n)]
+            guard wc > 0, wc >= minimum else { break }
+            if n != 0 { guard wc >= children * fanOut, wc >= sw[Int(n)] else { break } }
             path.append(c)
             n = c
         }

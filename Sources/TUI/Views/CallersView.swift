@@ -14,7 +14,7 @@ enum CallersView {
         let fTotal = ft.totalWeight[m][Int(model.function)]
         // Diff mode: the second column is the change of the weight through each call.
         let diff = c.derived.diff
-        g.put(diff != nil ? "  total  change  calls  function" : "  total  of fn   calls  function", x: 0, y: 1, role: .header)
+        g.put(diff != nil ? "  total  change  calls  function" : "  total  of fn   calls  function", x: 0, y: c.layout.headingRow, role: .header)
         var lines: [(row: Int?, text: String, role: Role, edge: CallEdge?, base: Double?)] = []
         lines.append((nil, "Callers of \(p.frames.name(ofFunction: model.function)) (\(model.callers.count))", .title, nil, nil))
         for (i, e) in model.callers.enumerated() { lines.append((i, "", .normal, e, model.baseCallers.indices.contains(i) ? model.baseCallers[i] : nil)) }
@@ -57,13 +57,13 @@ enum CallersView {
             let isMatch = matches.contains(f)
             let indent = l.edge == nil ? "" : "  "
             let role: Role = selected ? (isMatch ? .matchSelected : .selection) : isMatch ? .match : l.edge == nil ? .header : .normal
-            let loc = Report.location(file: p.frames.file(ofFunction: f), line: p.frames.line(ofFunction: f))
+            let loc = c.derived.location(file: p.frames.file(ofFunction: f), line: p.frames.line(ofFunction: f))
             g.putName(indent + p.frames.name(ofFunction: f), location: loc, x: 24, y: y, role: role,
                       locationRole: selected ? .selection : .dim, ascii: c.options.ascii)
             if selected { g.put(">", x: 0, y: y, role: .selection) }
         }
         if let f = model.function(at: s.callersSelected) {
-            c.detail = DrawContext.describeFunction(f, in: p, metric: m)
+            c.detail = DrawContext.describeFunction(f, in: p, metric: m, whole: c.derived.wholeTotal)
         }
     }
 }

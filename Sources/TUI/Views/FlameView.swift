@@ -61,7 +61,7 @@ enum FlameView {
             crumbs += "   zoom: " + s.flame.zoom.map { p.frames.frame(t.frame[Int($0)]).name }.joined(separator: " > ")
                 + "   (Esc: out)"
         }
-        g.put(DisplayWidth.truncate(crumbs, to: g.width, ascii: c.options.ascii), x: 0, y: 1, role: .header)
+        g.put(DisplayWidth.truncate(crumbs, to: g.width, ascii: c.options.ascii), x: 0, y: c.layout.headingRow, role: .header)
         let rows = layout(p, zoom: zoom, metric: m, width: g.width, rows: s.flame.topDepth + c.layout.bodyHeight)
         let matches = c.matches
         let mono = c.options.color == .none
@@ -117,7 +117,8 @@ enum FlameView {
             }
         }
         if s.flame.selected > 0 && Int(s.flame.selected) < t.count {
-            c.detail = DrawContext.describeNode(s.flame.selected, in: p, metric: m, diff: diff)
+            c.detail = DrawContext.describeNode(s.flame.selected, in: p, metric: m, diff: diff, whole: c.derived.wholeTotal,
+                                                  shownName: c.state.hasFocusStep ? "focus" : "shown")
         }
     }
 

@@ -18,12 +18,12 @@ enum FunctionsView {
         for col in cols {
             let mark = col.key == s.sort ? (s.sortDescending ? c.options.arrowDown : c.options.arrowUp) : ""
             let text = col.heading + mark
-            g.put(text, x: x + max(0, col.width - DisplayWidth.width(text)), y: 1, role: col.key == s.sort ? .title : .header)
+            g.put(text, x: x + max(0, col.width - DisplayWidth.width(text)), y: c.layout.headingRow, role: col.key == s.sort ? .title : .header)
             x += col.width + 1
         }
         let nameX = x + 1
         g.put("function" + (s.sort == .name ? (s.sortDescending ? c.options.arrowDown : c.options.arrowUp) : "")
-              + "  (\(rows.count)\(s.focus != nil ? ", focused" : ""))", x: nameX, y: 1, role: s.sort == .name ? .title : .header)
+              + "  (\(rows.count)\(s.focus != nil ? ", focused" : ""))", x: nameX, y: c.layout.headingRow, role: s.sort == .name ? .title : .header)
         let matches = c.matches
         let h = c.layout.bodyHeight
         for i in 0..<h {
@@ -52,7 +52,7 @@ enum FunctionsView {
                 x += col.width + 1
             }
             let name = p.frames.name(ofFunction: Int32(f))
-            let loc = Report.location(file: p.frames.file(ofFunction: Int32(f)), line: p.frames.line(ofFunction: Int32(f)))
+            let loc = c.derived.location(file: p.frames.file(ofFunction: Int32(f)), line: p.frames.line(ofFunction: Int32(f)))
             let isMatch = matches.contains(Int32(f))
             let nameRole: Role = selected ? (isMatch ? .matchSelected : .selection) : (isMatch ? .match : .normal)
             g.putName(name, location: loc, x: nameX, y: y, role: nameRole, locationRole: selected ? .selection : .dim,
@@ -164,10 +164,10 @@ enum FunctionsView {
             : ["base " + measure, "new " + measure, "delta" + (unitText.isEmpty ? "" : "(\(unitText))"), "delta%"]
         let widths = d.normalized ? [w + 1, w + 1, w + 1] : [w, w, w, 7]
         var x = 0
-        for (h, cw) in zip(heads, widths) { g.put(h, x: x + max(0, cw - DisplayWidth.width(h)), y: 1, role: .header); x += cw + 1 }
+        for (h, cw) in zip(heads, widths) { g.put(h, x: x + max(0, cw - DisplayWidth.width(h)), y: c.layout.headingRow, role: .header); x += cw + 1 }
         let nameX = x + 1
         g.put("function  (\(rows.count); sorted by \(s.sortDescending ? "regression" : "improvement") in \(measure))",
-              x: nameX, y: 1, role: .title)
+              x: nameX, y: c.layout.headingRow, role: .title)
         let matches = c.matches
         for i in 0..<c.layout.bodyHeight {
             let r = s.fnTop + i
@@ -181,7 +181,7 @@ enum FunctionsView {
                 newV = 0
                 baseV = byTotal ? bp.functions.totalWeight[bm][Int(g0)] : bp.functions.selfWeight[bm][Int(g0)]
                 name = bp.frames.name(ofFunction: g0)
-                loc = Report.location(file: bp.frames.file(ofFunction: g0), line: nil)
+                loc = c.derived.location(file: bp.frames.file(ofFunction: g0), line: nil)
                 tag = "gone "
             } else {
                 let f = Int(row)
@@ -189,7 +189,7 @@ enum FunctionsView {
                 newV = byTotal ? p.functions.totalWeight[m][f] : p.functions.selfWeight[m][f]
                 baseV = byTotal ? d.functionBaseTotal[f] : d.functionBaseSelf[f]
                 name = p.frames.name(ofFunction: row)
-                loc = Report.location(file: p.frames.file(ofFunction: row), line: nil)
+                loc = c.derived.location(file: p.frames.file(ofFunction: row), line: nil)
                 tag = d.functionBaseTotal[f] == 0 && d.functionBaseSelf[f] == 0 ? "new " : ""
             }
             let delta = d.delta(new: newV, base: baseV)

@@ -14,10 +14,11 @@ public enum Screen {
     public static func render(_ s: AppState, derived: Derived, size: Size, options: RenderOptions, now: Double) -> CellGrid {
         var g = CellGrid(width: size.width, height: size.height)
         let p = derived.profile
-        let layout = Layout(size: size)
+        let layout = s.layout(size)
         var ctx = DrawContext(state: s, derived: derived, layout: layout, options: options)
         ctx.now = now
         drawTitle(&g, ctx)
+        drawBreadcrumb(&g, ctx)
         if size.height >= 5 && size.width < minimumViewWidth {
             // Too narrow for any view's columns and names: say so instead of drawing garbage.
             let lines = wrap("Too narrow: the views need \(minimumViewWidth) columns (this is \(size.width)).",
@@ -106,6 +107,28 @@ public enum Screen {
         return []
     }
 
+    /// Row 1 while transforms are on: the stack, oldest first ("focus: run_batch › collapse
+    /// recursion › merge: deepcopy"); when it does not fit, the oldest steps give way.
+    static func drawBreadcrumb(_ g: inout CellGrid, _ c: DrawContext) {
+        guard c.layout.breadcrumb, !c.derived.breadcrumb.isEmpty else { return }
+        let y = c.layout.breadcrumbRow
+        g.fill(x: 0, y: y, count: g.width, role: .normal)
+        let sep = c.options.ascii ? " > " : " › "
+        let tail = "   u undoes"
+        var steps = c.derived.breadcrumb
+        var text = steps.joined(separator: sep)
+        let room = g.width - 1 - DisplayWidth.width(tail)
+        var cut = false
+        while steps.count > 1 && DisplayWidth.width((cut ? (c.options.ascii ? "~" : "…") + sep : "") + text) > room {
+            steps.removeFirst()
+            cut = true
+            text = steps.joined(separator: sep)
+        }
+        if cut { text = (c.options.ascii ? "~" : "…") + sep + text }
+        let x = g.put(DisplayWidth.truncate(text, to: room, ascii: c.options.ascii), x: 0, y: y, role: .title)
+        g.put(tail, x: x, y: y, role: .dim)
+    }
+
     /// The line above the status bar: everything about the selection.
     static func drawDetail(_ g: inout CellGrid, _ c: DrawContext) {
         let y = c.layout.detailRow
@@ -174,6 +197,7 @@ public enum Screen {
         } else if let n = p.sampleCount, p.metrics[m].unit != "count" { facts += "  \(n) samples" }
         for note in p.statusNotes(metric: m) { facts += "  " + note }
         if !s.query.isEmpty { facts += "  /\(s.query)" }
+        if let pct = s.minPercent { facts += "  min \(ValueFormat.fixed(pct, 1))%" }
         var x = 0
         for (k, label) in Keymap.hints(for: s.view, ascii: c.options.ascii) {
             let need = DisplayWidth.width(k) + DisplayWidth.width(label) + 3
@@ -328,7 +352,7 @@ struct DrawContext {
     init(state: AppState, derived: Derived, layout: Layout, options: RenderOptions) {
         self.state = state; self.derived = derived; self.profile = derived.profile; self.layout = layout; self.options = options
         if let f = state.selectedFunction, Int(f) < profile.functions.count {
-            detail = DrawContext.describeFunction(f, in: profile, metric: state.metric)
+            detail = DrawContext.describeFunction(f, in: profile, metric: state.metric, whole: derived.wholeTotal)
             if let d = derived.diff {
                 detail.facts += "  " + DrawContext.describeChange(new: profile.functions.totalWeight[metric][Int(f)],
                                                             base: d.functionBaseTotal[Int(f)], d, unit: profile.metrics[metric].unit, what: "total")
@@ -343,15 +367,22 @@ struct DrawContext {
         ValueFormat.withUnit(v, unit: p.metrics[metric].unit)
     }
 
-    static func describeFunction(_ f: Int32, in p: Profile, metric m: Int) -> Detail {
+    static func describeFunction(_ f: Int32, in p: Profile, metric m: Int, whole: Double? = nil) -> Detail {
         let m = min(m, p.metrics.count - 1)
         let ft = p.functions
         let total = p.total(metric: m)
         let unit = p.metrics[m].unit
         let name = p.frames.name(ofFunction: f)
         let loc = Report.location(file: p.frames.file(ofFunction: f), line: p.frames.line(ofFunction: f))
-        var s = "self \(ValueFormat.withUnit(ft.selfWeight[m][Int(f)], unit: unit)) (\(ValueFormat.percent(ft.selfWeight[m][Int(f)], of: total)))"
-        s += "  total \(ValueFormat.withUnit(ft.totalWeight[m][Int(f)], unit: unit)) (\(ValueFormat.percent(ft.totalWeight[m][Int(f)], of: total)))"
+        // With a transform that changed the total, each share of it is followed by the share of
+        // the whole profile.
+        func ofWhole(_ v: Double) -> String {
+            guard let whole, whole != total else { return "" }
+            return ", \(ValueFormat.percent(v, of: whole)) of whole"
+        }
+        let sw = ft.selfWeight[m][Int(f)], tw = ft.totalWeight[m][Int(f)]
+        var s = "self \(ValueFormat.withUnit(sw, unit: unit)) (\(ValueFormat.percent(sw, of: total))\(ofWhole(sw)))"
+        s += "  total \(ValueFormat.withUnit(tw, unit: unit)) (\(ValueFormat.percent(tw, of: total))\(ofWhole(tw)))"
         if let c = ft.calls?[Int(f)], c >= 0 {
             let pc = ft.primitiveCalls?[Int(f)] ?? c
             s += "  calls \(c == pc ? String(c) : "\(c)/\(pc)")"
@@ -370,7 +401,10 @@ struct DrawContext {
 
     /// Selection line for a tree node: percentages of the root and of the parent; in diff
     /// mode, what the node's total was in the base.
-    static func describeNode(_ n: Int32, in p: Profile, metric m: Int, diff: ProfileDiff? = nil) -> Detail {
+    /// `whole`: the total before the transforms; `shownName` names what the root is then ("focus",
+    /// or "shown" after a drop).
+    static func describeNode(_ n: Int32, in p: Profile, metric m: Int, diff: ProfileDiff? = nil, whole: Double? = nil,
+                             shownName: String = "focus") -> Detail {
         let t = p.tree
         let m = min(m, p.metrics.count - 1)
         let fr = p.frames.frame(t.frame[Int(n)])
@@ -380,7 +414,12 @@ struct DrawContext {
         let root = t.totalWeight[m][0]
         let parent = t.totalWeight[m][Int(t.parent[Int(n)])]
         let w = t.totalWeight[m][Int(n)], sw = t.selfWeight[m][Int(n)]
-        var s = "total \(ValueFormat.withUnit(w, unit: unit)) (\(ValueFormat.percent(w, of: root)) of root, \(ValueFormat.percent(w, of: parent)) of parent)"
+        // While a transform changed the total (a focus, a drop), the root is the focus and each
+        // share of it is followed by the share of the whole profile.
+        let focused = whole.map { $0 != root } ?? false
+        let ofWhole = focused ? ", \(ValueFormat.percent(w, of: whole!)) of whole" : ""
+        let rootName = !focused ? "root" : shownName
+        var s = "total \(ValueFormat.withUnit(w, unit: unit)) (\(ValueFormat.percent(w, of: root)) of \(rootName)\(ofWhole), \(ValueFormat.percent(w, of: parent)) of parent)"
         if let diff {
             return Detail(name: name, location: loc, facts: s + "  " + describeChange(new: w, base: diff.nodeBaseTotal[Int(n)], diff, unit: unit, what: "total"))
         }

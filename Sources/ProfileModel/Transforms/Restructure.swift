@@ -1,0 +1,254 @@
+import Foundation
+
+/// The transforms that move nodes (recursion collapsed, frames joined, a subtree re-rooted) are
+/// one rebuild: each node of this tree names the node it hangs under (`under`, an ancestor) and
+/// its frame in the new tree (`frame`, or -1 to join the new node of `under`). The builder's
+/// `addTree` then makes the new tree, merging identical paths, with self weights carried to
+/// wherever their node went. So totals are preserved by construction.
+extension Profile {
+    struct Relink {
+        var under: [Int32]
+        var frame: [Int32]
+        init(count n: Int) {
+            under = [Int32](repeating: 0, count: n)
+            frame = [Int32](repeating: -1, count: n)
+        }
+    }
+
+    /// The rebuilt profile. `sameFunctions`: no function's figures change (recursion joined
+    /// directly), so the function table (an exact one from pstats too) carries over.
+    func relinked(_ r: Relink, frames newFrames: FrameTable, selfWeight: [[Double]]? = nil,
+                  sameFunctions: Bool) -> Profile {
+        let b = derivedBuilder(frames: newFrames)
+        if sameFunctions { b.exactFunctions = functions.strippedOfNodes() }
+        let identity = (0..<Int32(newFrames.frameCount)).map { $0 }
+        b.addTree(parent: r.under, frame: r.frame, selfWeight: selfWeight ?? tree.selfWeight, frameMap: identity)
+        return freezeDerived(b)
+    }
+
+    /// `f -> f -> f` (a function calling itself directly, at any lines) becomes one `f`, the
+    /// outermost frame; its children are the innermost call's and the calls' in between.
+    /// `only`: just these functions (nil: every function).
+    public func collapsingDirectRecursion(_ only: Set<Int32>? = nil) -> Profile {
+        let n = tree.count
+        var r = Relink(count: n)
+        var newFn = [Int32](repeating: -1, count: n)   // the function of each node's new node
+        var changed = false
+        for i in 1..<max(n, 1) {
+            let p = Int(tree.parent[i]), f = tree.frame[i]
+            let fn = f >= 0 ? frames.frameFunction[Int(f)] : -1
+            r.under[i] = Int32(p)
+            newFn[i] = fn
+            if fn >= 0 && newFn[p] == fn && (only?.contains(fn) ?? true) {
+                changed = true
+            } else {
+                r.frame[i] = f
+            }
+        }
+        guard changed else { return self }
+        return relinked(r, frames: frames, sameFunctions: true)
+    }
+
+    /// A call of a function already on the stack goes back to the outer call's node, and the
+    /// frames in between leave that stack (`f -> g -> f -> h` becomes `f -> h`, a sample in
+    /// the inner `g` stays `f -> g`), as Firefox Profiler's "collapse recursion".
+    /// `only`: just these functions (nil: every function).
+    public func collapsingRecursion(_ only: Set<Int32>? = nil) -> Profile {
+        let n = tree.count
+        var r = Relink(count: n)
+        // For each node, the node of this tree that made its new node (`maker`), and a 64-bit
+        // Bloom filter of the functions on its new path, so most nodes skip the walk up.
+        var maker = [Int32](repeating: 0, count: n)
+        var bloom = [UInt64](repeating: 0, count: n)
+        var changed = false
+        for i in 1..<max(n, 1) {
+            let p = Int(tree.parent[i]), f = tree.frame[i]
+            let fn = f >= 0 ? frames.frameFunction[Int(f)] : -1
+            r.under[i] = Int32(p)
+            let bit: UInt64 = fn >= 0 ? 1 << (UInt64(UInt32(bitPattern: fn) &* 2654435761) >> 26) : 0
+            if fn >= 0, bloom[p] & bit != 0, only?.contains(fn) ?? true {
+                // Walk up the new path of the parent for a node of `fn`.
+                var s = Int(maker[p])
+                while s > 0 {
+                    let sf = tree.frame[s]
+                    if sf >= 0 && frames.frameFunction[Int(sf)] == fn { break }
+                    s = Int(maker[Int(r.under[s])])
+                }
+                if s > 0 {
+                    r.under[i] = Int32(s)
+                    maker[i] = Int32(s)
+                    bloom[i] = bloom[s]
+                    changed = true
+                    continue
+                }
+            }
+            r.frame[i] = f
+            maker[i] = Int32(i)
+            bloom[i] = bloom[p] | bit
+        }
+        guard changed else { return self }
+        return relinked(r, frames: frames, sameFunctions: false).prunedOfEmptyNodes()
+    }
+
+    /// Without the nodes that hold no weight in any metric. A cut-back stack can leave one: in
+    /// `f -> g -> f`, `g` keeps a node though all its time went back to `f`.
+    func prunedOfEmptyNodes() -> Profile {
+        let t = tree
+        func empty(_ i: Int) -> Bool { !t.totalWeight.contains { $0[i] != 0 } }
+        guard (1..<max(t.count, 1)).contains(where: empty) else { return self }
+        return rebuiltWeights(keepNode: { !empty($0) }, keepSelf: { _ in true })
+    }
+
+    /// Only the stacks of one node (found by its frames from the root), re-rooted at it: the
+    /// functions above it leave, thread and process frames above it stay as roots.
+    public func focused(onSubtree path: [Int32]) throws -> Profile {
+        let (node, exact) = tree.node(followingFrames: path)
+        guard exact, node > 0 else { throw ProfileError("focus subtree: no node at that path in this profile") }
+        return focused(onNodes: [node])
+    }
+
+    /// `focused(onSubtree:)` by function names from the root (`a;b;c` on the command line),
+    /// thread and process frames skipped: every node at the end of such a path (one a thread
+    /// when threads are split, or one per line frame) is kept.
+    public func focused(onSubtreeNamed names: [String]) throws -> Profile {
+        guard !names.isEmpty else { return self }
+        let n = tree.count
+        // How many names the path to each node matches from the top (-1: it left the path).
+        var matched = [Int32](repeating: 0, count: n)
+        var ends = Set<Int32>()
+        for i in 1..<max(n, 1) {
+            let k = matched[Int(tree.parent[i])], f = tree.frame[i]
+            if k < 0 || k == names.count || (f >= 0 && frames.frameKind[Int(f)].isGrouping) {
+                matched[i] = k
+            } else if f >= 0 && frames.name(ofFrame: f) == names[Int(k)] {
+                matched[i] = k + 1
+                if k + 1 == names.count { ends.insert(Int32(i)) }
+            } else {
+                matched[i] = -1
+            }
+        }
+        guard !ends.isEmpty else {
+            throw ProfileError("--focus-subtree '\(names.joined(separator: ";"))': no such stack from a root")
+        }
+        return focused(onNodes: ends)
+    }
+
+    /// The subtrees of `nodes` (none inside another), each re-rooted at its node below the
+    /// thread and process frames above it.
+    func focused(onNodes nodes: Set<Int32>) -> Profile {
+        let n = tree.count
+        var r = Relink(count: n)
+        var inside = [Bool](repeating: false, count: n)
+        var onPath = [Bool](repeating: false, count: n)
+        for node in nodes {
+            var k = node
+            while k > 0 { onPath[Int(k)] = true; k = tree.parent[Int(k)] }
+        }
+        var weight = tree.selfWeight
+        for m in weight.indices { weight[m][0] = 0 }
+        for i in 1..<n {
+            let p = Int(tree.parent[i]), f = tree.frame[i]
+            r.under[i] = Int32(p)
+            inside[i] = inside[p] || nodes.contains(Int32(i))
+            if inside[i] {
+                r.frame[i] = f
+            } else {
+                if onPath[i] && f >= 0 && frames.frameKind[Int(f)].isGrouping { r.frame[i] = f }
+                for m in weight.indices where weight[m][i] != 0 { weight[m][i] = 0 }
+            }
+        }
+        return relinked(r, frames: frames, selfWeight: weight, sameFunctions: false)
+    }
+
+    /// Only the samples whose stacks don't pass through any of `fns` (the totals shrink).
+    public func dropping(_ fns: Set<Int32>) -> Profile {
+        guard !fns.isEmpty else { return self }
+        let n = tree.count
+        var through = [Bool](repeating: false, count: n)
+        var reaches = [Bool](repeating: false, count: n)   // some weight left at or below
+        for i in 1..<max(n, 1) {
+            through[i] = through[Int(tree.parent[i])] || fns.contains(function(ofNode: Int32(i)))
+        }
+        var i = n - 1
+        while i > 0 {
+            if !through[i] && !reaches[i] && tree.selfWeight.contains(where: { $0[i] != 0 }) { reaches[i] = true }
+            if reaches[i] { reaches[Int(tree.parent[i])] = true }
+            i -= 1
+        }
+        return rebuiltWeights(keepNode: { reaches[$0] }, keepSelf: { !through[$0] })
+    }
+
+    /// Each run of consecutive frames that `rule` matches becomes one frame named by the rule
+    /// (`<stdlib json>`, `<site-packages numpy>`, `<frozen importlib>`, `<REGEX>`): the run's
+    /// self time is that frame's, its callees hang under it. Throws on a bad regular expression.
+    public func collapsingFrames(_ rule: CollapseRule) throws -> Profile {
+        var ft = frames
+        let target = try collapseTargets(rule, into: &ft)
+        guard target.contains(where: { $0 >= 0 }) else { return self }
+        let n = tree.count
+        var r = Relink(count: n)
+        var newFrame = [Int32](repeating: -1, count: n)   // the frame of each node's new node
+        for i in 1..<max(n, 1) {
+            let p = Int(tree.parent[i]), f = tree.frame[i]
+            r.under[i] = Int32(p)
+            let t = f >= 0 ? target[Int(f)] : -1
+            if t >= 0 {
+                newFrame[i] = t
+                if newFrame[p] != t { r.frame[i] = t }
+            } else {
+                newFrame[i] = f
+                r.frame[i] = f
+            }
+        }
+        return relinked(r, frames: ft, sameFunctions: false)
+    }
+
+    /// For each frame, the frame it collapses to (added to `ft`), or -1.
+    func collapseTargets(_ rule: CollapseRule, into ft: inout FrameTable) throws -> [Int32] {
+        var target = [Int32](repeating: -1, count: frames.frameCount)
+        var byName: [String: Int32] = [:]
+        func frame(named s: String) -> Int32 {
+            if let f = byName[s] { return f }
+            let f = ft.frame(name: s, file: nil, line: nil, kind: .function)
+            byName[s] = f
+            return f
+        }
+        var regex: NSRegularExpression? = nil
+        if case .regex(let q) = rule {
+            do {
+                regex = try NSRegularExpression(pattern: q, options: q == q.lowercased() ? [.caseInsensitive] : [])
+            } catch {
+                throw ProfileError("--collapse '\(q)': not a regular expression")
+            }
+        }
+        // Decided per function (name and file), then spread to its frames.
+        var byFunction = [Int32](repeating: -2, count: frames.functionCount)
+        for f in 0..<frames.frameCount {
+            let fn = frames.frameFunction[f]
+            guard fn >= 0 else { continue }
+            if byFunction[Int(fn)] == -2 {
+                let name = frames.name(ofFunction: fn), file = frames.file(ofFunction: fn)
+                var t: Int32 = -1
+                switch rule {
+                case .stdlib:
+                    if let file, case .stdlib(let rel) = DisplayPath.classify(file) {
+                        t = frame(named: "<stdlib \(DisplayPath.topModule(rel))>")
+                    }
+                case .sitePackages:
+                    if let file, case .sitePackages(let rel) = DisplayPath.classify(file) {
+                        t = frame(named: "<site-packages \(DisplayPath.topModule(rel))>")
+                    }
+                case .frozenImportlib:
+                    if DisplayPath.isFrozenImportlib(file ?? name) { t = frame(named: "<frozen importlib>") }
+                case .regex(let q):
+                    let r = regex!
+                    func hit(_ s: String) -> Bool { r.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil }
+                    if hit(name) || (file.map(hit) ?? false) { t = frame(named: "<\(q)>") }
+                }
+                byFunction[Int(fn)] = t
+            }
+            target[f] = byFunction[Int(fn)]
+        }
+        return target
+    }
+}

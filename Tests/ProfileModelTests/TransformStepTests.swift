@@ -1,0 +1,274 @@
+import Foundation
+import XCTest
+@testable import ProfileModel
+
+/// Each transform checked against the same change made on the raw stacks of a real recording,
+/// parsed here with plain string code (not the folded reader): `Tests/Recursive/walk.pyspy.txt`
+/// is py-spy raw output (thread roots, full file names, executing lines) of `walk.py`, a tree
+/// walk recursing directly and an even/odd mutual recursion over json and copy.deepcopy.
+final class TransformStepTests: XCTestCase {
+    static let walk = Fixtures.repoRoot.appendingPathComponent("Tests/Recursive/walk.pyspy.txt").path
+
+    /// The raw stacks: frames as written, and the count.
+    static func rawStacks(_ path: String) throws -> [(frames: [String], count: Double)] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard let sp = line.lastIndex(of: " "), let n = Double(line[line.index(after: sp)...]) else { return nil }
+            return (line[..<sp].split(separator: ";").map(String.init), n)
+        }
+    }
+
+    /// A frame's function, as text: `name (file)` without the executing line; thread roots as written.
+    static func functionKey(_ raw: String) -> String {
+        if raw.hasPrefix("thread (") { return raw }
+        guard raw.hasSuffix(")"), let colon = raw.lastIndex(of: ":"),
+              raw[raw.index(after: colon)..<raw.index(before: raw.endIndex)].allSatisfy(\.isNumber) else { return raw }
+        return String(raw[..<colon]) + ")"
+    }
+
+    /// Stacks of function keys, added up.
+    static func tally(_ stacks: [([String], Double)]) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (s, n) in stacks where !s.isEmpty { out[s.joined(separator: ";"), default: 0] += n }
+        return out
+    }
+
+    /// The profile's stacks of function keys (from its tree, node by node).
+    static func stacks(of p: Profile, metric m: Int = 0) -> [String: Double] {
+        let t = p.tree
+        var text = [String](repeating: "", count: t.count)
+        var out: [String: Double] = [:]
+        for n in 1..<t.count {
+            let f = t.frame[n]
+            let fr = p.frames.frame(f)
+            let key = fr.kind.isGrouping ? fr.name : fr.file.map { "\(fr.name) (\($0))" } ?? fr.name
+            let parent = Int(t.parent[n])
+            text[n] = parent == 0 ? key : text[parent] + ";" + key
+            if t.selfWeight[m][n] != 0 { out[text[n], default: 0] += t.selfWeight[m][n] }
+        }
+        return out
+    }
+
+    func load(_ path: String = walk, mergeLines: Bool = false) throws -> Profile {
+        try FormatRegistry.load(path: path, mergeLines: mergeLines)
+    }
+
+    func assertSame(_ a: [String: Double], _ b: [String: Double], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, "distinct stacks", file: file, line: line)
+        for (k, v) in b where a[k] != v {
+            XCTFail("stack \(k.suffix(200)): \(a[k].map { "\($0)" } ?? "missing") != \(v)", file: file, line: line)
+            return
+        }
+    }
+
+    func assertThreadRoots(_ p: Profile, file: StaticString = #filePath, line: UInt = #line) {
+        for c in p.tree.children(0) {
+            XCTAssertTrue(p.frames.frameKind[Int(p.tree.frame[Int(c)])].isGrouping,
+                          "root \(p.frames.name(ofFrame: p.tree.frame[Int(c)])) is not a thread", file: file, line: line)
+        }
+    }
+
+    func fn(_ p: Profile, _ name: String) throws -> Int32 {
+        Int32(try XCTUnwrap(p.functionIndex(name: name), "no function \(name)"))
+    }
+
+    func testTheRecordingIsDeepAndRecursive() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        XCTAssertGreaterThan(raw.map(\.frames.count).max() ?? 0, 50)
+        XCTAssertTrue(raw.contains { $0.frames.filter { $0.hasPrefix("walk (") }.count > 10 })
+        // py-spy names a thread on most of its samples, not all: count the thread ids.
+        XCTAssertEqual(Set(raw.map { $0.frames[0].prefix { $0 != ")" } }).count, 4, "four threads")
+    }
+
+    func testCollapseDirectRecursionRemovesConsecutiveDuplicateFunctions() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let expected = Self.tally(raw.map { r in
+            var out: [String] = []
+            for k in r.frames.map(Self.functionKey) where out.last != k { out.append(k) }
+            return (out, r.count)
+        })
+        for merge in [false, true] {
+            let p = try load(mergeLines: merge)
+            let c = try p.applying(.collapseDirectRecursion(nil))
+            assertSame(Self.stacks(of: c), expected)
+            XCTAssertEqual(c.total(metric: 0), raw.map(\.count).reduce(0, +))
+            XCTAssertLessThan(c.maxDepth, p.maxDepth)
+            assertThreadRoots(c)
+            // A function's figures don't change when its direct recursion is joined.
+            let walk = try fn(c, "walk")
+            XCTAssertEqual(c.functions.totalWeight[0][Int(walk)], p.functions.totalWeight[0][Int(walk)])
+        }
+    }
+
+    func testCollapseDirectRecursionOfOneFunctionLeavesTheOthers() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let recordedKey = raw.lazy.flatMap(\.frames).map(Self.functionKey).first { $0.hasPrefix("walk (") }!
+        let expected = Self.tally(raw.map { r in
+            var out: [String] = []
+            for k in r.frames.map(Self.functionKey) where !(k == recordedKey && out.last == k) { out.append(k) }
+            return (out, r.count)
+        })
+        let p = try load()
+        let c = try p.applying(.collapseDirectRecursion(try fn(p, "walk")))
+        assertSame(Self.stacks(of: c), expected)
+    }
+
+    func testCollapseRecursionCutsBackToTheOuterCall() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        // even -> odd -> even: the inner even goes back to the outer one, odd leaves that stack.
+        let expected = Self.tally(raw.map { r in
+            var out: [String] = []
+            for k in r.frames.map(Self.functionKey) {
+                if let at = out.firstIndex(of: k) { out.removeSubrange((at + 1)...) } else { out.append(k) }
+            }
+            return (out, r.count)
+        })
+        let p = try load()
+        let c = try p.applying(.collapseRecursion(nil))
+        assertSame(Self.stacks(of: c), expected)
+        XCTAssertEqual(c.total(metric: 0), p.total(metric: 0))
+        assertThreadRoots(c)
+        // No function is left under itself.
+        for n in 1..<c.tree.count {
+            var a = c.tree.parent[n]
+            while a > 0 {
+                let f = c.function(ofNode: Int32(n))
+                XCTAssertFalse(f >= 0 && c.function(ofNode: a) == f)
+                a = c.tree.parent[Int(a)]
+            }
+        }
+        // The deep even/odd chains are gone: the tree is as deep as the longest cut-back stack.
+        XCTAssertEqual(c.maxDepth, expected.keys.map { $0.split(separator: ";").count }.max())
+        XCTAssertLessThan(c.maxDepth, p.maxDepth / 3)
+    }
+
+    func testDropRemovesEverySampleThroughTheFunction() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let expected = Self.tally(raw.filter { !$0.frames.contains { $0.hasPrefix("deepcopy (") } }
+            .map { ($0.frames.map(Self.functionKey), $0.count) })
+        let p = try load()
+        let d = try p.applying(.drop(try fn(p, "deepcopy")))
+        assertSame(Self.stacks(of: d), expected)
+        XCTAssertEqual(d.total(metric: 0), expected.values.reduce(0, +))
+        XCTAssertLessThan(d.total(metric: 0), p.total(metric: 0))
+        XCTAssertEqual(d.sampleCount, Int(expected.values.reduce(0, +)))
+    }
+
+    func testFocusSubtreeKeepsOnlyThatNodesStacksUnderItsThread() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let p = try load()
+        // The walker thread's first `walk` call, by its frames.
+        let walk = try fn(p, "walk")
+        let node = try XCTUnwrap((1..<p.tree.count).first { n in
+            p.function(ofNode: Int32(n)) == walk && p.function(ofNode: p.tree.parent[n]) != walk
+                && p.frames.name(ofFrame: p.tree.frame[Int(p.tree.path(to: Int32(n))[0])]).hasSuffix("walker")
+        })
+        let path = p.tree.framePath(to: Int32(node))
+        let prefix = path.map { Exporter.frameText(p, $0) }
+        let expected = Self.tally(raw.filter { Array($0.frames.prefix(prefix.count)) == prefix }.map { r in
+            ([Self.functionKey(r.frames[0])] + r.frames[(prefix.count - 1)...].map(Self.functionKey), r.count)
+        })
+        XCTAssertFalse(expected.isEmpty)
+        let s = try p.applying(.focusSubtree(path: path))
+        assertSame(Self.stacks(of: s), expected)
+        assertThreadRoots(s)
+        XCTAssertThrowsError(try p.applying(.focusSubtree(path: [path[0], path[0], path[0]])))
+    }
+
+    func testCollapseStdlibJoinsEachRunOfOneModule() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let lib = "/lib/python3.11/"
+        func moduleKey(_ k: String) -> String {
+            guard let r = k.range(of: lib), !k.contains("site-packages") else { return k }
+            let rel = k[r.upperBound...]
+            let top = rel.prefix { $0 != "/" && $0 != "." }
+            return "<stdlib \(top)>"
+        }
+        let expected = Self.tally(raw.map { r in
+            var out: [String] = []
+            for k in r.frames.map(Self.functionKey).map(moduleKey) where !(k.hasPrefix("<stdlib") && out.last == k) {
+                out.append(k)
+            }
+            return (out, r.count)
+        })
+        XCTAssertTrue(expected.keys.contains { $0.contains("<stdlib copy>") && $0.contains("<stdlib json>") == false })
+        let p = try load()
+        let c = try p.applying(.collapseFrames(.stdlib))
+        assertSame(Self.stacks(of: c), expected)
+        XCTAssertEqual(c.total(metric: 0), p.total(metric: 0))
+        assertThreadRoots(c)
+        // The joined frame is a function with the run's self time.
+        let copySelf = raw.filter { $0.frames.last.map { $0.contains(lib + "copy.py") } ?? false }.map(\.count).reduce(0, +)
+        XCTAssertEqual(c.functions.selfWeight[0][Int(try fn(c, "<stdlib copy>"))], copySelf)
+    }
+
+    func testCollapseByRegexAndPresets() throws {
+        let p = try load()
+        let c = try p.applying(.collapseFrames(.regex("^_deepcopy|^deepcopy$")))
+        XCTAssertEqual(c.total(metric: 0), p.total(metric: 0))
+        let joined = try fn(c, "<^_deepcopy|^deepcopy$>")
+        XCTAssertEqual(c.functionIndex(name: "_deepcopy_list").map { c.functions.totalWeight[0][$0] } ?? 0, 0)
+        // Its total is every sample through deepcopy, counted from the raw stacks.
+        let raw = try Self.rawStacks(Self.walk)
+        XCTAssertEqual(c.functions.totalWeight[0][Int(joined)],
+                       raw.filter { $0.frames.contains { $0.hasPrefix("deepcopy (") } }.map(\.count).reduce(0, +))
+        XCTAssertThrowsError(try p.applying(.collapseFrames(.regex("(")))) { XCTAssertTrue($0 is ProfileError) }
+        XCTAssertEqual(CollapseRule.parse("stdlib"), .stdlib)
+        XCTAssertEqual(CollapseRule.parse("site-packages"), .sitePackages)
+        XCTAssertEqual(CollapseRule.parse("importlib"), .frozenImportlib)
+        XCTAssertEqual(CollapseRule.parse("foo.*"), .regex("foo.*"))
+    }
+
+    func testFrozenImportlibOnTheEtlSample() throws {
+        let path = Fixtures.sample("etl.pyspy.txt")
+        let raw = try Self.rawStacks(path)
+        let expected = Self.tally(raw.map { r in
+            var out: [String] = []
+            for k in r.frames.map(Self.functionKey) {
+                let j = k.contains("(<frozen importlib") ? "<frozen importlib>" : k
+                if !(j == "<frozen importlib>" && out.last == j) { out.append(j) }
+            }
+            return (out, r.count)
+        })
+        XCTAssertTrue(expected.keys.contains { $0.contains("<frozen importlib>") })
+        let c = try load(path).applying(.collapseFrames(.frozenImportlib))
+        assertSame(Self.stacks(of: c), expected)
+    }
+
+    func testStepsReplayInOrderAndFocusAndMergeAreTodays() throws {
+        let p = try load()
+        let run = try fn(p, "walk")
+        XCTAssertEqual(Self.stacks(of: try p.applying(.focusFunction(run))), Self.stacks(of: p.focused(on: run)))
+        let dc = try fn(p, "deepcopy")
+        XCTAssertEqual(Self.stacks(of: try p.applying(.merge(dc))), Self.stacks(of: p.hiding([dc])))
+        // Ids are the previous step's: the second step names a function of the first's result.
+        let a = try p.applying(.collapseFrames(.stdlib))
+        let b = try a.applying(.drop(try fn(a, "<stdlib copy>")))
+        let c = try p.applying([.collapseFrames(.stdlib), .drop(try fn(a, "<stdlib copy>"))])
+        XCTAssertEqual(Self.stacks(of: b), Self.stacks(of: c))
+        XCTAssertThrowsError(try p.applying(.drop(Int32(p.frames.functionCount))))
+        XCTAssertEqual(TransformStep.collapseRecursion(nil).label(in: p), "collapse recursion")
+        XCTAssertEqual(TransformStep.focusFunction(run).label(in: p), "focus: walk")
+        XCTAssertEqual(TransformStep.merge(dc).label(in: p), "merge: deepcopy")
+    }
+
+    /// cProfile's call graph (an estimated tree): every transform keeps the total of every
+    /// metric but drop, and drop leaves the estimate's flag and a tree that adds up.
+    func testEstimatedPstatsTree() throws {
+        let p = try load(Fixtures.sample("calls.prof"))
+        XCTAssertTrue(p.estimatedTree)
+        let walk = try fn(p, "walk")
+        for step: TransformStep in [.collapseDirectRecursion(nil), .collapseRecursion(nil), .collapseRecursion(walk),
+                                    .collapseFrames(.regex("leaf"))] {
+            let q = try p.applying(step)
+            XCTAssertTrue(q.estimatedTree)
+            for m in 0..<p.metrics.count {
+                XCTAssertEqual(q.tree.totalWeight[m][0], p.tree.totalWeight[m][0], accuracy: 1e-9, "\(step) \(p.metrics[m])")
+                XCTAssertEqual(q.total(metric: m), p.total(metric: m), accuracy: 1e-9, "\(step) \(p.metrics[m])")
+            }
+        }
+        let d = try p.applying(.drop(try fn(p, "leaf")))
+        XCTAssertLessThan(d.tree.totalWeight[0][0], p.tree.totalWeight[0][0])
+        XCTAssertNil(d.functionIndex(name: "leaf").flatMap { d.functions.selfWeight[0][$0] > 0 ? $0 : nil })
+    }
+}
