@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Reruns every figure in BENCHMARKS.md on this machine: generates the deterministic inputs
 # (seeded) into $DIR, then times perftop next to a reference tool on the same file.
-# Usage: Scripts/bench.sh [DIR]   (default /tmp/perftop-bench; needs ~600 MB of disk)
+# Usage: Scripts/bench.sh [DIR] [PAIRS]   (default /tmp/perftop-bench, 5; needs ~1.4 GB of disk)
+# The table rows come first: each perftop command against its reference in turns
+# (Scripts/bench-pairs.sh: A B A B, the median of the per-pair ratios).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${1:-/tmp/perftop-bench}
+PAIRS=${2:-5}
 mkdir -p "$DIR"
 swift build -c release >/dev/null
 BIN=.build/release
@@ -14,6 +17,15 @@ gen big.speedscope.json gen_speedscope.py "$DIR/big.speedscope.json"
 gen big.mojo gen_mojo.py "$DIR/big.mojo"
 gen big.perf.txt gen_perf.py --mb 200 "$DIR/big.perf.txt"
 gen big.pb gen_pprof.py --mb 80 "$DIR/big.pb"
+gen mid.pb gen_pprof.py --mb 9.5 "$DIR/mid.pb"
+# Deep, four-thread, recursive stacks (Scripts/gen_deep.py): folded at 105 MB, and the other
+# formats converted from a 262 MB folded file of the same shape (another seed).
+gen deep.folded gen_deep.py folded "$DIR/deep.folded" --mb 100
+gen deep-src.folded gen_deep.py folded "$DIR/deep-src.folded" --mb 250 --seed 8
+for f in sampled cpuprofile trace gecko pyinstrument evented; do
+    gen "deep.$f.json" gen_deep.py convert "$f" "$DIR/deep-src.folded" "$DIR/deep.$f.json"
+done
+[ -f "$DIR/deep.pb" ] || $BIN/perftop convert "$DIR/deep.folded" --threads split --lines --to pprof -o "$DIR/deep.pb"
 
 # Median wall time of 3 runs and the largest peak RSS, via GNU time.
 measure() {
@@ -32,6 +44,35 @@ measure() {
     printf '| %s | %s s | %s MB |\n' "$label" "$med" "$((rss / 1024))"
 }
 
+P="$BIN/perftop"
+pair() { Scripts/bench-pairs.sh "$PAIRS" "$@"; }
+mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", b / 1e6 }'; }
+echo "## Whole commands against their references ($PAIRS pairs; perftop | reference | ratio)"
+echo "| input | perftop | reference | ratio | pairs |"
+echo "|---|---|---|---|---|"
+pair "folded $(mb "$DIR/big.folded") MB shallow: report / wc -l" "$P report $DIR/big.folded --limit 5" "wc -l $DIR/big.folded"
+pair "folded $(mb "$DIR/deep.folded") MB deep: report / wc -l" "$P report $DIR/deep.folded --limit 5" "wc -l $DIR/deep.folded"
+pair "speedscope $(mb "$DIR/big.speedscope.json") MB py-spy: report / json.load" "$P report $DIR/big.speedscope.json --limit 5" "python3 Scripts/bench-ref.py json $DIR/big.speedscope.json"
+pair "speedscope $(mb "$DIR/deep.sampled.json") MB deep: report / json.load" "$P report $DIR/deep.sampled.json --limit 5" "python3 Scripts/bench-ref.py json $DIR/deep.sampled.json"
+pair "pstats 100k functions: report / print_stats(20)" "$P report $DIR/big.pstats --limit 20" "python3 Scripts/bench-ref.py pstats $DIR/big.pstats"
+pair "pprof $(mb "$DIR/mid.pb") MB: report / go tool pprof -top" "$P report $DIR/mid.pb --limit 5" "go tool pprof -top $DIR/mid.pb"
+pair "pprof $(mb "$DIR/big.pb") MB: view --batch / go tool pprof -top" "$P view $DIR/big.pb --batch" "go tool pprof -top $DIR/big.pb"
+echo
+echo "## Deep readers against the folded reader (ratio of time per MB = ratio x folded MB / file MB)"
+echo "| input | perftop report | folded report | ratio | pairs |"
+echo "|---|---|---|---|---|"
+for f in deep.sampled.json deep.evented.json deep.cpuprofile.json deep.trace.json deep.gecko.json deep.pyinstrument.json deep.pb; do
+    pair "$f $(mb "$DIR/$f") MB" "$P report $DIR/$f --limit 5" "$P report $DIR/deep.folded --limit 5"
+done
+echo
+echo "## First screen (view --batch, 80x24): median of 3, peak RSS against the file size"
+echo "| input | time | peak RSS |"
+echo "|---|---:|---:|"
+for f in big.folded deep.folded big.speedscope.json deep.sampled.json deep.evented.json deep.cpuprofile.json deep.trace.json \
+         deep.gecko.json deep.pyinstrument.json big.pb big.mojo big.perf.txt; do
+    measure "view --batch $f ($(mb "$DIR/$f") MB)" "$P" view "$DIR/$f" --batch
+done
+echo
 echo "## perftop-bench (in-process load + tree, 5 runs)"
 $BIN/perftop-bench --dir "$DIR" --runs 5
 echo

@@ -41,9 +41,32 @@ public enum PprofReader: ProfileReader {
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let bytes = try source.readAll()
         if bytes.isEmpty { throw ProfileError("empty pprof data (expected a profile.proto message)", offset: 0) }
+        if let b = try readSamplesFromWire(bytes, options: options) { return b }
         let profile = try decode(bytes)
         try checkSize(profile)
-        return build(profile, mergeLines: options.mergeLines, seedFrames: options.seedFrames)
+        return try build(profile, mergeLines: options.mergeLines, seedFrames: options.seedFrames)
+    }
+
+    /// The usual way: SwiftProtobuf decodes all but the samples, which are read from the wire
+    /// (`PprofSamples`). nil when the data is damaged: the full decode then says where.
+    static func readSamplesFromWire(_ bytes: [UInt8], options: ReadOptions) throws -> ProfileBuilder? {
+        try bytes.withUnsafeBytes { p -> ProfileBuilder? in
+            guard let (rest, samples) = PprofSamples.split(p) else { return nil }
+            var opts = BinaryDecodingOptions()
+            opts.discardUnknownFields = true
+            guard let pb = try? Perftools_Profiles_Profile(serializedBytes: rest, options: opts) else { return nil }
+            var maxValues = 0
+            if pb.sampleType.isEmpty {
+                do { try samples.forEach { _, v, _ in maxValues = max(maxValues, v.count) } } catch { return nil }
+            }
+            try checkSize(columns: pb.sampleType.isEmpty ? maxValues : pb.sampleType.count, samples: samples.count)
+            do {
+                return try build(pb, mergeLines: options.mergeLines, seedFrames: options.seedFrames,
+                                 wire: samples, wireMaxValues: maxValues)
+            } catch is PprofSamples.Malformed {
+                return nil
+            }
+        }
     }
 
     /// As many metrics as callgrind reads events: each is a weight column over every node.
@@ -55,10 +78,14 @@ public enum PprofReader: ProfileReader {
     static func checkSize(_ pb: Perftools_Profiles_Profile) throws {
         var columns = pb.sampleType.count
         if columns == 0 { columns = pb.sample.reduce(0) { max($0, $1.value.count) } }
+        try checkSize(columns: columns, samples: pb.sample.count)
+    }
+
+    static func checkSize(columns: Int, samples: Int) throws {
         guard columns <= maxSampleTypes else {
             throw ProfileError("\(columns) sample types (at most \(maxSampleTypes) are supported)", offset: 0)
         }
-        try MemoryBudget.check(count: pb.sample.count + 1, stride: 8 * max(columns, 1) + 16, offset: 0)
+        try MemoryBudget.check(count: samples + 1, stride: 8 * max(columns, 1) + 16, offset: 0)
     }
 
     /// Decodes the message; on failure, finds where the wire structure breaks for the error.
@@ -87,8 +114,10 @@ public enum PprofReader: ProfileReader {
     }
 
     /// `mergeLines`: one frame per function instead of per line; `seedFrames`: a frame table to
-    /// extend (`ReadOptions`).
-    static func build(_ pb: Perftools_Profiles_Profile, mergeLines: Bool = false, seedFrames: FrameTable? = nil) -> ProfileBuilder {
+    /// extend (`ReadOptions`). `wire`: the samples, when `pb` was decoded without them.
+    static func build(_ pb: Perftools_Profiles_Profile, mergeLines: Bool = false, seedFrames: FrameTable? = nil,
+                      wire: PprofSamples? = nil, wireMaxValues: Int = 0) throws -> ProfileBuilder {
+        let sampleRecords = wire?.count ?? pb.sample.count
         var warnings: [String] = []
         let strings = StringTable(pb.stringTable)
         if pb.stringTable.isEmpty {
@@ -100,7 +129,7 @@ public enum PprofReader: ProfileReader {
         // Metrics: one per sample type (synthesised when a producer wrote none).
         var metrics = pb.sampleType.map { ValueType(strings[$0.type], strings[$0.unit]) }
         if metrics.isEmpty {
-            let columns = pb.sample.reduce(0) { max($0, $1.value.count) }
+            let columns = wire != nil ? wireMaxValues : pb.sample.reduce(0) { max($0, $1.value.count) }
             metrics = columns == 0 ? [ValueType("samples", "count")]
                 : (1...columns).map { ValueType("value\($0)", "") }
             warnings.append("no sample_type in the profile: value columns are unnamed")
@@ -181,12 +210,16 @@ public enum PprofReader: ProfileReader {
         var weights = [Double](repeating: 0, count: M)
         var columnSums = [Double](repeating: 0, count: M)
         var stack: [Int32] = []
-        for s in pb.sample {
+        // Consecutive samples share most of their stack: only the frames below the first
+        // difference from the previous sample (under the same thread node) are walked.
+        var prevStack: [Int32] = [], prevNodes: [Int32] = [], prevTop: Int32 = -1
+        func add(_ locationID: UnsafeBufferPointer<UInt64>, _ value: UnsafeBufferPointer<Int64>,
+                 _ label: UnsafeBufferPointer<PprofSamples.Label>) {
             var node: Int32 = 0
-            if !s.label.isEmpty {
-                labelCount += s.label.count
+            if !label.isEmpty {
+                labelCount += label.count
                 var thread: String? = nil
-                for l in s.label {
+                for l in label {
                     labelKeys[l.key, default: 0] += 1
                     let threadish: Bool
                     if let known = isThreadKey[l.key] { threadish = known } else {
@@ -210,30 +243,51 @@ public enum PprofReader: ProfileReader {
             }
             // The sample's frames root first, then one walk down (its probes prefetched together).
             stack.removeAll(keepingCapacity: true)
-            var i = s.locationID.count - 1
+            var i = locationID.count - 1
             while i >= 0 {
-                if let li = locationIndex[s.locationID[i]] {
+                if let li = locationIndex[locationID[i]] {
                     var k = Int(locStart[Int(li)])
                     let e = Int(locStart[Int(li) + 1])
                     while k < e { stack.append(locFrames[k]); k += 1 }
                 } else {
                     missingLocations += 1
-                    let n = builder.frames.intern("<unknown location \(s.locationID[i])>")
+                    let n = builder.frames.intern("<unknown location \(locationID[i])>")
                     stack.append(builder.frames.frame(name: n, file: -1, line: 0, kind: .special))
                 }
                 i -= 1
             }
-            node = stack.withUnsafeBufferPointer { builder.descend(from: node, through: $0) }
-            if s.value.count != M { valueCountMismatch += 1 }
+            let top = node
+            var shared = 0
+            if top == prevTop {
+                let m = min(stack.count, prevStack.count)
+                while shared < m && stack[shared] == prevStack[shared] { shared += 1 }
+            } else {
+                prevNodes.removeAll(keepingCapacity: true)
+            }
+            node = builder.descend(from: shared > 0 ? prevNodes[shared - 1] : top, path: stack, after: shared,
+                                   nodes: &prevNodes)
+            prevTop = top
+            swap(&prevStack, &stack)
+            if value.count != M { valueCountMismatch += 1 }
             for m in 0..<M {
-                weights[m] = m < s.value.count ? Double(s.value[m]) : 0
+                weights[m] = m < value.count ? Double(value[m]) : 0
                 if weights[m] != 0 { builder.addSelf(node, metric: m, weights[m]); columnSums[m] += weights[m] }
+            }
+        }
+        if let wire {
+            try wire.forEach(add)
+        } else {
+            for s in pb.sample {
+                let labels = s.label.map { PprofSamples.Label(key: $0.key, str: $0.str, num: $0.num) }
+                s.locationID.withUnsafeBufferPointer { l in
+                    s.value.withUnsafeBufferPointer { v in labels.withUnsafeBufferPointer { add(l, v, $0) } }
+                }
             }
         }
 
         // What a report shows beside the tree.
         var meta: [(String, String)] = []
-        meta.append(("sample records", String(pb.sample.count)))
+        meta.append(("sample records", String(sampleRecords)))
         if pb.hasPeriodType || pb.period != 0 {
             let pt = pb.periodType
             meta.append(("period", "\(pb.period) \(strings[pt.type])/\(strings[pt.unit])"))
@@ -273,14 +327,14 @@ public enum PprofReader: ProfileReader {
             warnings.append("\(badStringIndexes) name indexes are outside the string table")
         }
         if pb.dropFrames != 0 || pb.keepFrames != 0 { warnings.append("drop_frames/keep_frames are not applied") }
-        if pb.sample.isEmpty { warnings.append("the profile has no samples") }
+        if sampleRecords == 0 { warnings.append("the profile has no samples") }
 
         // Samples: the event count where a samples/count column says it, else the records.
         if let c = metrics.firstIndex(where: { $0.unit == "count" && $0.name.hasPrefix("sample") }),
            columnSums[c] >= 0, columnSums[c] == columnSums[c].rounded(), let n = Int(exactly: columnSums[c]) {
             builder.sampleCount = n
         } else {
-            builder.sampleCount = pb.sample.count
+            builder.sampleCount = sampleRecords
         }
         builder.metadata = meta
         builder.warnings = warnings

@@ -341,7 +341,7 @@ public final class ProfileBuilder {
             }
         }}}
         nodes.commit()
-        for m in selfWeight.indices where m < metrics.count {
+        for m in selfWeight.indices where m < metrics.count && !selfWeight[m].isEmpty {
             selfWeight[m].withUnsafeBufferPointer { addSelf(newId, $0.baseAddress!, count: min(n, $0.count), metric: m) }
         }
     }

@@ -36,20 +36,81 @@ public struct FunctionRow: Sendable {
 public enum Report {
     /// Function rows, sorted; grouping frames (threads, processes) are not functions.
     public static func rows(_ p: Profile, metric: Int, sort: SortKey, descending: Bool = true) -> [FunctionRow] {
-        let ft = p.functions
-        var rows: [FunctionRow] = []
-        rows.reserveCapacity(ft.count)
+        topRows(p, metric: metric, sort: sort, limit: nil, descending: descending).rows
+    }
+
+    /// The first `limit` rows (all when nil) in `sort` order, and how many rows there are in all.
+    /// Ranking works on function indices and their numbers; a row, with its strings, is made only
+    /// for a function that is shown, and names are looked up only to break a tie: for 100k
+    /// pstats functions, building and sorting every row cost twice the load.
+    public static func topRows(_ p: Profile, metric: Int, sort: SortKey, limit: Int?,
+                               descending: Bool = true) -> (rows: [FunctionRow], count: Int) {
+        let ft = p.functions, frames = p.frames
+        let sw = ft.selfWeight[metric], tw = ft.totalWeight[metric]
+        let calls = ft.calls, primitive = ft.primitiveCalls
+        @inline(__always) func callsOf(_ fn: Int) -> Int64? { calls.flatMap { $0[fn] >= 0 ? $0[fn] : nil } }
+        var candidates: [Int32] = []
+        candidates.reserveCapacity(ft.count)
         for fn in 0..<ft.count {
-            let s = ft.selfWeight[metric][fn], t = ft.totalWeight[metric][fn]
-            let c = ft.calls.map { $0[fn] }.flatMap { $0 >= 0 ? $0 : nil }
-            if s == 0 && t == 0 && (c ?? 0) == 0 && p.functions.nodes(of: Int32(fn)).isEmpty { continue }
-            rows.append(FunctionRow(function: Int32(fn), name: p.frames.name(ofFunction: Int32(fn)),
-                                    file: p.frames.file(ofFunction: Int32(fn)), line: p.frames.line(ofFunction: Int32(fn)),
-                                    selfWeight: s, totalWeight: t, calls: c,
-                                    primitiveCalls: ft.primitiveCalls.map { $0[fn] }.flatMap { $0 >= 0 ? $0 : nil }))
+            if sw[fn] == 0 && tw[fn] == 0 && (callsOf(fn) ?? 0) == 0 && ft.nodes(of: Int32(fn)).isEmpty { continue }
+            candidates.append(Int32(fn))
         }
-        sortRows(&rows, by: sort, descending: descending)
-        return rows
+        let all = candidates.count
+        // The order of `sortRows`, on indices: numbers first, then name, file and index.
+        var names: [String]? = nil
+        if sort == .name { names = (0..<ft.count).map { frames.name(ofFunction: Int32($0)) } }
+        @inline(__always) func name(_ f: Int32) -> String { names?[Int(f)] ?? frames.name(ofFunction: f) }
+        func tie(_ a: Int32, _ b: Int32) -> Bool {
+            let na = name(a), nb = name(b)
+            if na != nb { return na < nb }
+            let fa = frames.file(ofFunction: a) ?? "", fb = frames.file(ofFunction: b) ?? ""
+            if fa != fb { return fa < fb }
+            return a < b
+        }
+        func before(_ a: Int32, _ b: Int32) -> Bool {
+            let (x, y) = descending ? (Int(a), Int(b)) : (Int(b), Int(a))
+            switch sort {
+            case .total:
+                if tw[x] != tw[y] { return tw[x] > tw[y] }
+                if sw[x] != sw[y] { return sw[x] > sw[y] }
+            case .self:
+                if sw[x] != sw[y] { return sw[x] > sw[y] }
+                if tw[x] != tw[y] { return tw[x] > tw[y] }
+            case .calls:
+                let cx = callsOf(x) ?? -1, cy = callsOf(y) ?? -1
+                if cx != cy { return cx > cy }
+                if tw[x] != tw[y] { return tw[x] > tw[y] }
+            case .name:
+                return descending ? tie(a, b) : tie(b, a)
+            }
+            return tie(a, b)
+        }
+        var shown: [Int32]
+        if let limit, limit < all / 4 {
+            // Keep the best `limit` in order; most candidates lose to the last kept one at once.
+            shown = []
+            shown.reserveCapacity(limit + 1)
+            for c in candidates {
+                if shown.count == limit && (limit == 0 || !before(c, shown[limit - 1])) { continue }
+                var lo = 0, hi = shown.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if before(c, shown[mid]) { hi = mid } else { lo = mid + 1 }
+                }
+                shown.insert(c, at: lo)
+                if shown.count > limit { shown.removeLast() }
+            }
+        } else {
+            candidates.sort(by: before)
+            shown = limit.map { Array(candidates.prefix($0)) } ?? candidates
+        }
+        let rows = shown.map { f -> FunctionRow in
+            let fn = Int(f)
+            return FunctionRow(function: f, name: name(f), file: frames.file(ofFunction: f), line: frames.line(ofFunction: f),
+                               selfWeight: sw[fn], totalWeight: tw[fn], calls: callsOf(fn),
+                               primitiveCalls: primitive.flatMap { $0[fn] >= 0 ? $0[fn] : nil })
+        }
+        return (rows, all)
     }
 
     /// The call tree top-down, heaviest child first, like `go tool pprof -tree` / `perf report
@@ -122,11 +183,9 @@ public enum Report {
         let metric = options.metric ?? p.defaultMetric
         let vt = p.metrics[metric]
         let total = p.total(metric: metric)
-        var rows = rows(p, metric: metric, sort: options.sort)
+        let (rows, allCount) = topRows(p, metric: metric, sort: options.sort, limit: max(0, options.limit ?? 25))
+        let shownCount = rows.count
         let paths = DisplayPath(profile: p, enabled: !options.fullPaths)
-        let shownCount = min(rows.count, options.limit ?? 25)
-        let allCount = rows.count
-        rows = Array(rows.prefix(shownCount))
         let maxV = max(abs(total), rows.map { abs($0.totalWeight) }.max() ?? 0)
         let (div, suffix) = ValueFormat.scale(unit: vt.unit, maxValue: maxV)
         var out = ""
@@ -186,8 +245,7 @@ public enum Report {
 
     public static func json(_ p: Profile, options: ReportOptions = ReportOptions()) -> String {
         let metric = options.metric ?? p.defaultMetric
-        var rows = rows(p, metric: metric, sort: options.sort)
-        if let limit = options.limit { rows = Array(rows.prefix(limit)) }
+        let rows = topRows(p, metric: metric, sort: options.sort, limit: options.limit.map { max(0, $0) }).rows
         var w = JSONWriter()
         w.open("{")
         w.key("file"); w.string(p.source)

@@ -1,0 +1,149 @@
+/// pprof samples read straight from the wire. Decoding a whole `Profile` with SwiftProtobuf made
+/// a struct with three arrays per sample (6.5M nodes' worth of samples cost seconds and ~12x the
+/// file in memory); samples are by far most of a big profile, so `split` hands everything else to
+/// SwiftProtobuf and `forEach` decodes one sample at a time into reused buffers.
+///
+/// Any surprise (a bad varint, a length past its message, a wire type profile.proto does not
+/// give the field) makes `split` or `forEach` give up; the reader then takes the full decode,
+/// which reports the damage with its offset.
+struct PprofSamples {
+    struct Label { var key: Int64 = 0, str: Int64 = 0, num: Int64 = 0 }
+    struct Malformed: Error {}
+
+    let p: UnsafeRawBufferPointer
+    /// Sample records (top-level field 2).
+    let count: Int
+
+    /// The top-level fields but samples, as a message of their own, and the samples' view.
+    static func split(_ p: UnsafeRawBufferPointer) -> (rest: [UInt8], samples: PprofSamples)? {
+        var rest: [UInt8] = []
+        var i = 0, n = 0
+        let end = p.count
+        while i < end {
+            let fieldStart = i
+            guard let tag = varint(p, &i, end) else { return nil }
+            let num = tag >> 3, wire = tag & 7
+            guard num != 0 else { return nil }
+            switch wire {
+            case 0: guard varint(p, &i, end) != nil else { return nil }
+            case 1: i += 8
+            case 5: i += 4
+            case 2:
+                guard let len = varint(p, &i, end), len <= UInt64(end - i) else { return nil }
+                i += Int(len)
+                if num == 2 { n += 1; continue }
+            default: return nil
+            }
+            guard i <= end else { return nil }
+            if num == 2 { return nil }       // a sample that is not a message
+            rest.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[fieldStart..<i]))
+        }
+        return (rest, PprofSamples(p: p, count: n))
+    }
+
+    /// Each sample in file order: its location ids (leaf first), values and labels.
+    func forEach(_ body: (UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Label>) -> Void) throws {
+        var locs: [UInt64] = [], values: [Int64] = [], labels: [Label] = []
+        let p = self.p, end = p.count
+        var i = 0
+        while i < end {
+            guard let tag = PprofSamples.varint(p, &i, end) else { throw Malformed() }
+            let num = tag >> 3, wire = tag & 7
+            switch wire {
+            case 0: guard PprofSamples.varint(p, &i, end) != nil else { throw Malformed() }
+            case 1: i += 8
+            case 5: i += 4
+            case 2:
+                guard let len = PprofSamples.varint(p, &i, end), len <= UInt64(end - i) else { throw Malformed() }
+                let bodyEnd = i + Int(len)
+                if num == 2 {
+                    locs.removeAll(keepingCapacity: true)
+                    values.removeAll(keepingCapacity: true)
+                    labels.removeAll(keepingCapacity: true)
+                    try PprofSamples.sample(p, i, bodyEnd, &locs, &values, &labels)
+                    locs.withUnsafeBufferPointer { l in
+                        values.withUnsafeBufferPointer { v in
+                            labels.withUnsafeBufferPointer { body(l, v, $0) }
+                        }
+                    }
+                }
+                i = bodyEnd
+            default: throw Malformed()
+            }
+        }
+    }
+
+    private static func sample(_ p: UnsafeRawBufferPointer, _ start: Int, _ end: Int,
+                               _ locs: inout [UInt64], _ values: inout [Int64], _ labels: inout [Label]) throws {
+        var i = start
+        while i < end {
+            guard let tag = varint(p, &i, end) else { throw Malformed() }
+            let num = tag >> 3, wire = tag & 7
+            switch (num, wire) {
+            case (1, 0), (2, 0):
+                guard let v = varint(p, &i, end) else { throw Malformed() }
+                if num == 1 { locs.append(v) } else { values.append(Int64(bitPattern: v)) }
+            case (1, 2), (2, 2):
+                guard let len = varint(p, &i, end), len <= UInt64(end - i) else { throw Malformed() }
+                let e = i + Int(len)
+                while i < e {
+                    guard let v = varint(p, &i, e) else { throw Malformed() }
+                    if num == 1 { locs.append(v) } else { values.append(Int64(bitPattern: v)) }
+                }
+            case (3, 2):
+                guard let len = varint(p, &i, end), len <= UInt64(end - i) else { throw Malformed() }
+                let e = i + Int(len)
+                var l = Label()
+                while i < e {
+                    guard let t = varint(p, &i, e) else { throw Malformed() }
+                    switch (t >> 3, t & 7) {
+                    case (1...4, 0):
+                        guard let v = varint(p, &i, e) else { throw Malformed() }
+                        switch t >> 3 {
+                        case 1: l.key = Int64(bitPattern: v)
+                        case 2: l.str = Int64(bitPattern: v)
+                        case 3: l.num = Int64(bitPattern: v)
+                        default: break
+                        }
+                    case (1...4, _): throw Malformed()
+                    default: try skip(p, &i, e, wire: t & 7)
+                    }
+                }
+                labels.append(l)
+            case (1...3, _): throw Malformed()
+            default: try skip(p, &i, end, wire: wire)     // unknown fields are discarded
+            }
+        }
+        guard i == end else { throw Malformed() }
+    }
+
+    private static func skip(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int, wire: UInt64) throws {
+        switch wire {
+        case 0: guard varint(p, &i, end) != nil else { throw Malformed() }
+        case 1: i += 8
+        case 5: i += 4
+        case 2:
+            guard let len = varint(p, &i, end), len <= UInt64(end - i) else { throw Malformed() }
+            i += Int(len)
+        default: throw Malformed()
+        }
+        guard i <= end else { throw Malformed() }
+    }
+
+    @inline(__always)
+    static func varint(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int) -> UInt64? {
+        guard i < end else { return nil }
+        let b0 = p[i]
+        if b0 < 0x80 { i += 1; return UInt64(b0) }
+        var v: UInt64 = 0, shift: UInt64 = 0
+        while i < end {
+            let b = p[i]
+            i += 1
+            if shift == 63 && b > 1 { return nil }
+            v |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return v }
+            shift += 7
+        }
+        return nil
+    }
+}
