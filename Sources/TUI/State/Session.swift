@@ -454,21 +454,31 @@ public final class Session {
         let m = min(s.metric, p.metrics.count - 1)
         let ft = p.functions
         let byTotal = s.sort == .total
-        var rows: [(Int32, Double, String)] = []
+        // With verdicts from repeated runs, the significant changes come first, largest first,
+        // so a fix is not buried under rows that moved within the noise.
+        let verdicts = diffVerdicts
+        func significant(_ q: Profile, _ f: Int32) -> Bool {
+            verdicts?.verdict(name: q.frames.name(ofFunction: f), file: q.frames.file(ofFunction: f))?.isSignificant ?? false
+        }
+        var rows: [(Int32, Double, String, Bool)] = []
         for f in 0..<ft.count {
             let n = byTotal ? ft.totalWeight[m][f] : ft.selfWeight[m][f]
             let b = byTotal ? d.functionBaseTotal[f] : d.functionBaseSelf[f]
             guard n != 0 || b != 0 || ft.totalWeight[m][f] != 0 || d.functionBaseTotal[f] != 0 else { continue }
-            rows.append((Int32(f), d.delta(new: n, base: b), s.sort == .name ? p.frames.name(ofFunction: Int32(f)) : ""))
+            rows.append((Int32(f), d.delta(new: n, base: b), s.sort == .name ? p.frames.name(ofFunction: Int32(f)) : "",
+                         significant(p, Int32(f))))
         }
         if let bp = baseProfile(for: s) {
             let bm = min(baseState(for: s).metric, bp.metrics.count - 1)
             for g in d.gone {
                 let b = byTotal ? bp.functions.totalWeight[bm][Int(g)] : bp.functions.selfWeight[bm][Int(g)]
-                rows.append((-2 - g, d.delta(new: 0, base: b), s.sort == .name ? bp.frames.name(ofFunction: g) : ""))
+                rows.append((-2 - g, d.delta(new: 0, base: b), s.sort == .name ? bp.frames.name(ofFunction: g) : "",
+                             significant(bp, g)))
             }
         }
         rows.sort { a, b in
+            if a.3 != b.3 { return a.3 }
+            if a.3, abs(a.1) != abs(b.1) { return abs(a.1) > abs(b.1) }
             if s.sort == .name, a.2 != b.2 { return s.sortDescending ? a.2 > b.2 : a.2 < b.2 }
             if a.1 != b.1 { return s.sortDescending ? a.1 > b.1 : a.1 < b.1 }
             return a.0 < b.0

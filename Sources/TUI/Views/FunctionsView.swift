@@ -166,7 +166,8 @@ enum FunctionsView {
         var x = 0
         for (h, cw) in zip(heads, widths) { g.put(h, x: x + max(0, cw - DisplayWidth.width(h)), y: c.layout.headingRow, role: .header); x += cw + 1 }
         let nameX = x + 1
-        g.put("function  (\(rows.count); sorted by \(s.sortDescending ? "regression" : "improvement") in \(measure))",
+        let order = (d.verdicts == nil ? "sorted" : "significant first,") + " by " + (s.sortDescending ? "regression" : "improvement")
+        g.put("function  (\(rows.count); \(order) in \(measure))",
               x: nameX, y: c.layout.headingRow, role: .title)
         let matches = c.matches
         for i in 0..<c.layout.bodyHeight {
