@@ -43,7 +43,7 @@ struct ReportCommand: ParsableCommand {
             }
             let (p, m) = try input.load()
             var opts = ReportOptions(sort: sort, limit: limit.map { max(0, $0) } ?? (json ? nil : 25), metric: m)
-            opts.fullPaths = input.filters.transforms.fullPaths
+            opts.fullPaths = input.filters.transforms.showFullPaths
             var out = json ? Report.json(p, options: opts) : Report.text(p, options: opts)
             if tree && !json { out += "\n" + Report.tree(p, metric: m, minPercent: minPercent, fullPaths: opts.fullPaths) }
             writeStdout(out)

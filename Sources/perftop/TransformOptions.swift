@@ -23,6 +23,9 @@ struct TransformOptions: ParsableArguments {
     @Flag(help: "Show file paths in full (by default standard-library and site-packages files are module-relative and the project's common directory is left out).")
     var fullPaths = false
 
+    /// Full paths when asked for here or by the config's `paths = "full"`.
+    var showFullPaths: Bool { fullPaths || (UserConfig.settings.fullPaths ?? false) }
+
     /// One option as given.
     enum Step: Equatable {
         case focus(String), hide(String), collapse(String), drop(String), focusSubtree(String)

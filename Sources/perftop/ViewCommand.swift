@@ -47,7 +47,7 @@ struct View: ParsableCommand {
             return
         }
         let session = try screen.session(p, file: input.file, format: input.format, lines: input.lines)
-        session.fullPaths = input.filters.transforms.fullPaths
+        session.fullPaths = input.filters.transforms.showFullPaths
         try screen.run(session, options: options)
     }
 }

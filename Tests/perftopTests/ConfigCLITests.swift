@@ -54,6 +54,20 @@ final class ConfigCLITests: XCTestCase {
         XCTAssertTrue(flag.out.contains("Flame graph"), flag.out)
     }
 
+    /// `paths = "full"` is `--full-paths`: the viewer and the report print the same as with the flag.
+    func testPathsFullIsTheFlag() throws {
+        let file = "SampleProfiles/etl.prof"
+        for cmd in [["view", file, "--batch", "--view", "functions", "--size", "160x40"], ["report", file, "--limit", "30"]] {
+            let flagged = try runPerftop(cmd + ["--full-paths"])
+            let short = try runPerftop(cmd)
+            let configured = try withConfig("[viewer]\npaths = \"full\"\n", cmd)
+            XCTAssertEqual(configured.status, 0, configured.err)
+            XCTAssertEqual(configured.out, flagged.out)
+            // The flag changes something on this file (the stdlib rows), so the check can fail.
+            XCTAssertNotEqual(short.out, flagged.out, cmd.joined(separator: " "))
+        }
+    }
+
     /// The settings and the triage rules share the file: the rules still apply.
     func testSettingsAndTriageRulesInOneFile() throws {
         let text = """
