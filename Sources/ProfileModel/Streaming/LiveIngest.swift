@@ -254,9 +254,13 @@ public final class LiveIngest: @unchecked Sendable {
                         let ok = buf.withUnsafeBytes { feed(p, Array($0[0..<keep])) }
                         if !ok { return }
                         checkCap(p, endsLine: buf[keep - 1] == 0x0A)
+                        dirty = true
+                        publish()
+                    } else {
+                        // Nothing new in the tree: the count moves, no snapshot is made.
+                        let (n, unit) = (dropped + (droppedTail ? 1 : 0), p.kind == .mojo ? "bytes" : "lines")
+                        update { $0.capped = true; $0.dropped = n; $0.droppedUnit = unit }
                     }
-                    dirty = true
-                    publish()
                     continue
                 }
                 prefix += buf[0..<n]
