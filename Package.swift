@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "perftop", targets: ["perftop"]),
+        // For the libFuzzer package in Fuzz/ (Scripts/fuzz_libfuzzer.sh).
+        .library(name: "ProfileModel", targets: ["ProfileModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -25,6 +25,14 @@ if ! command -v austin >/dev/null 2>&1; then
   "$PY" -m pip install --quiet 'austin-dist==3.7.*' || true
 fi
 
+# austin (text and MOJO) and py-spy's speedscope record absolute source paths; cut this folder's
+# prefix so the files read the same on every machine (workload/etl.py). A byte replace is safe
+# for MOJO too: its strings are NUL-terminated, with no length field to fix up.
+strip_prefix() {
+  "$PY" -c 'import sys; p, pre = sys.argv[1], sys.argv[2].encode() + b"/"
+b = open(p, "rb").read(); open(p, "wb").write(b.replace(pre, b""))' "$1" "$PWD"
+}
+
 check_size() {
   local f="$1" sz
   sz=$(wc -c <"$f")
@@ -81,6 +89,7 @@ check_size pool.pyspy.txt
 
 echo "py-spy speedscope -> etl.speedscope.json"
 py-spy record -r 250 -f speedscope -o etl.speedscope.json -- "$PY" workload/etl.py >/dev/null
+strip_prefix etl.speedscope.json
 check_size etl.speedscope.json
 
 if command -v austin >/dev/null 2>&1; then
@@ -90,12 +99,15 @@ if command -v austin >/dev/null 2>&1; then
   trap 'rm -f "$log"' EXIT
   echo "austin text -> etl.austin"
   austin -i 2ms -o etl.austin "$PY" workload/etl.py >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
+  strip_prefix etl.austin
   check_size etl.austin
   echo "austin binary (MOJO) -> etl.mojo"
   austin -b -i 2ms -o etl.mojo "$PY" workload/etl.py >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
+  strip_prefix etl.mojo
   check_size etl.mojo
   echo "austin full mode (idle flag per sample) -> io_bound.austin"
   austin -f -i 5ms -o io_bound.austin "$PY" workload/io_bound.py >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
+  strip_prefix io_bound.austin
   check_size io_bound.austin
 else
   echo "austin not available; skipping etl.austin / etl.mojo" >&2

@@ -28,6 +28,8 @@ Tests/Regression (HostileInputTests loads every file there).
 import glob, gzip, json, os, random, subprocess, sys, time, zlib
 import fuzz_tachyon
 
+from fuzz_mutations import damage_gzip, is_bad, mutate
+
 perftop, corpus, family = sys.argv[1], sys.argv[2], sys.argv[3]
 seed = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 cases = int(sys.argv[5]) if len(sys.argv) > 5 else 300
@@ -56,46 +58,6 @@ if not files:
 out = f'/tmp/perftop-fuzz-{family}'
 os.makedirs(out, exist_ok=True)
 env = dict(os.environ, ASAN_OPTIONS='detect_leaks=0:exitcode=86:max_allocation_size_mb=3072:allocator_may_return_null=0')
-
-
-def mutate(b):
-    b = bytearray(b)
-    k = random.randrange(6)
-    if k == 0 and len(b) > 1:
-        return bytes(b[:random.randrange(1, len(b))])
-    if k == 1:
-        for _ in range(random.randint(1, 8)):
-            if b:
-                b[random.randrange(len(b))] = random.randrange(256)
-        return bytes(b)
-    if k == 2 and b:
-        i = random.randrange(len(b))
-        return bytes(b[:i] + bytes([random.choice([0xff, 0x7f, 0x00, 0x80])]) * random.randint(1, 9) + b[i:])
-    if k == 3 and len(b) > 10:
-        i = random.randrange(len(b))
-        return bytes(b[:i] + b[min(len(b), i + random.randint(1, 200)):])
-    if k == 4 and len(b) > 10:
-        i = random.randrange(len(b))
-        j = min(len(b), i + random.randint(1, 100))
-        return bytes(b[:i] + b[i:j] * random.randint(2, 5) + b[j:])
-    for _ in range(50):
-        if not b:
-            break
-        i = random.randrange(len(b))
-        if chr(b[i]).isdigit():
-            return bytes(b[:i] + b'99999999999999999999' + b[i + 1:])
-    return bytes(b)
-
-
-def damage_gzip(raw):
-    """gzip `raw`, then cut or flip inside the member (past the 10-byte header)."""
-    z = bytearray(gzip.compress(raw, 6))
-    body = max(11, len(z) - 8)
-    if random.random() < 0.6:
-        return bytes(z[:random.randrange(10, body)])
-    for _ in range(random.randint(1, 4)):
-        z[random.randrange(10, body)] = random.randrange(256)
-    return bytes(z)
 
 
 def make_case(src):
@@ -129,8 +91,7 @@ for it in range(cases):
     try:
         r = subprocess.run(args, capture_output=True, timeout=30, env=env)
         err = r.stderr.decode(errors='replace')
-        if r.returncode not in (0, 2) or 'AddressSanitizer' in err or \
-                (r.returncode == 2 and (err.count('\n') != 1 or not err.startswith('perftop: '))):
+        if is_bad(r.returncode, err):
             bad += 1
             keep = f'{out}/bad{seed}_{it}'
             os.rename(path, keep)

@@ -11,6 +11,8 @@ Failing inputs are kept as /tmp/perftop-fuzz/bad* and hang*.
 """
 import glob, os, random, resource, subprocess, sys, time
 
+from fuzz_mutations import is_bad, mutate
+
 perftop, corpus = sys.argv[1], sys.argv[2]
 seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 cases = int(sys.argv[4]) if len(sys.argv) > 4 else 300
@@ -28,35 +30,6 @@ def limits():
     resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
 
 
-def mutate(b):
-    b = bytearray(b)
-    k = random.randrange(6)
-    if k == 0 and len(b) > 1:
-        return bytes(b[:random.randrange(1, len(b))])
-    if k == 1:
-        for _ in range(random.randint(1, 8)):
-            if b:
-                b[random.randrange(len(b))] = random.randrange(256)
-        return bytes(b)
-    if k == 2 and b:
-        i = random.randrange(len(b))
-        return bytes(b[:i] + bytes([random.choice([0xff, 0x7f, 0x00, 0x80])]) * random.randint(1, 9) + b[i:])
-    if k == 3 and len(b) > 10:
-        i = random.randrange(len(b))
-        return bytes(b[:i] + b[min(len(b), i + random.randint(1, 200)):])
-    if k == 4 and len(b) > 10:
-        i = random.randrange(len(b))
-        j = min(len(b), i + random.randint(1, 100))
-        return bytes(b[:i] + b[i:j] * random.randint(2, 5) + b[j:])
-    for _ in range(50):
-        if not b:
-            break
-        i = random.randrange(len(b))
-        if chr(b[i]).isdigit():
-            return bytes(b[:i] + b'99999999999999999999' + b[i + 1:])
-    return bytes(b)
-
-
 bad = 0
 start = time.time()
 for it in range(cases):
@@ -68,7 +41,7 @@ for it in range(cases):
     try:
         r = subprocess.run(args, capture_output=True, timeout=20, preexec_fn=limits)
         err = r.stderr.decode(errors='replace')
-        if r.returncode not in (0, 2) or (r.returncode == 2 and (err.count('\n') != 1 or not err.startswith('perftop: '))):
+        if is_bad(r.returncode, err):
             bad += 1
             keep = f'{out}/bad{seed}_{it}'
             os.rename(path, keep)

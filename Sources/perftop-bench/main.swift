@@ -136,6 +136,8 @@ if args.count >= 4 && args[1] == "--ingest" {
         close(writeFD)
     }
     let ingest = LiveIngest(source: FDLiveSource(fd: fds[0]), name: args[2])
+    // --ingest FILE N MAXMEM: the live memory cap (--max-memory), e.g. 300M.
+    if args.count >= 5, let cap = MemoryBudget.parse(args[4]) { ingest.memoryLimit = cap }
     let t0 = now()
     writer.start()
     // The UI thread, as in Viewer.run: every 100 ms adopt the newest snapshot, draw, and answer
@@ -175,6 +177,7 @@ if args.count >= 4 && args[1] == "--ingest" {
     print(String(format: "ingest: %d lines (%d samples) in %.2f s = %.2fM lines/s; %d snapshots; %d nodes; %@",
                  lines, status.samples, dt, Double(lines) / dt / 1e6, status.generation, p?.tree.count ?? 0,
                  String(hwm).replacingOccurrences(of: "\t", with: " ")))
+    if status.capped { print("memory cap reached: \(status.dropped) \(status.droppedUnit) not counted") }
     exit(0)
 }
 

@@ -171,6 +171,39 @@ final class HostileInputTests: XCTestCase {
         XCTAssertNotEqual(StreamParser.sniff(noise, complete: true).0, .folded)
     }
 
+    /// A NUL inside a folded line (in a frame name, not a line of its own) makes the line a bad
+    /// line, in a file and in a live stream: no frame name carries the NUL, and the rest of the
+    /// real py-spy recording reads as before. The expected totals are summed from the raw lines.
+    func testNULInsideAFoldedLineIsABadLine() throws {
+        let original = Array(try String(contentsOfFile: Fixtures.sample("etl.pyspy.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init))
+        XCTAssertGreaterThan(original.count, 20)
+        func count(_ l: String) -> Double { Double(l.split(separator: " ").last!)! }
+        // Damage three lines: a NUL in the middle of a frame, one ending a frame, one in the leaf.
+        var damaged: [[UInt8]] = original.map { Array($0.utf8) }
+        var lost = 0.0
+        for (i, at) in [(3, 0.5), (10, 0.25), (17, 0.9)] {
+            var b = damaged[i]
+            let stackEnd = b.lastIndex(of: 0x20)!
+            b[Int(Double(stackEnd) * at)] = 0
+            damaged[i] = b
+            lost += count(original[i])
+        }
+        let text: [UInt8] = damaged.reduce(into: []) { $0 += $1; $0.append(0x0A) }
+        let whole = original.reduce(0) { $0 + count($1) }
+        for chunk in [1, 7, 1 << 20] {
+            let p = try FormatRegistry.load(source: MemorySource(text, chunk: chunk), name: "nul", format: "collapsed")
+            XCTAssertEqual(p.tree.totalWeight[0][0], whole - lost, "chunk \(chunk)")
+            XCTAssertTrue(p.warnings.contains { $0.hasPrefix("3 line(s)") && $0.contains("first at line 4") }, "\(p.warnings)")
+            XCTAssertFalse((0..<p.frames.frameCount).contains { p.frames.name(ofFrame: Int32($0)).utf8.contains(0) })
+        }
+        let live = StreamParser(kind: .folded)
+        try text.withUnsafeBytes { try live.feed($0) }
+        try live.finish()
+        XCTAssertEqual(Double(live.samples), whole - lost)
+        XCTAssertEqual(live.garbage, 3)
+    }
+
     /// A folded file whose first line is over 64 KiB is recognised without `--format`.
     func testFoldedFileWithALongFirstLineSniffs() throws {
         let frames = (0..<20000).map { "function_\($0)" }

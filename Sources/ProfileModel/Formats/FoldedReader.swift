@@ -324,6 +324,8 @@ final class FoldedParser {
             stackEnd = bStart - 1
         }
         if count > maxCount || (before ?? 0) > maxCount { skip(lineNumber); return }
+        // No tool writes a NUL into a frame name: such a line is damage, not a frame.
+        if stackEnd > 0 && memchr(base, 0, stackEnd) != nil { skip(lineNumber); return }
         if holdShape, stackEnd > 0 {
             if let d = differentialShape, d != (before != nil) { skip(lineNumber); return }
             differentialShape = before != nil

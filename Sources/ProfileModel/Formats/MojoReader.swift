@@ -41,7 +41,7 @@ final class MojoParser {
     static let maxString = 1 << 20
     static let maxDepth = 2048
 
-    private var carry: [UInt8] = []
+    private var carry = CarryOver()
     private var failure: ProfileError? = nil
     private var metrics = AustinMetrics()
     private var mode: String? = nil
@@ -98,14 +98,7 @@ final class MojoParser {
         if let failure { throw failure }
         guard input.count > 0 else { return }
         do {
-            if carry.isEmpty {
-                let used = try consume(input)
-                if used < input.count { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[used...])) }
-            } else {
-                carry.append(contentsOf: input)
-                let used = try carry.withUnsafeBytes { try consume($0) }
-                carry.removeFirst(used)
-            }
+            try carry.feed(input) { try consume($0) }
         } catch let e as ProfileError {
             failure = e
             throw e
@@ -118,10 +111,7 @@ final class MojoParser {
         if version == 0 {
             throw ProfileError("truncated MOJO header (expected 'MOJ' and a version)", offset: 0)
         }
-        if !carry.isEmpty {
-            truncatedTail = carry.count
-            carry = []
-        }
+        if !carry.isEmpty { truncatedTail = carry.drop() }
         finalizeSample()
         if samples == 0 {
             throw ProfileError("no samples in the MOJO stream (no STACK event)", offset: offset)

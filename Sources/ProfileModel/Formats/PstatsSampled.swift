@@ -22,11 +22,11 @@ extension StatsAccumulator {
         builder.exactFunctions = FunctionTable(
             count: F, selfWeight: [direct, tt], totalWeight: [cumulative, ct], calls: nil, primitiveCalls: nil,
             edgeCaller: eCaller, edgeCallee: eCallee, edgeWeight: [edgeSamples, edgeTime], edgeCalls: nil)
-        builder.sampleCount = Int(samples)
+        // Damaged counts can sum past what an Int holds (found by libFuzzer): no count then.
+        builder.sampleCount = samples >= 0 && samples < 9e18 ? Int(samples) : nil
         if skippedKeys > 0 { builder.warnings.append("\(skippedKeys) entries with an unexpected key skipped") }
         builder.metadata.append(("sampled", "true"))
-        if interval > 0 {
-            let us = (interval * 1e6).rounded()
+        if interval > 0, case let us = (interval * 1e6).rounded(), us < 9e18 {
             builder.metadata.append(("interval", "\(Int(us)) µs"))
         }
         // The estimate shares each function's cumulative samples among its callees by the

@@ -65,7 +65,7 @@ final class TachyonBinaryParser {
     private var zstdDone = false
     private var zstdOut = [UInt8](repeating: 0, count: 1 << 17)
     private var decoded = 0                  // bytes of sample data consumed by the record decoder
-    private var carry: [UInt8] = []
+    private var carry = CarryOver()
     private var tail: [UInt8] = []           // from the string table to the end
 
     private struct ThreadKey: Hashable { var tid: UInt64; var interp: UInt32 }
@@ -231,15 +231,7 @@ final class TachyonBinaryParser {
     // MARK: sample records
 
     private func records(_ input: UnsafeRawBufferPointer) throws {
-        guard input.count > 0 else { return }
-        if carry.isEmpty {
-            let used = try consume(input)
-            if used < input.count { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[used...])) }
-        } else {
-            carry.append(contentsOf: input)
-            let used = try carry.withUnsafeBytes { try consume($0) }
-            carry.removeFirst(used)
-        }
+        try carry.feed(input) { try consume($0) }
     }
 
     /// Where byte `at` of the sample data is, for messages.

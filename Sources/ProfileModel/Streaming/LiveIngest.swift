@@ -34,6 +34,12 @@ public struct LiveStatus: Sendable, Equatable {
     public var garbage = 0
     public var started = 0.0
     public var message: String? = nil
+    /// Set once the live state reached its memory cap (`LiveIngest.memoryLimit`): the tree
+    /// stopped growing and what arrived since is counted here, never added. Lines for text
+    /// streams, bytes for MOJO (whose samples cannot be told apart without decoding them).
+    public var capped = false
+    public var dropped = 0
+    public var droppedUnit = "lines"
     /// Bumped each time a new profile is published.
     public var generation = 0
     public init() {}
@@ -89,6 +95,21 @@ public final class LiveIngest: @unchecked Sendable {
     }
     private let buckets = Buckets()
 
+    /// The memory the live state may take: `--max-memory`, as set when the ingest is made.
+    public var memoryLimit = MemoryBudget.limit
+
+    /// What the live state costs for each tree node and each distinct frame, beyond its
+    /// strings: the builder's columns and child index, the frozen snapshots alive at once (the
+    /// one published, the one the viewer adopted, the one being made) and the time window's
+    /// per-second deltas. Measured with `perftop-bench --ingest` on streams of distinct stacks
+    /// (VmHWM over the node and frame counts, BENCHMARKS.md); an estimate that errs high.
+    public static let bytesPerNode = 600, bytesPerFrame = 400
+
+    /// The live state's estimated memory for a builder's tree and frames.
+    static func liveBytes(_ b: ProfileBuilder) -> Int {
+        b.nodeCount * bytesPerNode + b.frames.frameCount * bytesPerFrame + 2 * b.frames.strings.bytes.count
+    }
+
     /// A line for the status bar from whoever runs the stream (e.g. the sampler's pid or exit).
     public func note(_ text: String) {
         update { $0.message = text }
@@ -141,6 +162,10 @@ public final class LiveIngest: @unchecked Sendable {
         /// so parsing keeps 80% of the thread whatever the tree's size.
         var lastCost = 0.0
         var rate: [(Double, Int)] = []
+        let limit = memoryLimit
+        /// Past the memory cap: a text stream still gets the rest of the line the cap cut
+        /// (until `lineOpen` clears), so the parser only ever sees whole lines.
+        var capped = false, lineOpen = false, dropped = 0, droppedTail = false
         func publish(force: Bool = false) {
             lock.lock()
             let w = window
@@ -169,6 +194,9 @@ public final class LiveIngest: @unchecked Sendable {
             update {
                 $0.samples = p.samples
                 $0.garbage = p.garbage
+                $0.capped = capped
+                $0.dropped = dropped + (droppedTail ? 1 : 0)
+                $0.droppedUnit = p.kind == .mojo ? "bytes" : "lines"
                 $0.samplesPerSecond = perSecond
                 $0.generation += 1
                 $0.window = w
@@ -192,6 +220,7 @@ public final class LiveIngest: @unchecked Sendable {
                 parser = nil
                 prefix = []
                 dirty = false
+                capped = false; lineOpen = false; dropped = 0; droppedTail = false
                 buckets.reset()
                 rate = []
                 update { $0.message = why; $0.samples = 0; $0.garbage = 0 }
@@ -209,16 +238,29 @@ public final class LiveIngest: @unchecked Sendable {
                     update { $0.state = prefix.isEmpty ? .ended : .error("not a folded, austin or MOJO stream (first bytes: \(FormatRegistry.describeBytes(prefix)))") }
                     return
                 }
-                do { try parser!.finish() } catch { update { $0.state = .error("\(error)") } }
+                // Past the cap a MOJO stream stopped mid-event, and a text stream's last line
+                // was dropped (or is still open, and ends now).
+                if !capped || (parser!.kind != .mojo && lineOpen) {
+                    do { try parser!.finish() } catch { update { $0.state = .error("\(error)") } }
+                }
                 publish(force: true)
                 update { if case .error = $0.state {} else { $0.state = .ended } }
                 return
             case .data(let n):
                 if let p = parser {
-                    let ok = buf.withUnsafeBytes { feed(p, Array($0[0..<n])) }
-                    if !ok { return }
-                    dirty = true
-                    publish()
+                    var keep = n
+                    if capped { keep = buf.withUnsafeBytes { drop(p, UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+                    if keep > 0 {
+                        let ok = buf.withUnsafeBytes { feed(p, Array($0[0..<keep])) }
+                        if !ok { return }
+                        checkCap(p, endsLine: buf[keep - 1] == 0x0A)
+                        dirty = true
+                        publish()
+                    } else {
+                        // Nothing new in the tree: the count moves, no snapshot is made.
+                        let (n, unit) = (dropped + (droppedTail ? 1 : 0), p.kind == .mojo ? "bytes" : "lines")
+                        update { $0.capped = true; $0.dropped = n; $0.droppedUnit = unit }
+                    }
                     continue
                 }
                 prefix += buf[0..<n]
@@ -228,6 +270,7 @@ public final class LiveIngest: @unchecked Sendable {
                     record(p)
                     parser = p
                     if !feed(p, prefix) { return }
+                    checkCap(p, endsLine: prefix.last == 0x0A)
                     prefix = []
                     dirty = true
                     publish()
@@ -236,6 +279,31 @@ public final class LiveIngest: @unchecked Sendable {
                     return
                 }
             }
+        }
+
+        /// Stops the tree's growth once the live state reaches the limit. Checked after each
+        /// chunk, so it overshoots by at most one chunk's new stacks.
+        func checkCap(_ p: StreamParser, endsLine: Bool) {
+            guard !capped, LiveIngest.liveBytes(p.builder) >= limit else { return }
+            capped = true
+            lineOpen = p.kind != .mojo && !endsLine
+        }
+
+        /// Past the cap: counts what `bytes` holds (lines, or bytes for MOJO) and returns how
+        /// many of its first bytes still go to the parser (the rest of the line the cap cut).
+        func drop(_ p: StreamParser, _ bytes: UnsafeRawBufferPointer) -> Int {
+            if p.kind == .mojo { dropped += bytes.count; return 0 }
+            var start = 0
+            if lineOpen {
+                guard let nl = bytes.firstIndex(of: 0x0A) else { return bytes.count }
+                lineOpen = false
+                start = nl + 1
+            }
+            var newlines = 0
+            for i in start..<bytes.count where bytes[i] == 0x0A { newlines += 1 }
+            dropped += newlines
+            if start < bytes.count { droppedTail = bytes[bytes.count - 1] != 0x0A }
+            return start
         }
 
         func record(_ p: StreamParser) {

@@ -231,17 +231,13 @@ extension AppState {
             message = shares ? "diff: shares of each total (normalized)" : "diff: absolute values"
         case .edit:
             guard let f = selectedFunction else { message = "select a function first"; break }
-            guard let target = session.editTarget(self, function: f) else {
-                let file = before.frames.file(ofFunction: f)
-                message = file.flatMap { Triage.sourcePath($0, roots: session.sourceRoots) }.map(Session.isBinary) == true
-                    ? "\(file!.terminalSafe) is a binary, not a source file"
-                    : "no source file recorded for \(before.frames.name(ofFunction: f).terminalSafe)"
-                break
+            switch session.editTarget(self, function: f) {
+            case .noSource: message = "no source file recorded for \(before.frames.name(ofFunction: f).terminalSafe)"
+            case .binary(let file): message = "\(file.terminalSafe) is a binary, not a source file"
+            case .target(let target) where !target.exists:
+                message = "source not found: \(target.path.terminalSafe) (--source-root DIR or --path-map FROM=TO)"
+            case .target(let target): editRequest = target
             }
-            guard target.exists else {
-                message = "source not found: \(target.path.terminalSafe) (--source-root DIR or --path-map FROM=TO)"; break
-            }
-            editRequest = target
         case .toggleLines:
             if !splitLines, let why = session.noLinesReason(self) { message = why; break }
             splitLines.toggle()

@@ -63,7 +63,7 @@ public final class Session {
     /// Source files read for the source view, by path and the roots they were looked up in
     /// (nil: not found), so that drawing does not read the disk on every frame.
     private var sourceCache: [String: [String]?] = [:]
-    private var pathCache: [String: String?] = [:]
+    private var pathCache: [String: FoundSource?] = [:]
     private var sourceCacheRoots: [String] = []
 
     /// Reads the file again with one frame per executing line, when the loaded profile had its
@@ -200,11 +200,19 @@ public final class Session {
         linesReady && (recordedFile(s).map { file in forRoots { pathCache[file] != nil } } ?? true)
     }
 
-    /// Where a recorded source file is under the source roots (nil: not found); looked up once.
-    func sourcePath(_ file: String) -> String? {
+    /// A recorded source file found under the source roots, and whether it is a binary (perf
+    /// frames name their DSO as the file), so that `e` decides without touching the disk.
+    struct FoundSource: Equatable {
+        let path: String
+        let binary: Bool
+    }
+
+    /// Where a recorded source file is under the source roots (nil: not found); looked up once,
+    /// by the loop's `.read` effect before the reducer asks.
+    func sourcePath(_ file: String) -> FoundSource? {
         forRoots {
             if let hit = pathCache[file] { return hit }
-            let found = Triage.sourcePath(file, roots: sourceRoots)
+            let found = Triage.sourcePath(file, roots: sourceRoots).map { FoundSource(path: $0, binary: Self.isBinary($0)) }
             if pathCache.count > 64 { pathCache = [:] }
             pathCache[file] = found
             return found

@@ -19,21 +19,29 @@ extension Session {
         return (p, f, d)
     }
 
+    /// What `e` finds for a function: no recorded file, a binary (an executable or library,
+    /// as perf frames name their DSO), or the file to open.
+    enum EditLookup: Equatable {
+        case noSource
+        case binary(file: String)
+        case target(EditTarget)
+    }
+
     /// Where `e` opens the editor: the function's file (found as the source view finds it)
-    /// at its hottest line, or at its first line when no line was sampled.
-    func editTarget(_ s: AppState, function f: Int32) -> EditTarget? {
+    /// at its hottest line, or at its first line when no line was sampled. Reads no file once
+    /// `editReady` holds (the `.read` effect looked the path up).
+    func editTarget(_ s: AppState, function f: Int32) -> EditLookup {
         var st = s
         st.selectedFunction = f
         guard let (p, fn, weights) = lineWeights(st), let file = p.frames.file(ofFunction: fn),
-              !file.isEmpty, !file.hasPrefix("<") else { return nil }
+              !file.isEmpty, !file.hasPrefix("<") else { return .noSource }
         let hot = weights.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
         let line = hot ?? p.frames.line(ofFunction: fn)
         if let found = sourcePath(file) {
-            // perf frames name their DSO as the file: an executable or library is no source.
-            if Self.isBinary(found) { return nil }
-            return EditTarget(path: found, line: line, exists: true)
+            if found.binary { return .binary(file: file) }
+            return .target(EditTarget(path: found.path, line: line, exists: true))
         }
-        return EditTarget(path: file, line: line, exists: false)
+        return .target(EditTarget(path: file, line: line, exists: false))
     }
 
     /// Whether the file starts with a NUL or ELF's magic (`\x7FELF`).

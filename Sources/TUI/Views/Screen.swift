@@ -241,6 +241,7 @@ public enum Screen {
         if let w = l.window { t += "  window \(w)s" }
         if l.state == .live { t += "  \(ValueFormat.fixed(l.samplesPerSecond, 0))/s  \(secs / 60):\(String(format: "%02d", secs % 60))" }
         if l.garbage > 0 { t += "  \(l.garbage) bad lines" }
+        if l.capped { t += "  MEMORY CAP (--max-memory): tree stopped, \(l.dropped) \(l.droppedUnit) not counted" }
         if case .error(let why) = l.state { t += ": " + why }
         if let note = l.message { t += "  (\(note))" }
         return t

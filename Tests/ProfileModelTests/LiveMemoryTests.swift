@@ -1,0 +1,122 @@
+import Foundation
+import XCTest
+@testable import ProfileModel
+
+/// Issue 18: the live state's memory is counted from its distinct stacks and frames, and at
+/// the cap (`--max-memory`) the tree stops growing and what arrives after is counted, not lost
+/// silently. Expected figures come from the raw lines of real recordings, not from the parser.
+final class LiveMemoryTests: XCTestCase {
+    /// Hands out `bytes` in chunks of `chunk` bytes, then ends: a pipe without the timing.
+    final class ChunkSource: LiveSource {
+        let bytes: [UInt8], chunk: Int
+        var pos = 0
+        init(_ bytes: [UInt8], chunk: Int) { self.bytes = bytes; self.chunk = chunk }
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> LiveRead {
+            guard pos < bytes.count else { return .end }
+            let n = min(chunk, buffer.count, bytes.count - pos)
+            bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + pos, byteCount: n) }
+            pos += n
+            return .data(n)
+        }
+        func cancel() {}
+    }
+
+    func sampleLines(_ name: String) throws -> [String] {
+        try String(contentsOfFile: Fixtures.sample(name), encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    /// The estimate follows the tree and the frames: a stack seen again costs nothing, a new
+    /// one its new nodes and frames. Node and frame counts come from the lines' own prefixes.
+    func testLiveBytesCountDistinctStacksAndFrames() throws {
+        let lines = try sampleLines("etl.pyspy.txt")
+        var prefixes = Set<ArraySlice<Substring>>(), frames = Set<Substring>()
+        for l in lines {
+            let stack = l[..<l.lastIndex(of: " ")!].split(separator: ";")
+            for k in 1...stack.count { prefixes.insert(stack[0..<k]) }
+            frames.formUnion(stack)
+        }
+        let p = StreamParser(kind: .folded, mergeLines: false)
+        let text = Array((lines.joined(separator: "\n") + "\n").utf8)
+        try text.withUnsafeBytes { try p.feed($0) }
+        XCTAssertEqual(p.builder.nodeCount, prefixes.count + 1)
+        XCTAssertEqual(p.builder.frames.frameCount, frames.count)
+        let once = LiveIngest.liveBytes(p.builder)
+        XCTAssertGreaterThanOrEqual(once, (prefixes.count + 1) * LiveIngest.bytesPerNode + frames.count * LiveIngest.bytesPerFrame)
+        // The same recording again: the same stacks, no new memory.
+        for _ in 0..<3 { try text.withUnsafeBytes { try p.feed($0) } }
+        XCTAssertEqual(LiveIngest.liveBytes(p.builder), once)
+    }
+
+    /// A folded stream (py-spy's real recording) over a cap of half its live memory: the tree
+    /// stops, and the profile holds exactly the lines before the cut; the lines after it are
+    /// counted as dropped, and kept plus dropped is every line. Chunk sizes cut lines anywhere.
+    func testFoldedStreamStopsAtTheCapAndCountsTheRest() throws {
+        let lines = try sampleLines("etl.pyspy.txt")
+        let text = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let full = StreamParser(kind: .folded)
+        try text.withUnsafeBytes { try full.feed($0) }
+        let fullBytes = LiveIngest.liveBytes(full.builder)
+        for chunk in [1, 997, 4096] {
+            let ingest = LiveIngest(source: ChunkSource(text, chunk: chunk), name: "capped")
+            ingest.memoryLimit = fullBytes / 2
+            ingest.run()
+            let (p, status) = ingest.snapshot()
+            let profile = try XCTUnwrap(p)
+            XCTAssertEqual(status.state, .ended)
+            XCTAssertTrue(status.capped, "chunk \(chunk)")
+            XCTAssertEqual(status.droppedUnit, "lines")
+            XCTAssertGreaterThan(status.dropped, 0)
+            // The lines kept are the first ones: their counts, summed from the text, are the total.
+            let kept = lines.count - status.dropped
+            XCTAssertGreaterThan(kept, 0)
+            let expected = lines.prefix(kept).reduce(0.0) { $0 + Double($1.split(separator: " ").last!)! }
+            XCTAssertEqual(profile.total(metric: 0), expected, "chunk \(chunk)")
+            XCTAssertEqual(status.samples, Int(expected))
+            XCTAssertLessThan(profile.tree.count, full.builder.nodeCount)
+        }
+    }
+
+    /// Austin text (samples with µs weights, a metadata header) and MOJO over a small cap:
+    /// the austin profile is the lines before the cut, MOJO counts the bytes it did not read.
+    func testAustinAndMojoStreamsStopAtTheCap() throws {
+        let text = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("etl.austin"))))
+        let ingest = LiveIngest(source: ChunkSource(text, chunk: 1000), name: "austin")
+        ingest.memoryLimit = 200 * LiveIngest.bytesPerNode
+        ingest.run()
+        let (p, status) = ingest.snapshot()
+        XCTAssertTrue(status.capped)
+        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        // Lines split on "\n" include the empty piece after the last newline: not a line.
+        let lineCount = lines.count - (text.last == 0x0A ? 1 : 0)
+        let kept = lineCount - status.dropped
+        var expected = 0.0
+        for l in lines.prefix(kept) where l.hasPrefix("P") {
+            expected += Double(l.split(separator: " ").last!.split(separator: ",")[0])!
+        }
+        XCTAssertEqual(try XCTUnwrap(p).total(metric: 0), expected, accuracy: 1e-6)
+        XCTAssertLessThan(kept, lineCount)
+
+        let mojo = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("etl.mojo"))))
+        let source = ChunkSource(mojo, chunk: 1000)
+        let m = LiveIngest(source: source, name: "mojo")
+        m.memoryLimit = 200 * LiveIngest.bytesPerNode
+        m.run()
+        let (_, ms) = m.snapshot()
+        XCTAssertTrue(ms.capped)
+        XCTAssertEqual(ms.droppedUnit, "bytes")
+        XCTAssertGreaterThan(ms.dropped, 0)
+        XCTAssertEqual(ms.dropped % 1000, mojo.count % 1000, "whole chunks dropped after the cut")
+    }
+
+    /// Under the cap nothing changes: the whole recording, no note.
+    func testNoCapNoNote() throws {
+        let text = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("etl.pyspy.txt"))))
+        let ingest = LiveIngest(source: ChunkSource(text, chunk: 997), name: "whole")
+        ingest.run()
+        let (p, status) = ingest.snapshot()
+        XCTAssertFalse(status.capped)
+        XCTAssertEqual(status.dropped, 0)
+        let whole = try FormatRegistry.load(path: Fixtures.sample("etl.pyspy.txt"))
+        XCTAssertEqual(try XCTUnwrap(p).total(metric: 0), whole.total(metric: 0))
+    }
+}
