@@ -192,6 +192,12 @@ final class AustinParser {
         if sp == 0 {
             emptyStackLines += 1
             leaf = 0
+        } else if mergeLines {
+            // The leaf's line is gone from the merged tree: its text votes (by time, or by
+            // memory in memory mode) for the line that labels the function.
+            let (node, text) = stacks.leafAndText(base, sp, builder: builder) { makeFrame($0, $1) }
+            leaf = node
+            builder.voteLeafText(text, Double(values.0))
         } else {
             leaf = path(base, sp)
         }
@@ -241,8 +247,10 @@ final class AustinParser {
 
     private func makeFrame(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
         let f = AustinParser.parseFrame(String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self))
-        return mergeLines ? builder.frames.functionFrame(name: f.name, file: f.file, line: f.line, kind: f.kind)
-            : builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind)
+        guard mergeLines else { return builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind) }
+        let id = builder.frames.functionFrame(name: f.name, file: f.file, line: f.line, kind: f.kind)
+        builder.noteLeafText(StackPath.textHash(p, n), frame: id, line: Int32(clamping: f.line ?? 0))
+        return id
     }
 
     /// `P<pid>` → process, `T[<iid>:]<tid>` → thread, `file:function:line` (split at the last two

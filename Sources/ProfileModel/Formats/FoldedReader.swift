@@ -167,7 +167,16 @@ final class FoldedParser {
     private func flush() {
         let n = stacks.pending
         guard n > 0 else { return }
-        stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1) }) { i, leaf in queuedLeaf[i] = leaf }
+        if mergeLines {
+            // The leaf's line is gone from the merged tree: its text votes for the line that
+            // labels the function.
+            stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1) }) { i, leaf in
+                queuedLeaf[i] = leaf
+                builder.voteLeafText(stacks.leafTextHash(i), queuedCount[i])
+            }
+        } else {
+            stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1) }) { i, leaf in queuedLeaf[i] = leaf }
+        }
         builder.addSelf(queuedLeaf, queuedCount, count: n, metric: 0)
         if beforeMetric >= 0 {
             for i in 0..<n where !queuedBefore[i].isNaN { builder.addSelf(queuedLeaf[i], metric: beforeMetric, queuedBefore[i]) }
@@ -201,6 +210,13 @@ final class FoldedParser {
                 : builder.frames.frame(name: name, file: mappedFile, line: lf.frameLine[f], kind: lf.frameKind[f])
         }
         builder.absorb(later.builder, frameMap: frameMap)
+        if mergeLines {
+            var functionMap = [Int32](repeating: -1, count: lf.functionCount)
+            for f in 0..<lf.frameCount where lf.frameFunction[f] >= 0 && frameMap[f] >= 0 {
+                functionMap[Int(lf.frameFunction[f])] = builder.frames.frameFunction[Int(frameMap[f])]
+            }
+            builder.absorbVotes(of: later.builder, functionMap: functionMap)
+        }
         if later.skippedLines > 0 && firstSkippedLine == 0 { firstSkippedLine = lineNumber + later.firstSkippedLine }
         lineNumber += later.lineNumber
         validLines += later.validLines
@@ -365,8 +381,10 @@ final class FoldedParser {
             (line, kind) = (f.line, f.kind)
         }
         let l = Int32(clamping: line ?? 0)
-        return mergeLines ? builder.frames.functionFrame(name: name, file: file, line: l, kind: kind)
-            : builder.frames.frame(name: name, file: file, line: l, kind: kind)
+        guard mergeLines else { return builder.frames.frame(name: name, file: file, line: l, kind: kind) }
+        let f = builder.frames.functionFrame(name: name, file: file, line: l, kind: kind)
+        builder.noteLeafText(StackPath.textHash(p, n), frame: f, line: l)
+        return f
     }
 
     /// Where the parts of a frame are in its text (byte ranges), and its line and kind.

@@ -192,8 +192,11 @@ public enum PprofReader: ProfileReader {
                         continue
                     }
                     let file = intern(fn.filename)
-                    locFrames.append(mergeLines ? builder.frames.functionFrame(name: nameId, file: file, line: lineNo)
-                                     : builder.frames.frame(name: nameId, file: file, line: lineNo, kind: .function))
+                    let f = mergeLines ? builder.frames.functionFrame(name: nameId, file: file, line: lineNo)
+                        : builder.frames.frame(name: nameId, file: file, line: lineNo, kind: .function)
+                    // Go records where each function starts: that labels it, not a sampled line.
+                    if fn.startLine > 0 { builder.frames.define(functionOf: f, line: Int32(clamping: fn.startLine)) }
+                    locFrames.append(f)
                 }
             }
             locStart[li + 1] = Int32(locFrames.count)
@@ -213,6 +216,10 @@ public enum PprofReader: ProfileReader {
         // Consecutive samples share most of their stack: only the frames below the first
         // difference from the previous sample (under the same thread node) are walked.
         var prevStack: [Int32] = [], prevNodes: [Int32] = [], prevTop: Int32 = -1
+        // Merged lines: the leaf location's weight, which votes for the line that labels its
+        // function (the location's innermost line).
+        var leafWeight = [Double](repeating: 0, count: mergeLines ? pb.location.count : 0)
+        var leafLocation = -1
         func add(_ locationID: UnsafeBufferPointer<UInt64>, _ value: UnsafeBufferPointer<Int64>,
                  _ label: UnsafeBufferPointer<PprofSamples.Label>) {
             var node: Int32 = 0
@@ -246,6 +253,7 @@ public enum PprofReader: ProfileReader {
             var i = locationID.count - 1
             while i >= 0 {
                 if let li = locationIndex[locationID[i]] {
+                    if i == 0 { leafLocation = Int(li) }
                     var k = Int(locStart[Int(li)])
                     let e = Int(locStart[Int(li) + 1])
                     while k < e { stack.append(locFrames[k]); k += 1 }
@@ -268,6 +276,10 @@ public enum PprofReader: ProfileReader {
                                    nodes: &prevNodes)
             prevTop = top
             swap(&prevStack, &stack)
+            if mergeLines, leafLocation >= 0, defaultMetric < value.count, value[defaultMetric] > 0 {
+                leafWeight[leafLocation] += Double(value[defaultMetric])
+            }
+            leafLocation = -1
             if value.count != M { valueCountMismatch += 1 }
             for m in 0..<M {
                 weights[m] = m < value.count ? Double(value[m]) : 0
@@ -283,6 +295,17 @@ public enum PprofReader: ProfileReader {
                     s.value.withUnsafeBufferPointer { v in labels.withUnsafeBufferPointer { add(l, v, $0) } }
                 }
             }
+        }
+
+        for (li, w) in leafWeight.enumerated() where w > 0 {
+            let loc = pb.location[li]
+            guard let line = loc.line.first, line.line > 0, line.functionID != 0,
+                  let fi = functionIndex[line.functionID], pb.function[Int(fi)].startLine <= 0 else { continue }
+            // The location's innermost frame is the last of its CSR run (root first).
+            let end = Int(locStart[li + 1])
+            guard end > Int(locStart[li]) else { continue }
+            let fnId = builder.frames.frameFunction[Int(locFrames[end - 1])]
+            if fnId >= 0 { builder.leafLineVotes[packPair(fnId, Int32(clamping: line.line)), default: 0] += w }
         }
 
         // What a report shows beside the tree.

@@ -241,11 +241,31 @@ final class StackPath {
     /// One stack, resolved at once (`add` then `resolve`).
     func leaf(_ p: UnsafeRawPointer, _ n: Int, builder: ProfileBuilder,
               makeFrame: (UnsafeRawPointer, Int) -> Int32) -> Int32 {
+        leafAndText(p, n, builder: builder, makeFrame: makeFrame).node
+    }
+
+    /// `leaf`, with the hash of the leaf frame's text (`leafTextHash`).
+    func leafAndText(_ p: UnsafeRawPointer, _ n: Int, builder: ProfileBuilder,
+                     makeFrame: (UnsafeRawPointer, Int) -> Int32) -> (node: Int32, text: UInt64) {
         precondition(pending == 0, "leaf(_:_:) with stacks queued")
         add(p, n)
-        var node: Int32 = 0
-        resolve(builder: builder, makeFrame: makeFrame) { node = $1 }
-        return node
+        var node: Int32 = 0, text: UInt64 = 0
+        resolve(builder: builder, makeFrame: makeFrame) { node = $1; text = leafTextHash($0) }
+        return (node, text)
+    }
+
+    /// The `textHash` of the i-th queued stack's leaf frame (0 for an empty stack). Valid in
+    /// `resolve`'s `leaf` callback: readers that merge lines while reading vote with it for
+    /// the line that labels a function (`ProfileBuilder.voteLeafText`).
+    @inline(__always)
+    func leafTextHash(_ i: Int) -> UInt64 {
+        let j = i + 1, c = count[j]
+        guard c > 0 else { return 0 }
+        let leaf = offset[j] + c - 1
+        // Frames shared with the line before are not hashed again (`add`): a leaf among them
+        // (a stack that is a prefix of the one before) is hashed here.
+        if c - 1 >= shared[j] { return textHashes[leaf] }
+        return StackPath.textHash(text[j] + starts[leaf], ends[leaf] - starts[leaf])
     }
 }
 extension StackPath {

@@ -48,8 +48,11 @@ public struct FrameTable: Sendable {
     // per function
     public internal(set) var functionName: [Int32] = []
     public internal(set) var functionFile: [Int32] = []
-    public internal(set) var functionLine: [Int32] = []   // definition line, or the smallest line seen
+    public internal(set) var functionLine: [Int32] = []   // definition line, else the hottest (see `label`)
     public internal(set) var functionKind: [FrameKind] = []
+    /// Whether the function's line is its definition (pstats, callgrind, pprof's start line),
+    /// which sample weights never move.
+    public internal(set) var functionLineIsDefinition: [Bool] = []
 
     /// (name, file) and (line, kind) → frame; (name, file) and definition line → function.
     private var frameIndex = WideKeyMap()
@@ -68,7 +71,7 @@ public struct FrameTable: Sendable {
         frameName.reserveCapacity(n); frameFile.reserveCapacity(n); frameLine.reserveCapacity(n)
         frameKind.reserveCapacity(n); frameFunction.reserveCapacity(n)
         functionName.reserveCapacity(n); functionFile.reserveCapacity(n); functionLine.reserveCapacity(n)
-        functionKind.reserveCapacity(n)
+        functionKind.reserveCapacity(n); functionLineIsDefinition.reserveCapacity(n)
         frameIndex.reserve(n)
         functionIndex.reserve(n)
     }
@@ -135,7 +138,8 @@ public struct FrameTable: Sendable {
             let defLine = UInt64(UInt32(bitPattern: lineIsDefinition ? line : -1))
             if let fn = functionIndex[nameFile, defLine] {
                 frameFunction.append(fn)
-                if !lineIsDefinition, line > 0, functionLine[Int(fn)] <= 0 || line < functionLine[Int(fn)] {
+                if !lineIsDefinition, line > 0, !functionLineIsDefinition[Int(fn)],
+                   functionLine[Int(fn)] <= 0 || line < functionLine[Int(fn)] {
                     functionLine[Int(fn)] = line
                 }
             } else {
@@ -144,6 +148,7 @@ public struct FrameTable: Sendable {
                 functionFile.append(file)
                 functionLine.append(line)
                 functionKind.append(kind)
+                functionLineIsDefinition.append(lineIsDefinition && line > 0)
                 functionIndex[nameFile, defLine] = fn
                 frameFunction.append(fn)
             }
@@ -167,7 +172,7 @@ public struct FrameTable: Sendable {
         if let known = frameIndex[nameFile, merged] {
             f = known
             let fn = Int(frameFunction[Int(f)])
-            if l > 0, functionLine[fn] <= 0 || l < functionLine[fn] { functionLine[fn] = l }
+            if l > 0, !functionLineIsDefinition[fn], functionLine[fn] <= 0 || l < functionLine[fn] { functionLine[fn] = l }
         } else {
             // Indexed only as the merged frame, so a line-level read into the same table (the
             // viewer's `L`) gets frames of its own.
@@ -190,6 +195,47 @@ public struct FrameTable: Sendable {
 
     @inline(__always)
     public mutating func intern(_ p: UnsafeRawPointer, _ n: Int) -> Int32 { strings.intern(p, n) }
+
+    /// Whether `f` is the one frame of its function that `functionFrame` made (lines merged).
+    func isMerged(_ f: Int32) -> Bool {
+        let i = Int(f)
+        return frameIndex[packPair(frameName[i], frameFile[i]), packPair(Int32.min, Int32(frameKind[i].rawValue))] == f
+    }
+
+    /// Records `line` as the definition line of `frame`'s function (a format that stores where
+    /// a function starts beside its executing lines, as pprof's `start_line`); its merged
+    /// frame shows it.
+    mutating func define(functionOf frame: Int32, line: Int32) {
+        let fn = frameFunction[Int(frame)]
+        guard fn >= 0, line > 0 else { return }
+        if !functionLineIsDefinition[Int(fn)] || functionLine[Int(fn)] != line {
+            functionLine[Int(fn)] = line
+            functionLineIsDefinition[Int(fn)] = true
+        }
+        if isMerged(frame) { frameLine[Int(frame)] = line }
+    }
+
+    /// Gives each function whose line is not its definition the line that holds most of its
+    /// samples (`votes`: `packPair(function, line)` → weight; ties go to the smaller line), so
+    /// a label never names a line sampled once beside the hot one. A merged frame (one per
+    /// function, `functionFrame`) shows its function's line.
+    mutating func label(byVotes votes: [UInt64: Double]) {
+        guard !votes.isEmpty else { return }
+        var best = [Int32: (line: Int32, weight: Double)]()
+        for (key, w) in votes where w > 0 {
+            let fn = Int32(truncatingIfNeeded: key >> 32), line = Int32(truncatingIfNeeded: key)
+            guard fn >= 0, Int(fn) < functionLine.count, line > 0, !functionLineIsDefinition[Int(fn)] else { continue }
+            if let b = best[fn], b.weight > w || (b.weight == w && b.line < line) { continue }
+            best[fn] = (line, w)
+        }
+        guard !best.isEmpty else { return }
+        for (fn, b) in best { functionLine[Int(fn)] = b.line }
+        for f in 0..<frameName.count {
+            let fn = frameFunction[f]
+            guard fn >= 0, let b = best[fn], frameLine[f] != b.line else { continue }
+            if isMerged(Int32(f)) { frameLine[f] = b.line }
+        }
+    }
 
     /// "name (file:line)" as a report shows it.
     public func describe(function fn: Int32) -> String {

@@ -15,6 +15,39 @@ public final class ProfileBuilder {
     public var metadata: [(String, String)] = []
     /// Set by readers whose function table is exact (pstats): used instead of one derived from the tree.
     public var exactFunctions: FunctionTable? = nil
+    /// Self weight (default metric) per `packPair(function, line)`, from readers that merge
+    /// lines while reading and so leave no line in the tree: what labels a function by its
+    /// hottest line (`FrameTable.label`).
+    var leafLineVotes: [UInt64: Double] = [:]
+    /// The same for the line-based readers (`StackPath`), by the hash of the leaf frame's
+    /// text: one map update a stack. `leafTextLines` says which function and line a text is.
+    private var leafTextVotes: [UInt64: Double] = [:]
+    private var leafTextLines: [UInt64: UInt64] = [:]
+
+    /// A frame text that names `line` of `frame`'s function (a reader that merges lines).
+    func noteLeafText(_ hash: UInt64, frame: Int32, line: Int32) {
+        guard line > 0, frame >= 0 else { return }
+        let fn = frames.frameFunction[Int(frame)]
+        if fn >= 0 { leafTextLines[hash] = packPair(fn, line) }
+    }
+
+    @inline(__always)
+    func voteLeafText(_ hash: UInt64, _ weight: Double) {
+        if hash != 0 && weight > 0 { leafTextVotes[hash, default: 0] += weight }
+    }
+
+    /// Takes `other`'s votes (a second half read into its own builder): `functionMap` maps its
+    /// function ids to ours.
+    func absorbVotes(of other: ProfileBuilder, functionMap: [Int32]) {
+        func mapped(_ key: UInt64) -> UInt64? {
+            let fn = Int(Int32(truncatingIfNeeded: key >> 32))
+            guard fn >= 0, fn < functionMap.count, functionMap[fn] >= 0 else { return nil }
+            return packPair(functionMap[fn], Int32(truncatingIfNeeded: key))
+        }
+        for (h, key) in other.leafTextLines { if let k = mapped(key) { leafTextLines[h] = k } }
+        for (h, w) in other.leafTextVotes { leafTextVotes[h, default: 0] += w }
+        for (key, w) in other.leafLineVotes { if let k = mapped(key) { leafLineVotes[k, default: 0] += w } }
+    }
 
     /// The nodes (parent, frame, path hash, a self weight per metric); node 0 is the root.
     /// Every entry point but `walk` commits nodes a walk left pending.
@@ -418,6 +451,31 @@ public final class ProfileBuilder {
         return n
     }
 
+    /// The frame table with each function labelled by its hottest line: self weight per line
+    /// from the tree's line-level frames and from `leafLineVotes`. A copy, so a live builder's
+    /// own table keeps only what its reader put in.
+    private func labelledFrames(metric m: Int) -> FrameTable {
+        guard m < metrics.count, frames.functionCount > 0 else { return frames }
+        var votes = leafLineVotes
+        for (h, w) in leafTextVotes { if let key = leafTextLines[h] { votes[key, default: 0] += w } }
+        if frames.frameCount > frames.functionCount {
+            var perFrame = [Double](repeating: 0, count: frames.frameCount)
+            nodes.frame.withUnsafeBufferPointer { fr in
+                nodes.weight[m].withUnsafeBufferPointer { w in
+                    for n in 0..<min(fr.count, w.count) where w[n] > 0 && fr[n] >= 0 { perFrame[Int(fr[n])] += w[n] }
+                }
+            }
+            // A merged frame's line is a stand-in, not where its weight was: its reader voted.
+            for f in 0..<frames.frameCount where perFrame[f] > 0 && !frames.isMerged(Int32(f)) {
+                let fn = frames.frameFunction[f], line = frames.frameLine[f]
+                if fn >= 0 && line > 0 { votes[packPair(fn, line), default: 0] += perFrame[f] }
+            }
+        }
+        var labelled = frames
+        labelled.label(byVotes: votes)
+        return labelled
+    }
+
     public func freeze(source: String = "") -> Profile {
         nodes.commit()
         // Scratch (`freezeScratchBytes`): the dropped index's memory when a one-shot load lent
@@ -425,6 +483,7 @@ public final class ProfileBuilder {
         let scratch = spare ?? SpareMemory()
         spare = nil
         let order = min(defaultMetric, max(metrics.count - 1, 0))
+        let frames = labelledFrames(metric: order)
         let tree: CallTree, functions: FunctionTable
         if let exact = exactFunctions {
             tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
