@@ -44,7 +44,7 @@ final class FunctionLabelTests: XCTestCase {
 
     /// The hottest line of each function (ties: the smaller line).
     private func hottest(_ d: LineWeights) -> [String: Int] {
-        d.mapValues { lines in lines.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!.key }
+        d.mapValues(hottestLine)
     }
 
     /// Checks every function the stacks name at a leaf, merged while reading and line by line.

@@ -208,10 +208,8 @@ public struct FrameTable: Sendable {
     mutating func define(functionOf frame: Int32, line: Int32) {
         let fn = frameFunction[Int(frame)]
         guard fn >= 0, line > 0 else { return }
-        if !functionLineIsDefinition[Int(fn)] || functionLine[Int(fn)] != line {
-            functionLine[Int(fn)] = line
-            functionLineIsDefinition[Int(fn)] = true
-        }
+        functionLine[Int(fn)] = line
+        functionLineIsDefinition[Int(fn)] = true
         if isMerged(frame) { frameLine[Int(frame)] = line }
     }
 
