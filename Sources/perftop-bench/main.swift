@@ -101,7 +101,7 @@ if args.count >= 3 && args[1] == "--viewer" {
     var times: [Double] = []
     for k in keys {
         let a = now()
-        state.handle(k, session: session, size: size)
+        state.handle(k, deriver: session, size: size)
         grid = Screen.render(state, session: session, size: size, options: RenderOptions())
         times.append(now() - a)
     }
@@ -159,7 +159,7 @@ if args.count >= 4 && args[1] == "--ingest" {
             generation = st.generation
             session.adopt(snap, into: &state, size: size)
         }
-        state.handle(keys[k % keys.count], session: session, size: size)
+        state.handle(keys[k % keys.count], deriver: session, size: size)
         k += 1
         _ = Screen.render(state, session: session, size: size, options: RenderOptions())
         turns.append(now() - a)

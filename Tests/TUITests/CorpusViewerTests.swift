@@ -25,7 +25,7 @@ final class CorpusViewerTests: XCTestCase {
                 let size = Size(width: w, height: h)
                 var s = Viewer.initialState(session, size: size, options: ViewerOptions())
                 for k in try Key.parse(script) {
-                    s.handle(k, session: session, size: size)
+                    s.handle(k, deriver: session, size: size)
                     let screen = Screen.render(s, session: session, size: size, options: RenderOptions()).dump()
                     XCTAssertEqual(screen.split(separator: "\n", omittingEmptySubsequences: false).count, h + 1)
                     if s.quit { break }

@@ -35,7 +35,7 @@ final class DiffViewTests: XCTestCase {
         let session = try TUIFixtures.diffSession(base: "etl.pyspy.txt", new: "etl-fixed.pyspy.txt")
         let (state, screen) = try runKeys(session, keys: "1/^main$<Enter>3")
         XCTAssertTrue(screen.contains("change"), screen)
-        let model = state.callersModel(session: session)
+        let model = state.callersModel(deriver: session)
         let pyspy = try XCTUnwrap(session.diffBase?.base)
         func fn(_ p: Profile, _ name: String) throws -> Int32 {
             try XCTUnwrap((0..<Int32(p.functions.count)).first { p.frames.name(ofFunction: $0) == name })

@@ -27,12 +27,12 @@ final class LiveViewTests: XCTestCase {
         var p = session.profile(for: s)
         let selected = p.frames.name(ofFunction: p.function(ofNode: s.tree.selected))
         // The user moves somewhere else and zooms the flame graph.
-        s.handle(.char("k"), session: session, size: size)
+        s.handle(.char("k"), deriver: session, size: size)
         p = session.profile(for: s)
         let picked = p.tree.framePath(to: s.tree.selected)
         let expandedPaths = Set(s.tree.expanded.map { p.tree.framePath(to: $0) })
-        s.handle(.char("5"), session: session, size: size)
-        s.handle(.enter, session: session, size: size)
+        s.handle(.char("5"), deriver: session, size: size)
+        s.handle(.enter, deriver: session, size: size)
         let zoomPath = p.tree.framePath(to: s.flame.zoom.last!)
         // The rest arrives: totals grow, the selection, expansion and zoom are the same frames.
         feed(lines.count / 2..<lines.count)
@@ -53,13 +53,13 @@ final class LiveViewTests: XCTestCase {
         let session = try TUIFixtures.session("etl.pyspy.txt")
         let size = Size(width: 80, height: 24)
         var s = Viewer.initialState(session, size: size, options: ViewerOptions())
-        s.handle(.char("p"), session: session, size: size)
+        s.handle(.char("p"), deriver: session, size: size)
         XCTAssertFalse(s.paused, "a file is not a stream")
         session.live = LiveStatus()
-        s.handle(.char("p"), session: session, size: size)
+        s.handle(.char("p"), deriver: session, size: size)
         XCTAssertTrue(s.paused)
         XCTAssertTrue(Screen.render(s, session: session, size: size, options: RenderOptions()).dump().contains("paused"))
-        s.handle(.char("p"), session: session, size: size)
+        s.handle(.char("p"), deriver: session, size: size)
         XCTAssertFalse(s.paused)
     }
 }

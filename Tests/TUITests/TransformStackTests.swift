@@ -82,9 +82,9 @@ final class TransformStackTests: XCTestCase {
         let p0 = session.profile(for: s0)
         var s = s0
         let size = Size(width: 80, height: 24)
-        _ = s.reduce(.char("r"), session: session, size: size)
+        _ = s.reduce(.char("r"), deriver: session, size: size)
         XCTAssertFalse(session.profile(for: s) === p0)
-        _ = s.reduce(.char("u"), session: session, size: size)
+        _ = s.reduce(.char("u"), deriver: session, size: size)
         XCTAssertTrue(session.profile(for: s) === p0)
     }
 
@@ -176,5 +176,22 @@ final class TransformStackTests: XCTestCase {
         XCTAssertTrue(text.unicodeScalars.allSatisfy { $0.isASCII }, text)
         XCTAssertTrue(text.contains("collapse recursion: walk > focus: run_batch > merge: nap"), text)
         assertSnapshot(text, named: "mono-breadcrumb")
+    }
+
+    func testAFailedStepIsSkippedAndTheDeriverSaysWhy() throws {
+        // A step that cannot apply (an unbalanced regular expression) leaves the profile as it
+        // was before it, and the deriver names it; a stack that applies names nothing.
+        let session = try TUIFixtures.session(Self.sample)
+        var s = Viewer.initialState(session, size: Size(width: 80, height: 24), options: ViewerOptions())
+        let before = session.profile(for: s)
+        XCTAssertNil(session.transformFailure(for: s))
+        s.transforms = [.collapseFrames(.regex("(walk"))]
+        let after = session.profile(for: s)
+        XCTAssertEqual(after.total(metric: 0), before.total(metric: 0))
+        XCTAssertEqual(after.tree.count, before.tree.count, "the failed step is skipped")
+        let why = try XCTUnwrap(session.transformFailure(for: s))
+        XCTAssertTrue(why.contains("(walk"), why)
+        s.transforms = [.collapseRecursion(nil)]
+        XCTAssertNil(session.transformFailure(for: s))
     }
 }

@@ -69,14 +69,14 @@ final class ViewerLoopTests: XCTestCase {
         let size = Size(width: 80, height: 24)
         var s = Viewer.initialState(session, size: size, options: ViewerOptions())
         // The source path is not looked up yet: the reducer asks the loop to (a `.read`).
-        XCTAssertEqual(s.reduce(.char("e"), session: session, size: size), [.read(then: .char("e"))])
+        XCTAssertEqual(s.reduce(.char("e"), deriver: session, size: size), [.read(then: .char("e"))])
         XCTAssertNil(s.message)
         session.read(for: s)
-        let effects = s.reduce(.char("e"), session: session, size: size)
+        let effects = s.reduce(.char("e"), deriver: session, size: size)
         guard case .openEditor(let t)? = effects.first, effects.count == 1 else { return XCTFail("\(effects)") }
         XCTAssertTrue(t.exists && t.path.hasSuffix("workload/etl.py"), "\(t)")
-        XCTAssertEqual(s.reduce(.char("j"), session: session, size: size), [], "the request is handed out once")
-        XCTAssertEqual(s.reduce(.ctrl("l"), session: session, size: size), [.redrawAll])
+        XCTAssertEqual(s.reduce(.char("j"), deriver: session, size: size), [], "the request is handed out once")
+        XCTAssertEqual(s.reduce(.ctrl("l"), deriver: session, size: size), [.redrawAll])
     }
 
     /// A live stream's snapshots are adopted as they come, and not while paused.
@@ -146,7 +146,7 @@ final class ViewerLoopTests: XCTestCase {
         let size = Size(width: 80, height: 24)
         var s = Viewer.initialState(session, size: size, options: ViewerOptions())
         let before = s
-        XCTAssertEqual(s.reduce(.char("L"), session: session, size: size), [.read(then: .char("L"))])
+        XCTAssertEqual(s.reduce(.char("L"), deriver: session, size: size), [.read(then: .char("L"))])
         XCTAssertEqual(reloads, 0, "the reducer read nothing")
         XCTAssertFalse(s.splitLines)
         XCTAssertEqual(s.tree, before.tree)

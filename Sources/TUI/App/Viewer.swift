@@ -32,10 +32,10 @@ public enum Viewer {
         // A diff's table is sorted by the change in self time, as `perftop diff` prints it.
         if let sort = options.sort { s.sort = sort }
         if session.diffBase != nil { s.sort = .self }
-        s.openTreeIfNeeded(session: session, size: size)
-        if options.initialView != .tree { s.switchView(to: options.initialView, session: session, size: size) }
+        s.openTreeIfNeeded(deriver: session, size: size)
+        if options.initialView != .tree { s.switchView(to: options.initialView, deriver: session, size: size) }
         if options.summary { s.overlay = .summary }
-        if session.diffVerdicts != nil { s.openOnLargestChange(session: session, size: size) }
+        if session.diffVerdicts != nil { s.openOnLargestChange(deriver: session, size: size) }
         return s
     }
 
@@ -92,7 +92,7 @@ public enum Viewer {
         var generation = -1
         /// One key through the reducer, and the effects it asks for.
         func handle(_ key: Key) {
-            var effects = s.reduce(key, session: session, size: size)
+            var effects = s.reduce(key, deriver: session, size: size)
             while !effects.isEmpty {
                 switch effects.removeFirst() {
                 case .redrawAll: force = true
@@ -103,7 +103,7 @@ public enum Viewer {
                     // Afterwards what the key needs is at hand (or its error is), so
                     // the key goes through this time.
                     session.read(for: s)
-                    effects += s.reduce(key, session: session, size: size)
+                    effects += s.reduce(key, deriver: session, size: size)
                 }
             }
         }
@@ -136,7 +136,7 @@ public enum Viewer {
                 dirty = force || s != before
             case .mouse(let m):
                 let before = s
-                for key in s.mouse(m, derived: session.derive(s, size: size), session: session, size: size) { handle(key) }
+                for key in s.mouse(m, derived: session.derive(s, size: size), deriver: session, size: size) { handle(key) }
                 dirty = force || s != before
             }
         }

@@ -2,7 +2,7 @@ import ProfileModel
 
 /// The callers/callees ("sandwich") view of one function: callers above, the function, callees
 /// below, each with the weight that flows through that call.
-struct CallersModel {
+public struct CallersModel {
     let function: Int32
     let callers: [CallEdge]
     let callees: [CallEdge]
@@ -52,10 +52,10 @@ extension Session {
 }
 
 extension AppState {
-    func callersModel(session: Session) -> CallersModel {
-        let p = session.profile(for: self)
+    func callersModel(deriver: any Deriver) -> CallersModel {
+        let p = deriver.profile(for: self)
         let f = selectedFunction ?? -1
         guard f >= 0, Int(f) < p.functions.count else { return CallersModel(function: -1, callers: [], callees: []) }
-        return session.cachedCallers(f, p, state: self)
+        return deriver.cachedCallers(f, p, state: self)
     }
 }

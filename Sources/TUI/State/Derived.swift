@@ -88,7 +88,7 @@ extension Session {
             baseProfile: bp,
             baseMetric: bp.map { min(baseState(for: s).metric, $0.metrics.count - 1) } ?? 0,
             rows: s.view == .functions ? functionRows(for: s) : [],
-            callers: s.view == .callers ? s.callersModel(session: self) : nil,
+            callers: s.view == .callers ? s.callersModel(deriver: self) : nil,
             matches: s.query.isEmpty ? SearchMatches() : matches(s.query, in: inv ?? p),
             sortKeys: sortKeys(for: s),
             summary: s.overlay == .summary ? summary(s, metric: min(s.metric, p.metrics.count - 1)) : nil,

@@ -6,7 +6,7 @@ extension AppState {
     /// function's callers, the wheel scrolls, a tab switches views. Changes the selection
     /// itself and returns the keys that do the rest, for the loop to hand to `reduce`, so the
     /// mouse does exactly what those keys do.
-    public mutating func mouse(_ e: MouseEvent, derived d: Derived, session: Session, size: Size) -> [Key] {
+    public mutating func mouse(_ e: MouseEvent, derived d: Derived, deriver: any Deriver, size: Size) -> [Key] {
         guard !searching else { return [] }
         switch e.kind {
         case .wheelUp, .wheelDown:
@@ -34,7 +34,7 @@ extension AppState {
         case .functionRow(let r):
             fnSelected = r
             selectRow(d.rows[r])
-            keepFunctionSelected(session: session, size: size)
+            keepFunctionSelected(deriver: deriver, size: size)
             return double ? [.enter] : []
         case .callersRow(let r):
             callersSelected = r

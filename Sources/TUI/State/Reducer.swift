@@ -17,8 +17,8 @@ public enum Effect: Equatable, Sendable {
 
 extension AppState {
     /// Handles one key and returns the effects the loop carries out.
-    public mutating func reduce(_ key: Key, session: Session, size: Size) -> [Effect] {
-        var effects: [Effect] = handle(key, session: session, size: size) ? [.redrawAll] : []
+    public mutating func reduce(_ key: Key, deriver: any Deriver, size: Size) -> [Effect] {
+        var effects: [Effect] = handle(key, deriver: deriver, size: size) ? [.redrawAll] : []
         if readRequest {
             readRequest = false
             effects.append(.read(then: key))
@@ -32,23 +32,23 @@ extension AppState {
 
     /// Handles one key. Returns true when the screen should be redrawn from scratch (Ctrl-L).
     @discardableResult
-    public mutating func handle(_ key: Key, session: Session, size: Size) -> Bool {
+    public mutating func handle(_ key: Key, deriver: any Deriver, size: Size) -> Bool {
         message = nil
         if key == .resize { return false }
         followHotPath = false
         // A chain of handlers, each consuming the key or passing it on: the search prompt
         // (which takes every key), an open overlay, then the view's and the global bindings.
         if searching {
-            if let action = Keymap.action(for: key, in: .prompt) { applyPrompt(action, session: session, size: size) }
+            if let action = Keymap.action(for: key, in: .prompt) { applyPrompt(action, deriver: deriver, size: size) }
             else if case .char(let c) = key {
                 query.append(c)
-                jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+                jumpToMatch(forward: true, deriver: deriver, size: size, includeCurrent: true)
             }
             return false
         }
         if let o = overlay {
             if let action = Keymap.action(for: key, in: .overlay(o.kind)) {
-                applyOverlay(action, o, session: session, size: size)
+                applyOverlay(action, o, deriver: deriver, size: size)
                 return false
             }
             overlay = nil
@@ -60,23 +60,23 @@ extension AppState {
             if case .char(let c) = key { message = "key '\(String(c).terminalSafe)' does nothing here; ? shows the keys" }
             return false
         }
-        return apply(action, session: session, size: size)
+        return apply(action, deriver: deriver, size: size)
     }
 
-    mutating func applyPrompt(_ action: Action, session: Session, size: Size) {
+    mutating func applyPrompt(_ action: Action, deriver: any Deriver, size: Size) {
         switch action {
-        case .enter: searching = false; jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+        case .enter: searching = false; jumpToMatch(forward: true, deriver: deriver, size: size, includeCurrent: true)
         case .cancelSearch: searching = false; query = ""
         case .quit: quit = true
         case .erase:
             if !query.isEmpty { query.removeLast() }
-            jumpToMatch(forward: true, session: session, size: size, includeCurrent: true)
+            jumpToMatch(forward: true, deriver: deriver, size: size, includeCurrent: true)
         case .clearQuery: query = ""
         default: break
         }
     }
 
-    mutating func applyOverlay(_ action: Action, _ o: Overlay, session: Session, size: Size) {
+    mutating func applyOverlay(_ action: Action, _ o: Overlay, deriver: any Deriver, size: Size) {
         if action == .quit { quit = true; return }
         if action == .close { overlay = nil; return }
         let page = layout(size).bodyHeight
@@ -91,50 +91,51 @@ extension AppState {
             }
         case .summary: break
         case .source(let top):
-            guard top != nil || session.linesReady else { readRequest = true; return }
-            let cur = top ?? session.sourceTop(self, height: page)
+            guard top != nil || deriver.linesReady else { readRequest = true; return }
+            let cur = top ?? deriver.sourceTop(self, height: page)
             switch action {
             case .down: overlay = .source(top: cur + 1)
             case .up: overlay = .source(top: max(1, cur - 1))
             case .pageDown: overlay = .source(top: cur + page)
             case .pageUp: overlay = .source(top: max(1, cur - page))
-            case .edit: apply(.edit, session: session, size: size)
+            case .edit: apply(.edit, deriver: deriver, size: size)
             default: break
             }
         case .sortMenu(let i):
-            let keys = session.sortKeys(for: self)
+            let keys = deriver.sortKeys(for: self)
             let n = keys.count
             switch action {
             case .down: overlay = .sortMenu(index: (i + 1) % n)
             case .up: overlay = .sortMenu(index: (i + n - 1) % n)
             case .enter:
                 sort = keys[min(i, n - 1)]; sortDescending = sort != .name; overlay = nil
-                keepFunctionSelected(session: session, size: size)
+                keepFunctionSelected(deriver: deriver, size: size)
             default: break
             }
         }
     }
 
     @discardableResult
-    public mutating func apply(_ action: Action, session: Session, size: Size) -> Bool {
+    public mutating func apply(_ action: Action, deriver: any Deriver, size: Size) -> Bool {
         let layout = layout(size)
         // What needs the disk waits for the loop to read it (an effect).
-        if (action == .edit && !session.editReady(self)) || (action == .toggleLines && !splitLines && !session.linesReady) {
+        if (action == .edit && !deriver.editReady(self)) || (action == .toggleLines && !splitLines && !deriver.linesReady) {
             readRequest = true
             return false
         }
-        let before = session.profile(for: self)
+        let before = deriver.profile(for: self)
+        let stepsBefore = transforms
         switch action {
         case .quit: quit = true
         case .cycleWindow:
-            if session.live == nil { message = "w sets a time window on live streams; this profile is a file" } else {
+            if deriver.live == nil { message = "w sets a time window on live streams; this profile is a file" } else {
                 let windows: [Int?] = [nil, 60, 10, 2]
                 let i = windows.firstIndex(of: window) ?? 0
                 window = windows[(i + 1) % windows.count]
                 message = window.map { "window: the last \($0) s (what is hot now)" } ?? "window: all samples"
             }
         case .pause:
-            if session.live == nil { message = "p pauses live streams; this profile is a file" } else {
+            if deriver.live == nil { message = "p pauses live streams; this profile is a file" } else {
                 paused.toggle()
                 message = paused ? "paused: ingestion goes on; p jumps to the present" : "live"
             }
@@ -143,25 +144,25 @@ extension AppState {
         case .summary: overlay = .summary
         case .source:
             if selectedFunction == nil { message = "select a function first" } else { overlay = .source(top: nil) }
-        case .view(let v): switchView(to: v, session: session, size: size)
+        case .view(let v): switchView(to: v, deriver: deriver, size: size)
         case .nextView:
             let all = ViewKind.allCases
-            switchView(to: all[(all.firstIndex(of: view)! + 1) % all.count], session: session, size: size)
+            switchView(to: all[(all.firstIndex(of: view)! + 1) % all.count], deriver: deriver, size: size)
         case .previousView:
             let all = ViewKind.allCases
-            switchView(to: all[(all.firstIndex(of: view)! + all.count - 1) % all.count], session: session, size: size)
+            switchView(to: all[(all.firstIndex(of: view)! + all.count - 1) % all.count], deriver: deriver, size: size)
         case .search: searching = true; query = ""
-        case .searchNext: jumpToMatch(forward: true, session: session, size: size, includeCurrent: false)
-        case .searchPrevious: jumpToMatch(forward: false, session: session, size: size, includeCurrent: false)
+        case .searchNext: jumpToMatch(forward: true, deriver: deriver, size: size, includeCurrent: false)
+        case .searchPrevious: jumpToMatch(forward: false, deriver: deriver, size: size, includeCurrent: false)
         case .sortNext:
-            let all = session.sortKeys(for: self)
+            let all = deriver.sortKeys(for: self)
             sort = all[((all.firstIndex(of: sort) ?? -1) + 1) % all.count]
             sortDescending = sort != .name
-            keepFunctionSelected(session: session, size: size)
+            keepFunctionSelected(deriver: deriver, size: size)
         case .sortReverse:
             sortDescending.toggle()
-            keepFunctionSelected(session: session, size: size)
-        case .sortMenu: overlay = .sortMenu(index: session.sortKeys(for: self).firstIndex(of: sort) ?? 0)
+            keepFunctionSelected(deriver: deriver, size: size)
+        case .sortMenu: overlay = .sortMenu(index: deriver.sortKeys(for: self).firstIndex(of: sort) ?? 0)
         case .focus:
             guard let f = selectedFunction else { message = "select a function first"; break }
             push(.focusFunction(f), in: before, then: "focused on \(before.frames.name(ofFunction: f).terminalSafe); u undoes")
@@ -212,7 +213,7 @@ extension AppState {
             let i = steps.firstIndex(of: minPercent) ?? 0
             minPercent = steps[(i + 1) % steps.count]
             message = minPercent.map { "hiding rows under \(ValueFormat.fixed($0, 1))% of the total (M: next)" } ?? "showing every row"
-            keepSelectionAboveMinimum(session: session, size: size)
+            keepSelectionAboveMinimum(deriver: deriver, size: size)
         case .cycleMetric:
             guard before.metrics.count > 1 else {
                 message = "this profile has one metric: \(before.metrics[0].description)"; break
@@ -223,15 +224,15 @@ extension AppState {
         case .toggleThreads:
             threadsMerged.toggle()
             message = threadsMerged ? "threads merged" : "threads split"
-            if !session.base.hasThreads { message = "this profile has no threads" }
+            if !deriver.base.hasThreads { message = "this profile has no threads" }
         case .diffMode:
-            guard session.diffBase != nil else { message = "% switches diff modes; open two profiles with perftop diff BASE NEW"; break }
-            let shares = !session.diffNormalized(self)
+            guard deriver.hasDiffBase else { message = "% switches diff modes; open two profiles with perftop diff BASE NEW"; break }
+            let shares = !deriver.diffNormalized(self)
             diffNormalize = shares
             message = shares ? "diff: shares of each total (normalized)" : "diff: absolute values"
         case .edit:
             guard let f = selectedFunction else { message = "select a function first"; break }
-            switch session.editTarget(self, function: f) {
+            switch deriver.editTarget(self, function: f) {
             case .noSource: message = "no source file recorded for \(before.frames.name(ofFunction: f).terminalSafe)"
             case .binary(let file): message = "\(file.terminalSafe) is a binary, not a source file"
             case .target(let target) where !target.exists:
@@ -239,18 +240,15 @@ extension AppState {
             case .target(let target): editRequest = target
             }
         case .toggleLines:
-            if !splitLines, let why = session.noLinesReason(self) { message = why; break }
+            if !splitLines, let why = deriver.noLinesReason(self) { message = why; break }
             splitLines.toggle()
             message = splitLines ? "one node per line" : "one node per function"
         default:
-            moveInView(action, session: session, layout: layout)
+            moveInView(action, deriver: deriver, layout: layout)
         }
-        let after = session.profile(for: self)
-        if after !== before { carryOver(from: before, to: after, session: session, size: size) }
-        if let why = session.transformError {
-            message = "cannot apply " + why
-            session.transformError = nil
-        }
+        let after = deriver.profile(for: self)
+        if after !== before { carryOver(from: before, to: after, deriver: deriver, size: size) }
+        if transforms != stepsBefore, let why = deriver.transformFailure(for: self) { message = "cannot apply " + why }
         return false
     }
 
@@ -291,10 +289,10 @@ extension AppState {
 
     /// After the minimum-percent filter changed: a selected tree row that is now hidden gives way
     /// to its nearest shown ancestor, and the top row is kept valid.
-    mutating func keepSelectionAboveMinimum(session: Session, size: Size) {
+    mutating func keepSelectionAboveMinimum(deriver: any Deriver, size: Size) {
         let h = layout(size).bodyHeight
         for inInverted in [false, true] where !inInverted || inverted.opened {
-            let p = inInverted ? session.inverted(for: self) : session.profile(for: self)
+            let p = inInverted ? deriver.inverted(for: self) : deriver.profile(for: self)
             var ts = inInverted ? inverted : tree
             guard ts.selected > 0, Int(ts.selected) < p.tree.count else { continue }
             let nav = TreeNav(tree: p.tree, expanded: ts.expanded, minPercent: minPercent, metric: metric)
@@ -305,22 +303,22 @@ extension AppState {
             ts.top = nav.scrolled(top: ts.top, selected: ts.selected, height: h)
             if inInverted { inverted = ts } else { tree = ts }
         }
-        if view == .functions { keepFunctionSelected(session: session, size: size) }
+        if view == .functions { keepFunctionSelected(deriver: deriver, size: size) }
     }
 
     // MARK: - Views
 
-    mutating func switchView(to v: ViewKind, session: Session, size: Size) {
+    mutating func switchView(to v: ViewKind, deriver: any Deriver, size: Size) {
         guard v != view else { return }
         previousView = view
         view = v
-        syncViewToSelectedFunction(session: session, size: size)
+        syncViewToSelectedFunction(deriver: deriver, size: size)
     }
 
     /// Makes the view show `selectedFunction`: its row, or its heaviest node.
-    mutating func syncViewToSelectedFunction(session: Session, size: Size) {
+    mutating func syncViewToSelectedFunction(deriver: any Deriver, size: Size) {
         let layout = layout(size)
-        let p = session.profile(for: self)
+        let p = deriver.profile(for: self)
         switch view {
         case .functions:
             if !fnOpened {
@@ -328,20 +326,20 @@ extension AppState {
                 // is on that first page, rather than scrolling the table to it.
                 fnOpened = true
                 fnTop = 0
-                let rows = session.functionRows(for: self)
+                let rows = deriver.functionRows(for: self)
                 fnSelected = selectedFunction.flatMap { rows.prefix(layout.bodyHeight).firstIndex(of: $0) } ?? 0
                 if fnSelected < rows.count { selectRow(rows[fnSelected]) }
             } else {
-                keepFunctionSelected(session: session, size: size)
+                keepFunctionSelected(deriver: deriver, size: size)
             }
         case .tree:
-            openTreeIfNeeded(session: session, size: size)
+            openTreeIfNeeded(deriver: deriver, size: size)
             if let f = selectedFunction, p.function(ofNode: tree.selected) != f,
                let n = heaviestNode(of: f, in: p) {
                 reveal(n, inInverted: false, profile: p, height: layout.bodyHeight)
             }
         case .inverted:
-            let inv = session.inverted(for: self)
+            let inv = deriver.inverted(for: self)
             if !inverted.opened {
                 // Opens on its first root (the most self time), as the table opens at its top;
                 // the selected function comes along only if it is a root on the first page.
@@ -363,7 +361,7 @@ extension AppState {
             }
         case .callers:
             if selectedFunction == nil { selectedFunction = hottestFunction(p) }
-            callersSelected = callersModel(session: session).selfRow
+            callersSelected = callersModel(deriver: deriver).selfRow
             callersTop = 0
         case .flame:
             if let f = selectedFunction, flame.selected < 0 || p.function(ofNode: flame.selected) != f {
@@ -376,9 +374,9 @@ extension AppState {
     }
 
     /// Opens the call tree on the hot path: expanded and its deepest hot node selected.
-    public mutating func openTreeIfNeeded(session: Session, size: Size) {
+    public mutating func openTreeIfNeeded(deriver: any Deriver, size: Size) {
         guard !tree.opened else { return }
-        let p = session.profile(for: self)
+        let p = deriver.profile(for: self)
         guard p.tree.firstChild(0) >= 0 else { return }       // nothing yet (a live stream)
         tree.opened = true
         let nav = TreeNav(tree: p.tree, expanded: tree.expanded, minPercent: minPercent, metric: metric)
@@ -422,8 +420,8 @@ extension AppState {
         ts.top = TreeNav(tree: p.tree, expanded: ts.expanded, minPercent: minPercent, metric: metric).scrolled(top: ts.top, selected: n, height: height)
     }
 
-    mutating func keepFunctionSelected(session: Session, size: Size) {
-        let rows = session.functionRows(for: self)
+    mutating func keepFunctionSelected(deriver: any Deriver, size: Size) {
+        let rows = deriver.functionRows(for: self)
         if let f = selectedFunction, let i = rows.firstIndex(of: f) { fnSelected = i }
         fnSelected = max(0, min(fnSelected, rows.count - 1))
         if fnSelected < rows.count { selectRow(rows[fnSelected]) }
@@ -438,11 +436,11 @@ extension AppState {
 
     // MARK: - Movement
 
-    mutating func moveInView(_ action: Action, session: Session, layout: Layout) {
+    mutating func moveInView(_ action: Action, deriver: any Deriver, layout: Layout) {
         let size = layout.size
         switch view {
         case .functions:
-            let rows = session.functionRows(for: self)
+            let rows = deriver.functionRows(for: self)
             guard !rows.isEmpty else { return }
             let h = layout.bodyHeight
             switch action {
@@ -456,25 +454,25 @@ extension AppState {
                 let row = rows[max(0, min(fnSelected, rows.count - 1))]
                 guard row >= 0 else { message = "only in the base profile: nothing to show in this one"; return }
                 selectedFunction = row
-                switchView(to: .callers, session: session, size: size)
+                switchView(to: .callers, deriver: deriver, size: size)
                 return
             default: return
             }
             fnSelected = max(0, min(fnSelected, rows.count - 1))
             selectRow(rows[fnSelected])
-            keepFunctionSelected(session: session, size: size)
+            keepFunctionSelected(deriver: deriver, size: size)
         case .tree:
-            let p = session.profile(for: self)
+            let p = deriver.profile(for: self)
             var ts = tree
             if let f = AppState.moveTree(action, &ts, profile: p, layout: layout, metric: metric, minPercent: minPercent) { selectedFunction = f }
             tree = ts
         case .inverted:
-            let inv = session.inverted(for: self)
+            let inv = deriver.inverted(for: self)
             var ts = inverted
             if let f = AppState.moveTree(action, &ts, profile: inv, layout: layout, metric: metric, minPercent: minPercent) { selectedFunction = f }
             inverted = ts
         case .callers:
-            let model = callersModel(session: session)
+            let model = callersModel(deriver: deriver)
             let h = layout.bodyHeight
             switch action {
             case .down: callersSelected += 1
@@ -486,10 +484,10 @@ extension AppState {
             case .enter:
                 if let f = model.function(at: callersSelected) {
                     selectedFunction = f
-                    callersSelected = callersModel(session: session).selfRow
+                    callersSelected = callersModel(deriver: deriver).selfRow
                     callersTop = 0
                 }
-            case .back: switchView(to: previousView == .callers ? .functions : previousView, session: session, size: size); return
+            case .back: switchView(to: previousView == .callers ? .functions : previousView, deriver: deriver, size: size); return
             default: return
             }
             callersSelected = max(0, min(callersSelected, model.rowCount - 1))
@@ -498,7 +496,7 @@ extension AppState {
             if rowLine < callersTop { callersTop = max(0, rowLine - 1) }
             if rowLine >= callersTop + h { callersTop = rowLine - h + 1 }
         case .flame:
-            let p = session.profile(for: self)
+            let p = deriver.profile(for: self)
             moveFlame(action, profile: p, layout: layout)
         }
     }
@@ -589,22 +587,22 @@ extension AppState {
     // MARK: - Search
 
     /// Moves to the next (or previous) match of the query in the current view.
-    mutating func jumpToMatch(forward: Bool, session: Session, size: Size, includeCurrent: Bool) {
+    mutating func jumpToMatch(forward: Bool, deriver: any Deriver, size: Size, includeCurrent: Bool) {
         guard !query.isEmpty else { return }
         let layout = layout(size)
-        let p = view == .inverted ? session.inverted(for: self) : session.profile(for: self)
-        let matches = session.matches(query, in: p)
+        let p = view == .inverted ? deriver.inverted(for: self) : deriver.profile(for: self)
+        let matches = deriver.matches(query, in: p)
         guard !matches.isEmpty else { message = "no match for /\(query.terminalSafe)"; return }
         switch view {
         case .functions:
-            let rows = session.functionRows(for: self)
+            let rows = deriver.functionRows(for: self)
             guard !rows.isEmpty else { return }
             for k in 0..<rows.count {
                 let step = includeCurrent ? k : k + 1
                 let i = ((forward ? fnSelected + step : fnSelected - step) % rows.count + rows.count) % rows.count
                 if matches.contains(rows[i]) {
                     fnSelected = i; selectRow(rows[i])
-                    keepFunctionSelected(session: session, size: size)
+                    keepFunctionSelected(deriver: deriver, size: size)
                     return
                 }
             }
@@ -627,7 +625,7 @@ extension AppState {
                 selectedFunction = p.function(ofNode: found)
             }
         case .callers:
-            let model = callersModel(session: session)
+            let model = callersModel(deriver: deriver)
             for k in 0..<model.rowCount {
                 let step = includeCurrent ? k : k + 1
                 let i = ((forward ? callersSelected + step : callersSelected - step) % model.rowCount + model.rowCount) % model.rowCount
@@ -640,26 +638,26 @@ extension AppState {
 
     /// Follows the session to its newer live snapshot (`Session.adopt`), keeping selection,
     /// expansion and zoom by frame path from `old`, the profile shown before.
-    mutating func adopted(from old: Profile, session: Session, size: Size) {
+    mutating func adopted(from old: Profile, deriver: any Deriver, size: Size) {
         let firstData = old.tree.count <= 1
-        let snapshot = session.base
+        let snapshot = deriver.base
         if firstData || metric >= snapshot.metrics.count { metric = snapshot.defaultMetric }
-        let new = session.profile(for: self)
+        let new = deriver.profile(for: self)
         if followHotPath {
             tree = TreeState()
             flame = FlameState()
-            openTreeIfNeeded(session: session, size: size)
-            syncViewToSelectedFunction(session: session, size: size)
+            openTreeIfNeeded(deriver: deriver, size: size)
+            syncViewToSelectedFunction(deriver: deriver, size: size)
             return
         }
-        carryOver(from: old, to: new, session: session, size: size)
+        carryOver(from: old, to: new, deriver: deriver, size: size)
     }
 
     // MARK: - Carrying state over when the shown profile is rebuilt
 
     /// Node ids change when the profile is rebuilt (focus, hide, threads, lines, metric):
     /// carry selections and expanded nodes over by frame path.
-    mutating func carryOver(from old: Profile, to new: Profile, session: Session, size: Size) {
+    mutating func carryOver(from old: Profile, to new: Profile, deriver: any Deriver, size: Size) {
         func map(_ n: Int32) -> Int32 {
             guard n > 0, Int(n) < old.tree.count else { return n < 0 ? n : 0 }
             let frames = old.tree.framePath(to: n)
@@ -682,8 +680,8 @@ extension AppState {
         if let f = selectedFunction, f >= new.functions.count || new.functions.nodes(of: f).isEmpty {
             selectedFunction = nil
         }
-        if !tree.opened { openTreeIfNeeded(session: session, size: size) }
-        syncViewToSelectedFunction(session: session, size: size)
+        if !tree.opened { openTreeIfNeeded(deriver: deriver, size: size) }
+        syncViewToSelectedFunction(deriver: deriver, size: size)
     }
 
     /// Follows `frames` greedily: the same frame, else the heaviest child of the same function

@@ -4,7 +4,7 @@ import ProfileModel
 /// The profiles a viewer session looks at. The loaded profile never changes; the one on screen
 /// is derived from it by the state's filters (threads, lines, focus, hidden, metric order) and
 /// cached, so a keystroke that changes none of them does no work here.
-public final class Session {
+public final class Session: Deriver {
     public private(set) var base: Profile
     /// Set while a live stream feeds the session (status line: live/paused/ended/error, rate).
     public var live: LiveStatus? = nil
@@ -30,6 +30,7 @@ public final class Session {
     /// Diff mode (`perftop diff BASE NEW`): the base profile in a session of its own, so it is
     /// derived (threads, lines, focus, hidden) the same way as the profile on screen.
     public private(set) var diffBase: Session?
+    public var hasDiffBase: Bool { diffBase != nil }
     /// Whether a diff compares shares of each total unless the user says otherwise.
     public private(set) var diffNormalizedByDefault = false
     /// Verdicts of repeated runs (`perftop diff A... --vs B...`): the views colour only significant changes.
@@ -41,9 +42,8 @@ public final class Session {
     private var cacheKey: DerivedKey?
     private var cached: Profile?
     private var recent: [(key: DerivedKey, profile: Profile)] = []
-    private var chain: [(key: ChainKey, profile: Profile)] = []
-    /// Why the last transform step that failed could not be applied (shown once, then cleared).
-    public var transformError: String?
+    /// Each prefix of a transform stack, with why its last step could not be applied (nil: it was).
+    private var chain: [(key: ChainKey, profile: Profile, error: String?)] = []
     private var invertedFor = Same<Profile>()
     private var invertedCache: Profile?
     private var rowsKey: RowsKey?
@@ -196,7 +196,7 @@ public final class Session {
     }
 
     /// Whether `e` in state `s` can be answered without reading the disk.
-    func editReady(_ s: AppState) -> Bool {
+    public func editReady(_ s: AppState) -> Bool {
         linesReady && (recordedFile(s).map { file in forRoots { pathCache[file] != nil } } ?? true)
     }
 
@@ -230,7 +230,7 @@ public final class Session {
     public func adopt(_ snapshot: Profile, into s: inout AppState, size: Size) {
         let old = profile(for: s)
         replaceBase(snapshot)
-        s.adopted(from: old, session: self, size: size)
+        s.adopted(from: old, deriver: self, size: size)
     }
 
     /// The profile with one frame per executing line (re-read if lines were merged while
@@ -243,7 +243,7 @@ public final class Session {
 
     /// Why `L` cannot split functions by line, if it cannot: the file could not be read
     /// again, or every function has one line (formats that record no executing lines).
-    func noLinesReason(_ s: AppState) -> String? {
+    public func noLinesReason(_ s: AppState) -> String? {
         let p = lineLevel(for: s)
         if let reloadError { return "cannot split by line: \(reloadError)".terminalSafe }
         var lineOf = [Int32: Int](minimumCapacity: p.functions.count)
@@ -311,19 +311,29 @@ public final class Session {
         let key = ChainKey(threadsMerged: s.threadsMerged, splitLines: s.splitLines, transforms: steps)
         if let hit = chain.first(where: { $0.key == key }) { return hit.profile }
         let p: Profile
+        var failure: String? = nil
         if n == 0 {
             p = source(for: s).merging(threads: s.threadsMerged, lines: !s.splitLines)
         } else {
             let before = transformChain(s, upTo: n - 1)
             do { p = try before.applying(steps[n - 1]) } catch {
-                transformError = "\(steps[n - 1].label(in: before)): \(error)".terminalSafe
+                failure = "\(steps[n - 1].label(in: before)): \(error)".terminalSafe
                 p = before
             }
         }
         // Keep the prefixes of the current stack and a few others (the previous threads/lines).
         if chain.count > 12 { chain.removeAll { !s.transforms.starts(with: $0.key.transforms) } }
-        chain.append((key, p))
+        chain.append((key, p, failure))
         return p
+    }
+
+    /// Why the top step of the state's stack could not be applied, if it could not (the step
+    /// stays on the stack, skipped, so that `u` takes it off as it would any other).
+    public func transformFailure(for s: AppState) -> String? {
+        guard !s.transforms.isEmpty else { return nil }
+        _ = transformChain(s, upTo: s.transforms.count)
+        let key = ChainKey(threadsMerged: s.threadsMerged, splitLines: s.splitLines, transforms: s.transforms)
+        return chain.first(where: { $0.key == key })?.error
     }
 
     private func transformed(_ s: AppState) -> Profile { transformChain(s, upTo: s.transforms.count) }
@@ -515,7 +525,7 @@ public final class Session {
         return out
     }
 
-    func cachedCallers(_ f: Int32, _ p: Profile, state s: AppState) -> CallersModel {
+    public func cachedCallers(_ f: Int32, _ p: Profile, state s: AppState) -> CallersModel {
         if let k = callersKey, k.profile.is(p), k.function == f, k.normalized == diffNormalized(s), k.minPercent == s.minPercent,
            k.metric == s.metric, let c = callersCache { return c }
         var diff: (ProfileDiff, Profile, Int)? = nil

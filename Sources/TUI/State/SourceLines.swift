@@ -19,18 +19,10 @@ extension Session {
         return (p, f, d)
     }
 
-    /// What `e` finds for a function: no recorded file, a binary (an executable or library,
-    /// as perf frames name their DSO), or the file to open.
-    enum EditLookup: Equatable {
-        case noSource
-        case binary(file: String)
-        case target(EditTarget)
-    }
-
     /// Where `e` opens the editor: the function's file (found as the source view finds it)
     /// at its hottest line, or at its first line when no line was sampled. Reads no file once
     /// `editReady` holds (the `.read` effect looked the path up).
-    func editTarget(_ s: AppState, function f: Int32) -> EditLookup {
+    public func editTarget(_ s: AppState, function f: Int32) -> EditLookup {
         var st = s
         st.selectedFunction = f
         guard let (p, fn, weights) = lineWeights(st), let file = p.frames.file(ofFunction: fn),
@@ -54,7 +46,7 @@ extension Session {
 
     /// The first line shown: the hottest line centred, or the definition line for formats
     /// that record no executing lines (pstats, yappi), as `e` opens the editor there.
-    func sourceTop(_ s: AppState, height: Int) -> Int {
+    public func sourceTop(_ s: AppState, height: Int) -> Int {
         guard let (p, f, d) = lineWeights(s),
               let line = d.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key
                 ?? p.frames.line(ofFunction: f) else { return 1 }
