@@ -54,4 +54,19 @@ final class ReportTopRowsTests: XCTestCase {
             }
         }
     }
+
+    /// `--json` carries what the reader noted about the file: for trace events, the number of
+    /// events and the count of each phase, checked against Foundation's own parse of the file.
+    func testJSONReportCarriesTheReadersMetadata() throws {
+        let path = Fixtures.repoRoot.appendingPathComponent("Tests/Golden/trace-event/viztracer-vdb-basic.json").path
+        let raw = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+        let events = ((raw as? [String: Any])?["traceEvents"] ?? raw) as! [[String: Any]]
+        let out = Report.json(try FormatRegistry.load(path: path))
+        let doc = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
+        let meta = Dictionary(uniqueKeysWithValues: (doc["metadata"] as! [[String]]).map { ($0[0], $0[1]) })
+        XCTAssertEqual(meta["events"], String(events.count))
+        let xCount = events.filter { $0["ph"] as? String == "X" }.count
+        XCTAssertGreaterThan(xCount, 0)
+        XCTAssertTrue(meta["phases"]?.contains("=\(xCount)") == true, meta["phases"] ?? "no phases")
+    }
 }

@@ -289,6 +289,11 @@ public enum Report {
         w.key("warnings"); w.open("[")
         for s in p.warnings { w.string(s) }
         w.close("]")
+        // What the reader noted about the file (pprof's period and duration, trace event
+        // phases, ...): pairs in the reader's order, so an array rather than an object.
+        w.key("metadata"); w.open("[")
+        for (k, v) in p.metadata { w.open("["); w.string(k); w.string(v); w.close("]") }
+        w.close("]")
         w.close("}")
         return w.out + "\n"
     }
