@@ -28,7 +28,8 @@ extension Profile {
         let b = derivedBuilder(frames: newFrames)
         if sameFunctions { b.exactFunctions = functions.strippedOfNodes() }
         let identity = (0..<Int32(newFrames.frameCount)).map { $0 }
-        b.addTree(parent: r.under, frame: r.frame, selfWeight: selfWeight ?? tree.selfWeight, frameMap: identity)
+        b.addTree(parent: r.under, frame: r.frame, selfWeight: selfWeight ?? tree.selfWeight, frameMap: identity,
+                  original: (tree.parent, tree.frame))
         return b
     }
 
