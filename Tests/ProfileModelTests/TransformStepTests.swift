@@ -152,9 +152,9 @@ final class TransformStepTests: XCTestCase {
         }
     }
 
-    /// Merging `walk` brings the `visit` calls of every depth of its recursion under `walker`,
-    /// and merging lines joins a function's line frames: the paths each makes alike are one
-    /// node, and the stacks are the raw stacks with the change made.
+    /// Merging threads joins the four threads' `Thread._bootstrap` prefixes, and merging lines
+    /// a function's line frames: the paths each makes alike are one node, and the stacks are
+    /// the raw stacks with the change made (so too for merging `walk`).
     func testMergesJoinThePathsTheyMakeAlike() throws {
         let raw = try Self.rawStacks(Self.walk)
         let p = try load()
@@ -163,8 +163,12 @@ final class TransformStepTests: XCTestCase {
         let m = try p.applying(.merge(walk))
         assertSame(Self.stacks(of: m), Self.tally(raw.map { ($0.frames.map(Self.functionKey).filter { $0 != key }, $0.count) }))
         assertDistinctPaths(m)
-        let walkNodes = (1..<p.tree.count).filter { p.function(ofNode: Int32($0)) == walk }.count
-        XCTAssertLessThan(m.tree.count, p.tree.count - walkNodes, "paths below walk joined")
+        let threads = p.mergingThreads()
+        assertSame(Self.stacks(of: threads),
+                   Self.tally(raw.map { ($0.frames.filter { !$0.hasPrefix("thread (") }.map(Self.functionKey), $0.count) }))
+        assertDistinctPaths(threads)
+        let threadNodes = p.tree.children(0).count
+        XCTAssertLessThan(threads.tree.count, p.tree.count - threadNodes, "paths below the threads joined")
         let lines = p.mergingLines()
         assertSame(Self.stacks(of: lines), Self.tally(raw.map { ($0.frames.map(Self.functionKey), $0.count) }))
         assertDistinctPaths(lines)
