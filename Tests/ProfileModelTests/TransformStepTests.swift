@@ -142,6 +142,42 @@ final class TransformStepTests: XCTestCase {
         XCTAssertLessThan(c.maxDepth, p.maxDepth / 3)
     }
 
+    /// No two nodes with the same parent and frame: a rebuild that leaves one path as two
+    /// nodes still tallies the right stacks, so `assertSame` alone would not see it.
+    func assertDistinctPaths(_ p: Profile, file: StaticString = #filePath, line: UInt = #line) {
+        var seen = Set<Int64>()
+        for n in 1..<p.tree.count {
+            let key = Int64(p.tree.parent[n]) << 32 | Int64(UInt32(bitPattern: p.tree.frame[n]))
+            if !seen.insert(key).inserted { XCTFail("node \(n): a second node for its path", file: file, line: line); return }
+        }
+    }
+
+    /// Merging threads joins the four threads' `Thread._bootstrap` prefixes, and merging lines
+    /// a function's line frames: the paths each makes alike are one node, and the stacks are
+    /// the raw stacks with the change made (so too for merging `walk`).
+    func testMergesJoinThePathsTheyMakeAlike() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let p = try load()
+        let key = raw.lazy.flatMap(\.frames).map(Self.functionKey).first { $0.hasPrefix("walk (") }!
+        let walk = try fn(p, "walk")
+        let m = try p.applying(.merge(walk))
+        assertSame(Self.stacks(of: m), Self.tally(raw.map { ($0.frames.map(Self.functionKey).filter { $0 != key }, $0.count) }))
+        assertDistinctPaths(m)
+        let threads = p.mergingThreads()
+        assertSame(Self.stacks(of: threads),
+                   Self.tally(raw.map { ($0.frames.filter { !$0.hasPrefix("thread (") }.map(Self.functionKey), $0.count) }))
+        assertDistinctPaths(threads)
+        let threadNodes = p.tree.children(0).count
+        XCTAssertLessThan(threads.tree.count, p.tree.count - threadNodes, "paths below the threads joined")
+        let lines = p.mergingLines()
+        assertSame(Self.stacks(of: lines), Self.tally(raw.map { ($0.frames.map(Self.functionKey), $0.count) }))
+        assertDistinctPaths(lines)
+        XCTAssertLessThan(lines.tree.count, p.tree.count, "line frames joined")
+        for step in [TransformStep.collapseRecursion(nil), .collapseDirectRecursion(nil), .collapseFrames(.stdlib), .drop(walk)] {
+            assertDistinctPaths(try p.applying(step))
+        }
+    }
+
     func testDropRemovesEverySampleThroughTheFunction() throws {
         let raw = try Self.rawStacks(Self.walk)
         let expected = Self.tally(raw.filter { !$0.frames.contains { $0.hasPrefix("deepcopy (") } }

@@ -339,17 +339,35 @@ public final class ProfileBuilder {
     /// tree, so the child-index probes are prefetched a stretch ahead, as `absorb` does: a
     /// `child(of:frame:)` a node, each probe a cache miss waited for, took ~2 s a rebuild of
     /// a 6.5M-node tree.
-    func addTree(parent: [Int32], frame: [Int32], selfWeight: [[Double]], frameMap: [Int32]) {
+    ///
+    /// `original`: the tree these columns rewrite (same node ids; its paths are distinct, as
+    /// any frozen tree's are), given by transforms that change a small part of a big tree.
+    /// A node whose parent and frame are the original's, below such nodes only, keeps its
+    /// original path, which no other kept node has; unless a rewritten node's new path hashes
+    /// alike (a bitmap of those hashes says), it is appended without a probe. Into an empty
+    /// builder only (nodes already there could share a path). The ids are those of the
+    /// probing for every node.
+    func addTree(parent: [Int32], frame: [Int32], selfWeight: [[Double]], frameMap: [Int32],
+                 original: (parent: [Int32], frame: [Int32])? = nil) {
         let n = parent.count
         guard n > 0 else { return }
-        reserve(nodes: nodes.count + n, indexed: nodes.count + n)
         if indexDropped { rebuildIndex() }
         nodes.commit()
         let newId = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         let hash = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
-        defer { newId.deallocate(); hash.deallocate() }
+        // Per node: 1 when it must probe the index (sparse mode only).
+        var probe: UnsafeMutablePointer<UInt8>? = nil
+        defer { newId.deallocate(); hash.deallocate(); probe?.deallocate() }
         newId[0] = 0
         hash[0] = nodes.pathHash[0]
+        var probes = n
+        if let original, nodes.count == 1, original.parent.count == n, original.frame.count == n {
+            let must = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+            probe = must
+            probes = Self.markProbes(parent: parent, frame: frame, frameMap: frameMap, original: original,
+                                     hash: hash, into: must)
+        }
+        reserve(nodes: nodes.count + n, indexed: nodes.count + probes)
         let index = childIndex
         parent.withUnsafeBufferPointer { parent in
         frame.withUnsafeBufferPointer { frame in
@@ -357,6 +375,22 @@ public final class ProfileBuilder {
             @inline(__always) func mapped(_ i: Int) -> Int32 {
                 let f = frame[i]
                 return f >= 0 && Int(f) < fmap.count ? fmap[Int(f)] : -1
+            }
+            if let must = probe {
+                let ahead = 16
+                for c in 1..<min(ahead + 1, n) where must[c] != 0 { index.prefetch(hash[c]) }
+                for i in 1..<n {
+                    if i + ahead < n && must[i + ahead] != 0 { index.prefetch(hash[i + ahead]) }
+                    let f = mapped(i), p = newId[Int(parent[i])], h = hash[i]
+                    if f < 0 {
+                        newId[i] = p
+                    } else if must[i] == 0 {
+                        newId[i] = appendNode(parent: p, frame: f, hash: h)
+                    } else {
+                        newId[i] = index.getOrInsert(p, f, hash: h) { appendNode(parent: p, frame: f, hash: h) }
+                    }
+                }
+                return
             }
             @inline(__always) func hashOf(_ i: Int) {
                 let f = mapped(i), ph = hash[Int(parent[i])]
@@ -374,9 +408,64 @@ public final class ProfileBuilder {
             }
         }}}
         nodes.commit()
+        // Nodes appended without a probe are not in the index: it is rebuilt if asked again.
+        if probes < n - 1 { dropIndex() }
         for m in selfWeight.indices where m < metrics.count && !selfWeight[m].isEmpty {
             selfWeight[m].withUnsafeBufferPointer { addSelf(newId, $0.baseAddress!, count: min(n, $0.count), metric: m) }
         }
+    }
+
+    /// For `addTree(original:)`: each node's new path hash into `hash`, and into `must` 1 for
+    /// the nodes that probe: a rewritten node (moved, joined or given another frame, or below
+    /// one) that makes a node, and a node on its original path whose hash a rewritten node's
+    /// new path has too (the same path, or a hash collision: a probe too many, never too few).
+    /// Returns how many probe.
+    static func markProbes(parent: [Int32], frame: [Int32], frameMap: [Int32],
+                           original: (parent: [Int32], frame: [Int32]),
+                           hash: UnsafeMutablePointer<UInt32>, into must: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = parent.count
+        // 0: original path; 1: rewritten, makes a node; 2: rewritten, joins its parent's node.
+        must[0] = 0
+        var rewritten = 0
+        parent.withUnsafeBufferPointer { parent in
+        frame.withUnsafeBufferPointer { frame in
+        frameMap.withUnsafeBufferPointer { fmap in
+        original.parent.withUnsafeBufferPointer { oParent in
+        original.frame.withUnsafeBufferPointer { oFrame in
+            for i in 1..<n {
+                let f0 = frame[i]
+                let f = f0 >= 0 && Int(f0) < fmap.count ? fmap[Int(f0)] : -1
+                let p = Int(parent[i])
+                hash[i] = f < 0 ? hash[p] : ChildIndex.pathHash(hash[p], f)
+                if f < 0 {
+                    must[i] = 2
+                } else if must[p] == 0 && p == Int(oParent[i]) && f == oFrame[i] {
+                    must[i] = 0
+                } else {
+                    must[i] = 1
+                    rewritten += 1
+                }
+            }
+        }}}}}
+        guard rewritten > 0 else { return 0 }
+        var bits = 64
+        while bits < 32 * rewritten { bits *= 2 }
+        let shift = UInt32(32 - bits.trailingZeroBitCount)
+        @inline(__always) func slot(_ h: UInt32) -> Int { Int((h &* 0x9E37_79B1) >> shift) }
+        var seen = [UInt64](repeating: 0, count: bits / 64)
+        var probes = 0
+        seen.withUnsafeMutableBufferPointer { seen in
+            for i in 1..<n where must[i] == 1 { let s = slot(hash[i]); seen[s >> 6] |= 1 << UInt64(s & 63) }
+            for i in 1..<n {
+                if must[i] == 2 { must[i] = 0; continue }
+                if must[i] == 0 {
+                    let s = slot(hash[i])
+                    if seen[s >> 6] & (1 << UInt64(s & 63)) != 0 { must[i] = 1 }
+                }
+                if must[i] != 0 { probes += 1 }
+            }
+        }
+        return probes
     }
 
     /// Appends the nodes of a tree (`parent` and `frame` columns, parents first) that `keep`

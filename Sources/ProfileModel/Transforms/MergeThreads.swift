@@ -21,7 +21,8 @@ extension Profile {
         let b = derivedBuilder(format: format, frames: newFrames)
         let keepsFunctions = sameFunctions && newFrames.functionCount == frames.functionCount
         if keepsFunctions || functions.calls != nil || estimatedTree { b.exactFunctions = functions.strippedOfNodes() }
-        b.addTree(parent: tree.parent, frame: tree.frame, selfWeight: tree.selfWeight, frameMap: frameMap)
+        b.addTree(parent: tree.parent, frame: tree.frame, selfWeight: tree.selfWeight, frameMap: frameMap,
+                  original: (tree.parent, tree.frame))
         return freezeDerived(b)
     }
 

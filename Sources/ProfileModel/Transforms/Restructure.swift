@@ -19,11 +19,18 @@ extension Profile {
     /// directly), so the function table (an exact one from pstats too) carries over.
     func relinked(_ r: Relink, frames newFrames: FrameTable, selfWeight: [[Double]]? = nil,
                   sameFunctions: Bool) -> Profile {
+        freezeDerived(relinkedBuilder(r, frames: newFrames, selfWeight: selfWeight, sameFunctions: sameFunctions))
+    }
+
+    /// `relinked` before its freeze, for a step that still cuts the new tree back.
+    func relinkedBuilder(_ r: Relink, frames newFrames: FrameTable, selfWeight: [[Double]]? = nil,
+                         sameFunctions: Bool) -> ProfileBuilder {
         let b = derivedBuilder(frames: newFrames)
         if sameFunctions { b.exactFunctions = functions.strippedOfNodes() }
         let identity = (0..<Int32(newFrames.frameCount)).map { $0 }
-        b.addTree(parent: r.under, frame: r.frame, selfWeight: selfWeight ?? tree.selfWeight, frameMap: identity)
-        return freezeDerived(b)
+        b.addTree(parent: r.under, frame: r.frame, selfWeight: selfWeight ?? tree.selfWeight, frameMap: identity,
+                  original: (tree.parent, tree.frame))
+        return b
     }
 
     /// `f -> f -> f` (a function calling itself directly, at any lines) becomes one `f`, the
@@ -87,16 +94,25 @@ extension Profile {
             bloom[i] = bloom[p] | bit
         }
         guard changed else { return self }
-        return relinked(r, frames: frames, sameFunctions: false).prunedOfEmptyNodes()
+        return freezeDerived(prunedOfEmptyNodes(relinkedBuilder(r, frames: frames, sameFunctions: false)))
     }
 
-    /// Without the nodes that hold no weight in any metric. A cut-back stack can leave one: in
-    /// `f -> g -> f`, `g` keeps a node though all its time went back to `f`.
-    func prunedOfEmptyNodes() -> Profile {
-        let t = tree
-        func empty(_ i: Int) -> Bool { !t.totalWeight.contains { $0[i] != 0 } }
-        guard (1..<max(t.count, 1)).contains(where: empty) else { return self }
-        return rebuiltWeights(keepNode: { !empty($0) }, keepSelf: { _ in true })
+    /// `b` without the nodes that hold no weight in any metric. A cut-back stack can leave one:
+    /// in `f -> g -> f`, `g` keeps a node though all its time went back to `f`. Cut from the
+    /// builder's columns, not from a frozen profile: a freeze (child lists, sorting, function
+    /// table) of the tree before the cut was half the cost of collapsing recursion.
+    func prunedOfEmptyNodes(_ b: ProfileBuilder) -> ProfileBuilder {
+        let parent = b.parent, frame = b.frame, weight = b.selfWeight
+        let totals = CallTree.totals(parent: parent, selfWeight: weight)
+        func empty(_ i: Int) -> Bool { !totals.contains { $0[i] != 0 } }
+        guard (1..<max(parent.count, 1)).contains(where: empty) else { return b }
+        let out = derivedBuilder(frames: b.frames)
+        out.exactFunctions = b.exactFunctions
+        let mapped = out.appendKept(parent: parent, frame: frame, keep: { !empty($0) })
+        for i in 0..<parent.count where i == 0 || mapped[i] != 0 {
+            for m in weight.indices where weight[m][i] != 0 { out.addSelf(mapped[i], metric: m, weight[m][i]) }
+        }
+        return out
     }
 
     /// Only the stacks of one node (found by its frames from the root), re-rooted at it: the
@@ -164,15 +180,13 @@ extension Profile {
     public func dropping(_ fns: Set<Int32>) -> Profile {
         guard !fns.isEmpty else { return self }
         let n = tree.count
-        var through = [Bool](repeating: false, count: n)
+        let through = throughNodes(fns)
         var reaches = [Bool](repeating: false, count: n)   // some weight left at or below
-        for i in 1..<max(n, 1) {
-            through[i] = through[Int(tree.parent[i])] || fns.contains(function(ofNode: Int32(i)))
-        }
+        let weight = tree.selfWeight, parent = tree.parent
         var i = n - 1
         while i > 0 {
-            if !through[i] && !reaches[i] && tree.selfWeight.contains(where: { $0[i] != 0 }) { reaches[i] = true }
-            if reaches[i] { reaches[Int(tree.parent[i])] = true }
+            if !through[i] && !reaches[i] && weight.contains(where: { $0[i] != 0 }) { reaches[i] = true }
+            if reaches[i] { reaches[Int(parent[i])] = true }
             i -= 1
         }
         return rebuiltWeights(keepNode: { reaches[$0] }, keepSelf: { !through[$0] })
