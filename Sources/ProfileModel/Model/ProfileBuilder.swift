@@ -379,6 +379,32 @@ public final class ProfileBuilder {
         }
     }
 
+    /// Replaces each node's frame `f` by `map(f)`, for a reader that builds its tree on
+    /// provisional frame ids (speedscope: indices into `shared.frames`, which py-spy writes
+    /// after the samples). `map` must be one to one on the frames in the tree, so siblings stay
+    /// distinct. The child index is keyed by the old frames: it is dropped (rebuilt on demand).
+    func remapFrames(_ map: (Int32) -> Int32) {
+        nodes.rewriteFrames { fr in
+            for i in 1..<max(fr.count, 1) { fr[i] = map(fr[i]) }
+        }
+        dropIndex()
+    }
+
+    /// Sets metric `m`'s self weight of every node at once (`column[node]`, all nodes).
+    func setSelfWeights(_ m: Int, _ column: [Double]) {
+        nodes.setWeights(m, column)
+    }
+
+    /// Takes the whole tree out (parent and frame columns; weights are dropped), leaving only
+    /// the root: a reader whose provisional frames merge nodes replays it through `addTree`.
+    func takeTree() -> (parent: [Int32], frame: [Int32]) {
+        let t = nodes.takeAll()
+        childIndex = ChildIndex(capacity: 4096)
+        indexDropped = false
+        spare = nil
+        return t
+    }
+
     /// Appends the nodes of a tree (`parent` and `frame` columns, parents first) that `keep`
     /// accepts, frames as they are; a kept node's parent must be kept too (or be the root).
     /// The paths of a tree are distinct, and so are those of any part of it, so no node needs a
