@@ -542,14 +542,22 @@ extension CPUProfileData {
     /// Appends a later chunk of the same profile (ProfileChunk events).
     func append(_ o: CPUProfileData) {
         let base = Int32(ids.count)
+        // The chunk's strings, as ours.
+        var map = [Int32](repeating: -1, count: o.strings.count)
+        for i in map.indices {
+            map[i] = o.strings.withBytes(Int32(i)) { t in
+                t.isEmpty ? strings.intern("") : strings.intern(t.baseAddress!, t.count)
+            }
+        }
         ids += o.ids
         parentId += o.parentId
         parentIndex += o.parentIndex.map { $0 >= 0 ? $0 + base : -1 }
-        names += o.names
-        urls += o.urls
+        names += o.names.map { $0 >= 0 ? map[Int($0)] : -1 }
+        urls += o.urls.map { $0 >= 0 ? map[Int($0)] : -1 }
         lines += o.lines
         hitCounts += o.hitCounts
-        childLists += o.childLists.map { ($0.0 + Int(base), $0.1) }
+        childOwner += o.childOwner.map { $0 + base }
+        childIds += o.childIds
         samples += o.samples
         timeDeltas += o.timeDeltas
         if startTime == nil { startTime = o.startTime }

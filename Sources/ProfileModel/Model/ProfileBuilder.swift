@@ -339,18 +339,23 @@ public final class ProfileBuilder {
     /// tree, so the child-index probes are prefetched a stretch ahead, as `absorb` does: a
     /// `child(of:frame:)` a node, each probe a cache miss waited for, took ~2 s a rebuild of
     /// a 6.5M-node tree.
-    func addTree(parent: [Int32], frame: [Int32], selfWeight: [[Double]], frameMap: [Int32]) {
+    /// The tree's root goes to `root` (a reader's thread node); returns each node's new id.
+    @discardableResult
+    func addTree(parent: [Int32], frame: [Int32], selfWeight: [[Double]], frameMap: [Int32],
+                 under root: Int32 = 0) -> [Int32] {
         let n = parent.count
-        guard n > 0 else { return }
+        guard n > 0 else { return [] }
         reserve(nodes: nodes.count + n, indexed: nodes.count + n)
         if indexDropped { rebuildIndex() }
         nodes.commit()
-        let newId = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        var ids = [Int32](repeating: 0, count: n)
         let hash = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
-        defer { newId.deallocate(); hash.deallocate() }
-        newId[0] = 0
-        hash[0] = nodes.pathHash[0]
+        defer { hash.deallocate() }
         let index = childIndex
+        ids.withUnsafeMutableBufferPointer { newIdBuffer in
+        let newId = newIdBuffer.baseAddress!
+        newId[0] = root
+        hash[0] = nodes.pathHash[Int(root)]
         parent.withUnsafeBufferPointer { parent in
         frame.withUnsafeBufferPointer { frame in
         frameMap.withUnsafeBufferPointer { fmap in
@@ -377,6 +382,8 @@ public final class ProfileBuilder {
         for m in selfWeight.indices where m < metrics.count && !selfWeight[m].isEmpty {
             selfWeight[m].withUnsafeBufferPointer { addSelf(newId, $0.baseAddress!, count: min(n, $0.count), metric: m) }
         }
+        }
+        return ids
     }
 
     /// Replaces each node's frame `f` by `map(f)`, for a reader that builds its tree on
