@@ -348,11 +348,13 @@ public final class ProfileBuilder {
         reserve(nodes: nodes.count + n, indexed: nodes.count + n)
         if indexDropped { rebuildIndex() }
         nodes.commit()
-        var ids = [Int32](repeating: 0, count: n)
         let hash = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
         defer { hash.deallocate() }
         let index = childIndex
-        ids.withUnsafeMutableBufferPointer { newIdBuffer in
+        // Uninitialised, as the scratch pointer it replaced (transforms call this on trees
+        // of millions of nodes): every id is written below.
+        return [Int32](unsafeUninitializedCapacity: n) { newIdBuffer, initialized in
+        initialized = n
         let newId = newIdBuffer.baseAddress!
         newId[0] = root
         hash[0] = nodes.pathHash[Int(root)]
@@ -383,7 +385,6 @@ public final class ProfileBuilder {
             selfWeight[m].withUnsafeBufferPointer { addSelf(newId, $0.baseAddress!, count: min(n, $0.count), metric: m) }
         }
         }
-        return ids
     }
 
     /// Replaces each node's frame `f` by `map(f)`, for a reader that builds its tree on
