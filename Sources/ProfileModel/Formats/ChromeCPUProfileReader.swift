@@ -33,15 +33,18 @@ public enum ChromeCPUProfileReader: ProfileReader {
 }
 
 /// A `.cpuprofile` as parsed: used by the trace-event reader too (embedded CPU profiles).
+/// Names and URLs are interned by their bytes (`strings`), never made into Strings a node.
 final class CPUProfileData {
+    var strings = ByteInterner(capacity: 1024)
     var ids: [Int] = []
-    var parentId: [Int?] = []          // from `parent`
+    var parentId: [Int] = []           // from `parent`; `CPUProfileData.none` when absent
     var parentIndex: [Int32] = []      // old format: the enclosing node object
-    var names: [String] = []
-    var urls: [String] = []
-    var lines: [Int] = []              // 0-based, -1 unknown
+    var names: [Int32] = []            // in `strings`; -1 for none or empty
+    var urls: [Int32] = []             // in `strings`; -1 for none or empty
+    var lines: [Int32] = []            // 0-based, -1 unknown
     var hitCounts: [Int] = []
-    var childLists: [(Int, [Int])] = []  // node index, child ids
+    var childOwner: [Int32] = []       // node index of each `children` entry, in order
+    var childIds: [Int] = []           // and the child id it names
     var samples: [Int] = []
     var sampleOffsets: Int = 0
     var timeDeltas: [Double] = []
@@ -50,6 +53,8 @@ final class CPUProfileData {
     var endTime: Double? = nil
     var oldFormat = false
     var nodesOffset = 0
+
+    static let none = Int.min
 
     func parseTop(_ s: inout JSONScanner) throws {
         guard s.peekKind() == .object else { throw s.failure("a .cpuprofile JSON object ('{')") }
@@ -98,6 +103,13 @@ final class CPUProfileData {
         return true
     }
 
+    @inline(__always)
+    private func internString(_ s: inout JSONScanner) throws -> Int32 {
+        guard s.peekKind() == .string else { try s.skipValue(); return -1 }
+        let v = try s.readString()
+        return v.count == 0 ? -1 : strings.intern(v.base, v.count)
+    }
+
     /// A node object; `nested`: the old format, whose `children` are node objects. Recursion is
     /// bounded by the scanner's depth limit (each level is two JSON levels).
     private func parseNode(_ s: inout JSONScanner, parent: Int32, nested: Bool) throws {
@@ -106,16 +118,15 @@ final class CPUProfileData {
         try s.beginObject()
         let index = ids.count
         var id: Int? = nil
-        var name = "", url = "", line = -1, hits = 0
-        var parentField: Int? = nil
-        var childIds: [Int] = []
-        var nestedChildren = false
-        ids.append(0); parentId.append(nil); parentIndex.append(parent); names.append(""); urls.append(""); lines.append(-1); hitCounts.append(0)
+        var name: Int32 = -1, url: Int32 = -1, line: Int32 = -1, hits = 0
+        var parentField = CPUProfileData.none
+        ids.append(0); parentId.append(CPUProfileData.none); parentIndex.append(parent)
+        names.append(-1); urls.append(-1); lines.append(-1); hitCounts.append(0)
         func callFrameField(_ k: JSONString, _ s: inout JSONScanner) throws -> Bool {
-            if k.equals("functionName") { if s.peekKind() == .string { name = try s.readStringValue() } else { try s.skipValue() } }
-            else if k.equals("url") { if s.peekKind() == .string { url = try s.readStringValue() } else { try s.skipValue() } }
+            if k.equals("functionName") { name = try internString(&s) }
+            else if k.equals("url") { url = try internString(&s) }
             else if k.equals("lineNumber") {
-                if let v = try s.readLooseNumber(), v.isFinite, abs(v) < 2e9 { line = Int(v) }
+                if let v = try s.readLooseNumber(), v.isFinite, abs(v) < 2e9 { line = Int32(v) }
             } else { return false }
             return true
         }
@@ -138,9 +149,9 @@ final class CPUProfileData {
                 try s.beginArray()
                 while try s.nextElement() {
                     if nested || s.peekKind() == .object {
-                        nestedChildren = true
                         try parseNode(&s, parent: Int32(index), nested: true)
                     } else {
+                        childOwner.append(Int32(index))
                         childIds.append(try s.readInt())
                     }
                 }
@@ -151,68 +162,126 @@ final class CPUProfileData {
             }
         }
         guard let id else { throw ProfileError("node without an 'id'", offset: at) }
-        _ = nestedChildren
         ids[index] = id
         parentId[index] = parentField
         names[index] = name
         urls[index] = url
         lines[index] = line
         hitCounts[index] = hits
-        if !childIds.isEmpty { childLists.append((index, childIds)) }
     }
 
     static let specialNames: Set<String> = ["(root)", "(program)", "(idle)", "(garbage collector)"]
+
+    /// Node ids to node indices: an array when the ids are dense enough (V8 numbers them from
+    /// 1), else a dictionary. The first node with an id keeps it.
+    private struct IdIndex {
+        var dense: [Int32] = []
+        var sparse: [Int: Int32] = [:]
+        var isDense = false
+
+        init(_ ids: [Int], duplicate: (Int) -> Void) {
+            let n = ids.count
+            if let lo = ids.min(), let hi = ids.max(), lo >= 0, hi < 4 * n + 1024 {
+                isDense = true
+                dense = [Int32](repeating: -1, count: hi + 1)
+                for i in 0..<n {
+                    if dense[ids[i]] >= 0 { duplicate(i); continue }
+                    dense[ids[i]] = Int32(i)
+                }
+            } else {
+                sparse.reserveCapacity(n)
+                for i in 0..<n {
+                    if sparse[ids[i]] != nil { duplicate(i); continue }
+                    sparse[ids[i]] = Int32(i)
+                }
+            }
+        }
+
+        @inline(__always)
+        subscript(_ id: Int) -> Int32? {
+            if isDense {
+                guard id >= 0 && id < dense.count else { return nil }
+                let i = dense[id]
+                return i >= 0 ? i : nil
+            }
+            return sparse[id]
+        }
+    }
 
     /// Builds the tree under `root` of `b` (metrics: samples/count at `countMetric`, time/µs at `timeMetric`).
     func addTo(_ b: ProfileBuilder, under root: Int32, countMetric: Int, timeMetric: Int) throws -> (samples: Int, warnings: [String]) {
         var warnings: [String] = []
         let n = ids.count
-        var index: [Int: Int32] = [:]
-        index.reserveCapacity(n)
-        for i in 0..<n {
-            if index[ids[i]] != nil { warnings.append("duplicate node id \(ids[i])"); continue }
-            index[ids[i]] = Int32(i)
-        }
+        let index = IdIndex(ids) { i in warnings.append("duplicate node id \(ids[i])") }
         var parent = [Int32](repeating: -1, count: n)
         for i in 0..<n {
             if parentIndex[i] >= 0 { parent[i] = parentIndex[i] }
-            else if let p = parentId[i], let pi = index[p] { parent[i] = pi }
+            else if parentId[i] != CPUProfileData.none, let pi = index[parentId[i]] { parent[i] = pi }
         }
-        for (i, kids) in childLists {
-            for c in kids {
-                if let ci = index[c] { parent[Int(ci)] = Int32(i) }
-                else { warnings.append("node \(ids[i]) lists unknown child \(c)") }
+        for j in childIds.indices {
+            if let ci = index[childIds[j]] { parent[Int(ci)] = childOwner[j] }
+            else { warnings.append("node \(ids[Int(childOwner[j])]) lists unknown child \(childIds[j])") }
+        }
+        // Which of our strings are special names (interned here if absent, to compare ids),
+        // and each string as the builder's, mapped once.
+        var specialIds: [Int32] = []
+        for text in CPUProfileData.specialNames { specialIds.append(strings.intern(text)) }
+        let rootName = strings.intern("(root)")
+        var stringMap = [Int32](repeating: -1, count: strings.count)
+        var special = [Bool](repeating: false, count: strings.count)
+        for id in specialIds { special[Int(id)] = true }
+        let anonymous = b.frames.intern("(anonymous)")
+        @inline(__always) func mapString(_ id: Int32) -> Int32 {
+            let m = stringMap[Int(id)]
+            if m >= 0 { return m }
+            let r = strings.withBytes(id) { t in
+                t.isEmpty ? b.frames.intern("") : b.frames.intern(t.baseAddress!, t.count)
             }
+            stringMap[Int(id)] = r
+            return r
         }
-        // Builder node per profile node, resolved iteratively (parents first; cycles are errors).
-        var node = [Int32](repeating: -1, count: n)
-        var frameCache: [String: Int32] = [:]
         func frameOf(_ i: Int) -> Int32 {
-            let name = names[i].isEmpty ? "(anonymous)" : names[i]
-            let key = "\(name)\u{0}\(urls[i])\u{0}\(lines[i])"
-            if let f = frameCache[key] { return f }
-            let kind: FrameKind = CPUProfileData.specialNames.contains(name) ? .special : .function
-            let f = b.frames.frame(name: name, file: urls[i].isEmpty ? nil : urls[i],
-                                   line: lines[i] >= 0 ? lines[i] + 1 : nil, kind: kind,
-                                   lineIsDefinition: kind == .function)
-            frameCache[key] = f
-            return f
+            let nm = names[i], u = urls[i], l = lines[i]
+            let kind: FrameKind = nm >= 0 && special[Int(nm)] ? .special : .function
+            return b.frames.frame(name: nm >= 0 ? mapString(nm) : anonymous, file: u >= 0 ? mapString(u) : -1,
+                                  line: l >= 0 ? Int32(clamping: Int64(l) + 1) : 0, kind: kind,
+                                  lineIsDefinition: kind == .function)
         }
-        var chain: [Int] = []
-        for i in 0..<n where node[i] < 0 {
-            chain.removeAll(keepingCapacity: true)
-            var j = i
-            while j >= 0 && node[j] < 0 {
-                chain.append(j)
-                if chain.count > n { throw ProfileError("node parents form a cycle (at node id \(ids[i]))", offset: nodesOffset) }
-                j = Int(parent[j])
+        // `(root)` at the top is the profile root itself.
+        @inline(__always) func isTopRoot(_ k: Int) -> Bool { parent[k] < 0 && names[k] == rootName }
+        var node = [Int32](repeating: -1, count: n)
+        var parentsFirst = true
+        for i in 0..<n where parent[i] >= Int32(i) { parentsFirst = false; break }
+        if parentsFirst && n > 0 {
+            // The usual order (V8 writes parents first): one bulk `addTree`, its probes
+            // prefetched, rather than a `child(of:frame:)` a node. Tree node i + 1 is node i,
+            // tree node 0 the root; a top `(root)` has no frame (it merges into the root).
+            var tp = [Int32](repeating: 0, count: n + 1)
+            var tf = [Int32](repeating: -1, count: n + 1)
+            for i in 0..<n {
+                tp[i + 1] = parent[i] + 1
+                tf[i + 1] = isTopRoot(i) ? -1 : frameOf(i)
             }
-            var up: Int32 = j >= 0 ? node[j] : root
-            for k in chain.reversed() {
-                // `(root)` at the top is the profile root itself.
-                if parent[k] < 0 && names[k] == "(root)" { node[k] = up; continue }
-                up = b.child(of: up, frame: frameOf(k))
-                node[k] = up
+            let identity = (0..<Int32(b.frames.frameCount)).map { $0 }
+            let ids = b.addTree(parent: tp, frame: tf, selfWeight: [], frameMap: identity, under: root)
+            for i in 0..<n { node[i] = ids[i + 1] }
+        } else {
+            // Builder node per profile node, resolved iteratively (parents first; cycles are errors).
+            var chain: [Int] = []
+            for i in 0..<n where node[i] < 0 {
+                chain.removeAll(keepingCapacity: true)
+                var j = i
+                while j >= 0 && node[j] < 0 {
+                    chain.append(j)
+                    if chain.count > n { throw ProfileError("node parents form a cycle (at node id \(ids[i]))", offset: nodesOffset) }
+                    j = Int(parent[j])
+                }
+                var up: Int32 = j >= 0 ? node[j] : root
+                for k in chain.reversed() {
+                    if isTopRoot(k) { node[k] = up; continue }
+                    up = b.child(of: up, frame: frameOf(k))
+                    node[k] = up
+                }
             }
         }
         // Sample times: t_i = start + Σ deltas (negative deltas clamp to the last time).

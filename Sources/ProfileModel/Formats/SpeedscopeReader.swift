@@ -3,8 +3,9 @@
 /// Each profile (sampled or evented) becomes a thread root named after the profile, except that
 /// sampled profiles of one recording in different units (memray: "Memory" bytes, "Allocations")
 /// become one tree with a metric each. Samples refer to `shared.frames` by index, and py-spy
-/// writes `shared` *after* `profiles`, so the reader first builds a tree keyed by raw frame index (reusing the previous sample's path for
-/// a shared prefix), then replays it into the builder once the frames are known.
+/// writes `shared` *after* `profiles`, so the builder's tree is first keyed by raw frame index
+/// (a sample's text shared with the sample before is not parsed again, as in the folded
+/// reader), and its frames are remapped once `shared.frames` is known.
 public enum SpeedscopeReader: ProfileReader {
     public static let name = "speedscope"
     public static let title = "speedscope JSON (py-spy, speedscope, pyinstrument)"
@@ -35,12 +36,10 @@ public enum SpeedscopeReader: ProfileReader {
 }
 
 final class SpeedscopeParser {
-    // The raw tree: node → (parent, raw frame). Raw frame ≥ 0 is a `shared.frames` index;
-    // -(p + 1) is the thread root of profile p.
-    private var rawParent: [Int32] = [-1]
-    private var rawFrame: [Int32] = [-1]
+    // Until `finish`, the builder's tree has raw frames: ≥ 0 is a `shared.frames` index,
+    // -(p + 1) the thread root of profile p. `rawSelf` is each node's weight in its profile's
+    // own unit (metrics are known at the end), grown as nodes get weight.
     private var rawSelf: [Double] = [0]
-    private var rawMap = PairMap(capacity: 1 << 14)
 
     let builder = ProfileBuilder(format: SpeedscopeReader.name, metrics: [])
     private var frameIds: [Int32] = []
@@ -68,13 +67,17 @@ final class SpeedscopeParser {
 
     @inline(__always)
     private func rawChild(_ node: Int32, _ f: Int32) -> Int32 {
-        rawMap.getOrInsert(node, f) {
-            let id = Int32(truncatingIfNeeded: rawParent.count)
-            rawParent.append(node)
-            rawFrame.append(f)
-            rawSelf.append(0)
-            return id
-        }
+        builder.child(of: node, frame: f)
+    }
+
+    @inline(__always)
+    private func addRaw(_ node: Int32, _ w: Double) {
+        if Int(node) >= rawSelf.count { growRawSelf() }
+        rawSelf[Int(node)] += w
+    }
+
+    private func growRawSelf() {
+        rawSelf.append(contentsOf: repeatElement(0, count: builder.nodeCount - rawSelf.count))
     }
 
     func parse(_ buffer: UnsafeRawBufferPointer) throws {
@@ -209,11 +212,11 @@ final class SpeedscopeParser {
             let w = weights ?? []
             if weights == nil {
                 warnings.append("profile \(p): no 'weights', each sample counts 1")
-                for leaf in leaves { rawSelf[Int(leaf)] += 1 }
+                for leaf in leaves { addRaw(leaf, 1) }
             } else if w.count != leaves.count {
                 throw ProfileError("profile \(p) has \(leaves.count) samples but \(w.count) weights", offset: at)
             } else {
-                for i in 0..<leaves.count { rawSelf[Int(leaves[i])] += w[i] }
+                for i in 0..<leaves.count { addRaw(leaves[i], w[i]) }
             }
             info.samples = leaves.count
             info.leaves = leaves
@@ -221,7 +224,7 @@ final class SpeedscopeParser {
         if let (top, lastAt) = evented, top >= 0 {
             // Frames still open at the end: they ran until the profile's end.
             let end = max(lastAt, clean(endValue ?? lastAt))
-            rawSelf[Int(top)] += end - lastAt
+            addRaw(top, end - lastAt)
         }
         profiles.append(info)
     }
@@ -246,36 +249,36 @@ final class SpeedscopeParser {
         return Int32(v)
     }
 
-    /// `samples`: arrays of frame indices, root first. The hot loop of big files: digits are
-    /// parsed in place, and a sample that starts like the previous one reuses its nodes.
+    /// `samples`: arrays of frame indices, root first. The hot loop of big files. Consecutive
+    /// samples share long prefixes: the frames whose text (and the byte after it) equals the
+    /// previous sample's are that sample's, nodes included, so only the rest is parsed (digits
+    /// in place) and walked in the builder.
     private func parseSamples(root: Int32) throws -> [Int32] {
         var leaves: [Int32] = []
-        var prevF: [Int32] = []
-        var prevN: [Int32] = []
-        var prevLen = 0
+        var frames: [Int32] = []        // this sample's frames (the previous one's until parsed)
+        var nodes: [Int32] = []         // their nodes
+        var ends: [Int] = []            // where each frame's text ends, from the sample's '['
+        var prevStart = 0, prevLength = 0
         let base = s.base, count = s.count
         @inline(__always) func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: i, as: UInt8.self) }
         @inline(__always) func ws(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
-        var prevTextStart = 0, prevTextLength = -1
-        var prevLeaf = root
         try s.beginArray()
         while try s.nextElement() {
             s.skipWhitespace()
             guard s.pos < count, byte(s.pos) == 0x5B else { throw s.failure("a sample (an array of frame indices)") }
-            // A sample written exactly like the previous one (a program sitting in a loop) is
-            // the same stack: compare the text and skip parsing it.
             let textStart = s.pos
-            if prevTextLength > 0, textStart + prevTextLength <= count,
-               byte(textStart + prevTextLength - 1) == 0x5D,
-               memcmp(base + textStart, base + prevTextStart, prevTextLength) == 0 {
-                s.pos = textStart + prevTextLength
-                leaves.append(prevLeaf)
-                continue
-            }
-            var i = s.pos + 1
-            var node = root
-            var d = 0
-            var same = true
+            let m = min(prevLength, count - textStart)
+            let a = base + textStart, b = base + prevStart
+            var same = 0
+            while same + 8 <= m && a.loadUnaligned(fromByteOffset: same, as: UInt64.self)
+                == b.loadUnaligned(fromByteOffset: same, as: UInt64.self) { same += 8 }
+            while same < m && a.load(fromByteOffset: same, as: UInt8.self) == b.load(fromByteOffset: same, as: UInt8.self) { same += 1 }
+            var k = 0
+            while k < ends.count && ends[k] < same { k += 1 }
+            frames.removeSubrange(k...)
+            ends.removeSubrange(k...)
+            var i = k > 0 ? textStart + ends[k - 1] : textStart + 1
+            var d = k
             while true {
                 while i < count && ws(byte(i)) { i += 1 }
                 guard i < count else { s.pos = i; throw s.failure("']'") }
@@ -308,21 +311,20 @@ final class SpeedscopeParser {
                     f = Int32(truncatingIfNeeded: v)
                     if v > maxIndex { maxIndex = v; maxIndexOffset = numStart }
                 }
-                if same && d < prevLen && prevF[d] == f {
-                    node = prevN[d]
-                } else {
-                    same = false
-                    node = rawChild(node, f)
-                    if d < prevF.count { prevF[d] = f; prevN[d] = node } else { prevF.append(f); prevN.append(node) }
-                }
+                frames.append(f)
+                ends.append(i - textStart)
                 d += 1
             }
-            prevLen = d
+            let leaf: Int32
+            if d > k {
+                leaf = builder.descend(from: k > 0 ? nodes[k - 1] : root, path: frames, after: k, nodes: &nodes)
+            } else {
+                leaf = k > 0 ? nodes[k - 1] : root
+            }
             s.pos = i
-            leaves.append(node)
-            prevTextStart = textStart
-            prevTextLength = i - textStart
-            prevLeaf = node
+            leaves.append(leaf)
+            prevStart = textStart
+            prevLength = i - textStart
         }
         return leaves
     }
@@ -360,7 +362,7 @@ final class SpeedscopeParser {
             guard at.isFinite else { throw ProfileError("event without a finite 'at'", offset: at0) }
             if lastAt == -Double.infinity { lastAt = at }
             if at < lastAt { outOfOrder += 1; at = lastAt }
-            if let top = stackNodes.last { rawSelf[Int(top)] += at - lastAt }
+            if let top = stackNodes.last { addRaw(top, at - lastAt) }
             lastAt = at
             if type == 0x4F {
                 let node = rawChild(stackNodes.last ?? root, frame)
@@ -397,7 +399,6 @@ final class SpeedscopeParser {
     }
 
     func finish() throws -> ProfileBuilder {
-        rawMap = PairMap(capacity: 16)
         let b = builder
         if profiles.isEmpty { throw ProfileError("speedscope file has no profiles", offset: 0) }
         // One metric per kind of unit; time units convert to the first one seen.
@@ -440,13 +441,12 @@ final class SpeedscopeParser {
             if let n = used[name] { used[name] = n + 1; name += " [\(n + 1)]" } else { used[name] = 1 }
             threadFrame[p] = b.frames.frame(name: name, file: nil, line: nil, kind: .thread)
         }
-        // Replay in bulk (parents come before children): raw frames become frame ids, a
-        // profile's root its thread frame (or nothing: -1 merges it into the root), and each
-        // node's weight goes to its profile's metric. A `child(of:frame:)` a node, each probe
-        // waited for, was a sixth of reading a deep file.
-        let n = rawParent.count
+        // The raw tree's frames become frame ids: a raw index its `shared.frames` frame, a
+        // profile's root its thread frame (or nothing, -1, merging it into the root). Each
+        // node's weight goes to its profile's metric.
+        let n = b.nodeCount
+        if rawSelf.count < n { growRawSelf() }
         let shared = frameIds.count
-        for i in 1..<max(n, 1) where rawFrame[i] < 0 { rawFrame[i] = Int32(shared) - rawFrame[i] - 1 }
         let frameMap = frameIds + threadFrame
         let plain = profiles.indices.allSatisfy { metricOf[$0] == metricOf[0] && scaleOf[$0] == 1 }
         var columns = [[Double]](repeating: [], count: b.metrics.count)
@@ -454,18 +454,32 @@ final class SpeedscopeParser {
             swap(&columns[metricOf[0]], &rawSelf)
         } else {
             // Which profile each node is in: its thread root's (parents come first).
+            let parent = b.parent, frame = b.frame
             var prof = [Int32](repeating: 0, count: n)
             for m in columns.indices { columns[m] = [Double](repeating: 0, count: n) }
             for i in 1..<max(n, 1) {
-                let f = Int(rawFrame[i])
-                let pi = f >= shared ? Int32(f - shared) : prof[Int(rawParent[i])]
+                let f = frame[i]
+                let pi = f < 0 ? -(f + 1) : prof[Int(parent[i])]
                 prof[i] = pi
                 let w = rawSelf[i]
                 if w != 0 { columns[metricOf[Int(pi)]][i] = w * scaleOf[Int(pi)] }
             }
         }
-        b.addTree(parent: rawParent, frame: rawFrame, selfWeight: columns, frameMap: frameMap)
-        rawParent = []; rawFrame = []; rawSelf = []
+        rawSelf = []
+        if !frameMap.contains(where: { $0 < 0 }) && Set(frameMap).count == frameMap.count {
+            // One to one: the tree stays as it is, with its frames renamed.
+            frameMap.withUnsafeBufferPointer { fmap in
+                b.remapFrames { f in f >= 0 ? fmap[Int(f)] : fmap[shared - Int(f) - 1] }
+            }
+            for m in columns.indices where !columns[m].isEmpty { b.setSelfWeights(m, columns[m]) }
+        } else {
+            // Frames that merge (duplicate `shared.frames` entries, parallel profiles' roots):
+            // replayed so that equal paths become one node.
+            var (parent, frame) = b.takeTree()
+            for i in 1..<max(n, 1) where frame[i] < 0 { frame[i] = Int32(shared) - frame[i] - 1 }
+            b.addTree(parent: parent, frame: frame, selfWeight: columns, frameMap: frameMap)
+            parent = []; frame = []
+        }
         for p in profiles.indices { profiles[p].leaves = [] }
         let sampled = profiles.filter(\.sampled)
         if !sampled.isEmpty { b.sampleCount = parallel ? sampled[0].samples : sampled.reduce(0) { $0 + $1.samples } }
@@ -486,6 +500,7 @@ final class SpeedscopeParser {
               profiles.allSatisfy({ $0.sampled && $0.leaves.count == profiles[0].leaves.count && !$0.leaves.isEmpty })
         else { return false }
         let first = profiles[0].leaves
+        let rawParent = builder.parent, rawFrame = builder.frame
         for q in profiles.dropFirst() {
             for (a0, b0) in zip(first, q.leaves) {
                 var a = a0, c = b0

@@ -56,6 +56,9 @@ final class TraceParser {
     private var processNames: [Int32: String] = [:]
     private var threadNames: [Int32: String] = [:]
     private var frameCache: [FrameKey: Int32] = [:]
+    /// The frame of each raw name for events without `args.filename` (nearly all): an array
+    /// lookup an event instead of hashing a key with a string in it.
+    private var nameFrame: [Int32] = []
     private var phases: [UInt8: Int] = [:]
     private var eventCount = 0
     private var skippedNoTime = 0
@@ -269,8 +272,23 @@ final class TraceParser {
     }
 
     private func frameFor(name: Int32, file: String?, line: Int) -> Int32 {
+        if file == nil && line == 0 && name >= 0 {
+            if Int(name) < nameFrame.count, nameFrame[Int(name)] >= 0 { return nameFrame[Int(name)] }
+            let f = makeFrame(name: name, file: nil, line: 0)
+            if Int(name) >= nameFrame.count {
+                nameFrame.append(contentsOf: repeatElement(-1, count: Int(name) + 1 - nameFrame.count))
+            }
+            nameFrame[Int(name)] = f
+            return f
+        }
         let key = FrameKey(name: name, file: file, line: line)
         if let f = frameCache[key] { return f }
+        let f = makeFrame(name: name, file: file, line: line)
+        frameCache[key] = f
+        return f
+    }
+
+    private func makeFrame(name: Int32, file: String?, line: Int) -> Int32 {
         let text = name >= 0 ? rawNames.string(name) : "(unnamed)"
         let f: Int32
         if let file {
@@ -280,7 +298,6 @@ final class TraceParser {
             let p = FoldedParser.parseFrame(text)
             f = builder.frames.frame(name: p.name, file: p.file, line: p.line, kind: p.kind.isGrouping ? .function : p.kind)
         }
-        frameCache[key] = f
         return f
     }
 
@@ -410,6 +427,11 @@ final class TraceParser {
         var byThread: [Int32: [Int32]] = [:]
         for (i, e) in events.enumerated() { byThread[e.thread, default: []].append(Int32(i)) }
         var unmatched = 0, dangling = 0
+        // Per event, by index (every thread's events are distinct): a begin's rank in its
+        // thread's order, and whether it is open. Arrays, not a dictionary and a set probed
+        // an event each.
+        var rank = [Int](repeating: 0, count: events.count)
+        var opened = [Bool](repeating: false, count: events.count)
         for t in byThread.keys.sorted() {
             let list = byThread[t]!
             // Begins: by ts; at one ts, B events (unknown length) first in file order, then X
@@ -422,15 +444,14 @@ final class TraceParser {
                 if dx != dy { return dx > dy }
                 return x.ph == 0x42 ? x.seq < y.seq : x.seq > y.seq
             }
-            var rank = [Int32: Int](minimumCapacity: begins.count)
-            for (r, e) in begins.enumerated() { rank[e] = r }
+            for (r, e) in begins.enumerated() { rank[Int(e)] = r }
             // Ends: E events and X ends, by time; at one time, X ends innermost first, then E events.
             struct End { var ts: Double; var isE: Bool; var sub: Int; var event: Int32 }
             var ends: [End] = []
             for i in list {
                 let e = events[Int(i)]
                 if e.ph == 0x45 { ends.append(End(ts: e.ts, isE: true, sub: Int(e.seq), event: i)) }
-                else if e.ph == 0x58 { ends.append(End(ts: e.ts + e.dur, isE: false, sub: -(rank[i] ?? 0), event: i)) }
+                else if e.ph == 0x58 { ends.append(End(ts: e.ts + e.dur, isE: false, sub: -rank[Int(i)], event: i)) }
             }
             ends.sort { a, b in
                 if a.ts != b.ts { return a.ts < b.ts }
@@ -443,7 +464,6 @@ final class TraceParser {
             var stackNode: [Int32] = []
             var stackEvent: [Int32] = []
             var lastT = -Double.infinity
-            var opened = Set<Int32>()
             func advance(_ time: Double) {
                 if let top = stackNode.last, time > lastT { builder.addSelf(top, metric: 0, time - lastT) }
                 lastT = max(lastT, time)
@@ -456,7 +476,7 @@ final class TraceParser {
                 else {
                     let be = events[Int(begins[bi])], en = ends[ei]
                     if be.ts != en.ts { takeBegin = be.ts < en.ts }
-                    else if !en.isE { takeBegin = !opened.contains(en.event) }     // zero-length X
+                    else if !en.isE { takeBegin = !opened[Int(en.event)] }     // zero-length X
                     else {
                         // A B and an E at one time: the E first, unless it closes that very B
                         // (same name and args, as speedscope keys them): a zero-length call.
@@ -471,7 +491,7 @@ final class TraceParser {
                     let node = builder.child(of: stackNode.last ?? root, frame: e.frame)
                     stackNode.append(node)
                     stackEvent.append(ev)
-                    opened.insert(ev)
+                    opened[Int(ev)] = true
                 } else {
                     let en = ends[ei]; ei += 1
                     advance(en.ts)
@@ -542,14 +562,22 @@ extension CPUProfileData {
     /// Appends a later chunk of the same profile (ProfileChunk events).
     func append(_ o: CPUProfileData) {
         let base = Int32(ids.count)
+        // The chunk's strings, as ours.
+        var map = [Int32](repeating: -1, count: o.strings.count)
+        for i in map.indices {
+            map[i] = o.strings.withBytes(Int32(i)) { t in
+                t.isEmpty ? strings.intern("") : strings.intern(t.baseAddress!, t.count)
+            }
+        }
         ids += o.ids
         parentId += o.parentId
         parentIndex += o.parentIndex.map { $0 >= 0 ? $0 + base : -1 }
-        names += o.names
-        urls += o.urls
+        names += o.names.map { $0 >= 0 ? map[Int($0)] : -1 }
+        urls += o.urls.map { $0 >= 0 ? map[Int($0)] : -1 }
         lines += o.lines
         hitCounts += o.hitCounts
-        childLists += o.childLists.map { ($0.0 + Int(base), $0.1) }
+        childOwner += o.childOwner.map { $0 + base }
+        childIds += o.childIds
         samples += o.samples
         timeDeltas += o.timeDeltas
         if startTime == nil { startTime = o.startTime }

@@ -114,6 +114,30 @@ struct NodeColumns {
         for m in weight.indices { weight[m].reserveBig(n) }
     }
 
+    /// `body` rewrites every node's frame in place (committed first).
+    mutating func rewriteFrames(_ body: (UnsafeMutableBufferPointer<Int32>) -> Void) {
+        commit()
+        frame.withUnsafeMutableBufferPointer { body($0) }
+    }
+
+    /// Sets a whole weight column (one value a node).
+    mutating func setWeights(_ m: Int, _ column: [Double]) {
+        commit()
+        precondition(column.count == parent.count)
+        weight[m] = column
+    }
+
+    /// Takes the parent and frame columns, leaving the root alone with weight 0.
+    mutating func takeAll() -> (parent: [Int32], frame: [Int32]) {
+        commit()
+        let taken = (parent, frame)
+        parent = [-1]
+        frame = [-1]
+        pathHash = [ChildIndex.rootHash]
+        for m in weight.indices { weight[m] = [0] }
+        return taken
+    }
+
     /// A new weight column, 0 for every node.
     mutating func addMetric() {
         commit()

@@ -345,23 +345,23 @@ public final class ProfileBuilder {
     /// A node whose parent and frame are the original's, below such nodes only, keeps its
     /// original path, which no other kept node has; unless a rewritten node's new path hashes
     /// alike (a bitmap of those hashes says), it is appended without a probe. Into an empty
-    /// builder only (nodes already there could share a path). The ids are those of the
-    /// probing for every node.
+    /// builder at its root only (nodes already there could share a path); otherwise every
+    /// node probes.
+    /// The tree's root goes to `root` (a reader's thread node); returns each node's new id.
+    @discardableResult
     func addTree(parent: [Int32], frame: [Int32], selfWeight: [[Double]], frameMap: [Int32],
-                 original: (parent: [Int32], frame: [Int32])? = nil) {
+                 original: (parent: [Int32], frame: [Int32])? = nil, under root: Int32 = 0) -> [Int32] {
         let n = parent.count
-        guard n > 0 else { return }
+        guard n > 0 else { return [] }
         if indexDropped { rebuildIndex() }
         nodes.commit()
-        let newId = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         let hash = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
         // Per node: 1 when it must probe the index (sparse mode only).
         var probe: UnsafeMutablePointer<UInt8>? = nil
-        defer { newId.deallocate(); hash.deallocate(); probe?.deallocate() }
-        newId[0] = 0
-        hash[0] = nodes.pathHash[0]
+        defer { hash.deallocate(); probe?.deallocate() }
+        hash[0] = nodes.pathHash[Int(root)]
         var probes = n
-        if let original, nodes.count == 1, original.parent.count == n, original.frame.count == n {
+        if let original, root == 0, nodes.count == 1, original.parent.count == n, original.frame.count == n {
             let must = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
             probe = must
             probes = Self.markProbes(parent: parent, frame: frame, frameMap: frameMap, original: original,
@@ -369,6 +369,12 @@ public final class ProfileBuilder {
         }
         reserve(nodes: nodes.count + n, indexed: nodes.count + probes)
         let index = childIndex
+        // Uninitialised, as the scratch pointer it replaced (transforms call this on trees
+        // of millions of nodes): every id is written below.
+        return [Int32](unsafeUninitializedCapacity: n) { newIdBuffer, initialized in
+        initialized = n
+        let newId = newIdBuffer.baseAddress!
+        newId[0] = root
         parent.withUnsafeBufferPointer { parent in
         frame.withUnsafeBufferPointer { frame in
         frameMap.withUnsafeBufferPointer { fmap in
@@ -413,6 +419,33 @@ public final class ProfileBuilder {
         for m in selfWeight.indices where m < metrics.count && !selfWeight[m].isEmpty {
             selfWeight[m].withUnsafeBufferPointer { addSelf(newId, $0.baseAddress!, count: min(n, $0.count), metric: m) }
         }
+        }
+    }
+
+    /// Replaces each node's frame `f` by `map(f)`, for a reader that builds its tree on
+    /// provisional frame ids (speedscope: indices into `shared.frames`, which py-spy writes
+    /// after the samples). `map` must be one to one on the frames in the tree, so siblings stay
+    /// distinct. The child index is keyed by the old frames: it is dropped (rebuilt on demand).
+    func remapFrames(_ map: (Int32) -> Int32) {
+        nodes.rewriteFrames { fr in
+            for i in 1..<max(fr.count, 1) { fr[i] = map(fr[i]) }
+        }
+        dropIndex()
+    }
+
+    /// Sets metric `m`'s self weight of every node at once (`column[node]`, all nodes).
+    func setSelfWeights(_ m: Int, _ column: [Double]) {
+        nodes.setWeights(m, column)
+    }
+
+    /// Takes the whole tree out (parent and frame columns; weights are dropped), leaving only
+    /// the root: a reader whose provisional frames merge nodes replays it through `addTree`.
+    func takeTree() -> (parent: [Int32], frame: [Int32]) {
+        let t = nodes.takeAll()
+        childIndex = ChildIndex(capacity: 4096)
+        indexDropped = false
+        spare = nil
+        return t
     }
 
     /// For `addTree(original:)`: each node's new path hash into `hash`, and into `must` 1 for
