@@ -511,7 +511,7 @@ public final class ProfileBuilder {
         }
         return Profile(source: source, format: format, metrics: metrics,
                        defaultMetric: min(defaultMetric, max(metrics.count - 1, 0)),
-                       frames: frames, tree: tree, functions: functions,
+                       frames: frames.withoutIndexes(), tree: tree, functions: functions,
                        estimatedTree: estimatedTree, sampleCount: sampleCount,
                        warnings: warnings, metadata: metadata)
     }
