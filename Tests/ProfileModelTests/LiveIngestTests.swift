@@ -235,4 +235,5 @@ final class ManualClock: @unchecked Sendable {
     init(_ t: Double) { self.t = t }
     func now() -> Double { lock.lock(); defer { lock.unlock() }; return t }
     func advance(_ s: Double) { lock.lock(); t += s; lock.unlock() }
+    func set(_ s: Double) { lock.lock(); t = s; lock.unlock() }
 }

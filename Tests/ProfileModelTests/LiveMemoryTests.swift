@@ -119,4 +119,71 @@ final class LiveMemoryTests: XCTestCase {
         let whole = try FormatRegistry.load(path: Fixtures.sample("etl.pyspy.txt"))
         XCTAssertEqual(try XCTUnwrap(p).total(metric: 0), whole.total(metric: 0))
     }
+
+    /// Hands out one batch of lines per simulated second, each cut in two mid-line, moving the
+    /// clock to that second first: a long stream without the wait.
+    final class SecondsSource: LiveSource {
+        let seconds: [[UInt8]], clock: ManualClock, start: Double
+        var second = 0, half = 0
+        init(_ seconds: [[UInt8]], clock: ManualClock, start: Double) { self.seconds = seconds; self.clock = clock; self.start = start }
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> LiveRead {
+            guard second < seconds.count else { return .end }
+            let bytes = seconds[second], cut = bytes.count / 2 + 3
+            let part = half == 0 ? bytes[..<cut] : bytes[cut...]
+            if half == 0 { clock.set(start + Double(second)) }
+            precondition(part.count <= buffer.count)
+            part.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: part.count) }
+            if half == 1 { second += 1 }
+            half = 1 - half
+            return .data(part.count)
+        }
+        func cancel() {}
+    }
+
+    /// Issue 18: in a time window, stacks whose samples all left it are forgotten, so a stream
+    /// of ever new stacks stays bounded. 60 simulated seconds of 150 new stacks each (two new
+    /// frames a stack) through a 5 s window: the tree never holds much more than twice the
+    /// window's stacks, frames go with their nodes, and the window shows exactly the lines of its
+    /// last 5 seconds, summed here from the text.
+    func testWindowForgetsStacksThatLeftIt() throws {
+        let start = 2_000_000.0, window = 5, perSecond = 150
+        var text: [[String]] = []
+        for s in 0..<60 {
+            text.append((0..<perSecond).map { j in
+                "main;dispatch;handler_\(s)_\(j) (h.py:\(j % 7 + 1));leaf_\(s)_\(j) (l.py:\(j % 3 + 1)) \((s * 7 + j) % 5 + 1)"
+            })
+        }
+        let clock = ManualClock(start)
+        let source = SecondsSource(text.map { Array(($0.joined(separator: "\n") + "\n").utf8) }, clock: clock, start: start)
+        let ingest = LiveIngest(source: source, name: "window", clock: { clock.now() })
+        ingest.compactionFloor = 1000
+        ingest.setWindow(window)
+        ingest.run()
+        let (p, status) = ingest.snapshot()
+        let profile = try XCTUnwrap(p)
+        XCTAssertEqual(status.state, .ended)
+        XCTAssertEqual(status.window, window)
+        // The last second is 59: the window holds seconds 55...59.
+        let inWindow = text[(60 - window)...].joined()
+        func count(_ line: String) -> Double { Double(line.split(separator: " ").last!)! }
+        XCTAssertEqual(profile.total(metric: 0), inWindow.reduce(0) { $0 + count($1) })
+        var leaves: [String: Double] = [:]
+        for l in inWindow { leaves[String(l.split(separator: ";").last!.split(separator: " ")[0]), default: 0] += count(l) }
+        var shown: [String: Double] = [:]
+        for n in 1..<profile.tree.count where profile.tree.selfWeight[0][n] != 0 {
+            shown[profile.frames.name(ofFrame: profile.tree.frame[n]), default: 0] += profile.tree.selfWeight[0][n]
+        }
+        XCTAssertEqual(shown, leaves)
+        // A second's new nodes: two a stack. The window's (one more second when a rebuild comes
+        // mid-second) plus main and dispatch are what a rebuild keeps; the tree grows to twice
+        // that before the next, overshooting by at most one chunk (half a second).
+        let windowNodes = (window + 1) * 2 * perSecond + 3
+        let allNodes = 60 * 2 * perSecond + 3
+        XCTAssertGreaterThan(ingest.peakNodes, windowNodes, "the stream outgrew the window")
+        XCTAssertLessThanOrEqual(ingest.peakNodes, 2 * windowNodes + perSecond * 2)
+        XCTAssertLessThan(ingest.peakNodes, allNodes / 3)
+        // Frames go with their nodes: the live table holds at most those of the nodes kept.
+        XCTAssertLessThanOrEqual(profile.frames.frameCount, ingest.peakNodes)
+        XCTAssertEqual(status.samples, Int(text.joined().reduce(0) { $0 + count($1) }), "samples count the whole stream")
+    }
 }

@@ -107,7 +107,11 @@ struct AustinMetrics {
 /// text straight from the input and reuses the previous line's path for a shared prefix.
 final class AustinParser {
     public let builder: ProfileBuilder
-    private let stacks = StackPath()
+    private var stacks = StackPath()
+
+    /// Forgets the previous line's nodes and the frame ids of texts seen (after the builder
+    /// was compacted, `ProfileBuilder.compact`): frames are found by their text again.
+    func forgetPaths() { stacks = StackPath() }
     private var lines = LineSplitter()
     private var metrics = AustinMetrics()
     public private(set) var mode: String? = nil

@@ -103,7 +103,11 @@ public enum FoldedReader: ProfileReader {
 /// one hash and a compare, and it reuses the previous line's path for a shared prefix.
 final class FoldedParser {
     public let builder: ProfileBuilder
-    private let stacks = StackPath()
+    private var stacks = StackPath()
+
+    /// Forgets the previous line's nodes and the frame ids of texts seen (after the builder
+    /// was compacted, `ProfileBuilder.compact`): frames are found by their text again.
+    func forgetPaths() { stacks = StackPath() }
     private var lines = LineSplitter()
     public private(set) var lineNumber = 0
     public private(set) var validLines = 0

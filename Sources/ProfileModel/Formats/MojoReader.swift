@@ -79,6 +79,12 @@ final class MojoParser {
     private var prevPaths: [[Int32]] = []
     private var prevNodes: [[Int32]] = []
 
+    /// Forgets each thread's previous nodes (after the builder was compacted,
+    /// `ProfileBuilder.compact`); frame ids stay valid, as MOJO's frames are kept.
+    func forgetPaths() {
+        for c in prevPaths.indices { prevPaths[c] = []; prevNodes[c] = [] }
+    }
+
     // Warnings.
     private var undefinedRefs = 0
     private var firstUndefinedRef = 0

@@ -20,6 +20,7 @@ struct ByteInterner: Sendable {
     /// its input's size does not regrow (and rehash) the table step by step.
     public mutating func reserve(strings n: Int, bytes: Int) {
         guard n > starts.count else { return }
+        if slots.isEmpty { restoreLookup() }
         starts.reserveCapacity(n)
         lengths.reserveCapacity(n)
         hashes.reserveCapacity(n)
@@ -32,6 +33,7 @@ struct ByteInterner: Sendable {
     /// Returns the id of `n` bytes at `p`, adding them if new. `isNew` says which.
     @inline(__always)
     public mutating func intern(_ p: UnsafeRawPointer, _ n: Int, isNew: inout Bool) -> Int32 {
+        if slots.isEmpty { restoreLookup() }
         let h = hashBytes(p, n)
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -72,6 +74,38 @@ struct ByteInterner: Sendable {
     }
 
     private mutating func grow() { rehash(slots.count * 2) }
+
+    /// Appends `s` as a new string without looking it up (the caller knows it is new), for a
+    /// table that then drops its lookup (`dropLookup`) or rebuilds it.
+    mutating func append(_ s: UnsafeRawBufferPointer) -> Int32 {
+        let id = Int32(starts.count)
+        starts.append(bytes.count)
+        lengths.append(Int32(s.count))
+        bytes.append(contentsOf: s)
+        hashes = []
+        slots = []
+        return id
+    }
+
+    /// Frees what only `intern` needs (hashes and slots: 16-24 bytes a string), for a table
+    /// that is read by id from now on; the first `intern` restores them.
+    mutating func dropLookup() {
+        hashes = []
+        slots = []
+    }
+
+    private mutating func restoreLookup() {
+        let (starts, lengths) = (self.starts, self.lengths)
+        hashes = bytes.withUnsafeBytes { b in
+            (0..<starts.count).map { i in
+                let n = Int(lengths[i])
+                return n == 0 ? hashBytes(UnsafeRawPointer(bitPattern: 1)!, 0) : hashBytes(b.baseAddress! + starts[i], n)
+            }
+        }
+        var cap = 16
+        while cap < starts.count * 2 + 2 { cap <<= 1 }
+        rehash(cap)
+    }
 
     private mutating func rehash(_ cap: Int) {
         var newSlots = [Int32](repeating: 0, count: cap)

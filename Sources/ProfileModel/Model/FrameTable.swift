@@ -57,16 +57,95 @@ public struct FrameTable: Sendable {
     /// (name, file) and (line, kind) → frame; (name, file) and definition line → function.
     private var frameIndex = WideKeyMap()
     private var functionIndex = WideKeyMap()
-
-
+    /// What the two indexes key each entry by beyond (name, file), so that they can be
+    /// rebuilt exactly (`ensureIndexed`): whether a frame is its function's merged frame
+    /// (`functionFrame`), and the line a function is keyed by (-1: none; not its label line,
+    /// which `label` and `define` move).
+    private var frameMerged: [Bool] = []
+    private var functionKeyLine: [Int32] = []
+    /// False in a frozen profile's table (`withoutIndexes`): nothing looks frames up there
+    /// unless a transform adds some, so the indexes are rebuilt then, not carried.
+    private var indexed = true
 
     public init() {}
+
+    /// This table without its lookup indexes (frame, function and string), which are most of
+    /// its memory (~150 bytes a frame). A frozen profile reads frames by id only; a live
+    /// stream's builder keeps inserting, and each snapshot that shared the indexes made it
+    /// copy them all on its next insert and then kept a copy of its own.
+    func withoutIndexes() -> FrameTable {
+        var t = self
+        t.frameIndex = WideKeyMap(capacity: 0)
+        t.functionIndex = WideKeyMap(capacity: 0)
+        t.strings.dropLookup()
+        t.indexed = false
+        return t
+    }
+
+    /// The frames `used` marks, in their order, with their functions and strings and nothing
+    /// else, and each old frame's new id (-1: dropped) and each old function's. A live stream
+    /// in a time window forgets what left it (`ProfileBuilder.compact`).
+    func compacted(keeping used: [Bool]) -> (table: FrameTable, frameMap: [Int32], functionMap: [Int32]) {
+        var t = FrameTable()
+        t.indexed = false
+        var stringMap = [Int32](repeating: -1, count: strings.count)
+        func string(_ s: Int32) -> Int32 {
+            guard s >= 0 else { return s }
+            if stringMap[Int(s)] < 0 { stringMap[Int(s)] = strings.withBytes(s) { t.strings.append($0) } }
+            return stringMap[Int(s)]
+        }
+        var frameMap = [Int32](repeating: -1, count: frameName.count)
+        var functionMap = [Int32](repeating: -1, count: functionName.count)
+        for f in 0..<min(used.count, frameName.count) where used[f] {
+            frameMap[f] = Int32(t.frameName.count)
+            let name = string(frameName[f]), file = string(frameFile[f])
+            t.frameName.append(name)
+            t.frameFile.append(file)
+            t.frameLine.append(frameLine[f])
+            t.frameKind.append(frameKind[f])
+            t.frameMerged.append(frameMerged[f])
+            let fn = Int(frameFunction[f])
+            if fn >= 0 && functionMap[fn] < 0 {
+                functionMap[fn] = Int32(t.functionName.count)
+                let name = string(functionName[fn]), file = string(functionFile[fn])
+                t.functionName.append(name)
+                t.functionFile.append(file)
+                t.functionLine.append(functionLine[fn])
+                t.functionKind.append(functionKind[fn])
+                t.functionLineIsDefinition.append(functionLineIsDefinition[fn])
+                t.functionKeyLine.append(functionKeyLine[fn])
+            }
+            t.frameFunction.append(fn >= 0 ? functionMap[fn] : -1)
+        }
+        t.strings.dropLookup()
+        return (t, frameMap, functionMap)
+    }
+
+    /// Rebuilds the indexes `withoutIndexes` dropped, from the columns.
+    private mutating func ensureIndexed() {
+        guard !indexed else { return }
+        indexed = true
+        var fi = WideKeyMap(capacity: frameName.count), fni = WideKeyMap(capacity: functionName.count)
+        for f in 0..<frameName.count {
+            let kind = frameKind[f]
+            if kind == .special && frameFunction[f] < 0 { continue }      // a placeholder: never indexed
+            let second = frameMerged[f] ? packPair(Int32.min, Int32(kind.rawValue)) : packPair(frameLine[f], Int32(kind.rawValue))
+            fi[packPair(frameName[f], frameFile[f]), second] = Int32(f)
+        }
+        for fn in 0..<functionName.count {
+            fni[packPair(functionName[fn], functionFile[fn]), UInt64(UInt32(bitPattern: functionKeyLine[fn]))] = Int32(fn)
+        }
+        frameIndex = fi
+        functionIndex = fni
+    }
 
     /// Room for about `frames` frames (and as many functions and strings), for a reader that
     /// can tell from its input's size: a 100k-function pstats file regrew and rehashed these
     /// tables a dozen times each.
     public mutating func reserve(frames n: Int, stringBytes: Int) {
         guard n > frameName.count else { return }
+        ensureIndexed()
+        frameMerged.reserveCapacity(n); functionKeyLine.reserveCapacity(n)
         strings.reserve(strings: n, bytes: stringBytes)
         frameName.reserveCapacity(n); frameFile.reserveCapacity(n); frameLine.reserveCapacity(n)
         frameKind.reserveCapacity(n); frameFunction.reserveCapacity(n)
@@ -102,6 +181,7 @@ public struct FrameTable: Sendable {
     /// part of the function's identity; otherwise the line is the executing line.
     public mutating func frame(name: Int32, file: Int32, line: Int32, kind: FrameKind,
                                lineIsDefinition: Bool = false) -> Int32 {
+        ensureIndexed()
         let nameFile = packPair(name, file)
         let lineKind = packPair(line, Int32(kind.rawValue))
         if let f = frameIndex[nameFile, lineKind] { return f }
@@ -120,6 +200,7 @@ public struct FrameTable: Sendable {
         frameLine.append(0)
         frameKind.append(.special)
         frameFunction.append(-1)
+        frameMerged.append(false)
         return id
     }
 
@@ -131,6 +212,7 @@ public struct FrameTable: Sendable {
         frameFile.append(file)
         frameLine.append(line)
         frameKind.append(kind)
+        frameMerged.append(false)
         if kind.isGrouping {
             frameFunction.append(-1)
         } else {
@@ -149,6 +231,7 @@ public struct FrameTable: Sendable {
                 functionLine.append(line)
                 functionKind.append(kind)
                 functionLineIsDefinition.append(lineIsDefinition && line > 0)
+                functionKeyLine.append(Int32(bitPattern: UInt32(truncatingIfNeeded: defLine)))
                 functionIndex[nameFile, defLine] = fn
                 frameFunction.append(fn)
             }
@@ -166,6 +249,7 @@ public struct FrameTable: Sendable {
     /// `functionFrame` from interned string ids (`file` -1 for none, `line` 0 for none).
     public mutating func functionFrame(name n: Int32, file fl: Int32, line l: Int32, kind: FrameKind = .function) -> Int32 {
         if kind.isGrouping { return frame(name: n, file: fl, line: l, kind: kind) }
+        ensureIndexed()
         let nameFile = packPair(n, fl)
         let merged = packPair(Int32.min, Int32(kind.rawValue))
         let f: Int32
@@ -178,6 +262,7 @@ public struct FrameTable: Sendable {
             // viewer's `L`) gets frames of its own.
             f = appendFrame(name: n, file: fl, line: l, kind: kind, lineIsDefinition: false)
             frameIndex[nameFile, merged] = f
+            frameMerged[Int(f)] = true
         }
         frameLine[Int(f)] = functionLine[Int(frameFunction[Int(f)])]
         return f
@@ -197,10 +282,7 @@ public struct FrameTable: Sendable {
     public mutating func intern(_ p: UnsafeRawPointer, _ n: Int) -> Int32 { strings.intern(p, n) }
 
     /// Whether `f` is the one frame of its function that `functionFrame` made (lines merged).
-    func isMerged(_ f: Int32) -> Bool {
-        let i = Int(f)
-        return frameIndex[packPair(frameName[i], frameFile[i]), packPair(Int32.min, Int32(frameKind[i].rawValue))] == f
-    }
+    func isMerged(_ f: Int32) -> Bool { frameMerged[Int(f)] }
 
     /// Records `line` as the definition line of `frame`'s function (a format that stores where
     /// a function starts beside its executing lines, as pprof's `start_line`); its merged

@@ -526,6 +526,58 @@ public final class ProfileBuilder {
         return newId
     }
 
+    /// Keeps only the nodes `keep` marks (a kept node's parent must be kept too; the root
+    /// always is), with their self weights, and, when `frames` is set, only the frames, functions
+    /// and strings those nodes use (a reader that caches frame ids passes false). Returns each
+    /// old node's new id, -1 for a dropped one. A live stream in a time window forgets what
+    /// left it this way, so that its memory follows the window, not the stream's length.
+    func compact(keeping keep: [Bool], frames compactFrames: Bool) -> [Int32] {
+        nodes.commit()
+        let n = nodes.count
+        var newId = [Int32](repeating: -1, count: n)
+        newId[0] = 0
+        var frameMap: [Int32]? = nil, functionMap: [Int32]? = nil
+        if compactFrames {
+            var used = [Bool](repeating: false, count: frames.frameCount)
+            for i in 1..<max(n, 1) where keep[i] && nodes.frame[i] >= 0 { used[Int(nodes.frame[i])] = true }
+            let c = frames.compacted(keeping: used)
+            frames = c.table
+            frameMap = c.frameMap
+            functionMap = c.functionMap
+        }
+        var fresh = NodeColumns(metrics: metrics.count)
+        for i in 1..<max(n, 1) where keep[i] {
+            let f = nodes.frame[i]
+            newId[i] = fresh.append(parent: newId[Int(nodes.parent[i])], frame: f >= 0 ? frameMap?[Int(f)] ?? f : f, hash: 0)
+        }
+        fresh.commit()
+        for m in 0..<metrics.count {
+            let old = nodes.weight[m]
+            for i in 0..<n where newId[i] >= 0 { fresh.weight[m][Int(newId[i])] = old[i] }
+        }
+        nodes.deallocate()
+        nodes = fresh
+        // No path hashes and no index: both are rebuilt on the next `child(of:frame:)`.
+        nodes.dropPathHashes()
+        childIndex = ChildIndex(capacity: 16)
+        indexDropped = true
+        spare = nil
+        if let functionMap {
+            func mapped(_ key: UInt64) -> UInt64? {
+                let fn = Int(Int32(truncatingIfNeeded: key >> 32))
+                guard fn >= 0, fn < functionMap.count, functionMap[fn] >= 0 else { return nil }
+                return packPair(functionMap[fn], Int32(truncatingIfNeeded: key))
+            }
+            var lines: [UInt64: UInt64] = [:], textVotes: [UInt64: Double] = [:], lineVotes: [UInt64: Double] = [:]
+            for (h, key) in leafTextLines { if let k = mapped(key) { lines[h] = k } }
+            // A vote whose text names no kept function would never count again.
+            for (h, w) in leafTextVotes where lines[h] != nil { textVotes[h] = w }
+            for (key, w) in leafLineVotes { if let k = mapped(key) { lineVotes[k] = w } }
+            (leafTextLines, leafTextVotes, leafLineVotes) = (lines, textVotes, lineVotes)
+        }
+        return newId
+    }
+
     /// What `absorb` takes from the absorbed builder's spare memory: an id and a path hash a node.
     var absorbScratchBytes: Int {
         nodes.commit()
@@ -633,7 +685,7 @@ public final class ProfileBuilder {
         }
         return Profile(source: source, format: format, metrics: metrics,
                        defaultMetric: min(defaultMetric, max(metrics.count - 1, 0)),
-                       frames: frames, tree: tree, functions: functions,
+                       frames: frames.withoutIndexes(), tree: tree, functions: functions,
                        estimatedTree: estimatedTree, sampleCount: sampleCount,
                        warnings: warnings, metadata: metadata)
     }

@@ -77,6 +77,32 @@ public final class LiveIngest: @unchecked Sendable {
 
         func reset() { seconds = []; weights = []; current = -1 }
 
+        /// Forgets the seconds that left a window of `w` seconds, and marks the nodes that
+        /// have weight in the ones left.
+        func keepWindow(_ w: Int, now: Int, marking keep: inout [Bool]) {
+            while let first = seconds.first, now - first >= w { seconds.removeFirst(); weights.removeFirst() }
+            for bucket in weights {
+                for k in bucket.keys {
+                    let node = Int(k >> 8)
+                    if node < keep.count { keep[node] = true }
+                }
+            }
+        }
+
+        /// Renumbers the nodes after a compaction (`newId`: -1 for a dropped node).
+        func remap(_ newId: [Int32]) {
+            for i in weights.indices {
+                var moved: [Int64: Double] = [:]
+                moved.reserveCapacity(weights[i].count)
+                for (k, v) in weights[i] {
+                    let node = Int(k >> 8)
+                    guard node < newId.count, newId[node] >= 0 else { continue }
+                    moved[(Int64(newId[node]) << 8) | (k & 0xFF)] = v
+                }
+                weights[i] = moved
+            }
+        }
+
         func add(_ node: Int32, _ metric: Int, _ value: Double) {
             guard !weights.isEmpty else { return }
             weights[weights.count - 1][(Int64(node) << 8) | Int64(metric & 0xFF), default: 0] += value
@@ -94,6 +120,13 @@ public final class LiveIngest: @unchecked Sendable {
         }
     }
     private let buckets = Buckets()
+
+    /// With a window on, the tree is rebuilt from the window's samples (`compact`) whenever it
+    /// has grown to twice what the last rebuild kept, and at least to this many nodes: what
+    /// left the window is forgotten, so a stream of ever new stacks stays bounded.
+    var compactionFloor = 1 << 16
+    /// The most tree nodes the live state held at once (for tests and the benchmark).
+    private(set) var peakNodes = 0
 
     /// The memory the live state may take: `--max-memory`, as set when the ingest is made.
     public var memoryLimit = MemoryBudget.limit
@@ -166,6 +199,7 @@ public final class LiveIngest: @unchecked Sendable {
         /// Past the memory cap: a text stream still gets the rest of the line the cap cut
         /// (until `lineOpen` clears), so the parser only ever sees whole lines.
         var capped = false, lineOpen = false, dropped = 0, droppedTail = false
+        var keptByCompaction = 0
         func publish(force: Bool = false) {
             lock.lock()
             let w = window
@@ -254,6 +288,7 @@ public final class LiveIngest: @unchecked Sendable {
                         let ok = buf.withUnsafeBytes { feed(p, Array($0[0..<keep])) }
                         if !ok { return }
                         checkCap(p, endsLine: buf[keep - 1] == 0x0A)
+                        compactIfDue(p)
                         dirty = true
                         publish()
                     } else {
@@ -279,6 +314,24 @@ public final class LiveIngest: @unchecked Sendable {
                     return
                 }
             }
+        }
+
+        /// Rebuilds the tree from the window's samples when it is due (see `compactionFloor`).
+        /// Checked after each chunk, between lines, when no parser holds a batch.
+        func compactIfDue(_ p: StreamParser) {
+            let n = p.builder.nodeCount
+            peakNodes = max(peakNodes, n)
+            lock.lock(); let w = window; lock.unlock()
+            guard let w, n >= max(compactionFloor, 2 * keptByCompaction) else { return }
+            var keep = [Bool](repeating: false, count: n)
+            keep[0] = true
+            buckets.keepWindow(w, now: Int(clock()), marking: &keep)
+            // Parents come before their children: one backward pass keeps every kept node's path.
+            p.builder.parent.withUnsafeBufferPointer { parent in
+                for i in stride(from: n - 1, to: 0, by: -1) where keep[i] { keep[Int(parent[i])] = true }
+            }
+            buckets.remap(p.compact(keeping: keep))
+            keptByCompaction = p.builder.nodeCount
         }
 
         /// Stops the tree's growth once the live state reaches the limit. Checked after each

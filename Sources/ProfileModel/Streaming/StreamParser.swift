@@ -69,6 +69,18 @@ public final class StreamParser {
         if let folded { _ = try folded.finish() } else if let austin { _ = try austin.finish() } else { _ = try mojo?.finish() }
     }
 
+    /// Keeps the nodes `keep` marks (see `ProfileBuilder.compact`) and forgets the node ids the
+    /// parser cached for the next stack. Folded and austin streams drop unused frames too (the
+    /// parser finds frames by their text again); MOJO refers to frames by ids defined once in
+    /// the stream, so its frames stay. Returns each old node's new id (-1: dropped).
+    func compact(keeping keep: [Bool]) -> [Int32] {
+        let map = builder.compact(keeping: keep, frames: mojo == nil)
+        folded?.forgetPaths()
+        austin?.forgetPaths()
+        mojo?.forgetPaths()
+        return map
+    }
+
     /// The profile so far. The parser keeps going afterwards.
     public func snapshot(source: String) -> Profile {
         let b = builder
