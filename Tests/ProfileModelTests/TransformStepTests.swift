@@ -137,6 +137,13 @@ final class TransformStepTests: XCTestCase {
                 a = c.tree.parent[Int(a)]
             }
         }
+        // No node is left without weight at or below it (`odd` of `even -> odd -> even` when
+        // all its time went back to `even`), summed here from the self weights: with distinct
+        // paths and the stacks above, the tree is exactly the cut-back stacks' prefixes.
+        var below = c.tree.selfWeight[0]
+        for n in stride(from: c.tree.count - 1, to: 0, by: -1) { below[Int(c.tree.parent[n])] += below[n] }
+        XCTAssertFalse(below.dropFirst().contains(0), "a node with no weight")
+        assertDistinctPaths(c)
         // The deep even/odd chains are gone: the tree is as deep as the longest cut-back stack.
         XCTAssertEqual(c.maxDepth, expected.keys.map { $0.split(separator: ";").count }.max())
         XCTAssertLessThan(c.maxDepth, p.maxDepth / 3)

@@ -493,6 +493,18 @@ public final class ProfileBuilder {
         return newId
     }
 
+    /// Cuts the nodes that hold no weight in any metric, renumbering the rest in order (the
+    /// child index goes: rebuilt if a child is asked for later). In the builder's own columns:
+    /// copying the kept nodes into a new builder touched as much fresh memory as the tree.
+    func cutEmptyNodes() {
+        nodes.commit()
+        let totals = CallTree.totals(parent: nodes.parent, selfWeight: nodes.weight)
+        func empty(_ i: Int) -> Bool { !totals.contains { $0[i] != 0 } }
+        guard (1..<max(nodes.count, 1)).contains(where: empty) else { return }
+        dropIndex()
+        nodes.compact { !empty($0) }
+    }
+
     /// What `absorb` takes from the absorbed builder's spare memory: an id and a path hash a node.
     var absorbScratchBytes: Int {
         nodes.commit()
