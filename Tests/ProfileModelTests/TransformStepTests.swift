@@ -185,6 +185,34 @@ final class TransformStepTests: XCTestCase {
         }
     }
 
+    /// Merging a function leaves each other function's total as the raw stacks give it (a stack
+    /// counted once per function on it, recursion or not), the merged one none, and self time
+    /// with the callers: the table against the raw stacks with that function taken out.
+    func testMergedFunctionTableMatchesTheRawStacks() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let p = try load()
+        for name in ["walk", "deepcopy", "even"] {
+            let key = raw.lazy.flatMap(\.frames).map(Self.functionKey).first { $0.hasPrefix("\(name) (") }!
+            let m = try p.applying(.merge(try fn(p, name)))
+            var total: [String: Double] = [:], selfW: [String: Double] = [:]
+            for r in raw {
+                let s = r.frames.map(Self.functionKey).filter { $0 != key }
+                for k in Set(s) { total[k, default: 0] += r.count }
+                if let leaf = s.last { selfW[leaf, default: 0] += r.count }
+            }
+            var checked = 0
+            for f in 0..<Int32(m.functions.count) {
+                let fname = m.frames.name(ofFunction: f)
+                let k = m.frames.file(ofFunction: f).map { "\(fname) (\($0))" } ?? fname
+                guard !k.hasPrefix("thread (") else { continue }
+                XCTAssertEqual(m.functions.totalWeight[0][Int(f)], total[k] ?? 0, "\(name) merged: total of \(k)")
+                XCTAssertEqual(m.functions.selfWeight[0][Int(f)], selfW[k] ?? 0, "\(name) merged: self of \(k)")
+                checked += 1
+            }
+            XCTAssertEqual(checked, total.keys.filter { !$0.hasPrefix("thread (") }.count + 1, "every function, the merged one too")
+        }
+    }
+
     func testDropRemovesEverySampleThroughTheFunction() throws {
         let raw = try Self.rawStacks(Self.walk)
         let expected = Self.tally(raw.filter { !$0.frames.contains { $0.hasPrefix("deepcopy (") } }
