@@ -137,6 +137,13 @@ final class TransformStepTests: XCTestCase {
                 a = c.tree.parent[Int(a)]
             }
         }
+        // No node is left without weight at or below it (`odd` of `even -> odd -> even` when
+        // all its time went back to `even`), summed here from the self weights: with distinct
+        // paths and the stacks above, the tree is exactly the cut-back stacks' prefixes.
+        var below = c.tree.selfWeight[0]
+        for n in stride(from: c.tree.count - 1, to: 0, by: -1) { below[Int(c.tree.parent[n])] += below[n] }
+        XCTAssertFalse(below.dropFirst().contains(0), "a node with no weight")
+        assertDistinctPaths(c)
         // The deep even/odd chains are gone: the tree is as deep as the longest cut-back stack.
         XCTAssertEqual(c.maxDepth, expected.keys.map { $0.split(separator: ";").count }.max())
         XCTAssertLessThan(c.maxDepth, p.maxDepth / 3)
@@ -175,6 +182,34 @@ final class TransformStepTests: XCTestCase {
         XCTAssertLessThan(lines.tree.count, p.tree.count, "line frames joined")
         for step in [TransformStep.collapseRecursion(nil), .collapseDirectRecursion(nil), .collapseFrames(.stdlib), .drop(walk)] {
             assertDistinctPaths(try p.applying(step))
+        }
+    }
+
+    /// Merging a function leaves each other function's total as the raw stacks give it (a stack
+    /// counted once per function on it, recursion or not), the merged one none, and self time
+    /// with the callers: the table against the raw stacks with that function taken out.
+    func testMergedFunctionTableMatchesTheRawStacks() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let p = try load()
+        for name in ["walk", "deepcopy", "even"] {
+            let key = raw.lazy.flatMap(\.frames).map(Self.functionKey).first { $0.hasPrefix("\(name) (") }!
+            let m = try p.applying(.merge(try fn(p, name)))
+            var total: [String: Double] = [:], selfW: [String: Double] = [:]
+            for r in raw {
+                let s = r.frames.map(Self.functionKey).filter { $0 != key }
+                for k in Set(s) { total[k, default: 0] += r.count }
+                if let leaf = s.last { selfW[leaf, default: 0] += r.count }
+            }
+            var checked = 0
+            for f in 0..<Int32(m.functions.count) {
+                let fname = m.frames.name(ofFunction: f)
+                let k = m.frames.file(ofFunction: f).map { "\(fname) (\($0))" } ?? fname
+                guard !k.hasPrefix("thread (") else { continue }
+                XCTAssertEqual(m.functions.totalWeight[0][Int(f)], total[k] ?? 0, "\(name) merged: total of \(k)")
+                XCTAssertEqual(m.functions.selfWeight[0][Int(f)], selfW[k] ?? 0, "\(name) merged: self of \(k)")
+                checked += 1
+            }
+            XCTAssertEqual(checked, total.keys.filter { !$0.hasPrefix("thread (") }.count + 1, "every function, the merged one too")
         }
     }
 

@@ -135,6 +135,32 @@ public struct FunctionTable: Sendable {
         hasExplicitEdges = false
     }
 
+    /// The table of a tree whose function totals are known (`ProfileBuilder.functionTotals`):
+    /// only the self weights are summed from the nodes, in node order as the derived table does.
+    init(frame: [Int32], selfWeight: [[Double]], functionTotals: [[Double]], frames: FrameTable, metricCount M: Int) {
+        let F = frames.functionCount
+        let N = frame.count
+        var selfW = (0..<M).map { _ in [Double](repeating: 0, count: F) }
+        frames.frameFunction.withUnsafeBufferPointer { frameFn in
+        frame.withUnsafeBufferPointer { frame in
+            for m in 0..<M {
+                selfWeight[m].withUnsafeBufferPointer { sw in
+                selfW[m].withUnsafeMutableBufferPointer { out in
+                    for n in 1..<max(N, 1) {
+                        let f = frame[n]
+                        guard f >= 0 else { continue }
+                        let fn = frameFn[Int(f)]
+                        if fn >= 0 { out[Int(fn)] += sw[n] }
+                    }
+                }}
+            }
+        }}
+        self.init(count: F, selfWeight: selfW, totalWeight: functionTotals, calls: nil, primitiveCalls: nil,
+                  edgeCaller: [], edgeCallee: [], edgeWeight: (0..<M).map { _ in [] }, edgeCalls: nil,
+                  nodeLists: FunctionNodes(frame: frame, frameFunction: frames.frameFunction, functionCount: F))
+        hasExplicitEdges = false
+    }
+
     /// Builds a table from explicit values (exact formats such as pstats).
     init(count: Int, selfWeight: [[Double]], totalWeight: [[Double]], calls: [Int64]?,
          primitiveCalls: [Int64]?, edgeCaller: [Int32], edgeCallee: [Int32],

@@ -96,6 +96,38 @@ struct NodeColumns {
         for m in weight.indices { weight[m].removeLast(extra) }
     }
 
+    /// Keeps the nodes `keep` accepts (and the root), in id order, each under its parent's new
+    /// id (the root's when its parent was cut), with their weights; the others go. In place:
+    /// a node's new id is never above its old one, so one forward pass moves each column down.
+    /// Only without path hashes (the caller dropped its child index: the ids change).
+    mutating func compact(keeping keep: (Int) -> Bool) {
+        commit()
+        precondition(pathHash.isEmpty)
+        let n = parent.count
+        guard n > 1 else { return }
+        let newId = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        defer { newId.deallocate() }
+        newId[0] = 0
+        var next = 1
+        parent.withUnsafeMutableBufferPointer { p in
+        frame.withUnsafeMutableBufferPointer { f in
+            for i in 1..<n {
+                guard keep(i) else { newId[i] = 0; continue }
+                newId[i] = Int32(truncatingIfNeeded: next)
+                p[next] = newId[Int(p[i])]
+                f[next] = f[i]
+                next += 1
+            }
+        }}
+        for m in weight.indices {
+            weight[m].withUnsafeMutableBufferPointer { w in
+                var k = 1
+                for i in 1..<n where newId[i] != 0 { w[k] = w[i]; k += 1 }
+            }
+        }
+        truncate(to: next)
+    }
+
     mutating func setPathHashes(_ hashes: [UInt32]) {
         precondition(pending == 0 && hashes.count == parent.count)
         pathHash = hashes

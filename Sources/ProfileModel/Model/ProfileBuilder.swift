@@ -15,6 +15,10 @@ public final class ProfileBuilder {
     public var metadata: [(String, String)] = []
     /// Set by readers whose function table is exact (pstats): used instead of one derived from the tree.
     public var exactFunctions: FunctionTable? = nil
+    /// `totalWeight[metric][function]`, set by a step that leaves every function's total as it
+    /// was (merging a function into its callers): the table then sums only self weights, not
+    /// the outermost call of each function on every stack. Ignored if it does not fit.
+    var functionTotals: [[Double]]? = nil
     /// Self weight (default metric) per `packPair(function, line)`, from readers that merge
     /// lines while reading and so leave no line in the tree: what labels a function by its
     /// hottest line (`FrameTable.label`).
@@ -578,6 +582,18 @@ public final class ProfileBuilder {
         return newId
     }
 
+    /// Cuts the nodes that hold no weight in any metric, renumbering the rest in order (the
+    /// child index goes: rebuilt if a child is asked for later). In the builder's own columns:
+    /// copying the kept nodes into a new builder touched as much fresh memory as the tree.
+    func cutEmptyNodes() {
+        nodes.commit()
+        let totals = CallTree.totals(parent: nodes.parent, selfWeight: nodes.weight)
+        func empty(_ i: Int) -> Bool { !totals.contains { $0[i] != 0 } }
+        guard (1..<max(nodes.count, 1)).contains(where: empty) else { return }
+        dropIndex()
+        nodes.compact { !empty($0) }
+    }
+
     /// What `absorb` takes from the absorbed builder's spare memory: an id and a path hash a node.
     var absorbScratchBytes: Int {
         nodes.commit()
@@ -659,6 +675,17 @@ public final class ProfileBuilder {
         let order = min(defaultMetric, max(metrics.count - 1, 0))
         let frames = labelledFrames(metric: order)
         let tree: CallTree, functions: FunctionTable
+        let knownTotals = functionTotals.flatMap { t in
+            t.count == metrics.count && t.allSatisfy({ $0.count == frames.functionCount }) ? t : nil
+        }
+        func derivedTable(_ p: [Int32], _ f: [Int32], _ w: [[Double]], _ totals: () -> [[Double]]) -> FunctionTable {
+            if let knownTotals {
+                return FunctionTable(frame: f, selfWeight: w, functionTotals: knownTotals, frames: frames,
+                                     metricCount: metrics.count)
+            }
+            return FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals(), frames: frames,
+                                 metricCount: metrics.count, scratch: scratch)
+        }
         if let exact = exactFunctions {
             tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
             functions = exact
@@ -669,11 +696,10 @@ public final class ProfileBuilder {
             let (p, f, w) = (parent, frame, selfWeight)
             let totalsReady = DispatchSemaphore(value: 0)
             var totals: [[Double]] = [], table: FunctionTable? = nil
-            let side = SideTask { [frames, metrics] in
+            let side = SideTask {
                 totals = CallTree.totals(parent: p, selfWeight: w)
                 totalsReady.signal()
-                table = FunctionTable(parent: p, frame: f, selfWeight: w, totalWeight: totals, frames: frames,
-                                      metricCount: metrics.count, scratch: scratch)
+                table = derivedTable(p, f, w) { totals }
             }
             tree = CallTree(parent: p, frame: f, selfWeight: w,
                             totalWeight: { totalsReady.wait(); return totals }, orderMetric: order, scratch: scratch)
@@ -681,7 +707,7 @@ public final class ProfileBuilder {
             functions = table ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
         } else {
             tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
-            functions = FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
+            functions = derivedTable(tree.parent, tree.frame, tree.selfWeight) { tree.totalWeight }
         }
         return Profile(source: source, format: format, metrics: metrics,
                        defaultMetric: min(defaultMetric, max(metrics.count - 1, 0)),

@@ -17,10 +17,13 @@ extension Profile {
     }
 
     /// `rebuilt` with the map as an array by frame id (-1 drops the frame).
-    func rebuilt(format: String? = nil, frames newFrames: FrameTable, sameFunctions: Bool, frameMap: [Int32]) -> Profile {
+    /// `functionTotals`: every function's total in the new tree, when the caller knows them.
+    func rebuilt(format: String? = nil, frames newFrames: FrameTable, sameFunctions: Bool, frameMap: [Int32],
+                 functionTotals: [[Double]]? = nil) -> Profile {
         let b = derivedBuilder(format: format, frames: newFrames)
         let keepsFunctions = sameFunctions && newFrames.functionCount == frames.functionCount
         if keepsFunctions || functions.calls != nil || estimatedTree { b.exactFunctions = functions.strippedOfNodes() }
+        b.functionTotals = functionTotals
         b.addTree(parent: tree.parent, frame: tree.frame, selfWeight: tree.selfWeight, frameMap: frameMap,
                   original: (tree.parent, tree.frame))
         return freezeDerived(b)

@@ -102,17 +102,8 @@ extension Profile {
     /// builder's columns, not from a frozen profile: a freeze (child lists, sorting, function
     /// table) of the tree before the cut was half the cost of collapsing recursion.
     func prunedOfEmptyNodes(_ b: ProfileBuilder) -> ProfileBuilder {
-        let parent = b.parent, frame = b.frame, weight = b.selfWeight
-        let totals = CallTree.totals(parent: parent, selfWeight: weight)
-        func empty(_ i: Int) -> Bool { !totals.contains { $0[i] != 0 } }
-        guard (1..<max(parent.count, 1)).contains(where: empty) else { return b }
-        let out = derivedBuilder(frames: b.frames)
-        out.exactFunctions = b.exactFunctions
-        let mapped = out.appendKept(parent: parent, frame: frame, keep: { !empty($0) })
-        for i in 0..<parent.count where i == 0 || mapped[i] != 0 {
-            for m in weight.indices where weight[m][i] != 0 { out.addSelf(mapped[i], metric: m, weight[m][i]) }
-        }
-        return out
+        b.cutEmptyNodes()
+        return b
     }
 
     /// Only the stacks of one node (found by its frames from the root), re-rooted at it: the
