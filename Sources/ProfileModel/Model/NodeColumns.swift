@@ -100,32 +100,36 @@ struct NodeColumns {
     /// id (the root's when its parent was cut), with their weights; the others go. In place:
     /// a node's new id is never above its old one, so one forward pass moves each column down.
     /// Only without path hashes (the caller dropped its child index: the ids change).
-    mutating func compact(keeping keep: (Int) -> Bool) {
+    /// Returns each old node's new id (-1: cut).
+    @discardableResult
+    mutating func compact(keeping keep: (Int) -> Bool) -> [Int32] {
         commit()
         precondition(pathHash.isEmpty)
         let n = parent.count
-        guard n > 1 else { return }
-        let newId = UnsafeMutablePointer<Int32>.allocate(capacity: n)
-        defer { newId.deallocate() }
-        newId[0] = 0
+        guard n > 1 else { return [Int32](repeating: 0, count: n) }
         var next = 1
-        parent.withUnsafeMutableBufferPointer { p in
-        frame.withUnsafeMutableBufferPointer { f in
-            for i in 1..<n {
-                guard keep(i) else { newId[i] = 0; continue }
-                newId[i] = Int32(truncatingIfNeeded: next)
-                p[next] = newId[Int(p[i])]
-                f[next] = f[i]
-                next += 1
-            }
-        }}
+        let newId = [Int32](unsafeUninitializedCapacity: n) { ids, initialized in
+            ids[0] = 0
+            parent.withUnsafeMutableBufferPointer { p in
+            frame.withUnsafeMutableBufferPointer { f in
+                for i in 1..<n {
+                    guard keep(i) else { ids[i] = -1; continue }
+                    ids[i] = Int32(truncatingIfNeeded: next)
+                    p[next] = max(ids[Int(p[i])], 0)
+                    f[next] = f[i]
+                    next += 1
+                }
+            }}
+            initialized = n
+        }
         for m in weight.indices {
             weight[m].withUnsafeMutableBufferPointer { w in
                 var k = 1
-                for i in 1..<n where newId[i] != 0 { w[k] = w[i]; k += 1 }
+                for i in 1..<n where newId[i] >= 0 { w[k] = w[i]; k += 1 }
             }
         }
         truncate(to: next)
+        return newId
     }
 
     mutating func setPathHashes(_ hashes: [UInt32]) {

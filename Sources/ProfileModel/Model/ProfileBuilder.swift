@@ -538,8 +538,6 @@ public final class ProfileBuilder {
     func compact(keeping keep: [Bool], frames compactFrames: Bool) -> [Int32] {
         nodes.commit()
         let n = nodes.count
-        var newId = [Int32](repeating: -1, count: n)
-        newId[0] = 0
         var frameMap: [Int32]? = nil, functionMap: [Int32]? = nil
         if compactFrames {
             var used = [Bool](repeating: false, count: frames.frameCount)
@@ -549,20 +547,14 @@ public final class ProfileBuilder {
             frameMap = c.frameMap
             functionMap = c.functionMap
         }
-        var fresh = NodeColumns(metrics: metrics.count)
-        for i in 1..<max(n, 1) where keep[i] {
-            let f = nodes.frame[i]
-            newId[i] = fresh.append(parent: newId[Int(nodes.parent[i])], frame: f >= 0 ? frameMap?[Int(f)] ?? f : f, hash: 0)
-        }
-        fresh.commit()
-        for m in 0..<metrics.count {
-            let old = nodes.weight[m]
-            for i in 0..<n where newId[i] >= 0 { fresh.weight[m][Int(newId[i])] = old[i] }
-        }
-        nodes.deallocate()
-        nodes = fresh
         // No path hashes and no index: both are rebuilt on the next `child(of:frame:)`.
         nodes.dropPathHashes()
+        let newId = nodes.compact { keep[$0] }
+        if let frameMap {
+            nodes.rewriteFrames { f in
+                for i in f.indices where f[i] >= 0 { f[i] = frameMap[Int(f[i])] }
+            }
+        }
         childIndex = ChildIndex(capacity: 16)
         indexDropped = true
         spare = nil
