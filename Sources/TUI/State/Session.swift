@@ -306,10 +306,13 @@ public final class Session: Deriver {
     /// The profile after the first `n` steps of the state's stack (each prefix is kept, so that
     /// pushing a step applies one step and undoing one applies none). A step that fails (a bad
     /// regular expression, a path that is gone) is skipped and its error kept for the status line.
-    func transformChain(_ s: AppState, upTo n: Int) -> Profile {
+    func transformChain(_ s: AppState, upTo n: Int) -> Profile { chainStep(s, upTo: n).profile }
+
+    /// `transformChain`'s entry: the profile after `n` steps, and why the n-th could not apply.
+    private func chainStep(_ s: AppState, upTo n: Int) -> (profile: Profile, error: String?) {
         let steps = Array(s.transforms.prefix(n))
         let key = ChainKey(threadsMerged: s.threadsMerged, splitLines: s.splitLines, transforms: steps)
-        if let hit = chain.first(where: { $0.key == key }) { return hit.profile }
+        if let hit = chain.first(where: { $0.key == key }) { return (hit.profile, hit.error) }
         let p: Profile
         var failure: String? = nil
         if n == 0 {
@@ -324,16 +327,13 @@ public final class Session: Deriver {
         // Keep the prefixes of the current stack and a few others (the previous threads/lines).
         if chain.count > 12 { chain.removeAll { !s.transforms.starts(with: $0.key.transforms) } }
         chain.append((key, p, failure))
-        return p
+        return (p, failure)
     }
 
     /// Why the top step of the state's stack could not be applied, if it could not (the step
     /// stays on the stack, skipped, so that `u` takes it off as it would any other).
     public func transformFailure(for s: AppState) -> String? {
-        guard !s.transforms.isEmpty else { return nil }
-        _ = transformChain(s, upTo: s.transforms.count)
-        let key = ChainKey(threadsMerged: s.threadsMerged, splitLines: s.splitLines, transforms: s.transforms)
-        return chain.first(where: { $0.key == key })?.error
+        s.transforms.isEmpty ? nil : chainStep(s, upTo: s.transforms.count).error
     }
 
     private func transformed(_ s: AppState) -> Profile { transformChain(s, upTo: s.transforms.count) }
