@@ -94,16 +94,12 @@ extension Profile {
             bloom[i] = bloom[p] | bit
         }
         guard changed else { return self }
-        return freezeDerived(prunedOfEmptyNodes(relinkedBuilder(r, frames: frames, sameFunctions: false)))
-    }
-
-    /// `b` without the nodes that hold no weight in any metric. A cut-back stack can leave one:
-    /// in `f -> g -> f`, `g` keeps a node though all its time went back to `f`. Cut from the
-    /// builder's columns, not from a frozen profile: a freeze (child lists, sorting, function
-    /// table) of the tree before the cut was half the cost of collapsing recursion.
-    func prunedOfEmptyNodes(_ b: ProfileBuilder) -> ProfileBuilder {
+        // A cut-back stack can leave a node with no weight in any metric (in `f -> g -> f`, `g`
+        // keeps a node though all its time went back to `f`): cut from the builder's columns,
+        // before the freeze, which would otherwise sort and tabulate them for nothing.
+        let b = relinkedBuilder(r, frames: frames, sameFunctions: false)
         b.cutEmptyNodes()
-        return b
+        return freezeDerived(b)
     }
 
     /// Only the stacks of one node (found by its frames from the root), re-rooted at it: the
