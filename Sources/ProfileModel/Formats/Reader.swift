@@ -41,7 +41,7 @@ extension UnsafeRawBufferPointer {
     /// without a leading UTF-8 BOM; blank lines included) until it returns false. The last
     /// line is left out when the prefix is incomplete, since it may be cut. On bytes and
     /// lazily: sniffers read a few lines, and splitting all 64 KiB of a prefix into
-    /// Characters took ~3 ms a sniffer, 13 ms of every load.
+    /// Characters for each sniffer was a visible part of every load.
     func forEachLine(complete: Bool, _ body: (Substring) -> Bool) {
         guard let base = baseAddress else { return }
         var start = count >= 3 && self[0] == 0xEF && self[1] == 0xBB && self[2] == 0xBF ? 3 : 0

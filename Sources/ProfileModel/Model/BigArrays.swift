@@ -30,8 +30,7 @@ enum HugePages {
     /// malloc and Swift have already written their headers there, so that first page is
     /// mapped in 4 KiB pages and would stay so, page by page, as it fills (512 faults): it is
     /// collapsed into a huge page at once instead (Linux 6.1's MADV_COLLAPSE; on older kernels
-    /// the call fails and nothing changes). Scripts/pagetouch.c, 60 MB of 6 MB arrays: 4 KiB
-    /// pages 42-44 ms and 15.4k faults; huge but the first 24 ms, 5.1k; collapsed 9-15 ms, 30.
+    /// the call fails and nothing changes). Scripts/pagetouch.c measures the three cases.
     static func advise(_ p: UnsafeMutableRawPointer, bytes: Int) {
         #if os(Linux)
         guard bytes >= from else { return }

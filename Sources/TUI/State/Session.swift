@@ -345,7 +345,7 @@ public final class Session: Deriver {
 
     /// The summary's classification of `p` (a profile of this session), with this session's
     /// source roots and the given rules. Cached: the overlay draws again on every redraw (each
-    /// live snapshot), and classifying the 1.55M-node benchmark takes ~0.1 s.
+    /// live snapshot), and classifying a big tree is a pass over all its nodes.
     public func triage(of p: Profile, metric m: Int, rules: [Triage.Rule]) -> Triage {
         if triageProfile === p, let k = triageKey, k.metric == m, k.roots == sourceRoots, k.rules == rules, let triageCache {
             return triageCache
