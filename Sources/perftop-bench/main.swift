@@ -138,6 +138,10 @@ if args.count >= 4 && args[1] == "--ingest" {
     let ingest = LiveIngest(source: FDLiveSource(fd: fds[0]), name: args[2])
     // --ingest FILE N MAXMEM: the live memory cap (--max-memory), e.g. 300M.
     if args.count >= 5, let cap = MemoryBudget.parse(args[4]) { ingest.memoryLimit = cap }
+    // --window SECONDS: the viewer's time window (`w`), whose rebuilds forget what left it.
+    if let w = args.firstIndex(of: "--window"), w + 1 < args.count, let seconds = Int(args[w + 1]) {
+        ingest.setWindow(seconds)
+    }
     let t0 = now()
     writer.start()
     // The UI thread, as in Viewer.run: every 100 ms adopt the newest snapshot, draw, and answer

@@ -186,4 +186,40 @@ final class LiveMemoryTests: XCTestCase {
         XCTAssertLessThanOrEqual(profile.frames.frameCount, ingest.peakNodes)
         XCTAssertEqual(status.samples, Int(text.joined().reduce(0) { $0 + count($1) }), "samples count the whole stream")
     }
+
+    /// The cap is lifted once a window's rebuild has freed the memory: in a 3 s window a stream
+    /// of ever new stacks that reached the cap grows again (from the next whole line), instead
+    /// of dropping the rest of the stream. Every line has count 1, so each line is counted
+    /// exactly once, as a sample or as dropped, with lines cut across reads and the cap.
+    func testWindowRebuildLiftsTheCap() throws {
+        let start = 3_000_000.0, perSecond = 150, seconds = 60
+        var text: [[String]] = []
+        for s in 0..<seconds {
+            text.append((0..<perSecond).map { j in "main;dispatch;handler_\(s)_\(j) (h.py:\(j % 7 + 1));leaf_\(s)_\(j) (l.py:3) 1" })
+        }
+        let clock = ManualClock(start)
+        let source = SecondsSource(text.map { Array(($0.joined(separator: "\n") + "\n").utf8) }, clock: clock, start: start)
+        let ingest = LiveIngest(source: source, name: "window", clock: { clock.now() })
+        // No rebuild from growth: only the cap's.
+        ingest.compactionFloor = 1 << 30
+        // About 12 seconds of this stream's stacks.
+        ingest.memoryLimit = 12 * perSecond * (2 * LiveIngest.bytesPerNode + 2 * LiveIngest.bytesPerFrame)
+        ingest.setWindow(3)
+        ingest.run()
+        let (p, status) = ingest.snapshot()
+        let profile = try XCTUnwrap(p)
+        XCTAssertEqual(status.state, .ended)
+        XCTAssertGreaterThan(status.dropped, 0, "the cap was reached")
+        XCTAssertEqual(status.samples + status.dropped, seconds * perSecond, "every line counted once")
+        XCTAssertLessThan(status.dropped, seconds * perSecond / 3, "growth resumed after the rebuilds")
+        XCTAssertLessThan(ingest.peakNodes, 2 * 12 * 2 * perSecond)
+        // The window shows stacks of its last seconds.
+        let recent = Set(text[(seconds - 3)...].joined().map { String($0.split(separator: ";").last!.split(separator: " ")[0]) })
+        var shown = Set<String>()
+        for n in 1..<profile.tree.count where profile.tree.selfWeight[0][n] != 0 {
+            shown.insert(profile.frames.name(ofFrame: profile.tree.frame[n]))
+        }
+        XCTAssertFalse(shown.isEmpty)
+        XCTAssertTrue(shown.isSubset(of: recent), "\(shown.subtracting(recent).prefix(3))")
+    }
 }

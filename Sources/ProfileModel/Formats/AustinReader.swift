@@ -199,7 +199,7 @@ final class AustinParser {
         } else if mergeLines {
             // The leaf's line is gone from the merged tree: its text votes (by time, or by
             // memory in memory mode) for the line that labels the function.
-            let (node, text) = stacks.leafAndText(base, sp, builder: builder) { makeFrame($0, $1) }
+            let (node, text) = stacks.leafAndText(base, sp, builder: builder) { makeFrame($0, $1, $2) }
             leaf = node
             builder.voteLeafText(text, Double(values.0))
         } else {
@@ -246,14 +246,14 @@ final class AustinParser {
     }
 
     private func path(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
-        stacks.leaf(p, n, builder: builder) { makeFrame($0, $1) }
+        stacks.leaf(p, n, builder: builder) { makeFrame($0, $1, $2) }
     }
 
-    private func makeFrame(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
+    private func makeFrame(_ p: UnsafeRawPointer, _ n: Int, _ text: Int32) -> Int32 {
         let f = AustinParser.parseFrame(String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self))
         guard mergeLines else { return builder.frames.frame(name: f.name, file: f.file, line: f.line, kind: f.kind) }
         let id = builder.frames.functionFrame(name: f.name, file: f.file, line: f.line, kind: f.kind)
-        builder.noteLeafText(StackPath.textHash(p, n), frame: id, line: Int32(clamping: f.line ?? 0))
+        builder.noteLeafText(text, frame: id, line: Int32(clamping: f.line ?? 0))
         return id
     }
 

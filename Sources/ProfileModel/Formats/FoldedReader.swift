@@ -174,12 +174,12 @@ final class FoldedParser {
         if mergeLines {
             // The leaf's line is gone from the merged tree: its text votes for the line that
             // labels the function.
-            stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1) }) { i, leaf in
+            stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1, $2) }) { i, leaf in
                 queuedLeaf[i] = leaf
-                builder.voteLeafText(stacks.leafTextHash(i), queuedCount[i])
+                builder.voteLeafText(stacks.leafTextId(i), queuedCount[i])
             }
         } else {
-            stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1) }) { i, leaf in queuedLeaf[i] = leaf }
+            stacks.resolve(builder: builder, makeFrame: { makeFrame($0, $1, $2) }) { i, leaf in queuedLeaf[i] = leaf }
         }
         builder.addSelf(queuedLeaf, queuedCount, count: n, metric: 0)
         if beforeMetric >= 0 {
@@ -371,7 +371,7 @@ final class FoldedParser {
     /// Splits frame text into name, file, line and kind. ASCII text (nearly every frame) is
     /// interned straight from the input by byte ranges: three Strings and an `Int(String)` a
     /// frame were over half of making one (~1.8k of ~3.6k instructions).
-    private func makeFrame(_ p: UnsafeRawPointer, _ n: Int) -> Int32 {
+    private func makeFrame(_ p: UnsafeRawPointer, _ n: Int, _ text: Int32) -> Int32 {
         let raw = UnsafeRawBufferPointer(start: p, count: n)
         let name: Int32, file: Int32, line: Int?, kind: FrameKind
         if let parts = FoldedParser.frameParts(raw) {
@@ -387,7 +387,7 @@ final class FoldedParser {
         let l = Int32(clamping: line ?? 0)
         guard mergeLines else { return builder.frames.frame(name: name, file: file, line: l, kind: kind) }
         let f = builder.frames.functionFrame(name: name, file: file, line: l, kind: kind)
-        builder.noteLeafText(StackPath.textHash(p, n), frame: f, line: l)
+        builder.noteLeafText(text, frame: f, line: l)
         return f
     }
 

@@ -305,7 +305,7 @@ public enum PprofReader: ProfileReader {
             let end = Int(locStart[li + 1])
             guard end > Int(locStart[li]) else { continue }
             let fnId = builder.frames.frameFunction[Int(locFrames[end - 1])]
-            if fnId >= 0 { builder.leafLineVotes[packPair(fnId, Int32(clamping: line.line)), default: 0] += w }
+            if fnId >= 0 { builder.voteLine(function: fnId, line: Int32(clamping: line.line), w) }
         }
 
         // What a report shows beside the tree.

@@ -103,7 +103,7 @@ final class StackPath {
             func down<T>(_ p: UnsafeMutablePointer<T>) {
                 UnsafeMutableRawPointer(p).copyMemory(from: p + off, byteCount: c * MemoryLayout<T>.stride)
             }
-            down(starts); down(ends); down(frameIds); down(hashes); down(nodes)
+            down(starts); down(ends); down(frameIds); down(hashes); down(records); down(nodes)
         }
         text[0] = UnsafeRawPointer(own)
         length[0] = n; offset[0] = 0; count[0] = c
@@ -161,8 +161,9 @@ final class StackPath {
     }
 
     /// Resolves the queued stacks in order: `leaf(i, node)` for the i-th. `makeFrame` turns new
-    /// frame text into a frame id (called once per distinct text).
-    func resolve(builder: ProfileBuilder, makeFrame: (UnsafeRawPointer, Int) -> Int32,
+    /// frame text into a frame id (called once per distinct text, with the text's id: see
+    /// `leafTextId`).
+    func resolve(builder: ProfileBuilder, makeFrame: (UnsafeRawPointer, Int, Int32) -> Int32,
                  _ leaf: (Int, Int32) -> Void) {
         let lines = self.lines
         guard lines > 1 else { return }
@@ -203,6 +204,7 @@ final class StackPath {
                 for i in 0..<k {
                     self.frameIds[off + i] = self.frameIds[po + i]
                     self.hashes[off + i] = self.hashes[po + i]
+                    self.records[off + i] = self.records[po + i]
                     self.nodes[off + i] = self.nodes[po + i]
                 }
                 stale = self.hashes[off + k - 1] != tentative
@@ -216,13 +218,11 @@ final class StackPath {
                 var hash = k > 0 ? self.hashes[off + k - 1] : root
                 for i in k..<count {
                     if i >= exactFrom {
-                        let s = self.starts[off + i], len = self.ends[off + i] - s
-                        var f = texts.find(p + s, len, self.textHashes[off + i])
-                        if f < 0 {
-                            f = makeFrame(p + s, len)
-                            texts.insert(p + s, len, self.textHashes[off + i], frame: f)
-                        }
-                        self.frameIds[off + i] = f
+                        let s = self.starts[off + i], len = self.ends[off + i] - s, h = self.textHashes[off + i]
+                        var v = texts.slot(p + s, len, h)
+                        if v == 0 { v = texts.insert(p + s, len, h, frame: makeFrame(p + s, len, texts.nextTextId)) }
+                        self.records[off + i] = v
+                        self.frameIds[off + i] = Int32(truncatingIfNeeded: v)
                     }
                     hash = ChildIndex.pathHash(hash, self.frameIds[off + i])
                     index.prefetch(hash)
@@ -240,32 +240,30 @@ final class StackPath {
 
     /// One stack, resolved at once (`add` then `resolve`).
     func leaf(_ p: UnsafeRawPointer, _ n: Int, builder: ProfileBuilder,
-              makeFrame: (UnsafeRawPointer, Int) -> Int32) -> Int32 {
+              makeFrame: (UnsafeRawPointer, Int, Int32) -> Int32) -> Int32 {
         leafAndText(p, n, builder: builder, makeFrame: makeFrame).node
     }
 
-    /// `leaf`, with the hash of the leaf frame's text (`leafTextHash`).
+    /// `leaf`, with the id of the leaf frame's text (`leafTextId`).
     func leafAndText(_ p: UnsafeRawPointer, _ n: Int, builder: ProfileBuilder,
-                     makeFrame: (UnsafeRawPointer, Int) -> Int32) -> (node: Int32, text: UInt64) {
+                     makeFrame: (UnsafeRawPointer, Int, Int32) -> Int32) -> (node: Int32, text: Int32) {
         precondition(pending == 0, "leaf(_:_:) with stacks queued")
         add(p, n)
-        var node: Int32 = 0, text: UInt64 = 0
-        resolve(builder: builder, makeFrame: makeFrame) { node = $1; text = leafTextHash($0) }
+        var node: Int32 = 0, text: Int32 = -1
+        resolve(builder: builder, makeFrame: makeFrame) { node = $1; text = leafTextId($0) }
         return (node, text)
     }
 
-    /// The `textHash` of the i-th queued stack's leaf frame (0 for an empty stack). Valid in
+    /// The id of the i-th queued stack's leaf frame text (-1 for an empty stack): the one
+    /// `makeFrame` was given for it, dense from 0 in this path's first-seen order. Valid in
     /// `resolve`'s `leaf` callback: readers that merge lines while reading vote with it for
-    /// the line that labels a function (`ProfileBuilder.voteLeafText`).
+    /// the line that labels a function (`ProfileBuilder.voteLeafText`), an array slot, where a
+    /// text hash needed a map lookup a stack.
     @inline(__always)
-    func leafTextHash(_ i: Int) -> UInt64 {
+    func leafTextId(_ i: Int) -> Int32 {
         let j = i + 1, c = count[j]
-        guard c > 0 else { return 0 }
-        let leaf = offset[j] + c - 1
-        // Frames shared with the line before are not hashed again (`add`): a leaf among them
-        // (a stack that is a prefix of the one before) is hashed here.
-        if c - 1 >= shared[j] { return textHashes[leaf] }
-        return StackPath.textHash(text[j] + starts[leaf], ends[leaf] - starts[leaf])
+        guard c > 0 else { return -1 }
+        return texts.textId(ofSlot: records[offset[j] + c - 1])
     }
 }
 extension StackPath {
@@ -337,7 +335,9 @@ extension StackPath {
 final class FrameTextMap {
     private var slots: UnsafeMutablePointer<UInt64>     // 2 words: hash, record word << 32 | frame; 0 = empty
     private var mask: Int
-    private var words: UnsafeMutablePointer<UInt64>     // records: length, then bytes (zero-padded)
+    /// Records: text id << 32 | length, then the bytes (zero-padded). Text ids number the texts
+    /// in the order they were inserted, from 0: a reader keeps per-text facts in plain arrays.
+    private var words: UnsafeMutablePointer<UInt64>
     private var used = 1, capacity = 1 << 12
     private(set) var count = 0
 
@@ -372,28 +372,42 @@ final class FrameTextMap {
     @inline(__always)
     func confirms(_ v: UInt64, _ p: UnsafeRawPointer, _ n: Int) -> Bool {
         let r = words + Int(truncatingIfNeeded: v >> 32)
-        return Int(truncatingIfNeeded: r[0]) == n && FrameTextMap.equal(UnsafeRawPointer(r + 1), p, n)
+        return r[0] & 0xFFFF_FFFF == UInt64(n) && FrameTextMap.equal(UnsafeRawPointer(r + 1), p, n)
     }
+
+    /// The text id (see `words`) of slot value `v`.
+    @inline(__always)
+    func textId(ofSlot v: UInt64) -> Int32 { Int32(truncatingIfNeeded: words[Int(truncatingIfNeeded: v >> 32)] >> 32) }
+
+    /// The id the next inserted text gets.
+    var nextTextId: Int32 { Int32(truncatingIfNeeded: count) }
 
     /// The frame for text `p[0..<n]` with hash `h`, or -1.
     @inline(__always)
     func find(_ p: UnsafeRawPointer, _ n: Int, _ h: UInt64) -> Int32 {
+        let v = slot(p, n, h)
+        return v == 0 ? -1 : Int32(truncatingIfNeeded: v)
+    }
+
+    /// The slot value (record << 32 | frame) of text `p[0..<n]` with hash `h`, or 0.
+    @inline(__always)
+    func slot(_ p: UnsafeRawPointer, _ n: Int, _ h: UInt64) -> UInt64 {
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let v = slots[2 * i + 1]
-            if v == 0 { return -1 }
+            if v == 0 { return 0 }
             if slots[2 * i] == h {
                 let r = words + Int(truncatingIfNeeded: v >> 32)
-                if Int(truncatingIfNeeded: r[0]) == n && FrameTextMap.equal(UnsafeRawPointer(r + 1), p, n) {
-                    return Int32(truncatingIfNeeded: v)
-                }
+                if r[0] & 0xFFFF_FFFF == UInt64(n) && FrameTextMap.equal(UnsafeRawPointer(r + 1), p, n) { return v }
             }
             i = (i + 1) & mask
         }
     }
 
-    /// Adds text that `find` did not have.
-    func insert(_ p: UnsafeRawPointer, _ n: Int, _ h: UInt64, frame: Int32) {
+    /// Adds text that `find` did not have; returns its slot value.
+    @discardableResult
+    func insert(_ p: UnsafeRawPointer, _ n: Int, _ h: UInt64, frame: Int32) -> UInt64 {
+        precondition(n < 1 << 32 && count < Int(Int32.max), "frame text beyond 4 GB or 2^31 texts")
         let need = 1 + max(1, (n + 7) / 8)      // a payload word even for empty text: `equal` reads one
         if used + need > capacity {
             while used + need > capacity { capacity *= 2 }
@@ -401,16 +415,18 @@ final class FrameTextMap {
             words = realloc(words, capacity * 8)!.assumingMemoryBound(to: UInt64.self)
         }
         let r = words + used
-        r[0] = UInt64(n)
+        r[0] = UInt64(count) << 32 | UInt64(n)
         r[need - 1] = 0
         UnsafeMutableRawPointer(r + 1).copyMemory(from: p, byteCount: n)
         var i = Int(truncatingIfNeeded: h) & mask
         while slots[2 * i + 1] != 0 { i = (i + 1) & mask }
         slots[2 * i] = h
-        slots[2 * i + 1] = UInt64(used) << 32 | UInt64(UInt32(bitPattern: frame))
+        let v = UInt64(used) << 32 | UInt64(UInt32(bitPattern: frame))
+        slots[2 * i + 1] = v
         used += need
         count += 1
         if count * 2 > mask { grow() }
+        return v
     }
 
     private func grow() {

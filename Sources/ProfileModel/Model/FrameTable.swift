@@ -296,24 +296,16 @@ public struct FrameTable: Sendable {
     }
 
     /// Gives each function whose line is not its definition the line that holds most of its
-    /// samples (`votes`: `packPair(function, line)` → weight; ties go to the smaller line), so
-    /// a label never names a line sampled once beside the hot one. A merged frame (one per
+    /// samples (`lines[function]`, 0 or beyond the array for none: `LineVotes.leader`), so a
+    /// label never names a line sampled once beside the hot one. A merged frame (one per
     /// function, `functionFrame`) shows its function's line.
-    mutating func label(byVotes votes: [UInt64: Double]) {
-        guard !votes.isEmpty else { return }
-        var best = [Int32: (line: Int32, weight: Double)]()
-        for (key, w) in votes where w > 0 {
-            let fn = Int32(truncatingIfNeeded: key >> 32), line = Int32(truncatingIfNeeded: key)
-            guard fn >= 0, Int(fn) < functionLine.count, line > 0, !functionLineIsDefinition[Int(fn)] else { continue }
-            if let b = best[fn], b.weight > w || (b.weight == w && b.line < line) { continue }
-            best[fn] = (line, w)
-        }
-        guard !best.isEmpty else { return }
-        for (fn, b) in best { functionLine[Int(fn)] = b.line }
-        for f in 0..<frameName.count {
-            let fn = frameFunction[f]
-            guard fn >= 0, let b = best[fn], frameLine[f] != b.line else { continue }
-            if isMerged(Int32(f)) { frameLine[f] = b.line }
+    mutating func label(lines: [Int32]) {
+        guard !lines.isEmpty else { return }
+        let n = min(lines.count, functionLine.count)
+        for fn in 0..<n where lines[fn] > 0 && !functionLineIsDefinition[fn] { functionLine[fn] = lines[fn] }
+        for f in 0..<frameName.count where frameMerged[f] {
+            let fn = Int(frameFunction[f])
+            if fn >= 0, fn < n, lines[fn] > 0, !functionLineIsDefinition[fn] { frameLine[f] = lines[fn] }
         }
     }
 

@@ -19,38 +19,63 @@ public final class ProfileBuilder {
     /// was (merging a function into its callers): the table then sums only self weights, not
     /// the outermost call of each function on every stack. Ignored if it does not fit.
     var functionTotals: [[Double]]? = nil
-    /// Self weight (default metric) per `packPair(function, line)`, from readers that merge
-    /// lines while reading and so leave no line in the tree: what labels a function by its
-    /// hottest line (`FrameTable.label`).
-    var leafLineVotes: [UInt64: Double] = [:]
-    /// The same for the line-based readers (`StackPath`), by the hash of the leaf frame's
-    /// text: one map update a stack. `leafTextLines` says which function and line a text is.
-    private var leafTextVotes: [UInt64: Double] = [:]
-    private var leafTextLines: [UInt64: UInt64] = [:]
+    /// Line votes from readers that merge lines while reading and so leave no line in the
+    /// tree: self weight (default metric) per function and line, which labels a function by
+    /// its hottest line (`FrameTable.label`). Kept as the winner so far per function and the
+    /// totals of its other lines: weights only ever add, so a line takes the lead exactly when
+    /// its total passes the leader's, and a snapshot reads the labels without counting again.
+    private var votes = LineVotes()
+    /// The line-based readers (`StackPath`) vote by leaf text id, an array slot a stack: what
+    /// function and line each text names (0: none), and its weight since the last count
+    /// (`countTextVotes`), with the texts that have some.
+    private var textLine: [UInt64] = []
+    private var textWeight: [Double] = []
+    private var votedTexts: [Int32] = []
 
-    /// A frame text that names `line` of `frame`'s function (a reader that merges lines).
-    func noteLeafText(_ hash: UInt64, frame: Int32, line: Int32) {
-        guard line > 0, frame >= 0 else { return }
-        let fn = frames.frameFunction[Int(frame)]
-        if fn >= 0 { leafTextLines[hash] = packPair(fn, line) }
+    /// Text `text` (a `StackPath` text id) names `line` of `frame`'s function (a reader that
+    /// merges lines).
+    func noteLeafText(_ text: Int32, frame: Int32, line: Int32) {
+        guard text >= 0 else { return }
+        let t = Int(text)
+        if t >= textLine.count {
+            textLine.append(contentsOf: repeatElement(0, count: t + 1 - textLine.count))
+            textWeight.append(contentsOf: repeatElement(0, count: t + 1 - textWeight.count))
+        }
+        let fn = frame >= 0 ? frames.frameFunction[Int(frame)] : -1
+        textLine[t] = line > 0 && fn >= 0 ? packPair(fn, line) : 0
     }
 
     @inline(__always)
-    func voteLeafText(_ hash: UInt64, _ weight: Double) {
-        if hash != 0 && weight > 0 { leafTextVotes[hash, default: 0] += weight }
+    func voteLeafText(_ text: Int32, _ weight: Double) {
+        let t = Int(text)
+        guard weight > 0, t >= 0, t < textLine.count, textLine[t] != 0 else { return }
+        if textWeight[t] == 0 { votedTexts.append(text) }
+        textWeight[t] += weight
+    }
+
+    /// A vote for `line` of function `fn` (readers that know the function, as pprof).
+    func voteLine(function fn: Int32, line: Int32, _ weight: Double) {
+        if fn >= 0 && line > 0 && weight > 0 { votes.add(fn, line, weight) }
+    }
+
+    /// Moves the text votes since the last count into `votes`: the texts voted for, not all.
+    private func countTextVotes() {
+        for t in votedTexts {
+            let key = textLine[Int(t)]
+            votes.add(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key), textWeight[Int(t)])
+            textWeight[Int(t)] = 0
+        }
+        votedTexts.removeAll(keepingCapacity: true)
     }
 
     /// Takes `other`'s votes (a second half read into its own builder): `functionMap` maps its
     /// function ids to ours.
     func absorbVotes(of other: ProfileBuilder, functionMap: [Int32]) {
-        func mapped(_ key: UInt64) -> UInt64? {
-            let fn = Int(Int32(truncatingIfNeeded: key >> 32))
-            guard fn >= 0, fn < functionMap.count, functionMap[fn] >= 0 else { return nil }
-            return packPair(functionMap[fn], Int32(truncatingIfNeeded: key))
+        other.countTextVotes()
+        other.votes.forEach { fn, line, w in
+            guard Int(fn) < functionMap.count, functionMap[Int(fn)] >= 0 else { return }
+            votes.add(functionMap[Int(fn)], line, w)
         }
-        for (h, key) in other.leafTextLines { if let k = mapped(key) { leafTextLines[h] = k } }
-        for (h, w) in other.leafTextVotes { leafTextVotes[h, default: 0] += w }
-        for (key, w) in other.leafLineVotes { if let k = mapped(key) { leafLineVotes[k, default: 0] += w } }
     }
 
     /// The nodes (parent, frame, path hash, a self weight per metric); node 0 is the root.
@@ -558,18 +583,16 @@ public final class ProfileBuilder {
         childIndex = ChildIndex(capacity: 16)
         indexDropped = true
         spare = nil
+        // The reader starts a new path (`forgetPaths`), whose text ids start again from 0.
+        countTextVotes()
+        (textLine, textWeight) = ([], [])
         if let functionMap {
-            func mapped(_ key: UInt64) -> UInt64? {
-                let fn = Int(Int32(truncatingIfNeeded: key >> 32))
-                guard fn >= 0, fn < functionMap.count, functionMap[fn] >= 0 else { return nil }
-                return packPair(functionMap[fn], Int32(truncatingIfNeeded: key))
+            var kept = LineVotes()
+            // A vote for a function not kept would never count again.
+            votes.forEach { fn, line, w in
+                if Int(fn) < functionMap.count, functionMap[Int(fn)] >= 0 { kept.add(functionMap[Int(fn)], line, w) }
             }
-            var lines: [UInt64: UInt64] = [:], textVotes: [UInt64: Double] = [:], lineVotes: [UInt64: Double] = [:]
-            for (h, key) in leafTextLines { if let k = mapped(key) { lines[h] = k } }
-            // A vote whose text names no kept function would never count again.
-            for (h, w) in leafTextVotes where lines[h] != nil { textVotes[h] = w }
-            for (key, w) in leafLineVotes { if let k = mapped(key) { lineVotes[k] = w } }
-            (leafTextLines, leafTextVotes, leafLineVotes) = (lines, textVotes, lineVotes)
+            votes = kept
         }
         return newId
     }
@@ -634,12 +657,14 @@ public final class ProfileBuilder {
     }
 
     /// The frame table with each function labelled by its hottest line: self weight per line
-    /// from the tree's line-level frames and from `leafLineVotes`. A copy, so a live builder's
+    /// from the tree's line-level frames and from `votes`. A copy, so a live builder's
     /// own table keeps only what its reader put in.
     private func labelledFrames(metric m: Int) -> FrameTable {
         guard m < metrics.count, frames.functionCount > 0 else { return frames }
-        var votes = leafLineVotes
-        for (h, w) in leafTextVotes { if let key = leafTextLines[h] { votes[key, default: 0] += w } }
+        countTextVotes()
+        // Line-level frames in the tree vote too (a tree read with lines whose reader also
+        // voted): counted here over the tree, into a copy of the votes.
+        var treeVotes: [UInt64: Double] = [:]
         if frames.frameCount > frames.functionCount {
             var perFrame = [Double](repeating: 0, count: frames.frameCount)
             nodes.frame.withUnsafeBufferPointer { fr in
@@ -650,11 +675,17 @@ public final class ProfileBuilder {
             // A merged frame's line is a stand-in, not where its weight was: its reader voted.
             for f in 0..<frames.frameCount where perFrame[f] > 0 && !frames.isMerged(Int32(f)) {
                 let fn = frames.frameFunction[f], line = frames.frameLine[f]
-                if fn >= 0 && line > 0 { votes[packPair(fn, line), default: 0] += perFrame[f] }
+                if fn >= 0 && line > 0 { treeVotes[packPair(fn, line), default: 0] += perFrame[f] }
             }
         }
         var labelled = frames
-        labelled.label(byVotes: votes)
+        if treeVotes.isEmpty {
+            labelled.label(lines: votes.leader)
+        } else {
+            var all = votes
+            for (key, w) in treeVotes { all.add(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key), w) }
+            labelled.label(lines: all.leader)
+        }
         return labelled
     }
 
@@ -727,4 +758,47 @@ final class SideTask: @unchecked Sendable {
     }
 
     func wait() { done.wait() }
+}
+
+/// Line votes per function: each function's leading line and its weight, and the weights of
+/// its other lines. Ties go to the smaller line. Weights only add (every vote is positive),
+/// so the leader changes only when a vote lifts another line past it.
+struct LineVotes {
+    /// Per function: the leading line (0: no vote yet) and its weight.
+    private(set) var leader: [Int32] = []
+    private var leaderWeight: [Double] = []
+    /// `packPair(function, line)` → weight, for lines that are not their function's leader.
+    private var others: [UInt64: Double] = [:]
+
+    mutating func add(_ fn: Int32, _ line: Int32, _ w: Double) {
+        guard fn >= 0, line > 0, w > 0 else { return }
+        let f = Int(fn)
+        if f >= leader.count {
+            let more = max(f + 1 - leader.count, leader.count)
+            leader.append(contentsOf: repeatElement(0, count: more))
+            leaderWeight.append(contentsOf: repeatElement(0, count: more))
+        }
+        let lead = leader[f]
+        if lead == line || lead == 0 {
+            leader[f] = line
+            leaderWeight[f] += w
+            return
+        }
+        let key = packPair(fn, line)
+        let total = others[key, default: 0] + w
+        if total > leaderWeight[f] || (total == leaderWeight[f] && line < lead) {
+            others[packPair(fn, lead)] = leaderWeight[f]
+            others[key] = nil
+            leader[f] = line
+            leaderWeight[f] = total
+        } else {
+            others[key] = total
+        }
+    }
+
+    /// Every (function, line, weight) voted for.
+    func forEach(_ body: (Int32, Int32, Double) -> Void) {
+        for f in leader.indices where leader[f] > 0 { body(Int32(f), leader[f], leaderWeight[f]) }
+        for (key, w) in others { body(Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key), w) }
+    }
 }

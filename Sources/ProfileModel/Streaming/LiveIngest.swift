@@ -199,6 +199,10 @@ public final class LiveIngest: @unchecked Sendable {
         /// Past the memory cap: a text stream still gets the rest of the line the cap cut
         /// (until `lineOpen` clears), so the parser only ever sees whole lines.
         var capped = false, lineOpen = false, dropped = 0, droppedTail = false
+        /// The cap was lifted (`liftCapIfWindowFreed`) in a dropped line: the parser resumes
+        /// after its end.
+        var resumeAtLine = false
+        var lastCapCheck = -Double.infinity
         var keptByCompaction = 0
         func publish(force: Bool = false) {
             lock.lock()
@@ -254,7 +258,7 @@ public final class LiveIngest: @unchecked Sendable {
                 parser = nil
                 prefix = []
                 dirty = false
-                capped = false; lineOpen = false; dropped = 0; droppedTail = false
+                capped = false; lineOpen = false; dropped = 0; droppedTail = false; resumeAtLine = false
                 buckets.reset()
                 rate = []
                 update { $0.message = why; $0.samples = 0; $0.garbage = 0 }
@@ -282,10 +286,17 @@ public final class LiveIngest: @unchecked Sendable {
                 return
             case .data(let n):
                 if let p = parser {
-                    var keep = n
-                    if capped { keep = buf.withUnsafeBytes { drop(p, UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
-                    if keep > 0 {
-                        let ok = buf.withUnsafeBytes { feed(p, Array($0[0..<keep])) }
+                    var keep = n, start = 0
+                    if capped {
+                        keep = buf.withUnsafeBytes { drop(p, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                    } else if resumeAtLine {
+                        // The rest of the line dropped before the cap was lifted.
+                        guard let nl = buf[0..<n].firstIndex(of: 0x0A) else { continue }
+                        resumeAtLine = false
+                        start = nl + 1
+                    }
+                    if keep > start {
+                        let ok = buf.withUnsafeBytes { feed(p, Array($0[start..<keep])) }
                         if !ok { return }
                         checkCap(p, endsLine: buf[keep - 1] == 0x0A)
                         compactIfDue(p)
@@ -294,7 +305,8 @@ public final class LiveIngest: @unchecked Sendable {
                     } else {
                         // Nothing new in the tree: the count moves, no snapshot is made.
                         let (n, unit) = (dropped + (droppedTail ? 1 : 0), p.kind == .mojo ? "bytes" : "lines")
-                        update { $0.capped = true; $0.dropped = n; $0.droppedUnit = unit }
+                        update { $0.capped = capped; $0.dropped = n; $0.droppedUnit = unit }
+                        liftCapIfWindowFreed(p)
                     }
                     continue
                 }
@@ -323,6 +335,28 @@ public final class LiveIngest: @unchecked Sendable {
             peakNodes = max(peakNodes, n)
             lock.lock(); let w = window; lock.unlock()
             guard let w, n >= max(compactionFloor, 2 * keptByCompaction) else { return }
+            compact(p, window: w)
+        }
+
+        /// Past the cap with a window on, the tree stops growing, so the rebuild that follows
+        /// growth never comes: it is made here, at most once a second, and the tree grows
+        /// again (from the next whole line) once the window's stacks take under half the
+        /// limit, so that it does not stop again at once. MOJO, cut mid-event, stays capped.
+        func liftCapIfWindowFreed(_ p: StreamParser) {
+            lock.lock(); let w = window; lock.unlock()
+            guard capped, let w, p.kind != .mojo, !lineOpen else { return }
+            let now = clock()
+            guard now - lastCapCheck >= 1 else { return }
+            lastCapCheck = now
+            compact(p, window: w)
+            guard LiveIngest.liveBytes(p.builder) < limit / 2 else { return }
+            capped = false
+            if droppedTail { dropped += 1; droppedTail = false; resumeAtLine = true }
+            dirty = true
+        }
+
+        func compact(_ p: StreamParser, window w: Int) {
+            let n = p.builder.nodeCount
             var keep = [Bool](repeating: false, count: n)
             keep[0] = true
             buckets.keepWindow(w, now: Int(clock()), marking: &keep)
