@@ -331,9 +331,30 @@ final class SpeedscopeParser {
 
     /// `events`: open/close events; time between two events goes to the innermost open frame.
     /// Returns the innermost frame still open (-1 if none) and the last time.
+    /// Frames opened in a row are walked into the tree together (`descend`, its probes
+    /// prefetched) when the next close needs them, not one cache miss at a time: until then
+    /// `stackNodes` stops short of `stackFrames`, and the time given to the open frames above
+    /// it waits in `pendingWeight` (stack position, time), added in order once they have nodes.
     private func parseEvents(root: Int32) throws -> (top: Int32, lastAt: Double) {
         var stackNodes: [Int32] = []
         var stackFrames: [Int32] = []
+        var pendingWeight: [(position: Int, weight: Double)] = []
+        var walked: [Int32] = []
+        func resolve() {
+            let have = stackNodes.count
+            guard have < stackFrames.count else { return }
+            let n = stackFrames.count - have
+            if walked.count < n { walked.append(contentsOf: repeatElement(0, count: n - walked.count)) }
+            stackFrames.withUnsafeBufferPointer { fr in
+                walked.withUnsafeMutableBufferPointer { out in
+                    _ = builder.descend(from: have > 0 ? stackNodes[have - 1] : root,
+                                        through: UnsafeBufferPointer(rebasing: fr[have...]), nodes: out.baseAddress!)
+                }
+            }
+            stackNodes.append(contentsOf: walked[0..<n])
+            for (position, weight) in pendingWeight { addRaw(stackNodes[position], weight) }
+            pendingWeight.removeAll(keepingCapacity: true)
+        }
         var lastAt = -Double.infinity
         try s.beginArray()
         while try s.nextElement() {
@@ -362,13 +383,17 @@ final class SpeedscopeParser {
             guard at.isFinite else { throw ProfileError("event without a finite 'at'", offset: at0) }
             if lastAt == -Double.infinity { lastAt = at }
             if at < lastAt { outOfOrder += 1; at = lastAt }
-            if let top = stackNodes.last { addRaw(top, at - lastAt) }
+            if !stackFrames.isEmpty {
+                if stackNodes.count == stackFrames.count { addRaw(stackNodes[stackNodes.count - 1], at - lastAt) }
+                else { pendingWeight.append((stackFrames.count - 1, at - lastAt)) }
+            }
             lastAt = at
             if type == 0x4F {
-                let node = rawChild(stackNodes.last ?? root, frame)
-                stackNodes.append(node)
                 stackFrames.append(frame)
-            } else if stackFrames.last == frame {
+                continue
+            }
+            resolve()
+            if stackFrames.last == frame {
                 stackNodes.removeLast()
                 stackFrames.removeLast()
             } else if let k = stackFrames.lastIndex(of: frame) {
@@ -380,6 +405,7 @@ final class SpeedscopeParser {
                 badCloses += 1
             }
         }
+        resolve()
         if !stackNodes.isEmpty { dangling += stackNodes.count }
         return (stackNodes.last ?? -1, lastAt == -Double.infinity ? 0 : lastAt)
     }
