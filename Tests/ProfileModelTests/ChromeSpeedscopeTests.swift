@@ -433,3 +433,45 @@ final class ChromeSpeedscopeTests: XCTestCase {
         XCTAssertGreaterThan(profiles, 0)   // cut trace events still load
     }
 }
+
+/// Evented speedscope: the reader gives a run of opened frames their nodes only at the next
+/// close, so time that falls inside a run (the innermost frame so far, before the deeper ones
+/// open) waits until then. Checked against self time per stack worked out here from the raw
+/// events by the spec's rule (time between two events goes to the innermost open frame).
+final class SpeedscopeEventedTimingTests: XCTestCase {
+    func testTimeInsideARunOfOpensGoesToTheFrameOpenThen() throws {
+        // (type, frame, at): opens at different times in a row, the same path opened twice,
+        // an outer close that closes the frames inside it, a frame still open at the end.
+        let events: [(String, Int, Double)] = [
+            ("O", 0, 0), ("O", 1, 1), ("O", 2, 3), ("O", 3, 6), ("C", 3, 10), ("C", 2, 11),
+            ("O", 2, 12.5), ("O", 1, 14), ("C", 1, 15), ("C", 2, 15), ("O", 3, 16), ("O", 2, 16),
+            ("C", 1, 20), ("O", 1, 21), ("O", 3, 21.25), ("O", 2, 23),
+        ]
+        let endValue = 30.0
+        let names = ["a", "b", "c", "d"]
+        var expected: [String: Double] = [:]
+        var open: [Int] = []
+        var last = events[0].2
+        for (type, f, at) in events {
+            if !open.isEmpty { expected[open.map { names[$0] }.joined(separator: ";"), default: 0] += at - last }
+            last = at
+            if type == "O" { open.append(f) } else if let k = open.lastIndex(of: f) { open.removeSubrange(k...) }
+        }
+        expected[open.map { names[$0] }.joined(separator: ";"), default: 0] += endValue - last
+        expected = expected.filter { $0.value != 0 }
+
+        let json = "{\"shared\": {\"frames\": [" + names.map { "{\"name\": \"\($0)\"}" }.joined(separator: ", ")
+            + "]}, \"profiles\": [{\"type\": \"evented\", \"name\": \"T\", \"unit\": \"seconds\", \"startValue\": 0, "
+            + "\"endValue\": \(endValue), \"events\": ["
+            + events.map { "{\"type\": \"\($0.0)\", \"frame\": \($0.1), \"at\": \($0.2)}" }.joined(separator: ", ") + "]}]}"
+        let p = try FormatRegistry.load(source: MemorySource(Array(json.utf8), chunk: 1 << 20), name: "<test>", format: nil)
+            .mergingThreads()
+        var got: [String: Double] = [:]
+        for n in 1..<p.tree.count where p.tree.selfWeight[0][n] != 0 {
+            let path = p.tree.framePath(to: Int32(n)).map { p.frames.name(ofFrame: $0) }.joined(separator: ";")
+            got[path, default: 0] += p.tree.selfWeight[0][n]
+        }
+        XCTAssertEqual(got, expected)
+        XCTAssertEqual(p.total(metric: 0), endValue)
+    }
+}

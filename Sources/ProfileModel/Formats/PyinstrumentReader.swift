@@ -66,12 +66,15 @@ final class PyinstrumentParser {
     private var badTimes = 0
     private var form = ""
 
-    // Raw tree nodes of the JSON / HTML forms (parents come before children).
+    // Raw tree nodes of the JSON / HTML forms (parents come before children). Names, files
+    // and classes are ids in `texts` (-1: none), so a node costs no String of its own.
     private var rawParent: [Int32] = []
-    private var rawName: [String] = []
-    private var rawFile: [String?] = []
+    private var rawName: [Int32] = []
+    private var rawFile: [Int32] = []
     private var rawLine: [Int] = []
-    private var rawClass: [String?] = []
+    private var rawClass: [Int32] = []
+    private var texts = ByteInterner(capacity: 1024)
+    private lazy var emptyText = texts.intern("")
     private var rawTime: [Double] = []
     private var rawSelf: [Double?] = []
 
@@ -196,22 +199,20 @@ final class PyinstrumentParser {
             } else if k.equals("self_time") {
                 if let v = try readNumberOrNull() { rawSelf[n] = cleanTime(v) }
             } else if !identifierForm && k.equals("function") {
-                rawName[n] = try readStringOrNull() ?? ""
+                rawName[n] = try readTextOrNull().map { $0 < 0 ? emptyText : $0 } ?? emptyText
             } else if !identifierForm && k.equals("file_path") {
-                let f = try readStringOrNull() ?? ""
-                rawFile[n] = f.isEmpty ? nil : f
+                rawFile[n] = try readTextOrNull() ?? -1
             } else if !identifierForm && k.equals("line_no") {
                 rawLine[n] = try readLine()
             } else if !identifierForm && k.equals("class_name") {
-                let c = try readStringOrNull() ?? ""
-                rawClass[n] = c.isEmpty ? nil : c
+                rawClass[n] = try readTextOrNull() ?? -1
             } else if identifierForm && k.equals("identifier") {
                 let v = try s.readString()
                 let p = PyinstrumentParser.parseIdentifier(v.bytes)
-                rawName[n] = p.function
-                rawFile[n] = p.file
+                rawName[n] = texts.intern(p.function)
+                rawFile[n] = p.file.map { texts.intern($0) } ?? -1
                 rawLine[n] = p.line
-                if let c = p.className, rawClass[n] == nil { rawClass[n] = c }
+                if let c = p.className, rawClass[n] < 0 { rawClass[n] = texts.intern(c) }
             } else if identifierForm && k.equals("attributes") {
                 try parseAttributes(n)
             } else {
@@ -224,10 +225,10 @@ final class PyinstrumentParser {
         guard rawParent.count < Int(Int32.max) - 1 else { throw ProfileError("too many frames", offset: s.pos) }
         try s.beginObject()
         rawParent.append(parent)
-        rawName.append("")
-        rawFile.append(nil)
+        rawName.append(emptyText)
+        rawFile.append(-1)
         rawLine.append(0)
-        rawClass.append(nil)
+        rawClass.append(-1)
         rawTime.append(0)
         rawSelf.append(nil)
     }
@@ -242,7 +243,7 @@ final class PyinstrumentParser {
             let v = try readNumberOrNull() ?? 0
             if key.hasPrefix("c") && key.count > 1 && (best == nil || v > best!.1) { best = (String(key.dropFirst()), v) }
         }
-        if let best { rawClass[n] = best.0 }
+        if let best { rawClass[n] = texts.intern(best.0) }
     }
 
     private func readNumberOrNull() throws -> Double? {
@@ -252,10 +253,11 @@ final class PyinstrumentParser {
         }
     }
 
-    private func readStringOrNull() throws -> String? {
-        if s.peekKind() == .string { return try s.readStringValue() }
-        try s.skipValue()
-        return nil
+    /// A string's id in `texts` (nil for null or anything else; -1 for ""), from its bytes.
+    private func readTextOrNull() throws -> Int32? {
+        guard s.peekKind() == .string else { try s.skipValue(); return nil }
+        let v = try s.readString()
+        return v.count == 0 ? -1 : texts.intern(v.base, v.count)
     }
 
     private func readLine() throws -> Int {
@@ -435,36 +437,69 @@ final class PyinstrumentParser {
         return b
     }
 
+    /// One `addTree` over the raw nodes: frames are made in node order (as a walk would
+    /// make them), one per distinct (name, file, line, class), and the tree is added in bulk
+    /// with its probes prefetched. `[self]` and a `[root]` wrapper map to no frame, so they
+    /// merge into their parent.
     private func buildTree() {
         let n = rawParent.count
         var childSum = [Double](repeating: 0, count: n)
         for i in 0..<n where rawParent[i] >= 0 { childSum[Int(rawParent[i])] += rawTime[i] }
-        var node = [Int32](repeating: 0, count: n)
+        // Per name id: nil until seen, then (bracketed, "[self]", "[root]").
+        var nameKind = [(bracketed: Bool, isSelf: Bool, isRoot: Bool)?](repeating: nil, count: texts.count)
+        var strings = [String?](repeating: nil, count: texts.count)
+        func text(_ id: Int32) -> String? {
+            guard id >= 0 else { return nil }
+            if let t = strings[Int(id)] { return t }
+            let t = texts.string(id)
+            strings[Int(id)] = t
+            return t
+        }
+        struct Key: Hashable { var name: Int32, file: Int32, cls: Int32, line: Int }
+        var frameOf: [Key: Int32] = [:]
+        // Local ids for `addTree`: 0 is the builder's root, raw node i is i + 1.
+        var parent = [Int32](repeating: 0, count: n + 1)
+        var frame = [Int32](repeating: -1, count: n + 1)
+        var own = [Double](repeating: 0, count: n + 1)
+        var atRoot = [Bool](repeating: false, count: n)      // merged into the builder's root
         for i in 0..<n {
             let p = Int(rawParent[i])
-            let parentNode: Int32 = p >= 0 ? node[p] : 0
-            let name = rawName[i]
-            let synthetic = rawFile[i] == nil && rawLine[i] == 0 && name.hasPrefix("[") && name.hasSuffix("]")
-            if synthetic && name == "[self]" && p >= 0 && parentNode != 0 {
+            parent[i + 1] = Int32(p + 1)
+            let parentIsRoot = p < 0 || atRoot[p]
+            let nameId = rawName[i]
+            let kind: (bracketed: Bool, isSelf: Bool, isRoot: Bool)
+            if let k = nameKind[Int(nameId)] { kind = k } else {
+                let name = text(nameId) ?? ""
+                kind = (name.hasPrefix("[") && name.hasSuffix("]"), name == "[self]", name == "[root]")
+                nameKind[Int(nameId)] = kind
+            }
+            let synthetic = rawFile[i] < 0 && rawLine[i] == 0 && kind.bracketed
+            if synthetic && kind.isSelf && !parentIsRoot {
                 // The parent's own time, shown by pyinstrument as a child.
-                node[i] = parentNode
-                builder.addSelf(parentNode, metric: 0, max(0, rawTime[i]))
+                own[i + 1] = max(0, rawTime[i])
                 continue
             }
-            if synthetic && name == "[root]" && (p < 0 || parentNode == 0) {
-                node[i] = parentNode      // a dummy root wrapping several roots
+            if synthetic && kind.isRoot && parentIsRoot {
+                atRoot[i] = true          // a dummy root wrapping several roots
                 continue
             }
-            let f = frameId(function: name, file: rawFile[i], line: rawLine[i], className: rawClass[i], synthetic: synthetic)
-            let nd = builder.child(of: parentNode, frame: f)
-            node[i] = nd
-            var own = rawSelf[i] ?? (rawTime[i] - childSum[i])
-            if own < 0 {
+            let key = Key(name: nameId, file: rawFile[i], cls: rawClass[i], line: rawLine[i])
+            if let f = frameOf[key] { frame[i + 1] = f } else {
+                let f = frameId(function: text(nameId) ?? "", file: text(rawFile[i]), line: rawLine[i],
+                                className: text(rawClass[i]), synthetic: synthetic)
+                frameOf[key] = f
+                frame[i + 1] = f
+            }
+            var w = rawSelf[i] ?? (rawTime[i] - childSum[i])
+            if w < 0 {
                 // Rounding (times are printed with 6 decimals) or an inconsistent file.
-                if own < -1e-5 * max(1, abs(rawTime[i])) { negativeSelf += 1 }
-                own = 0
+                if w < -1e-5 * max(1, abs(rawTime[i])) { negativeSelf += 1 }
+                w = 0
             }
-            if own != 0 { builder.addSelf(nd, metric: 0, own) }
+            own[i + 1] = w
         }
+        rawName = []; rawFile = []; rawClass = []; rawLine = []; rawTime = []; rawSelf = []
+        let identity = (0..<Int32(builder.frames.frameCount)).map { $0 }
+        builder.addTree(parent: parent, frame: frame, selfWeight: [own], frameMap: identity)
     }
 }

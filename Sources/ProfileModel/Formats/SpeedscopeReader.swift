@@ -331,18 +331,40 @@ final class SpeedscopeParser {
 
     /// `events`: open/close events; time between two events goes to the innermost open frame.
     /// Returns the innermost frame still open (-1 if none) and the last time.
+    /// Frames opened in a row are walked into the tree together (`descend`, its probes
+    /// prefetched) when the next close needs them, not one cache miss at a time: until then
+    /// `stackNodes` stops short of `stackFrames`, and the time given to the open frames above
+    /// it waits in `pendingWeight` (stack position, time), added in order once they have nodes.
     private func parseEvents(root: Int32) throws -> (top: Int32, lastAt: Double) {
         var stackNodes: [Int32] = []
         var stackFrames: [Int32] = []
+        var pendingWeight: [(position: Int, weight: Double)] = []
+        var walked: [Int32] = []
+        func resolve() {
+            let have = stackNodes.count
+            guard have < stackFrames.count else { return }
+            let n = stackFrames.count - have
+            if walked.count < n { walked.append(contentsOf: repeatElement(0, count: n - walked.count)) }
+            stackFrames.withUnsafeBufferPointer { fr in
+                walked.withUnsafeMutableBufferPointer { out in
+                    _ = builder.descend(from: have > 0 ? stackNodes[have - 1] : root,
+                                        through: UnsafeBufferPointer(rebasing: fr[have...]), nodes: out.baseAddress!)
+                }
+            }
+            stackNodes.append(contentsOf: walked[0..<n])
+            for (position, weight) in pendingWeight { addRaw(stackNodes[position], weight) }
+            pendingWeight.removeAll(keepingCapacity: true)
+        }
         var lastAt = -Double.infinity
         try s.beginArray()
         while try s.nextElement() {
             s.skipWhitespace()
             let at0 = s.pos
-            try s.beginObject()
             var type: UInt8 = 0
             var frame: Int32 = -1
             var at = Double.nan
+            if !compactEvent(&type, &frame, &at) {
+            try s.beginObject()
             while let k = try s.nextKey() {
                 if k.equals("type") {
                     let t = try s.readString()
@@ -355,6 +377,7 @@ final class SpeedscopeParser {
                     try s.skipValue()
                 }
             }
+            }
             guard type == 0x4F || type == 0x43 else {
                 throw ProfileError("event without a type \"O\" or \"C\"", offset: at0)
             }
@@ -362,13 +385,17 @@ final class SpeedscopeParser {
             guard at.isFinite else { throw ProfileError("event without a finite 'at'", offset: at0) }
             if lastAt == -Double.infinity { lastAt = at }
             if at < lastAt { outOfOrder += 1; at = lastAt }
-            if let top = stackNodes.last { addRaw(top, at - lastAt) }
+            if !stackFrames.isEmpty {
+                if stackNodes.count == stackFrames.count { addRaw(stackNodes[stackNodes.count - 1], at - lastAt) }
+                else { pendingWeight.append((stackFrames.count - 1, at - lastAt)) }
+            }
             lastAt = at
             if type == 0x4F {
-                let node = rawChild(stackNodes.last ?? root, frame)
-                stackNodes.append(node)
                 stackFrames.append(frame)
-            } else if stackFrames.last == frame {
+                continue
+            }
+            resolve()
+            if stackFrames.last == frame {
                 stackNodes.removeLast()
                 stackFrames.removeLast()
             } else if let k = stackFrames.lastIndex(of: frame) {
@@ -380,8 +407,45 @@ final class SpeedscopeParser {
                 badCloses += 1
             }
         }
+        resolve()
         if !stackNodes.isEmpty { dangling += stackNodes.count }
         return (stackNodes.last ?? -1, lastAt == -Double.infinity ? 0 : lastAt)
+    }
+
+    /// An event written as exporters write them, `{"type":"O","frame":12,"at":3.5}` with no
+    /// spaces, read by bytes: most of an evented file. Anything else (other key orders, spaces,
+    /// more keys, big or odd numbers, a cut) leaves `s.pos` where it was and returns false for
+    /// the general path, which also gives the errors.
+    private func compactEvent(_ type: inout UInt8, _ frame: inout Int32, _ at: inout Double) -> Bool {
+        let start = s.pos, base = s.base, end = s.count
+        guard s.depth < s.maxDepth, start + 24 <= end else { return false }
+        @inline(__always) func matches(_ i: Int, _ text: StaticString) -> Bool {
+            let n = text.utf8CodeUnitCount
+            return i + n <= end && memcmp(base + i, text.utf8Start, n) == 0
+        }
+        guard matches(start, "{\"type\":\"") else { return false }
+        let t = base.load(fromByteOffset: start + 9, as: UInt8.self)
+        guard t == 0x4F || t == 0x43, matches(start + 10, "\",\"frame\":") else { return false }
+        var i = start + 20, v = 0
+        let digits = i
+        while i < end && i - digits < 9 {
+            let d = base.load(fromByteOffset: i, as: UInt8.self) &- 0x30
+            if d >= 10 { break }
+            v = v * 10 + Int(d)
+            i += 1
+        }
+        let nd = i - digits
+        guard nd > 0, !(nd > 1 && base.load(fromByteOffset: digits, as: UInt8.self) == 0x30),
+              matches(i, ",\"at\":") else { return false }
+        s.pos = i + 6
+        guard let a = try? s.readNumber(), s.pos < end, base.load(fromByteOffset: s.pos, as: UInt8.self) == 0x7D else {
+            s.pos = start
+            return false
+        }
+        s.pos += 1
+        if v > maxIndex { maxIndex = v; maxIndexOffset = digits }
+        type = t; frame = Int32(v); at = a
+        return true
     }
 
     // MARK: building
