@@ -44,7 +44,8 @@ public enum PprofReader: ProfileReader {
         if let b = try readSamplesFromWire(bytes, options: options) { return b }
         let profile = try decode(bytes)
         try checkSize(profile)
-        return try build(profile, mergeLines: options.mergeLines, seedFrames: options.seedFrames)
+        return try build(profile, mergeLines: options.mergeLines, mergeThreads: options.mergeThreads,
+                         seedFrames: options.seedFrames)
     }
 
     /// The usual way: SwiftProtobuf decodes all but the samples, which are read from the wire
@@ -61,8 +62,8 @@ public enum PprofReader: ProfileReader {
             }
             try checkSize(columns: pb.sampleType.isEmpty ? maxValues : pb.sampleType.count, samples: samples.count)
             do {
-                return try build(pb, mergeLines: options.mergeLines, seedFrames: options.seedFrames,
-                                 wire: samples, wireMaxValues: maxValues)
+                return try build(pb, mergeLines: options.mergeLines, mergeThreads: options.mergeThreads,
+                                 seedFrames: options.seedFrames, wire: samples, wireMaxValues: maxValues)
             } catch is PprofSamples.Malformed {
                 return nil
             }
@@ -113,10 +114,12 @@ public enum PprofReader: ProfileReader {
         }
     }
 
-    /// `mergeLines`: one frame per function instead of per line; `seedFrames`: a frame table to
-    /// extend (`ReadOptions`). `wire`: the samples, when `pb` was decoded without them.
-    static func build(_ pb: Perftools_Profiles_Profile, mergeLines: Bool = false, seedFrames: FrameTable? = nil,
-                      wire: PprofSamples? = nil, wireMaxValues: Int = 0) throws -> ProfileBuilder {
+    /// `mergeLines`: one frame per function instead of per line; `mergeThreads`: no thread
+    /// grouping frames; `seedFrames`: a frame table to extend (`ReadOptions`). `wire`: the
+    /// samples, when `pb` was decoded without them.
+    static func build(_ pb: Perftools_Profiles_Profile, mergeLines: Bool = false, mergeThreads: Bool = false,
+                      seedFrames: FrameTable? = nil, wire: PprofSamples? = nil,
+                      wireMaxValues: Int = 0) throws -> ProfileBuilder {
         let sampleRecords = wire?.count ?? pb.sample.count
         var warnings: [String] = []
         let strings = StringTable(pb.stringTable)
@@ -249,10 +252,13 @@ public enum PprofReader: ProfileReader {
                 if let thread {
                     let f: Int32
                     if let t = threadFrames[thread] { f = t } else {
-                        f = builder.frames.frame(name: "thread (\(thread))", file: nil, line: nil, kind: .thread)
+                        // Merged: the thread is only counted (the metadata), and its samples
+                        // go under the root, as `mergingThreads` would put them.
+                        f = mergeThreads ? -1
+                            : builder.frames.frame(name: "thread (\(thread))", file: nil, line: nil, kind: .thread)
                         threadFrames[thread] = f
                     }
-                    node = builder.child(of: 0, frame: f)
+                    if f >= 0 { node = builder.child(of: 0, frame: f) }
                 }
             }
             // The sample's frames root first, then one walk down (its probes prefetched together).
@@ -359,6 +365,7 @@ public enum PprofReader: ProfileReader {
             meta.append(("labels", "\(labelCount); keys: \(keys)"))
         }
         if !threadFrames.isEmpty { meta.append(("threads (from labels)", String(threadFrames.count))) }
+        if mergeThreads { builder.mergedThreads = threadFrames.count }
         meta.append(("locations", String(pb.location.count)))
         meta.append(("functions", String(pb.function.count)))
         meta.append(("mappings", String(pb.mapping.count)))
