@@ -71,7 +71,7 @@ struct DiffCommand: ParsableCommand {
         guard minEffect >= 0 && minEffect < 100 else { throw usage("--min-effect must be a percentage from 0 to 100") }
         func load(_ file: String) throws -> Profile {
             do {
-                let p = try FormatRegistry.load(path: file, mergeLines: true).merging(threads: true, lines: true)
+                let p = try FormatRegistry.load(path: file, mergeLines: true, mergeThreads: true).merging(threads: true, lines: true)
                 return try filters.apply(p, file: file)
             } catch let e as ExitCode { throw e } catch { throw fail(error, file: file) }
         }

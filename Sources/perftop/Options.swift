@@ -17,6 +17,8 @@ struct FilterOptions: ParsableArguments {
     func apply(_ p: Profile, file: String) throws -> Profile {
         try transforms.apply(p, focus: focus, hide: hide, file: file)
     }
+
+    var isEmpty: Bool { transforms.steps(focus: focus, hide: hide).isEmpty }
 }
 
 /// Options every command that reads a profile shares.
@@ -64,22 +66,25 @@ struct InputOptions: ParsableArguments {
     /// Loads the profile as the report shows it: threads merged or split, lines merged unless
     /// --lines, then filtered.
     func load() throws -> (Profile, Int) {
-        var p = try FormatRegistry.load(path: file, format: format, mergeLines: !lines)
+        var p = try FormatRegistry.load(path: file, format: format, mergeLines: !lines, mergeThreads: threads == .merged)
         p = p.merging(threads: threads == .merged, lines: !lines)
         p = try filtered(p)
         return (p, try metricIndex(p))
     }
 
-    /// Loads the profile for the viewer, which merges and splits threads itself.
+    /// Loads the profile for the viewer, which merges and splits threads itself. Threads are
+    /// merged while reading unless --threads split (the viewer re-reads if `t` splits them) or
+    /// filters apply (they see the threads, and the re-read would not be filtered).
     func loadForViewer() throws -> (Profile, Int) {
-        let p = try filtered(FormatRegistry.load(path: file, format: format, mergeLines: !lines))
+        let p = try filtered(FormatRegistry.load(path: file, format: format, mergeLines: !lines,
+                                                 mergeThreads: threads == .merged && filters.isEmpty))
         return (p, try metricIndex(p))
     }
 
     /// Loads it with executing lines kept (the summary's hottest line, convert's output),
     /// threads merged unless --threads split.
     func loadKeepingLines() throws -> (Profile, Int) {
-        var p = try FormatRegistry.load(path: file, format: format)
+        var p = try FormatRegistry.load(path: file, format: format, mergeThreads: threads == .merged)
         if threads == .merged { p = p.mergingThreads() }
         p = try filtered(p)
         return (p, try metricIndex(p))
@@ -210,7 +215,8 @@ struct ViewerFlags: ParsableArguments {
     /// A viewer session on a loaded profile, with the sources and rules these flags name.
     func session(_ p: Profile, file: String, format: String?, lines: Bool) throws -> Session {
         let reload = FormatRegistry.lineLevelReload(of: p, path: file, format: format, linesKept: lines)
-        let session = Session(profile: p, fileName: file, reloadWithLines: reload)
+        let threads = FormatRegistry.threadLevelReload(of: p, path: file, format: format, linesKept: lines)
+        let session = Session(profile: p, fileName: file, reloadWithLines: reload, reloadWithThreads: threads)
         session.sourceRoots = sources.sourceRoots(for: file)
         session.triageRules = try sources.triageRules()
         return session

@@ -243,6 +243,81 @@ final class PprofTests: XCTestCase {
         XCTAssertEqual(p.mergingThreads().total(metric: 1), 25)
     }
 
+    /// Threads merged while reading (`ReadOptions.mergeThreads`, what `report` and the viewer
+    /// ask for): the stacks without their thread frames, added up, as written out here; the
+    /// threads are still counted. Consecutive samples that share root locations (the reader
+    /// reuses their frames) still count an unknown location in the shared part each time.
+    func testThreadsMergedWhileReading() throws {
+        var pb = Perftools_Profiles_Profile()
+        pb.stringTable = ["", "samples", "count", "main", "main.go", "work", "goroutine", "7", "8"].map { Data($0.utf8) }
+        pb.sampleType = [vt(1, 2)]
+        pb.function = [fn(1, 3, 4), fn(2, 5, 4)]
+        pb.location = [loc(10, lines: [(1, 3)]), loc(20, lines: [(2, 9)])]
+        pb.sample = [sample([20, 10], [1], labels: [(6, 7)]),
+                     sample([20, 10], [2], labels: [(6, 8)]),
+                     sample([20, 10, 99], [4]),
+                     sample([10, 99], [8]),                      // shares 99 and 10 with the one before
+                     sample([20, 10, 99], [16], labels: [(6, 7)]),
+                     sample([20, 10], [32], labels: [(6, 7)])]   // same thread, differs at its root
+        let bytes: [UInt8] = try pb.serializedBytes()
+        let unknown = "<unknown location 99>"
+        let split = try loadBytes(bytes)
+        XCTAssertEqual(folded(split, metric: 0), [
+            "thread (goroutine=7);main (main.go:3);work (main.go:9) 33",
+            "thread (goroutine=8);main (main.go:3);work (main.go:9) 2",
+            "\(unknown);main (main.go:3);work (main.go:9) 4",
+            "\(unknown);main (main.go:3) 8",
+            "thread (goroutine=7);\(unknown);main (main.go:3);work (main.go:9) 16",
+        ].sorted())
+        let merged = try FormatRegistry.load(source: MemorySource(bytes), name: "<test>", format: "pprof", mergeThreads: true)
+        XCTAssertEqual(folded(merged, metric: 0), [
+            "main (main.go:3);work (main.go:9) 35",
+            "\(unknown);main (main.go:3);work (main.go:9) 20",
+            "\(unknown);main (main.go:3) 8",
+        ].sorted())
+        for p in [split, merged] {
+            XCTAssertEqual(p.total(metric: 0), 63)
+            XCTAssertTrue(p.warnings.contains("3 sample location ids name no location"), "\(p.warnings)")
+            XCTAssertEqual(Dictionary(p.metadata, uniquingKeysWith: { a, _ in a })["threads (from labels)"], "2")
+        }
+        XCTAssertEqual(split.mergedThreads, 0)
+        XCTAssertTrue(split.hasThreads)
+        XCTAssertEqual(merged.mergedThreads, 2)
+        XCTAssertFalse(merged.hasThreads, "no thread frames")
+    }
+
+    /// Every corpus pprof read with threads merged holds the stacks of the usual read with
+    /// their thread frames cut off, added up (on the folded text, in every metric).
+    func testCorpusThreadsMergedWhileReadingAddUpTheThreads() throws {
+        let dir = try Fixtures.requireCorpus()
+        let entries = try Fixtures.expected().filter { $0.format == "pprof(gzip)" || $0.format == "pprof(raw protobuf)" }
+        var threaded = 0
+        func sums(_ lines: [String], cutThreads: Bool) -> [String: Double] {
+            var d: [String: Double] = [:]
+            for line in lines {
+                let sp = line.lastIndex(of: " ")!
+                var frames = line[..<sp].split(separator: ";", omittingEmptySubsequences: false)
+                if cutThreads, frames.first?.hasPrefix("thread (") == true { frames.removeFirst() }
+                d[frames.joined(separator: ";"), default: 0] += Double(line[line.index(after: sp)...])!
+            }
+            return d.filter { $0.value != 0 && !$0.key.isEmpty }
+        }
+        for e in entries {
+            let path = dir + "/" + e.path
+            guard let split = try? FormatRegistry.load(path: path) else { continue }
+            let merged = try FormatRegistry.load(path: path, mergeThreads: true)
+            if split.hasThreads { threaded += 1 }
+            XCTAssertFalse(merged.hasThreads, e.path)
+            // Every metric where there are threads to merge, else the default one (heap
+            // profiles have several metrics over thousands of stacks).
+            for m in split.hasThreads ? Array(0..<split.metrics.count) : [split.defaultMetric] {
+                XCTAssertEqual(sums(folded(merged, metric: m), cutThreads: false),
+                               sums(folded(split, metric: m), cutThreads: true), "\(e.path) metric \(m)")
+            }
+        }
+        XCTAssertGreaterThan(threaded, 0, "some corpus profile has thread labels")
+    }
+
     /// Unpacked repeated fields and fields in any order decode like the usual packed ones.
     func testUnpackedAndReorderedFields() throws {
         var w = PprofWireWriter()

@@ -86,7 +86,7 @@ final class SessionCacheTests: XCTestCase {
         let p = try FormatRegistry.load(path: path, mergeLines: true)
         let reload = try XCTUnwrap(FormatRegistry.lineLevelReload(of: p, path: path, format: nil, linesKept: false))
         var reloads = 0
-        let session = Session(profile: p, fileName: "etl.pyspy.txt", reloadWithLines: { reloads += 1; return try reload() })
+        let session = Session(profile: p, fileName: "etl.pyspy.txt", reloadWithLines: { seed in reloads += 1; return try reload(seed) })
         let size = Size(width: 80, height: 24)
         var s = Viewer.initialState(session, size: size, options: ViewerOptions())
         let plain = session.derive(s, size: size)

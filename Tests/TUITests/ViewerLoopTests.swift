@@ -142,7 +142,7 @@ final class ViewerLoopTests: XCTestCase {
         let p = try FormatRegistry.load(path: path, mergeLines: true)
         let reload = try XCTUnwrap(FormatRegistry.lineLevelReload(of: p, path: path, format: nil, linesKept: false))
         var reloads = 0
-        let session = Session(profile: p, fileName: "etl.pyspy.txt", reloadWithLines: { reloads += 1; return try reload() })
+        let session = Session(profile: p, fileName: "etl.pyspy.txt", reloadWithLines: { seed in reloads += 1; return try reload(seed) })
         let size = Size(width: 80, height: 24)
         var s = Viewer.initialState(session, size: size, options: ViewerOptions())
         let before = s
@@ -156,5 +156,40 @@ final class ViewerLoopTests: XCTestCase {
         XCTAssertTrue(end.splitLines)
         XCTAssertEqual(end.message, "one node per line")
         XCTAssertGreaterThan(session.profile(for: end).frames.frameCount, p.frames.frameCount)
+    }
+
+    /// `t` on a pprof read with threads merged (the viewer's default): the reducer reads no file
+    /// but asks the loop, which reads the file again once, with the thread frames that the usual
+    /// read (the reference) has; merging and splitting again reads nothing.
+    func testSplittingThreadsMergedWhileReadingIsAnEffectTheLoopCarriesOut() throws {
+        let dir = ProcessInfo.processInfo.environment["PERFTOP_CORPUS"]
+            ?? TUIFixtures.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus").path
+        let path = dir + "/austin-python/test/data/austin.pprof"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("SKIPPED: ../shared/corpus is absent (set PERFTOP_CORPUS to run the corpus tests)")
+        }
+        let p = try FormatRegistry.load(path: path, mergeLines: true, mergeThreads: true)
+        XCTAssertEqual(p.mergedThreads, 2)
+        XCTAssertFalse(p.hasThreads)
+        let reload = try XCTUnwrap(FormatRegistry.threadLevelReload(of: p, path: path, format: nil, linesKept: false))
+        var reloads = 0
+        let session = Session(profile: p, fileName: "austin.pprof",
+                              reloadWithThreads: { lines, seed in reloads += 1; return try reload(lines, seed) })
+        let size = Size(width: 80, height: 24)
+        var s = Viewer.initialState(session, size: size, options: ViewerOptions())
+        XCTAssertEqual(s.reduce(.char("t"), deriver: session, size: size), [.read(then: .char("t"))])
+        XCTAssertEqual(reloads, 0, "the reducer read nothing")
+        XCTAssertTrue(s.threadsMerged)
+        let term = MemoryTerminal(size: size, events: [.key(.char("t")), .key(.char("t")), .key(.char("t"))])
+        let end = try Viewer.loop(session, terminal: term, options: ViewerOptions()) { _ in nil }
+        XCTAssertEqual(reloads, 1)
+        XCTAssertFalse(end.threadsMerged)
+        XCTAssertEqual(end.message, "threads split")
+        let usual = try FormatRegistry.load(path: path, mergeLines: true)
+        let shown = session.profile(for: end)
+        func roots(_ q: Profile) -> [String] { q.tree.children(0).map { q.frames.name(ofFrame: q.tree.frame[Int($0)]) }.sorted() }
+        XCTAssertEqual(roots(shown), roots(usual))
+        XCTAssertEqual(roots(shown).filter { $0.hasPrefix("thread (") }.count, 2)
+        XCTAssertEqual(shown.total(metric: shown.defaultMetric), usual.total(metric: usual.defaultMetric))
     }
 }

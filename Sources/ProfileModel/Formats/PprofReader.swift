@@ -44,7 +44,8 @@ public enum PprofReader: ProfileReader {
         if let b = try readSamplesFromWire(bytes, options: options) { return b }
         let profile = try decode(bytes)
         try checkSize(profile)
-        return try build(profile, mergeLines: options.mergeLines, seedFrames: options.seedFrames)
+        return try build(profile, mergeLines: options.mergeLines, mergeThreads: options.mergeThreads,
+                         seedFrames: options.seedFrames)
     }
 
     /// The usual way: SwiftProtobuf decodes all but the samples, which are read from the wire
@@ -61,8 +62,8 @@ public enum PprofReader: ProfileReader {
             }
             try checkSize(columns: pb.sampleType.isEmpty ? maxValues : pb.sampleType.count, samples: samples.count)
             do {
-                return try build(pb, mergeLines: options.mergeLines, seedFrames: options.seedFrames,
-                                 wire: samples, wireMaxValues: maxValues)
+                return try build(pb, mergeLines: options.mergeLines, mergeThreads: options.mergeThreads,
+                                 seedFrames: options.seedFrames, wire: samples, wireMaxValues: maxValues)
             } catch is PprofSamples.Malformed {
                 return nil
             }
@@ -113,10 +114,12 @@ public enum PprofReader: ProfileReader {
         }
     }
 
-    /// `mergeLines`: one frame per function instead of per line; `seedFrames`: a frame table to
-    /// extend (`ReadOptions`). `wire`: the samples, when `pb` was decoded without them.
-    static func build(_ pb: Perftools_Profiles_Profile, mergeLines: Bool = false, seedFrames: FrameTable? = nil,
-                      wire: PprofSamples? = nil, wireMaxValues: Int = 0) throws -> ProfileBuilder {
+    /// `mergeLines`: one frame per function instead of per line; `mergeThreads`: no thread
+    /// grouping frames; `seedFrames`: a frame table to extend (`ReadOptions`). `wire`: the
+    /// samples, when `pb` was decoded without them.
+    static func build(_ pb: Perftools_Profiles_Profile, mergeLines: Bool = false, mergeThreads: Bool = false,
+                      seedFrames: FrameTable? = nil, wire: PprofSamples? = nil,
+                      wireMaxValues: Int = 0) throws -> ProfileBuilder {
         let sampleRecords = wire?.count ?? pb.sample.count
         var warnings: [String] = []
         let strings = StringTable(pb.stringTable)
@@ -216,6 +219,13 @@ public enum PprofReader: ProfileReader {
         // Consecutive samples share most of their stack: only the frames below the first
         // difference from the previous sample (under the same thread node) are walked.
         var prevStack: [Int32] = [], prevNodes: [Int32] = [], prevTop: Int32 = -1
+        // And the locations they share keep the previous sample's frames: looking each location
+        // up (id, then its frames) was most of the reader's own time. Per location of the
+        // previous sample, root first: its id, where its frames end in `prevStack`, and how many
+        // locations up to it name no location (counted again for the warning).
+        var locs: [UInt64] = [], prevLocs: [UInt64] = []
+        var ends: [Int32] = [], prevEnds: [Int32] = []
+        var missing: [Int32] = [], prevMissing: [Int32] = []
         // Merged lines: the leaf location's weight, which votes for the line that labels its
         // function (the location's innermost line).
         var leafWeight = [Double](repeating: 0, count: mergeLines ? pb.location.count : 0)
@@ -242,40 +252,71 @@ public enum PprofReader: ProfileReader {
                 if let thread {
                     let f: Int32
                     if let t = threadFrames[thread] { f = t } else {
-                        f = builder.frames.frame(name: "thread (\(thread))", file: nil, line: nil, kind: .thread)
+                        // Merged: the thread is only counted (the metadata), and its samples
+                        // go under the root, as `mergingThreads` would put them.
+                        f = mergeThreads ? -1
+                            : builder.frames.frame(name: "thread (\(thread))", file: nil, line: nil, kind: .thread)
                         threadFrames[thread] = f
                     }
-                    node = builder.child(of: 0, frame: f)
+                    if f >= 0 { node = builder.child(of: 0, frame: f) }
                 }
             }
             // The sample's frames root first, then one walk down (its probes prefetched together).
+            let top = node
+            let L = locationID.count
+            var sharedLocations = 0
+            if top == prevTop {
+                let m = min(L, prevLocs.count)
+                while sharedLocations < m && locationID[L - 1 - sharedLocations] == prevLocs[sharedLocations] {
+                    sharedLocations += 1
+                }
+            } else {
+                prevNodes.removeAll(keepingCapacity: true)
+            }
+            let kept = sharedLocations > 0 ? Int(prevEnds[sharedLocations - 1]) : 0
+            var missed = sharedLocations > 0 ? prevMissing[sharedLocations - 1] : 0
+            missingLocations += Int(missed)
             stack.removeAll(keepingCapacity: true)
-            var i = locationID.count - 1
+            stack.append(contentsOf: prevStack[..<kept])
+            locs.removeAll(keepingCapacity: true)
+            locs.append(contentsOf: prevLocs[..<sharedLocations])
+            ends.removeAll(keepingCapacity: true)
+            ends.append(contentsOf: prevEnds[..<sharedLocations])
+            missing.removeAll(keepingCapacity: true)
+            missing.append(contentsOf: prevMissing[..<sharedLocations])
+            var i = L - 1 - sharedLocations
             while i >= 0 {
-                if let li = locationIndex[locationID[i]] {
-                    if i == 0 { leafLocation = Int(li) }
+                let id = locationID[i]
+                if let li = locationIndex[id] {
                     var k = Int(locStart[Int(li)])
                     let e = Int(locStart[Int(li) + 1])
                     while k < e { stack.append(locFrames[k]); k += 1 }
                 } else {
                     missingLocations += 1
-                    let n = builder.frames.intern("<unknown location \(locationID[i])>")
+                    missed += 1
+                    let n = builder.frames.intern("<unknown location \(id)>")
                     stack.append(builder.frames.frame(name: n, file: -1, line: 0, kind: .special))
                 }
+                locs.append(id)
+                ends.append(Int32(truncatingIfNeeded: stack.count))
+                missing.append(missed)
                 i -= 1
             }
-            let top = node
-            var shared = 0
+            if mergeLines, L > 0, let li = locationIndex[locationID[0]] { leafLocation = Int(li) }
+            // The shared locations' frames are equal by construction; the frames after them may
+            // still match (another location with the same frames).
+            var shared = kept
             if top == prevTop {
                 let m = min(stack.count, prevStack.count)
                 while shared < m && stack[shared] == prevStack[shared] { shared += 1 }
-            } else {
-                prevNodes.removeAll(keepingCapacity: true)
             }
             node = builder.descend(from: shared > 0 ? prevNodes[shared - 1] : top, path: stack, after: shared,
                                    nodes: &prevNodes)
             prevTop = top
             swap(&prevStack, &stack)
+            swap(&prevLocs, &locs)
+            swap(&prevEnds, &ends)
+            swap(&prevMissing, &missing)
             if mergeLines, leafLocation >= 0, defaultMetric < value.count, value[defaultMetric] > 0 {
                 leafWeight[leafLocation] += Double(value[defaultMetric])
             }
@@ -324,6 +365,7 @@ public enum PprofReader: ProfileReader {
             meta.append(("labels", "\(labelCount); keys: \(keys)"))
         }
         if !threadFrames.isEmpty { meta.append(("threads (from labels)", String(threadFrames.count))) }
+        if mergeThreads { builder.mergedThreads = threadFrames.count }
         meta.append(("locations", String(pb.location.count)))
         meta.append(("functions", String(pb.function.count)))
         meta.append(("mappings", String(pb.mapping.count)))

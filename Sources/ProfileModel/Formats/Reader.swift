@@ -7,12 +7,19 @@ public struct ReadOptions: Sendable {
     /// put the line into every frame). Readers that can do it save a second tree build;
     /// `Profile.mergingLines()` does the same afterwards for the others.
     public var mergeLines = false
+    /// Leave out the thread grouping frames while reading, for a caller that shows threads
+    /// merged and never splits them: the tree `Profile.mergingThreads()` would make, without
+    /// first building the one with threads. Readers that cannot do it ignore it (the caller's
+    /// `merging(threads:)` then does it; after one that did, that finds no threads).
+    public var mergeThreads = false
     /// A frame table to extend instead of starting empty, so function ids of an earlier read of
     /// the same file stay valid (the viewer re-reads with lines split). Line-based readers use it.
     public var seedFrames: FrameTable? = nil
-    public init(fileName: String = "<input>", mergeLines: Bool = false, seedFrames: FrameTable? = nil) {
+    public init(fileName: String = "<input>", mergeLines: Bool = false, mergeThreads: Bool = false,
+                seedFrames: FrameTable? = nil) {
         self.fileName = fileName
         self.mergeLines = mergeLines
+        self.mergeThreads = mergeThreads
         self.seedFrames = seedFrames
     }
 }

@@ -83,10 +83,11 @@ public enum FormatRegistry {
 
     /// Opens a path (`-` is stdin), inflates gzip, sniffs and reads.
     public static func load(path: String, format: String? = nil, mergeLines: Bool = false,
-                            seedFrames: FrameTable? = nil) throws -> Profile {
+                            mergeThreads: Bool = false, seedFrames: FrameTable? = nil) throws -> Profile {
         do {
             let file: FileSource = path == "-" ? FileSource(fd: 0) : try FileSource(path: path)
-            return try load(source: file, name: path, format: format, mergeLines: mergeLines, seedFrames: seedFrames)
+            return try load(source: file, name: path, format: format, mergeLines: mergeLines, mergeThreads: mergeThreads,
+                            seedFrames: seedFrames)
         } catch let e as ProfileError {
             throw e.at(file: path)
         }
@@ -95,18 +96,32 @@ public enum FormatRegistry {
     /// How to re-read a profile loaded from `path` with one node per executing line (the
     /// viewer's `L`), or nil when that is not needed or not possible: the first read kept lines
     /// (its reader does not merge them while reading, or `linesKept`), or the input was
-    /// standard input, which cannot be read twice. The re-read shares the frame table, so
+    /// standard input, which cannot be read twice. Threads stay merged if the first read merged
+    /// them. The re-read extends the frame table it is given (`p`'s, or a later re-read's), so
     /// frame ids stay valid across the switch.
     public static func lineLevelReload(of p: Profile, path: String, format: String?,
-                                       linesKept: Bool) -> (() throws -> Profile)? {
+                                       linesKept: Bool) -> ((FrameTable) throws -> Profile)? {
         guard !linesKept, path != "-", reader(named: p.format)?.mergesLinesWhileReading == true else { return nil }
-        let seed = p.frames
-        return { try load(path: path, format: format, mergeLines: false, seedFrames: seed) }
+        let mergeThreads = p.mergedThreads > 0
+        return { seed in try load(path: path, format: format, mergeLines: false, mergeThreads: mergeThreads, seedFrames: seed) }
+    }
+
+    /// How to re-read a profile whose reader merged its threads (`Profile.mergedThreads`) with
+    /// their thread frames (the viewer's `t`), lines split or merged as the first read did
+    /// unless `splitLines`; nil when there is none to split or the input was standard input.
+    /// Extends the frame table it is given, as `lineLevelReload`.
+    public static func threadLevelReload(of p: Profile, path: String, format: String?,
+                                         linesKept: Bool) -> ((_ splitLines: Bool, FrameTable) throws -> Profile)? {
+        guard p.mergedThreads > 0, path != "-" else { return nil }
+        return { splitLines, seed in
+            try load(path: path, format: format, mergeLines: !splitLines && !linesKept, seedFrames: seed)
+        }
     }
 
     public static func load(source: ByteSource, name: String, format: String? = nil, mergeLines: Bool = false,
-                            seedFrames: FrameTable? = nil) throws -> Profile {
-        let builder = try read(source: source, name: name, format: format, mergeLines: mergeLines, seedFrames: seedFrames)
+                            mergeThreads: Bool = false, seedFrames: FrameTable? = nil) throws -> Profile {
+        let builder = try read(source: source, name: name, format: format, mergeLines: mergeLines,
+                               mergeThreads: mergeThreads, seedFrames: seedFrames)
         builder.dropIndex()
         return builder.freeze(source: name)
     }
@@ -125,7 +140,7 @@ public enum FormatRegistry {
     }
 
     public static func read(source: ByteSource, name: String, format: String? = nil, mergeLines: Bool = false,
-                            seedFrames: FrameTable? = nil) throws -> ProfileBuilder {
+                            mergeThreads: Bool = false, seedFrames: FrameTable? = nil) throws -> ProfileBuilder {
         var src: ByteSource = source
         var (prefix, complete) = try readPrefix(src, 1 << 16)
         if prefix.isEmpty { throw ProfileError("empty file (expected a profile)", file: name) }
@@ -145,7 +160,7 @@ public enum FormatRegistry {
             (prefix, complete) = try readPrefix(src, 1 << 16)
         }
         let rest = PrefixedSource(prefix: prefix, rest: src)
-        let options = ReadOptions(fileName: name, mergeLines: mergeLines, seedFrames: seedFrames)
+        let options = ReadOptions(fileName: name, mergeLines: mergeLines, mergeThreads: mergeThreads, seedFrames: seedFrames)
         if let format {
             guard let r = reader(named: format) else {
                 throw ProfileError("unknown format '\(format)'; supported: \(supportedNames.joined(separator: ", "))")

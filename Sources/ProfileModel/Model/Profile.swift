@@ -12,10 +12,14 @@ public final class Profile: Sendable {
     public let sampleCount: Int?
     public let warnings: [String]
     public let metadata: [(String, String)]
+    /// How many threads the reader merged while reading (`ReadOptions.mergeThreads`): their
+    /// samples are in the tree without their thread frames, which a re-read can give back
+    /// (the viewer's `t`). 0 for derived profiles.
+    public let mergedThreads: Int
 
     init(source: String, format: String, metrics: [ValueType], defaultMetric: Int, frames: FrameTable,
          tree: CallTree, functions: FunctionTable, estimatedTree: Bool, sampleCount: Int?,
-         warnings: [String], metadata: [(String, String)]) {
+         warnings: [String], metadata: [(String, String)], mergedThreads: Int = 0) {
         self.source = source
         self.format = format
         self.metrics = metrics
@@ -28,6 +32,7 @@ public final class Profile: Sendable {
         self.sampleCount = sampleCount
         self.warnings = warnings
         self.metadata = metadata
+        self.mergedThreads = mergedThreads
     }
 
     /// The profile's total: all sampled weight (including samples that stopped at a thread or

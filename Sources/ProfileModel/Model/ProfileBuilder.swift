@@ -13,6 +13,8 @@ public final class ProfileBuilder {
     public var sampleCount: Int? = nil
     public var warnings: [String] = []
     public var metadata: [(String, String)] = []
+    /// Threads whose grouping frames the reader left out (`Profile.mergedThreads`).
+    public var mergedThreads = 0
     /// Set by readers whose function table is exact (pstats): used instead of one derived from the tree.
     public var exactFunctions: FunctionTable? = nil
     /// `totalWeight[metric][function]`, set by a step that leaves every function's total as it
@@ -736,7 +738,7 @@ public final class ProfileBuilder {
                        defaultMetric: min(defaultMetric, max(metrics.count - 1, 0)),
                        frames: frames.withoutIndexes(), tree: tree, functions: functions,
                        estimatedTree: estimatedTree, sampleCount: sampleCount,
-                       warnings: warnings, metadata: metadata)
+                       warnings: warnings, metadata: metadata, mergedThreads: mergedThreads)
     }
 }
 

@@ -102,7 +102,7 @@ public enum Viewer {
                 case .read(let key):
                     // Afterwards what the key needs is at hand (or its error is), so
                     // the key goes through this time.
-                    session.read(for: s)
+                    session.read(for: s, key: key)
                     effects += s.reduce(key, deriver: session, size: size)
                 }
             }

@@ -13,8 +13,12 @@ public protocol Deriver: AnyObject {
     var hasDiffBase: Bool { get }
     /// Verdicts of repeated runs (`perftop diff A... --vs B...`).
     var diffVerdicts: DiffVerdicts? { get }
-    /// The line-level profile is at hand (or its error is), so line keys need no `.read`.
-    var linesReady: Bool { get }
+    /// The line-level profile of the state is at hand (or its error is), so line keys need no `.read`.
+    func linesReady(for s: AppState) -> Bool
+    /// The state's profile with threads split is at hand (or its error is), so `t` needs no `.read`.
+    func threadsReady(for s: AppState) -> Bool
+    /// The loaded profile has threads (or had, before its reader merged them).
+    var hasThreads: Bool { get }
 
     /// The profile the views show for the state, and its bottom-up tree.
     func profile(for s: AppState) -> Profile

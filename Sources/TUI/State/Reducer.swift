@@ -91,7 +91,7 @@ extension AppState {
             }
         case .summary: break
         case .source(let top):
-            guard top != nil || deriver.linesReady else { readRequest = true; return }
+            guard top != nil || deriver.linesReady(for: self) else { readRequest = true; return }
             let cur = top ?? deriver.sourceTop(self, height: page)
             switch action {
             case .down: overlay = .source(top: cur + 1)
@@ -119,7 +119,8 @@ extension AppState {
     public mutating func apply(_ action: Action, deriver: any Deriver, size: Size) -> Bool {
         let layout = layout(size)
         // What needs the disk waits for the loop to read it (an effect).
-        if (action == .edit && !deriver.editReady(self)) || (action == .toggleLines && !splitLines && !deriver.linesReady) {
+        if (action == .edit && !deriver.editReady(self)) || (action == .toggleLines && !splitLines && !deriver.linesReady(for: self))
+            || (action == .toggleThreads && !deriver.threadsReady(for: self)) {
             readRequest = true
             return false
         }
@@ -224,7 +225,7 @@ extension AppState {
         case .toggleThreads:
             threadsMerged.toggle()
             message = threadsMerged ? "threads merged" : "threads split"
-            if !deriver.base.hasThreads { message = "this profile has no threads" }
+            if !deriver.hasThreads { message = "this profile has no threads" }
         case .diffMode:
             guard deriver.hasDiffBase else { message = "% switches diff modes; open two profiles with perftop diff BASE NEW"; break }
             let shares = !deriver.diffNormalized(self)

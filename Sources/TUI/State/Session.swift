@@ -68,14 +68,26 @@ public final class Session: Deriver {
 
     /// Reads the file again with one frame per executing line, when the loaded profile had its
     /// lines merged while reading (the fast default). Nil when there is no file to re-read.
-    private let reloadWithLines: (() throws -> Profile)?
+    private let reloadWithLines: ((FrameTable) throws -> Profile)?
     private var lineBase: Profile?
     public private(set) var reloadError: String?
+    /// Reads the file again with its thread frames (lines split or not), when the loaded profile
+    /// had its threads merged while reading (`Profile.mergedThreads`): the viewer opens merged,
+    /// and building the tree with threads only to merge it was most of opening a big pprof.
+    private let reloadWithThreads: ((_ splitLines: Bool, FrameTable) throws -> Profile)?
+    private var threadBase: [Bool: Profile] = [:]
+    private var threadsReloadError: String?
+    /// The frame table of the latest read: each re-read extends it, so that a frame id means
+    /// the same frame in the loaded profile and every re-read.
+    private var newestFrames: FrameTable
 
-    public init(profile: Profile, fileName: String, reloadWithLines: (() throws -> Profile)? = nil) {
+    public init(profile: Profile, fileName: String, reloadWithLines: ((FrameTable) throws -> Profile)? = nil,
+                reloadWithThreads: ((_ splitLines: Bool, FrameTable) throws -> Profile)? = nil) {
         self.base = profile
         self.fileName = fileName
         self.reloadWithLines = reloadWithLines
+        self.reloadWithThreads = reloadWithThreads
+        self.newestFrames = profile.frames
     }
 
     /// Makes this a diff session: the views show this profile coloured by its change from `base`.
@@ -172,15 +184,36 @@ public final class Session: Deriver {
         matchKey = nil
         callersKey = nil
         lineBase = nil
+        threadBase = [:]
+        newestFrames = p.frames
     }
 
-    /// Whether the line-level profile is at hand (or could not be had), so that asking for it
-    /// reads no file.
-    public var linesReady: Bool { reloadWithLines == nil || lineBase != nil || reloadError != nil }
+    /// Whether the line-level profile of state `s` is at hand (or could not be had), so that
+    /// asking for it reads no file.
+    public func linesReady(for s: AppState) -> Bool {
+        if !s.threadsMerged, reloadWithThreads != nil { return threadBase[true] != nil || threadsReloadError != nil }
+        return reloadWithLines == nil || lineBase != nil || reloadError != nil
+    }
 
-    /// Reads what a key in state `s` may need and the session has not read: the line-level
-    /// profile, and the selected function's source path (the loop's `.read` effect).
-    public func read(for s: AppState) {
+    /// Whether state `s` can split threads without reading the file.
+    public func threadsReady(for s: AppState) -> Bool {
+        !s.threadsMerged || reloadWithThreads == nil || threadBase[s.splitLines] != nil || threadsReloadError != nil
+    }
+
+    /// Whether the loaded profile has threads (or had them before its reader merged them).
+    public var hasThreads: Bool { base.hasThreads || base.mergedThreads > 0 }
+
+    /// Reads what a key in state `s` may need and the session has not read: the profile with
+    /// threads split for `t`, else the line-level profile and the selected function's source
+    /// path (the loop's `.read` effect).
+    public func read(for s: AppState, key: Key? = nil) {
+        // `t`: the profile with its thread frames, and nothing else (another whole read).
+        if let key, Keymap.action(for: key, in: s.view) == .toggleThreads, !threadsReady(for: s) {
+            var split = s
+            split.threadsMerged = false
+            _ = source(for: split)
+            return
+        }
         var split = s
         split.splitLines = true
         _ = source(for: split)
@@ -189,7 +222,7 @@ public final class Session: Deriver {
 
     /// The selected function's source file as recorded, once the line-level profile is at hand.
     private func recordedFile(_ s: AppState) -> String? {
-        guard let f = s.selectedFunction, linesReady else { return nil }
+        guard let f = s.selectedFunction, linesReady(for: s) else { return nil }
         let p = lineLevel(for: s)
         guard Int(f) < p.functions.count, let file = p.frames.file(ofFunction: f), !file.isEmpty, !file.hasPrefix("<") else { return nil }
         return file
@@ -197,7 +230,7 @@ public final class Session: Deriver {
 
     /// Whether `e` in state `s` can be answered without reading the disk.
     public func editReady(_ s: AppState) -> Bool {
-        linesReady && (recordedFile(s).map { file in forRoots { pathCache[file] != nil } } ?? true)
+        linesReady(for: s) && (recordedFile(s).map { file in forRoots { pathCache[file] != nil } } ?? true)
     }
 
     /// A recorded source file found under the source roots, and whether it is a binary (perf
@@ -259,9 +292,23 @@ public final class Session: Deriver {
 
     /// The loaded profile, or its line-level twin when the state splits lines.
     func source(for s: AppState) -> Profile {
+        if !s.threadsMerged, let reload = reloadWithThreads {
+            if let p = threadBase[s.splitLines] { return p }
+            guard threadsReloadError == nil else { return base }
+            do {
+                let p = try reload(s.splitLines, newestFrames)
+                threadBase[s.splitLines] = p
+                newestFrames = p.frames
+                return p
+            } catch {
+                threadsReloadError = "\(error)"
+                return base
+            }
+        }
         guard s.splitLines, let reload = reloadWithLines else { return base }
         if let lineBase { return lineBase }
-        do { lineBase = try reload() } catch { reloadError = "\(error)"; return base }
+        do { lineBase = try reload(newestFrames) } catch { reloadError = "\(error)"; return base }
+        newestFrames = lineBase!.frames
         return lineBase!
     }
 
