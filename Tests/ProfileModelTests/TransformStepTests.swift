@@ -225,6 +225,63 @@ final class TransformStepTests: XCTestCase {
         XCTAssertEqual(d.sampleCount, Int(expected.values.reduce(0, +)))
     }
 
+    /// After a drop, a function has nodes exactly when some kept raw stack has it, as
+    /// `hasNodes(ofFunction:)` says without the function's node lists (the viewer keeps its
+    /// selected function only if it does).
+    func testHasNodesAfterADropFollowsTheKeptRawStacks() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let kept = Set(raw.filter { !$0.frames.contains { $0.hasPrefix("deepcopy (") } }
+            .flatMap { $0.frames.map(Self.functionKey) })
+        let p = try load()
+        let d = try p.applying(.drop(try fn(p, "deepcopy")))
+        var present = 0, absent = 0
+        for f in 0..<Int32(d.frames.functionCount) {
+            let key = d.frames.file(ofFunction: f).map { "\(d.frames.name(ofFunction: f)) (\($0))" } ?? d.frames.name(ofFunction: f)
+            XCTAssertEqual(d.hasNodes(ofFunction: f), kept.contains(key), key)
+            if kept.contains(key) { present += 1 } else { absent += 1 }
+        }
+        XCTAssertGreaterThan(present, 3)
+        XCTAssertGreaterThan(absent, 0, "deepcopy and what only it called")
+        XCTAssertFalse(d.hasNodes(ofFunction: -1))
+        XCTAssertFalse(d.hasNodes(ofFunction: Int32(d.frames.functionCount)))
+    }
+
+    /// A collapse of recursion cuts empty nodes and hands the totals it summed to decide to the
+    /// freeze: every node's total must still be the weight of the cut-back raw stacks through
+    /// its path, and every function's total the weight of the stacks that have it (once each).
+    func testCollapseRecursionTotalsMatchTheCutBackRawStacks() throws {
+        let raw = try Self.rawStacks(Self.walk)
+        let cut: [([String], Double)] = raw.map { r in
+            var out: [String] = []
+            for k in r.frames.map(Self.functionKey) {
+                if let at = out.firstIndex(of: k) { out.removeSubrange((at + 1)...) } else { out.append(k) }
+            }
+            return (out, r.count)
+        }
+        var throughPath: [String: Double] = [:], byFunction: [String: Double] = [:]
+        for (s, n) in cut {
+            for k in 1...max(s.count, 1) where k <= s.count { throughPath[s[..<k].joined(separator: ";"), default: 0] += n }
+            for f in Set(s) { byFunction[f, default: 0] += n }
+        }
+        let c = try load().applying(.collapseRecursion(nil))
+        let t = c.tree
+        // By path of function keys: line frames of one function are sibling nodes of one path.
+        var text = [String](repeating: "", count: t.count)
+        var treeThroughPath: [String: Double] = [:]
+        func key(_ fr: Frame) -> String { fr.kind.isGrouping ? fr.name : fr.file.map { "\(fr.name) (\($0))" } ?? fr.name }
+        for n in 1..<t.count {
+            let k = key(c.frames.frame(t.frame[n]))
+            text[n] = t.parent[n] == 0 ? k : text[Int(t.parent[n])] + ";" + k
+            treeThroughPath[text[n], default: 0] += t.totalWeight[0][n]
+        }
+        assertSame(treeThroughPath, throughPath)
+        XCTAssertEqual(t.totalWeight[0][0], cut.map(\.1).reduce(0, +))
+        for f in 0..<c.frames.functionCount {
+            let k = c.frames.file(ofFunction: Int32(f)).map { "\(c.frames.name(ofFunction: Int32(f))) (\($0))" } ?? c.frames.name(ofFunction: Int32(f))
+            XCTAssertEqual(c.functions.totalWeight[0][f], byFunction[k] ?? 0, k)
+        }
+    }
+
     func testFocusSubtreeKeepsOnlyThatNodesStacksUnderItsThread() throws {
         let raw = try Self.rawStacks(Self.walk)
         let p = try load()

@@ -130,6 +130,18 @@ final class SpareMemory: @unchecked Sendable {
         for (p, n) in fresh { ZeroedMemory.free(p, bytes: n) }
     }
 
+    /// Fresh memory of at least `bytes`, every page touched here (so faulted in and zeroed by
+    /// the kernel on this thread), to lend as the others are.
+    static func faulted(bytes: Int) -> SpareMemory {
+        let size = max(ZeroedMemory.hugeFrom, (bytes + HugePages.size - 1) & ~(HugePages.size - 1))
+        let p = ZeroedMemory.allocate(bytes: size)
+        for offset in stride(from: 0, to: size, by: 4096) { p.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self) }
+        return SpareMemory(mapping: p, size: size, keep: size)
+    }
+
+    /// How many bytes it lends in all.
+    var capacity: Int { size }
+
     /// Room for `count` values of `T`, uninitialised, valid while this lives.
     func take<T>(_ count: Int, of: T.Type) -> UnsafeMutablePointer<T> {
         let bytes = max(64, (count * MemoryLayout<T>.stride + 63) & ~63)
@@ -155,6 +167,26 @@ extension UnsafeMutablePointer {
         q.moveInitialize(from: self, count: count)
         deallocate()
         return q
+    }
+}
+
+/// Big `Int32` columns made ahead on another core (their pages faulted in there), for a freeze
+/// to take as its call tree's per-node arrays instead of new ones. A column is taken only when
+/// it fits the count closely: the tree keeps it, so spare room would stay for the tree's life.
+final class SpareColumns: @unchecked Sendable {
+    private var columns: [[Int32]]
+
+    /// `count` columns with room for `capacity` values each.
+    init(count: Int, capacity: Int) {
+        columns = (0..<count).map { _ in [Int32].big(repeating: 0, count: capacity) }
+    }
+
+    /// A column of `count` copies of `value`, or nil when none is left or fits.
+    func take(_ count: Int, repeating value: Int32) -> [Int32]? {
+        guard var a = columns.popLast(), a.capacity >= count, a.capacity - count <= count / 16 + (1 << 19) else { return nil }
+        a.removeAll(keepingCapacity: true)
+        a.append(contentsOf: repeatElement(value, count: count))
+        return a
     }
 }
 

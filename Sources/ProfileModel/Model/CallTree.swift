@@ -64,15 +64,16 @@ public struct CallTree: Sendable {
 
     /// With the totals summed elsewhere meanwhile: `totals()` is called only once the children
     /// are grouped, before they are sorted by weight (`freeze` sums them on its other core).
+    /// `columns`: arrays made ahead for the four per-node columns (see `SpareColumns`).
     init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight totalsWhenNeeded: () -> [[Double]],
-         orderMetric: Int, scratch: SpareMemory) {
+         orderMetric: Int, scratch: SpareMemory, columns: SpareColumns? = nil) {
         let n = parent.count
         self.parent = parent
         self.frame = frame
         self.selfWeight = selfWeight
         self.orderMetric = orderMetric
-        var depth = [Int32].big(repeating: 0, count: n)
-        var start = [Int32].big(repeating: 0, count: n + 1)
+        var depth = columns?.take(n, repeating: 0) ?? [Int32].big(repeating: 0, count: n)
+        var start = columns?.take(n + 1, repeating: 0) ?? [Int32].big(repeating: 0, count: n + 1)
         parent.withUnsafeBufferPointer { p in
             depth.withUnsafeMutableBufferPointer { d in
                 start.withUnsafeMutableBufferPointer { s in
@@ -90,8 +91,8 @@ public struct CallTree: Sendable {
         // Children grouped by parent (CSR), each group sorted heaviest first (ties: older
         // first), and each child's position in its group. Flat buffers: with array bounds and
         // uniqueness checks this was the slower half of a freeze on 1.5M nodes.
-        var list = [Int32].big(repeating: 0, count: max(n - 1, 0))
-        var pos = [Int32].big(repeating: 0, count: n)
+        var list = columns?.take(max(n - 1, 0), repeating: 0) ?? [Int32].big(repeating: 0, count: max(n - 1, 0))
+        var pos = columns?.take(n, repeating: 0) ?? [Int32].big(repeating: 0, count: n)
         let fill = scratch.take(n + 1, of: Int32.self)
         parent.withUnsafeBufferPointer { p in
         list.withUnsafeMutableBufferPointer { l in

@@ -77,6 +77,20 @@ public final class Profile: Sendable {
         return f >= 0 && frames.frameKind[Int(f)] == .special && frames.name(ofFrame: f) == CallGraphEstimate.unplacedName
     }
 
+    /// Whether some node of the tree is of function `fn`. A scan that stops at the first such
+    /// node: `functions.nodes(of:)` would first build the node lists of every function, which
+    /// a view that only asks this after a transform never needs.
+    public func hasNodes(ofFunction fn: Int32) -> Bool {
+        guard fn >= 0, Int(fn) < frames.functionCount else { return false }
+        let ofFn = frames.frameFunction.map { $0 == fn }
+        return tree.frame.withUnsafeBufferPointer { frame in
+            ofFn.withUnsafeBufferPointer { ofFn in
+                for n in 1..<max(frame.count, 1) where frame[n] >= 0 && Int(frame[n]) < ofFn.count && ofFn[Int(frame[n])] { return true }
+                return false
+            }
+        }
+    }
+
     /// The function of a tree node, or -1 for the root and grouping frames.
     public func function(ofNode n: Int32) -> Int32 {
         let f = tree.frame[Int(n)]

@@ -417,7 +417,10 @@ public final class ProfileBuilder {
                 let ahead = 16
                 for c in 1..<min(ahead + 1, n) where must[c] != 0 { index.prefetch(hash[c]) }
                 for i in 1..<n {
-                    if i + ahead < n && must[i + ahead] != 0 { index.prefetch(hash[i + ahead]) }
+                    if i + ahead < n {
+                        if must[i + ahead] != 0 { index.prefetch(hash[i + ahead]) }
+                        perftop_prefetch(newId + Int(parent[i + ahead]))      // the parent's id, anywhere behind
+                    }
                     let f = mapped(i), p = newId[Int(parent[i])], h = hash[i]
                     if f < 0 {
                         newId[i] = p
@@ -496,7 +499,10 @@ public final class ProfileBuilder {
         frameMap.withUnsafeBufferPointer { fmap in
         original.parent.withUnsafeBufferPointer { oParent in
         original.frame.withUnsafeBufferPointer { oFrame in
+            // A parent's hash and mark are anywhere behind: load them a stretch ahead.
+            let ahead = CallTree.ahead
             for i in 1..<n {
+                if i + ahead < n { let q = Int(parent[i + ahead]); perftop_prefetch(hash + q); perftop_prefetch(must + q) }
                 let f0 = frame[i]
                 let f = f0 >= 0 && Int(f0) < fmap.count ? fmap[Int(f0)] : -1
                 let p = Int(parent[i])
@@ -602,13 +608,26 @@ public final class ProfileBuilder {
     /// Cuts the nodes that hold no weight in any metric, renumbering the rest in order (the
     /// child index goes: rebuilt if a child is asked for later). In the builder's own columns:
     /// copying the kept nodes into a new builder touched as much fresh memory as the tree.
-    func cutEmptyNodes() {
+    /// Returns the kept nodes' total weights (`totals[metric][node]`), which it needs to decide
+    /// and which a cut leaves as they were (only empty subtrees go): for `freeze(totals:)`, valid
+    /// until the next node or weight is added.
+    @discardableResult
+    func cutEmptyNodes() -> [[Double]] {
         nodes.commit()
-        let totals = CallTree.totals(parent: nodes.parent, selfWeight: nodes.weight)
+        var totals = CallTree.totals(parent: nodes.parent, selfWeight: nodes.weight)
         func empty(_ i: Int) -> Bool { !totals.contains { $0[i] != 0 } }
-        guard (1..<max(nodes.count, 1)).contains(where: empty) else { return }
+        guard (1..<max(nodes.count, 1)).contains(where: empty) else { return totals }
         dropIndex()
-        nodes.compact { !empty($0) }
+        let newId = nodes.compact { !empty($0) }
+        let kept = nodes.count
+        for m in totals.indices {
+            totals[m].withUnsafeMutableBufferPointer { t in
+                var k = 1
+                for i in 1..<newId.count where newId[i] >= 0 { t[k] = t[i]; k += 1 }
+            }
+            totals[m].removeLast(totals[m].count - kept)
+        }
+        return totals
     }
 
     /// What `absorb` takes from the absorbed builder's spare memory: an id and a path hash a node.
@@ -621,8 +640,39 @@ public final class ProfileBuilder {
     /// functions (16 bytes a node), the call tree's fill cursor (4).
     var freezeScratchBytes: Int {
         nodes.commit()
-        return 20 * (nodes.count + 1) + 2 * 64
+        return Self.freezeScratchBytes(nodes: nodes.count)
     }
+
+    static func freezeScratchBytes(nodes n: Int) -> Int { 20 * (n + 1) + 2 * 64 }
+
+    /// The freeze's scratch being faulted in on the other core (see `prepareFreezeScratch`).
+    private var scratchAhead: (task: SideTask, box: ScratchBox)? = nil
+
+    final class ScratchBox: @unchecked Sendable {
+        var memory: SpareMemory? = nil
+        var columns: SpareColumns? = nil
+    }
+
+    /// Starts faulting in the freeze's fresh memory for a tree of up to `nodes` nodes on the
+    /// other core, for a transform about to rebuild a big tree on this one: the scratch, and
+    /// the call tree's four per-node columns. The kernel zeroes fresh pages at their first
+    /// touch, which inside the freeze made a good part of both its sides. A tree with more
+    /// nodes takes fresh memory past the scratch, and new columns.
+    /// Call it once `exactFunctions` and `functionTotals` are set: a freeze with either takes
+    /// no Bloom filter, one with an exact table neither scratch nor columns.
+    func prepareFreezeScratch(nodes n: Int) {
+        guard n >= Self.parallelFreezeNodes, scratchAhead == nil, exactFunctions == nil,
+              sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 else { return }
+        let bytes = functionTotals == nil ? Self.freezeScratchBytes(nodes: n) : 4 * (n + 1) + 2 * 64
+        let box = ScratchBox()
+        scratchAhead = (SideTask {
+            box.memory = SpareMemory.faulted(bytes: bytes)
+            box.columns = SpareColumns(count: 4, capacity: n + 1)
+        }, box)
+    }
+
+    /// From this many nodes `freeze` builds the call tree and the function table on two cores.
+    static let parallelFreezeNodes = 200_000
 
     /// Sees every weight added (node, metric, value): a live stream keeps per-second deltas
     /// with it for its time windows. Nil for files.
@@ -645,6 +695,31 @@ public final class ProfileBuilder {
         self.nodes.commit()
         self.nodes.weight[metric].withUnsafeMutableBufferPointer { w in
             for i in 0..<count { w[Int(nodes[i])] += values[i] }
+        }
+    }
+
+    /// Adds `weight[m][i]` to node `newId[i]` for each node `i` that `keep` accepts, one pass
+    /// over each metric's column (per node and metric, `addSelf` costs a commit, a recorder
+    /// check and nested array lookups: the bulk of a drop's rebuild).
+    func addSelf(_ weight: [[Double]], to newId: [Int32], where keep: (Int) -> Bool) {
+        if recorder != nil {
+            for i in newId.indices where keep(i) {
+                for m in weight.indices where m < metrics.count && weight[m][i] != 0 { addSelf(newId[i], metric: m, weight[m][i]) }
+            }
+            return
+        }
+        self.nodes.commit()
+        let count = nodes.count
+        for m in weight.indices where m < metrics.count {
+            weight[m].withUnsafeBufferPointer { from in
+            newId.withUnsafeBufferPointer { id in
+            self.nodes.weight[m].withUnsafeMutableBufferPointer { to in
+                for i in 0..<min(from.count, id.count) where from[i] != 0 && keep(i) {
+                    let k = Int(id[i])
+                    precondition(k >= 0 && k < count)
+                    to[k] += from[i]
+                }
+            }}}
         }
     }
 
@@ -691,10 +766,28 @@ public final class ProfileBuilder {
         return labelled
     }
 
-    public func freeze(source: String = "") -> Profile {
+    public func freeze(source: String = "") -> Profile { freeze(source: source, totals: nil) }
+
+    /// `freeze`, given each node's total weight when the caller has it already (`cutEmptyNodes`);
+    /// ignored unless it has a column per metric, a value per node.
+    func freeze(source: String, totals knownNodeTotals: [[Double]]?) -> Profile {
         nodes.commit()
+        let nodeTotals = knownNodeTotals.flatMap { t in
+            t.count == metrics.count && t.allSatisfy({ $0.count == nodes.count }) ? t : nil
+        }
+        func sumTotals(_ p: [Int32], _ w: [[Double]]) -> [[Double]] {
+            nodeTotals ?? CallTree.totals(parent: p, selfWeight: w)
+        }
         // Scratch (`freezeScratchBytes`): the dropped index's memory when a one-shot load lent
-        // it (`dropIndex`), else fresh.
+        // it (`dropIndex`), or what `prepareFreezeScratch` faulted in, whichever is larger;
+        // else fresh.
+        var columns: SpareColumns? = nil
+        if let ahead = scratchAhead {
+            ahead.task.wait()
+            scratchAhead = nil
+            if let m = ahead.box.memory, m.capacity > spare?.capacity ?? 0 { spare = m }
+            columns = ahead.box.columns
+        }
         let scratch = spare ?? SpareMemory()
         spare = nil
         let order = min(defaultMetric, max(metrics.count - 1, 0))
@@ -712,9 +805,10 @@ public final class ProfileBuilder {
                                  metricCount: metrics.count, scratch: scratch)
         }
         if let exact = exactFunctions {
-            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
+            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight,
+                            totalWeight: sumTotals(parent, selfWeight), orderMetric: order)
             functions = exact
-        } else if nodes.count >= 200_000 && sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 {
+        } else if nodes.count >= Self.parallelFreezeNodes && sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 {
             // A big tree: the function table needs no child lists, so it is built on another
             // core while the call tree groups and sorts its children. That core sums the
             // totals first; the call tree needs them only to sort, after grouping.
@@ -722,16 +816,18 @@ public final class ProfileBuilder {
             let totalsReady = DispatchSemaphore(value: 0)
             var totals: [[Double]] = [], table: FunctionTable? = nil
             let side = SideTask {
-                totals = CallTree.totals(parent: p, selfWeight: w)
+                totals = sumTotals(p, w)
                 totalsReady.signal()
                 table = derivedTable(p, f, w) { totals }
             }
             tree = CallTree(parent: p, frame: f, selfWeight: w,
-                            totalWeight: { totalsReady.wait(); return totals }, orderMetric: order, scratch: scratch)
+                            totalWeight: { totalsReady.wait(); return totals }, orderMetric: order, scratch: scratch,
+                            columns: columns)
             side.wait()
             functions = table ?? FunctionTable(tree: tree, frames: frames, metricCount: metrics.count)
         } else {
-            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight, orderMetric: order)
+            tree = CallTree(parent: parent, frame: frame, selfWeight: selfWeight,
+                            totalWeight: sumTotals(parent, selfWeight), orderMetric: order)
             functions = derivedTable(tree.parent, tree.frame, tree.selfWeight) { tree.totalWeight }
         }
         return Profile(source: source, format: format, metrics: metrics,

@@ -16,14 +16,15 @@ extension Profile {
     /// The derived profile. Its sample count follows the samples it kept: scaled by the share
     /// of the `samples` (count) metric left, so a focus on a third of the stacks counts a third
     /// of the samples; without such a metric the count stays as recorded.
-    func freezeDerived(_ b: ProfileBuilder) -> Profile {
+    /// `totals`: each node's total weight in `b`'s tree, when the step has them already.
+    func freezeDerived(_ b: ProfileBuilder, totals: [[Double]]? = nil) -> Profile {
         if let n = sampleCount, let s = metrics.firstIndex(where: { $0.name == "samples" && $0.unit == "count" }) {
             let before = tree.totalWeight[s].first ?? 0
             let after = b.selfWeight[s].reduce(0, +)
             if before > 0 { b.sampleCount = Int((Double(n) * after / before).rounded()) }
         }
         b.dropIndex()
-        return b.freeze(source: source)
+        return b.freeze(source: source, totals: totals)
     }
 
     /// This profile with another tree over the same nodes (the same ids, parents and frames):
@@ -39,10 +40,11 @@ extension Profile {
     /// that stopped above every frame, such as a thread with no stack).
     func rebuiltWeights(keepNode: (Int) -> Bool, keepSelf: (Int) -> Bool) -> Profile {
         let b = derivedBuilder()
+        var kept = 1
+        for i in 1..<max(tree.count, 1) where keepNode(i) { kept += 1 }
+        b.prepareFreezeScratch(nodes: kept)
         let mapped = b.appendKept(parent: tree.parent, frame: tree.frame, keep: keepNode)
-        for i in 0..<tree.count where (i == 0 || mapped[i] != 0) && keepSelf(i) {
-            for m in 0..<metrics.count where tree.selfWeight[m][i] != 0 { b.addSelf(mapped[i], metric: m, tree.selfWeight[m][i]) }
-        }
+        b.addSelf(tree.selfWeight, to: mapped) { i in (i == 0 || mapped[i] != 0) && keepSelf(i) }
         return freezeDerived(b)
     }
 }

@@ -24,6 +24,7 @@ extension Profile {
         let keepsFunctions = sameFunctions && newFrames.functionCount == frames.functionCount
         if keepsFunctions || functions.calls != nil || estimatedTree { b.exactFunctions = functions.strippedOfNodes() }
         b.functionTotals = functionTotals
+        b.prepareFreezeScratch(nodes: tree.count)
         b.addTree(parent: tree.parent, frame: tree.frame, selfWeight: tree.selfWeight, frameMap: frameMap,
                   original: (tree.parent, tree.frame))
         return freezeDerived(b)

@@ -27,6 +27,7 @@ extension Profile {
                          sameFunctions: Bool) -> ProfileBuilder {
         let b = derivedBuilder(frames: newFrames)
         if sameFunctions { b.exactFunctions = functions.strippedOfNodes() }
+        b.prepareFreezeScratch(nodes: tree.count)
         let identity = (0..<Int32(newFrames.frameCount)).map { $0 }
         b.addTree(parent: r.under, frame: r.frame, selfWeight: selfWeight ?? tree.selfWeight, frameMap: identity,
                   original: (tree.parent, tree.frame))
@@ -96,10 +97,11 @@ extension Profile {
         guard changed else { return self }
         // A cut-back stack can leave a node with no weight in any metric (in `f -> g -> f`, `g`
         // keeps a node though all its time went back to `f`): cut from the builder's columns,
-        // before the freeze, which would otherwise sort and tabulate them for nothing.
+        // before the freeze, which would otherwise sort and tabulate them for nothing. The
+        // cut sums every node's total to decide; the freeze takes those instead of a second sum.
         let b = relinkedBuilder(r, frames: frames, sameFunctions: false)
-        b.cutEmptyNodes()
-        return freezeDerived(b)
+        let totals = b.cutEmptyNodes()
+        return freezeDerived(b, totals: totals)
     }
 
     /// Only the stacks of one node (found by its frames from the root), re-rooted at it: the

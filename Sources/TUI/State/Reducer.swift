@@ -678,7 +678,7 @@ extension AppState {
         flame.zoom = flame.zoom.map(map).filter { $0 > 0 }
         flame.selected = map(flame.selected)
         if flame.selected <= 0 { flame.selected = new.tree.firstChild(0) }
-        if let f = selectedFunction, f >= new.functions.count || new.functions.nodes(of: f).isEmpty {
+        if let f = selectedFunction, f >= new.functions.count || !new.hasNodes(ofFunction: f) {
             selectedFunction = nil
         }
         if !tree.opened { openTreeIfNeeded(deriver: deriver, size: size) }
