@@ -58,12 +58,16 @@ pair "pstats 100k functions: report / print_stats(20)" "$P report $DIR/big.pstat
 pair "pprof $(mb "$DIR/mid.pb") MB: report / go tool pprof -top" "$P report $DIR/mid.pb --limit 5" "go tool pprof -top $DIR/mid.pb"
 pair "pprof $(mb "$DIR/big.pb") MB: view --batch / go tool pprof -top" "$P view $DIR/big.pb --batch" "go tool pprof -top $DIR/big.pb"
 echo
-echo "## Deep readers against the folded reader (ratio of time per MB = ratio x folded MB / file MB)"
-echo "| input | perftop report | folded report | ratio | pairs |"
+echo "## Deep readers against the folded reader on the same stacks"
+echo "(the JSON files are converted from deep-src.folded, deep.pb from deep.folded: the same samples;"
+echo " per MB = ratio x folded MB / file MB, which makes compact formats look slow: gecko holds"
+echo " the stacks of a 262 MB folded file in 13 MB)"
+echo "| input | perftop report | folded report (same stacks) | ratio | pairs |"
 echo "|---|---|---|---|---|"
-for f in deep.sampled.json deep.evented.json deep.cpuprofile.json deep.trace.json deep.gecko.json deep.pyinstrument.json deep.pb; do
-    pair "$f $(mb "$DIR/$f") MB" "$P report $DIR/$f --limit 5" "$P report $DIR/deep.folded --limit 5"
+for f in deep.sampled.json deep.evented.json deep.cpuprofile.json deep.trace.json deep.gecko.json deep.pyinstrument.json; do
+    pair "$f $(mb "$DIR/$f") MB / deep-src.folded $(mb "$DIR/deep-src.folded") MB" "$P report $DIR/$f --limit 5" "$P report $DIR/deep-src.folded --limit 5"
 done
+pair "deep.pb $(mb "$DIR/deep.pb") MB / deep.folded $(mb "$DIR/deep.folded") MB" "$P report $DIR/deep.pb --limit 5" "$P report $DIR/deep.folded --limit 5"
 echo
 echo "## First screen (view --batch, 80x24): median of 3, peak RSS against the file size"
 echo "| input | time | peak RSS |"
