@@ -267,6 +267,37 @@ final class ChromeSpeedscopeTests: XCTestCase {
         XCTAssertTrue((0..<ct.frames.frameCount).contains { ct.frames.file(ofFrame: Int32($0)) == "/srv/app/sampled.py" })
     }
 
+    /// Events written compactly are read by bytes, any other spelling key by key: both give the
+    /// tree worked out by hand (self time = duration less the children's), cut or not.
+    func testTraceEventCompactAndSpacedEventsAgree() throws {
+        // a 0–10 ⊃ (b 1–6 ⊃ c 2–4), (d 6–9); then e (B/E) 10–12 and f 12–13 on thread 2.
+        let events: [(ph: String, name: String, tid: Int, ts: Double, dur: Double?)] = [
+            ("X", "a", 1, 0, 10), ("X", "b", 1, 1, 5), ("X", "c", 1, 2, 2), ("X", "d", 1, 6, 3),
+            ("B", "e", 1, 10, nil), ("E", "e", 1, 12, nil), ("X", "f", 2, 12, 1),
+        ]
+        func compact(_ e: (ph: String, name: String, tid: Int, ts: Double, dur: Double?)) -> String {
+            "{\"ph\":\"\(e.ph)\",\"name\":\"\(e.name)\",\"pid\":1,\"tid\":\(e.tid),\"ts\":\(e.ts)"
+                + (e.dur.map { ",\"dur\":\($0)" } ?? "") + "}"
+        }
+        func spaced(_ e: (ph: String, name: String, tid: Int, ts: Double, dur: Double?)) -> String {
+            "{ \"ts\": \(e.ts), \"ph\": \"\(e.ph)\", \"name\": \"\\u00\(String(e.name.utf8.first!, radix: 16))\", "
+                + "\"tid\": \(e.tid), \"pid\": 1" + (e.dur.map { ", \"dur\": \($0)" } ?? "") + " }"
+        }
+        let want: [String: Double] = ["a": 2, "b": 3, "c": 2, "d": 3, "e": 2, "f": 1]
+        for (form, text) in [("compact", events.map(compact)), ("spaced", events.map(spaced))] {
+            for cut in [false, true] {
+                let json = "[" + text.joined(separator: ",") + (cut ? "" : "]")
+                let p = try loadText(json)
+                let selfBy = Dictionary(p.selfByFrame(metric: 0).map { (p.frames.name(ofFrame: $0.key), $0.value) },
+                                        uniquingKeysWith: +)
+                XCTAssertEqual(selfBy.filter { $0.value != 0 }, want, "\(form), cut: \(cut)")
+                XCTAssertEqual(p.total(metric: 0), 13, "\(form), cut: \(cut)")
+                XCTAssertEqual(threadNodes(p).count, 2, "\(form), cut: \(cut)")
+                XCTAssertEqual(p.warnings.contains { $0.contains("cut") }, cut, "\(form): \(p.warnings)")
+            }
+        }
+    }
+
     func testSniffingDoesNotClaimOtherJSON() throws {
         let dir = try Fixtures.requireCorpus()
         let mine: Set<String> = ["speedscope", "cpuprofile", "trace-event"]

@@ -159,7 +159,6 @@ final class TraceParser {
         s.skipWhitespace()
         let at = s.pos
         guard s.peekKind() == .object else { try s.skipValue(); return }
-        try s.beginObject()
         var ph: UInt8 = 0
         var name: Int32 = -1
         var pid: Int32 = -1, tid: Int32 = -1
@@ -170,6 +169,8 @@ final class TraceParser {
         var args: Int32 = -1
         var profileID: String? = nil
         var cpu: CPUProfileData? = nil
+        if !compactEvent(&ph, &name, &pid, &tid, &ts, &dur) {
+        try s.beginObject()
         while let k = try s.nextKey() {
             if k.equals("ph") {
                 if s.peekKind() == .string {
@@ -220,6 +221,7 @@ final class TraceParser {
                 try s.skipValue()
             }
         }
+        }
         eventCount += 1
         phases[ph, default: 0] += 1
         let th = { self.thread(pid, tid) }
@@ -251,6 +253,67 @@ final class TraceParser {
                 cpuProfiles.append((key, th(), cpu))
             }
         }
+    }
+
+    /// An event written compactly, as py-spy and viztracer do: `{"ph":"X","name":"…","pid":N,
+    /// "tid":N,"ts":N}` with `,"dur":N` before the `}` or not, the name plain ASCII with no
+    /// escape. Read by bytes, without a key-by-key scan; anything else leaves the position where
+    /// it was and returns false, for the general path (and its errors).
+    private func compactEvent(_ ph: inout UInt8, _ name: inout Int32, _ pid: inout Int32, _ tid: inout Int32,
+                              _ ts: inout Double, _ dur: inout Double) -> Bool {
+        let start = s.pos, base = s.base, end = s.count
+        guard s.depth < s.maxDepth, start + 40 <= end else { return false }
+        @inline(__always) func matches(_ i: Int, _ text: StaticString) -> Bool {
+            let n = text.utf8CodeUnitCount
+            return i + n <= end && memcmp(base + i, text.utf8Start, n) == 0
+        }
+        @inline(__always) func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: i, as: UInt8.self) }
+        guard matches(start, "{\"ph\":\"") else { return false }
+        let p = byte(start + 7)
+        guard p != 0x22, p != 0x5C, p < 0x80, matches(start + 8, "\",\"name\":\"") else { return false }
+        let nameStart = start + 18
+        var i = nameStart
+        while i < end {
+            let c = byte(i)
+            if c == 0x22 { break }
+            if c == 0x5C || c >= 0x80 { return false }
+            i += 1
+        }
+        let nameEnd = i
+        guard matches(i, "\",\"pid\":") else { return false }
+        // A number that runs to the end of the input is left to the general path, whose error
+        // there says the input was cut.
+        @inline(__always) func number(at i: Int) -> (Double, Int)? {
+            guard i < end, byte(i) == 0x2D || byte(i) &- 0x30 < 10 else { return nil }
+            var j = i + 1
+            while j < end {
+                let c = byte(j)
+                guard c &- 0x30 < 10 || c == 0x2E || c == 0x65 || c == 0x45 || c == 0x2B || c == 0x2D else { break }
+                j += 1
+            }
+            guard j < end else { return nil }
+            s.pos = i
+            guard let v = try? s.readNumber() else { return nil }
+            return (v, s.pos)
+        }
+        guard let (_, pidEnd) = number(at: i + 8), matches(pidEnd, ",\"tid\":"),
+              let (_, tidEnd) = number(at: pidEnd + 7), matches(tidEnd, ",\"ts\":"),
+              let (t, tsEnd) = number(at: tidEnd + 6) else { s.pos = start; return false }
+        var d = Double.nan, close = tsEnd
+        if matches(tsEnd, ",\"dur\":") {
+            guard let (v, durEnd) = number(at: tsEnd + 7) else { s.pos = start; return false }
+            d = v
+            close = durEnd
+        }
+        guard close < end, byte(close) == 0x7D else { s.pos = start; return false }
+        s.pos = close + 1
+        ph = p
+        name = nameEnd == nameStart ? rawNames.intern("") : rawNames.intern(base + nameStart, nameEnd - nameStart)
+        pid = ids.intern(base + i + 8, pidEnd - (i + 8))
+        tid = ids.intern(base + pidEnd + 7, tidEnd - (pidEnd + 7))
+        ts = t
+        dur = d
+        return true
     }
 
     /// `args.data` of Profile / ProfileChunk / CpuProfile events.
@@ -461,12 +524,37 @@ final class TraceParser {
             var maxT = -Double.infinity
             for i in list { let e = events[Int(i)]; maxT = max(maxT, e.ts + (e.ph == 0x58 ? e.dur : 0)) }
             let root = threadNode(t)
+            // Begins in a row get their nodes in one `descend` (its probes prefetched together)
+            // at the next end, instead of a `child(of:)` each waiting on its cache miss: until
+            // then `stackNode` stops short of `stackFrame`, and the time given to the open frames
+            // above it waits in `pendingWeight` (stack position, time), added in order after.
             var stackNode: [Int32] = []
+            var stackFrame: [Int32] = []
             var stackEvent: [Int32] = []
+            var pendingWeight: [(position: Int, weight: Double)] = []
+            var walked: [Int32] = []
             var lastT = -Double.infinity
             func advance(_ time: Double) {
-                if let top = stackNode.last, time > lastT { builder.addSelf(top, metric: 0, time - lastT) }
+                if !stackFrame.isEmpty, time > lastT {
+                    if stackNode.count == stackFrame.count { builder.addSelf(stackNode[stackNode.count - 1], metric: 0, time - lastT) }
+                    else { pendingWeight.append((stackFrame.count - 1, time - lastT)) }
+                }
                 lastT = max(lastT, time)
+            }
+            func resolve() {
+                let have = stackNode.count
+                guard have < stackFrame.count else { return }
+                let n = stackFrame.count - have
+                if walked.count < n { walked.append(contentsOf: repeatElement(0, count: n - walked.count)) }
+                stackFrame.withUnsafeBufferPointer { fr in
+                    walked.withUnsafeMutableBufferPointer { out in
+                        _ = builder.descend(from: have > 0 ? stackNode[have - 1] : root,
+                                            through: UnsafeBufferPointer(rebasing: fr[have...]), nodes: out.baseAddress!)
+                    }
+                }
+                stackNode.append(contentsOf: walked[0..<n])
+                for (position, weight) in pendingWeight { builder.addSelf(stackNode[position], metric: 0, weight) }
+                pendingWeight.removeAll(keepingCapacity: true)
             }
             var bi = 0, ei = 0
             while bi < begins.count || ei < ends.count {
@@ -488,13 +576,13 @@ final class TraceParser {
                     let ev = begins[bi]; bi += 1
                     let e = events[Int(ev)]
                     advance(e.ts)
-                    let node = builder.child(of: stackNode.last ?? root, frame: e.frame)
-                    stackNode.append(node)
+                    stackFrame.append(e.frame)
                     stackEvent.append(ev)
                     opened[Int(ev)] = true
                 } else {
                     let en = ends[ei]; ei += 1
                     advance(en.ts)
+                    resolve()
                     var k: Int? = nil
                     if !en.isE {
                         k = stackEvent.lastIndex(of: en.event)
@@ -506,13 +594,15 @@ final class TraceParser {
                     }
                     if let k {
                         stackNode.removeSubrange(k...)
+                        stackFrame.removeSubrange(k...)
                         stackEvent.removeSubrange(k...)
                     }
                 }
             }
-            if !stackNode.isEmpty {
-                dangling += stackNode.count
+            if !stackFrame.isEmpty {
+                dangling += stackFrame.count
                 advance(maxT)
+                resolve()
             }
         }
         if unmatched > 0 { warnings.append("\(unmatched) end event(s) with no matching begin ignored") }
