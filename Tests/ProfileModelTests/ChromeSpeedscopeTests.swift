@@ -505,4 +505,36 @@ final class SpeedscopeEventedTimingTests: XCTestCase {
         XCTAssertEqual(got, expected)
         XCTAssertEqual(p.total(metric: 0), endValue)
     }
+
+    /// A file big enough to be mapped (and to have its passed pages handed back while it is
+    /// read) gives what the same bytes give read as a stream, and the counts it was written with.
+    func testMappedFileReadsAsTheStreamDoes() throws {
+        let frames = 200, samples = 60_000
+        var text = "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"profiles\":["
+        var weightSum = 0.0
+        for thread in 0..<2 {
+            var stacks: [String] = [], weights: [String] = []
+            for i in 0..<samples {
+                let depth = 5 + (i * 7 + thread) % 20
+                stacks.append("[" + (0..<depth).map { String(($0 * 13 + i / 50 + thread) % frames) }.joined(separator: ",") + "]")
+                let w = Double(1 + i % 3)
+                weights.append(String(Int(w)))
+                weightSum += w
+            }
+            text += (thread > 0 ? "," : "") + "{\"type\":\"sampled\",\"name\":\"thread \(thread)\",\"unit\":\"none\","
+                + "\"startValue\":0,\"endValue\":1,\"samples\":[" + stacks.joined(separator: ",")
+                + "],\"weights\":[" + weights.joined(separator: ",") + "]}"
+        }
+        text += "],\"shared\":{\"frames\":[" + (0..<frames).map { "{\"name\":\"f\($0)\",\"file\":\"m.py\",\"line\":\($0 + 1)}" }
+            .joined(separator: ",") + "]}}"
+        XCTAssertGreaterThan(text.utf8.count, 3 * JSONInput.mapFrom)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mapped-\(getpid()).speedscope.json")
+        try Data(text.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let mapped = try load(url.path)
+        let streamed = try FormatRegistry.load(source: MemorySource(Array(text.utf8), chunk: 7919), name: "<test>")
+        XCTAssertEqual(mapped.sampleCount, 2 * samples)
+        XCTAssertEqual(mapped.total(metric: 0), weightSum)
+        XCTAssertEqual(Exporter.collapsed(mapped, metric: 0), Exporter.collapsed(streamed, metric: 0))
+    }
 }

@@ -48,7 +48,9 @@ public enum PyinstrumentReader: ProfileReader {
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = PyinstrumentParser()
         let input = try JSONInput(source)
+        parser.input = input
         try withExtendedLifetime(input) { try parser.parse(input.buffer) }
+        parser.input = nil
         return try parser.finish()
     }
 }
@@ -56,6 +58,8 @@ public enum PyinstrumentReader: ProfileReader {
 final class PyinstrumentParser {
     let builder = ProfileBuilder(format: PyinstrumentReader.name, metrics: [ValueType("time", "seconds")])
     private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
+    /// The document being parsed, told which of its bytes are no longer needed.
+    var input: JSONInput?
     private var warnings: [String] = []
     private var meta: [(String, String)] = []
     private var sampleCountField: Int? = nil
@@ -223,6 +227,7 @@ final class PyinstrumentParser {
 
     private func beginFrame(parent: Int32) throws {
         guard rawParent.count < Int(Int32.max) - 1 else { throw ProfileError("too many frames", offset: s.pos) }
+        input?.release(below: s.pos)
         try s.beginObject()
         rawParent.append(parent)
         rawName.append(emptyText)
@@ -330,6 +335,7 @@ final class PyinstrumentParser {
             let before = s.pos
             do {
                 guard try s.nextElement() else { break }
+                input?.release(below: before)
                 try parseRecord(&prevIds, &prevNodes, &path)
             } catch let e as ProfileError where s.hitEOF && recordCount > 0 {
                 warnings.append("the input ends inside frame record \(recordCount + 1) at offset \(e.offset ?? before): "

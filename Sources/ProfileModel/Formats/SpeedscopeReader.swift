@@ -29,7 +29,9 @@ public enum SpeedscopeReader: ProfileReader {
         let parser = SpeedscopeParser()
         do {
             let input = try JSONInput(source)
+            parser.input = input
             try withExtendedLifetime(input) { try parser.parse(input.buffer) }
+            parser.input = nil
         }
         return try parser.finish()
     }
@@ -64,6 +66,8 @@ final class SpeedscopeParser {
     private var meta: [(String, String)] = []
 
     private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
+    /// The document being parsed, told which of its bytes are no longer needed.
+    var input: JSONInput?
 
     @inline(__always)
     private func rawChild(_ node: Int32, _ f: Int32) -> Int32 {
@@ -165,6 +169,7 @@ final class SpeedscopeParser {
                     }
                 }
                 frameIds.append(builder.frames.frame(name: name, file: file, line: line, kind: kind))
+                input?.release(below: s.pos)
             }
         }
     }
@@ -325,6 +330,7 @@ final class SpeedscopeParser {
             leaves.append(leaf)
             prevStart = textStart
             prevLength = i - textStart
+            input?.release(below: prevStart)
         }
         return leaves
     }
@@ -383,6 +389,7 @@ final class SpeedscopeParser {
             }
             guard frame >= 0 else { throw ProfileError("event without a 'frame'", offset: at0) }
             guard at.isFinite else { throw ProfileError("event without a finite 'at'", offset: at0) }
+            input?.release(below: s.pos)
             if lastAt == -Double.infinity { lastAt = at }
             if at < lastAt { outOfOrder += 1; at = lastAt }
             if !stackFrames.isEmpty {

@@ -589,12 +589,30 @@ struct JSONScanner {
 /// `deinit` is the only place that frees `base`: once `base` is set every stored property is
 /// initialised, so an error thrown from `init` still runs `deinit` (freeing in the error paths
 /// too was a double free on any cut gzip'd JSON file).
+///
+/// A plain regular file (not gzip, not re-encoded) is mapped read-only instead: no copy, no
+/// fresh memory to zero, and a reader walking it front to back can hand back the pages it has
+/// passed (`release(below:)`), so the document need not stay resident while the model grows.
 final class JSONInput {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var count = 0
+    /// The length of the file mapping at `base`, 0 when `base` is malloc'd.
+    private var mapped = 0
+    /// Everything below this offset was handed back to the kernel.
+    private var released = 0
+
+    /// Files from this size on are mapped; below it a copy is as cheap.
+    static let mapFrom = 1 << 20
 
     init(_ source: ByteSource, limit: Int? = nil) throws {
         let limit = limit ?? MemoryBudget.limit
+        if let file = (source as? PrefixedSource)?.untouchedFile, file.size >= JSONInput.mapFrom,
+           (try? MemoryBudget.check(file.size, offset: 0)) != nil, let m = JSONInput.map(file) {
+            base = m
+            count = file.size
+            mapped = file.size
+            return
+        }
         var cap = min(1 << 20, limit)
         if let size = source.sizeHint { cap = size + 4096 }
         try MemoryBudget.check(cap, offset: 0)
@@ -614,7 +632,37 @@ final class JSONInput {
         }
     }
 
-    deinit { free(base) }
+    deinit {
+        if mapped > 0 { munmap(base, mapped) } else { free(base) }
+    }
+
+    /// The whole file mapped, or nil (it cannot be, or it no longer starts with the bytes the
+    /// sniffer read: changed meanwhile, so it is read as a stream after all).
+    private static func map(_ file: (file: FileSource, prefix: [UInt8], size: Int)) -> UnsafeMutableRawPointer? {
+        guard let p = mmap(nil, file.size, PROT_READ, MAP_PRIVATE, file.file.fd, 0), p != MAP_FAILED else { return nil }
+        let same = file.prefix.count <= file.size && file.prefix.withUnsafeBytes { memcmp(p, $0.baseAddress!, $0.count) == 0 }
+        if !same { munmap(p, file.size); return nil }
+        _ = madvise(p, file.size, Int32(MADV_SEQUENTIAL))
+        return p
+    }
+
+    /// Hands the mapped pages below `offset` back to the kernel (they stay in the page cache, and
+    /// come back from the file if read again, so this never changes what is read). Nothing for
+    /// a malloc'd input, whose pages are the only copy.
+    @inline(__always)
+    func release(below offset: Int) {
+        if mapped > 0 && offset - released >= JSONInput.releaseStep { releasePages(below: offset) }
+    }
+
+    private static let releaseStep = 4 << 20
+
+    private func releasePages(below offset: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = min(offset, count) / page * page
+        guard end > released else { return }
+        _ = madvise(base + released, end - released, Int32(MADV_DONTNEED))
+        released = end
+    }
 
     var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }
