@@ -19,4 +19,14 @@ static inline void perftop_pin_mmap_threshold(int bytes) {
 static inline void perftop_pin_mmap_threshold(int bytes) { (void)bytes; }
 #endif
 
+#include <stddef.h>
+// A file mapped read-only while it is read: SIGBUS from its pages (the file was cut meanwhile)
+// reads zeros instead (CPrefetch.c). Returns a slot for the two calls below, or -1 when all
+// are taken (then the mapping must not be used).
+int perftop_guard_mapping(const void *base, size_t length);
+// Whether a page of the slot's mapping was past the file's end when touched.
+int perftop_mapping_was_cut(int slot);
+// Before the mapping goes.
+void perftop_unguard_mapping(int slot);
+
 #endif

@@ -23,8 +23,8 @@ public enum ChromeCPUProfileReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let input = try JSONInput(source)
-        return try withExtendedLifetime(input) {
-            var s = JSONScanner(input.buffer)
+        return try input.scan { buffer in
+            var s = JSONScanner(buffer)
             let p = CPUProfileData()
             try p.parseTop(&s)
             return try p.build(format: name)

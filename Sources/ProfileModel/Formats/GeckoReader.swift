@@ -78,7 +78,7 @@ public enum GeckoReader: ProfileReader {
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = GeckoParser()
         let input = try JSONInput(source)
-        try withExtendedLifetime(input) { try parser.parse(input.buffer) }
+        try input.scan { try parser.parse($0) }
         return try parser.build()
     }
 }

@@ -18,6 +18,9 @@ public enum MemrayGprof2dotReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let input = try JSONInput(source)
+        // The scanner reads `input`'s memory: it must live until the end (a mapped file's
+        // mapping goes with it).
+        defer { withExtendedLifetime(input) {} }
         var s = JSONScanner(input.buffer, maxDepth: 64)
         var costs: [ValueType] = []
         var functions: [(String, String?)] = []

@@ -49,7 +49,7 @@ public enum PyinstrumentReader: ProfileReader {
         let parser = PyinstrumentParser()
         let input = try JSONInput(source)
         parser.input = input
-        try withExtendedLifetime(input) { try parser.parse(input.buffer) }
+        try input.scan { try parser.parse($0) }
         parser.input = nil
         return try parser.finish()
     }

@@ -27,7 +27,7 @@ public enum TraceEventReader: ProfileReader {
         let parser = TraceParser()
         do {
             let input = try JSONInput(source)
-            try withExtendedLifetime(input) { try parser.parse(input.buffer) }
+            try input.scan { try parser.parse($0) }
         }
         return try parser.build()
     }

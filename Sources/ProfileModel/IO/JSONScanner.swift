@@ -1,3 +1,5 @@
+import CPrefetch
+
 // A pull-style, byte-level JSON scanner for the JSON readers (speedscope, Chrome, trace events).
 //
 // It never builds an object tree: a reader walks the document with `beginObject`/`nextKey`,
@@ -600,6 +602,8 @@ final class JSONInput {
     private var mapped = 0
     /// Everything below this offset was handed back to the kernel.
     private var released = 0
+    /// The mapping's slot in the SIGBUS guard (`perftop_guard_mapping`), -1 when not mapped.
+    private var guardSlot: Int32 = -1
 
     /// Files from this size on are mapped; below it a copy is as cheap.
     static let mapFrom = 1 << 20
@@ -608,10 +612,15 @@ final class JSONInput {
         let limit = limit ?? MemoryBudget.limit
         if let file = (source as? PrefixedSource)?.untouchedFile, file.size >= JSONInput.mapFrom,
            (try? MemoryBudget.check(file.size, offset: 0)) != nil, let m = JSONInput.map(file) {
-            base = m
-            count = file.size
-            mapped = file.size
-            return
+            let slot = perftop_guard_mapping(m, file.size)
+            if slot >= 0 {
+                base = m
+                count = file.size
+                mapped = file.size
+                guardSlot = slot
+                return
+            }
+            munmap(m, file.size)
         }
         var cap = min(1 << 20, limit)
         if let size = source.sizeHint { cap = size + 4096 }
@@ -633,7 +642,34 @@ final class JSONInput {
     }
 
     deinit {
-        if mapped > 0 { munmap(base, mapped) } else { free(base) }
+        if mapped > 0 {
+            perftop_unguard_mapping(guardSlot)
+            munmap(base, mapped)
+        } else {
+            free(base)
+        }
+    }
+
+    /// Runs a reader over the input, keeping it alive meanwhile. A mapped file cut by another
+    /// process while it was read shows zeros past its new end (the guard), on which a reader
+    /// stops or reads wrong values: either way the read fails, saying so.
+    func scan<T>(_ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        let result: T
+        do {
+            result = try withExtendedLifetime(self) { try body(buffer) }
+        } catch {
+            if wasCut { throw JSONInput.cutError(count) }
+            throw error
+        }
+        if wasCut { throw JSONInput.cutError(count) }
+        return result
+    }
+
+    /// Whether a page of the mapped file was past its end when read.
+    var wasCut: Bool { mapped > 0 && perftop_mapping_was_cut(guardSlot) != 0 }
+
+    private static func cutError(_ size: Int) -> ProfileError {
+        ProfileError("the file was cut short by another process while it was read (it had \(size) bytes when opened)")
     }
 
     /// The whole file mapped, or nil (it cannot be, or it no longer starts with the bytes the
