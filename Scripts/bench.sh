@@ -93,6 +93,15 @@ echo
 echo "## Live ingestion (austin lines through a pipe, snapshots at 10 Hz)"
 $BIN/perftop-bench --ingest SampleProfiles/etl.austin 1000
 $BIN/perftop-bench --ingest SampleProfiles/etl.austin 81200
+# High cardinality: a million distinct stacks (2 new nodes and 2 new frames each), all kept,
+# then under a 2-second window and under a 300 MB cap.
+[ -f "$DIR/distinct.txt" ] || python3 -c 'for i in range(10**6): print(f"main (app.py:1);dispatch (app.py:10);handler_{i} (handlers.py:{i%900+1});leaf_{i} (leaf.py:{i%500+1}) 1")' > "$DIR/distinct.txt"
+$BIN/perftop-bench --ingest "$DIR/distinct.txt" 1
+$BIN/perftop-bench --ingest "$DIR/distinct.txt" 1 --window 2
+$BIN/perftop-bench --ingest "$DIR/distinct.txt" 1 300M
 echo
 echo "## Viewer (headless, 80x24)"
 $BIN/perftop-bench --viewer "$DIR/big.folded"
+echo
+echo "## Viewer transforms (first screen + key, less first screen; 5 pairs)"
+python3 Scripts/bench_viewer_transforms.py "$P" "$DIR/big.folded" r C x d z ru
