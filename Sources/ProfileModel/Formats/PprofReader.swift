@@ -4,6 +4,7 @@ import FoundationEssentials  // Data, for the string table's `bytes`
 import Foundation
 #endif
 import SwiftProtobuf
+import CPrefetch
 
 /// pprof `profile.proto` (Go runtime/pprof, Pyroscope agents, Parca, austin2pprof), gzipped or raw.
 ///
@@ -205,6 +206,12 @@ public enum PprofReader: ProfileReader {
             locStart[li + 1] = Int32(locFrames.count)
         }
 
+        // Each location id's frames as one word, `start << 32 | end` in `locFrames` (0: no such
+        // location), when the ids are dense: a sample's location is then one load, not the
+        // three dependent ones of id → index → CSR bounds, each a cache miss on a big tree.
+        let spans = locationIndex.denseTable { li in UInt64(locStart[li]) << 32 | UInt64(locStart[li + 1]) }
+        defer { spans?.deallocate() }
+
         // Thread grouping frames come from thread-like labels (keys checked once per string index).
         var isThreadKey: [Int64: Bool] = [:]
         var threadFrames: [String: Int32] = [:]
@@ -230,6 +237,18 @@ public enum PprofReader: ProfileReader {
         // function (the location's innermost line).
         var leafWeight = [Double](repeating: 0, count: mergeLines ? pb.location.count : 0)
         var leafLocation = -1
+        // Self weights go to the leaves in batches, per metric in sample order (so each node's
+        // sum is added up as before): a leaf's weight is a cache miss, and a batch's misses
+        // overlap where one per sample stalled the walk of the next.
+        let batch = 512
+        let batchNodes = UnsafeMutablePointer<Int32>.allocate(capacity: batch * M)
+        let batchValues = UnsafeMutablePointer<Double>.allocate(capacity: batch * M)
+        defer { batchNodes.deallocate(); batchValues.deallocate() }
+        var batched = [Int](repeating: 0, count: M)
+        func flush(_ m: Int) {
+            builder.addSelf(batchNodes + m * batch, batchValues + m * batch, count: batched[m], metric: m)
+            batched[m] = 0
+        }
         func add(_ locationID: UnsafeBufferPointer<UInt64>, _ value: UnsafeBufferPointer<Int64>,
                  _ label: UnsafeBufferPointer<PprofSamples.Label>) {
             var node: Int32 = 0
@@ -285,11 +304,23 @@ public enum PprofReader: ProfileReader {
             missing.removeAll(keepingCapacity: true)
             missing.append(contentsOf: prevMissing[..<sharedLocations])
             var i = L - 1 - sharedLocations
+            if let spans {
+                // Their misses start together.
+                var j = i
+                while j >= 0 {
+                    if locationID[j] < UInt64(spans.count) { perftop_prefetch(spans.baseAddress! + Int(locationID[j])) }
+                    j -= 1
+                }
+            }
             while i >= 0 {
                 let id = locationID[i]
-                if let li = locationIndex[id] {
-                    var k = Int(locStart[Int(li)])
-                    let e = Int(locStart[Int(li) + 1])
+                let span: UInt64
+                if let spans { span = id < UInt64(spans.count) ? spans[Int(id)] : 0 }
+                else if let li = locationIndex[id] { span = UInt64(locStart[Int(li)]) << 32 | UInt64(locStart[Int(li) + 1]) }
+                else { span = 0 }
+                if span != 0 {
+                    var k = Int(span >> 32)
+                    let e = Int(span & 0xFFFF_FFFF)
                     while k < e { stack.append(locFrames[k]); k += 1 }
                 } else {
                     missingLocations += 1
@@ -324,7 +355,14 @@ public enum PprofReader: ProfileReader {
             if value.count != M { valueCountMismatch += 1 }
             for m in 0..<M {
                 weights[m] = m < value.count ? Double(value[m]) : 0
-                if weights[m] != 0 { builder.addSelf(node, metric: m, weights[m]); columnSums[m] += weights[m] }
+                if weights[m] != 0 {
+                    let at = m * batch + batched[m]
+                    batchNodes[at] = node
+                    batchValues[at] = weights[m]
+                    batched[m] += 1
+                    if batched[m] == batch { flush(m) }
+                    columnSums[m] += weights[m]
+                }
             }
         }
         if let wire {
@@ -337,6 +375,7 @@ public enum PprofReader: ProfileReader {
                 }
             }
         }
+        for m in 0..<M where batched[m] > 0 { flush(m) }
 
         for (li, w) in leafWeight.enumerated() where w > 0 {
             let loc = pb.location[li]
@@ -479,6 +518,15 @@ struct IdIndex {
             sparse.reserveCapacity(n)
             for (i, id) in ids.enumerated() where sparse[id] == nil { sparse[id] = Int32(i) }
         }
+    }
+
+    /// `value(index)` for each id, in a table indexed by the id (0 where no id), when the ids
+    /// are dense; nil otherwise. The caller deallocates it.
+    func denseTable(_ value: (Int) -> UInt64) -> UnsafeMutableBufferPointer<UInt64>? {
+        guard isDense else { return nil }
+        let t = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: dense.count)
+        for (id, i) in dense.enumerated() { t[id] = i < 0 ? 0 : value(Int(i)) }
+        return t
     }
 
     @inline(__always)
