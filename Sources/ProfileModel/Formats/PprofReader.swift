@@ -206,11 +206,21 @@ public enum PprofReader: ProfileReader {
             locStart[li + 1] = Int32(locFrames.count)
         }
 
-        // Each location id's frames as one word, `start << 32 | end` in `locFrames` (0: no such
-        // location), when the ids are dense: a sample's location is then one load, not the
-        // three dependent ones of id → index → CSR bounds, each a cache miss on a big tree.
-        let spans = locationIndex.denseTable { li in UInt64(locStart[li]) << 32 | UInt64(locStart[li + 1]) }
+        // Each location's frames as one word: its only frame with the top bit set (most
+        // locations have one line), else `start << 32 | end` in `locFrames`; 0: no location.
+        // Kept by location id when the ids are dense: a sample's location is then one load, not
+        // the dependent ones of id → index → CSR bounds → frame, each a cache miss on a big tree.
+        func span(_ li: Int) -> UInt64 {
+            let start = locStart[li], end = locStart[li + 1]
+            return end - start == 1 ? 1 << 63 | UInt64(UInt32(bitPattern: locFrames[Int(start)]))
+                : UInt64(start) << 32 | UInt64(end)
+        }
+        let spans = locFrames.count < 1 << 31 ? locationIndex.denseTable(span) : nil
         defer { spans?.deallocate() }
+        // Merged lines' leaf weights (below) by location id too, beside the spans.
+        let leafById = mergeLines ? spans.map { UnsafeMutableBufferPointer<Double>.allocate(capacity: $0.count) } : nil
+        leafById?.initialize(repeating: 0)
+        defer { leafById?.deallocate() }
 
         // Thread grouping frames come from thread-like labels (keys checked once per string index).
         var isThreadKey: [Int64: Bool] = [:]
@@ -304,6 +314,9 @@ public enum PprofReader: ProfileReader {
             missing.removeAll(keepingCapacity: true)
             missing.append(contentsOf: prevMissing[..<sharedLocations])
             var i = L - 1 - sharedLocations
+            if let leafById, L > 0, locationID[0] < UInt64(leafById.count) {
+                perftop_prefetch(leafById.baseAddress! + Int(locationID[0]))
+            }
             if let spans {
                 // Their misses start together.
                 var j = i
@@ -314,13 +327,15 @@ public enum PprofReader: ProfileReader {
             }
             while i >= 0 {
                 let id = locationID[i]
-                let span: UInt64
-                if let spans { span = id < UInt64(spans.count) ? spans[Int(id)] : 0 }
-                else if let li = locationIndex[id] { span = UInt64(locStart[Int(li)]) << 32 | UInt64(locStart[Int(li) + 1]) }
-                else { span = 0 }
-                if span != 0 {
-                    var k = Int(span >> 32)
-                    let e = Int(span & 0xFFFF_FFFF)
+                let frames: UInt64
+                if let spans { frames = id < UInt64(spans.count) ? spans[Int(id)] : 0 }
+                else if let li = locationIndex[id] { frames = span(Int(li)) }
+                else { frames = 0 }
+                if frames >> 63 != 0 {
+                    stack.append(Int32(truncatingIfNeeded: frames))
+                } else if frames != 0 {
+                    var k = Int(frames >> 32)
+                    let e = Int(frames & 0xFFFF_FFFF)
                     while k < e { stack.append(locFrames[k]); k += 1 }
                 } else {
                     missingLocations += 1
@@ -333,7 +348,7 @@ public enum PprofReader: ProfileReader {
                 missing.append(missed)
                 i -= 1
             }
-            if mergeLines, L > 0, let li = locationIndex[locationID[0]] { leafLocation = Int(li) }
+            if mergeLines, leafById == nil, L > 0, let li = locationIndex[locationID[0]] { leafLocation = Int(li) }
             // The shared locations' frames are equal by construction; the frames after them may
             // still match (another location with the same frames).
             var shared = kept
@@ -348,8 +363,14 @@ public enum PprofReader: ProfileReader {
             swap(&prevLocs, &locs)
             swap(&prevEnds, &ends)
             swap(&prevMissing, &missing)
-            if mergeLines, leafLocation >= 0, defaultMetric < value.count, value[defaultMetric] > 0 {
-                leafWeight[leafLocation] += Double(value[defaultMetric])
+            if mergeLines, defaultMetric < value.count, value[defaultMetric] > 0 {
+                if let leafById, let spans {
+                    if L > 0, locationID[0] < UInt64(spans.count), spans[Int(locationID[0])] != 0 {
+                        leafById[Int(locationID[0])] += Double(value[defaultMetric])
+                    }
+                } else if leafLocation >= 0 {
+                    leafWeight[leafLocation] += Double(value[defaultMetric])
+                }
             }
             leafLocation = -1
             if value.count != M { valueCountMismatch += 1 }
@@ -377,6 +398,11 @@ public enum PprofReader: ProfileReader {
         }
         for m in 0..<M where batched[m] > 0 { flush(m) }
 
+        if let leafById {
+            for (li, loc) in pb.location.enumerated() where locationIndex[loc.id] == Int32(li) {
+                leafWeight[li] = leafById[Int(loc.id)]
+            }
+        }
         for (li, w) in leafWeight.enumerated() where w > 0 {
             let loc = pb.location[li]
             guard let line = loc.line.first, line.line > 0, line.functionID != 0,
