@@ -58,6 +58,31 @@ final class HashTableTests: XCTestCase {
         XCTAssertEqual(index.getOrInsert(39, 39, hash: 7) { XCTFail("exists"); return -1 }, 1600)
     }
 
+    /// Grown through tables of several huge pages, whose old slots are handed back as they
+    /// are moved: every key must still find its child, including runs of equal hashes that
+    /// probe across a huge-page boundary and hashes at the table's end that wrap to its start.
+    func testChildIndexKeepsEveryKeyWhileGrowingThroughHugePages() {
+        let index = ChildIndex(capacity: 4)
+        var keys: [(Int32, Int32, UInt32)] = []
+        var rng = UInt64(12345)
+        for i in 0..<600_000 {
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            // Runs of equal hashes at the table's last slots and at the end of its first huge
+            // page (131072 slots of 16 bytes); the rest spread.
+            let hash = i % 1000 == 0 ? 0xFFFF_FFFF - UInt32(i % 7) : i % 1000 == 1 ? 131_070 - UInt32(i % 5)
+                : UInt32(truncatingIfNeeded: rng >> 32)
+            keys.append((Int32(i % 5000), Int32(i / 5000), hash))
+        }
+        for (n, (p, f, h)) in keys.enumerated() {
+            XCTAssertEqual(index.getOrInsert(p, f, hash: h) { Int32(n + 1) }, Int32(n + 1))
+        }
+        XCTAssertEqual(index.count, keys.count)
+        var wrong = 0
+        for (n, (p, f, h)) in keys.enumerated() where index.get(p, f, hash: h) != Int32(n + 1) { wrong += 1 }
+        XCTAssertEqual(wrong, 0)
+        XCTAssertEqual(index.get(4999, 999, hash: 1), -1)
+    }
+
     /// Frame text equality against a byte-by-byte compare, for every length up to past the
     /// branch-free range and a difference at every position (bytes before and after the
     /// compared range differ too: nothing outside `0..<n` may count).

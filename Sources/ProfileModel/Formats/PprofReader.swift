@@ -4,6 +4,7 @@ import FoundationEssentials  // Data, for the string table's `bytes`
 import Foundation
 #endif
 import SwiftProtobuf
+import CPrefetch
 
 /// pprof `profile.proto` (Go runtime/pprof, Pyroscope agents, Parca, austin2pprof), gzipped or raw.
 ///
@@ -205,6 +206,22 @@ public enum PprofReader: ProfileReader {
             locStart[li + 1] = Int32(locFrames.count)
         }
 
+        // Each location's frames as one word: its only frame with the top bit set (most
+        // locations have one line), else `start << 32 | end` in `locFrames`; 0: no location.
+        // Kept by location id when the ids are dense: a sample's location is then one load, not
+        // the dependent ones of id → index → CSR bounds → frame, each a cache miss on a big tree.
+        func span(_ li: Int) -> UInt64 {
+            let start = locStart[li], end = locStart[li + 1]
+            return end - start == 1 ? 1 << 63 | UInt64(UInt32(bitPattern: locFrames[Int(start)]))
+                : UInt64(start) << 32 | UInt64(end)
+        }
+        let spans = locFrames.count < 1 << 31 ? locationIndex.denseTable(span) : nil
+        defer { spans?.deallocate() }
+        // Merged lines' leaf weights (below) by location id too, beside the spans.
+        let leafById = mergeLines ? spans.map { UnsafeMutableBufferPointer<Double>.allocate(capacity: $0.count) } : nil
+        leafById?.initialize(repeating: 0)
+        defer { leafById?.deallocate() }
+
         // Thread grouping frames come from thread-like labels (keys checked once per string index).
         var isThreadKey: [Int64: Bool] = [:]
         var threadFrames: [String: Int32] = [:]
@@ -230,6 +247,18 @@ public enum PprofReader: ProfileReader {
         // function (the location's innermost line).
         var leafWeight = [Double](repeating: 0, count: mergeLines ? pb.location.count : 0)
         var leafLocation = -1
+        // Self weights go to the leaves in batches, per metric in sample order (so each node's
+        // sum is added up as before): a leaf's weight is a cache miss, and a batch's misses
+        // overlap where one per sample stalled the walk of the next.
+        let batch = 512
+        let batchNodes = UnsafeMutablePointer<Int32>.allocate(capacity: batch * M)
+        let batchValues = UnsafeMutablePointer<Double>.allocate(capacity: batch * M)
+        defer { batchNodes.deallocate(); batchValues.deallocate() }
+        var batched = [Int](repeating: 0, count: M)
+        func flush(_ m: Int) {
+            builder.addSelf(batchNodes + m * batch, batchValues + m * batch, count: batched[m], metric: m)
+            batched[m] = 0
+        }
         func add(_ locationID: UnsafeBufferPointer<UInt64>, _ value: UnsafeBufferPointer<Int64>,
                  _ label: UnsafeBufferPointer<PprofSamples.Label>) {
             var node: Int32 = 0
@@ -285,11 +314,28 @@ public enum PprofReader: ProfileReader {
             missing.removeAll(keepingCapacity: true)
             missing.append(contentsOf: prevMissing[..<sharedLocations])
             var i = L - 1 - sharedLocations
+            if let leafById, L > 0, locationID[0] < UInt64(leafById.count) {
+                perftop_prefetch(leafById.baseAddress! + Int(locationID[0]))
+            }
+            if let spans {
+                // Their misses start together.
+                var j = i
+                while j >= 0 {
+                    if locationID[j] < UInt64(spans.count) { perftop_prefetch(spans.baseAddress! + Int(locationID[j])) }
+                    j -= 1
+                }
+            }
             while i >= 0 {
                 let id = locationID[i]
-                if let li = locationIndex[id] {
-                    var k = Int(locStart[Int(li)])
-                    let e = Int(locStart[Int(li) + 1])
+                let frames: UInt64
+                if let spans { frames = id < UInt64(spans.count) ? spans[Int(id)] : 0 }
+                else if let li = locationIndex[id] { frames = span(Int(li)) }
+                else { frames = 0 }
+                if frames >> 63 != 0 {
+                    stack.append(Int32(truncatingIfNeeded: frames))
+                } else if frames != 0 {
+                    var k = Int(frames >> 32)
+                    let e = Int(frames & 0xFFFF_FFFF)
                     while k < e { stack.append(locFrames[k]); k += 1 }
                 } else {
                     missingLocations += 1
@@ -302,7 +348,7 @@ public enum PprofReader: ProfileReader {
                 missing.append(missed)
                 i -= 1
             }
-            if mergeLines, L > 0, let li = locationIndex[locationID[0]] { leafLocation = Int(li) }
+            if mergeLines, leafById == nil, L > 0, let li = locationIndex[locationID[0]] { leafLocation = Int(li) }
             // The shared locations' frames are equal by construction; the frames after them may
             // still match (another location with the same frames).
             var shared = kept
@@ -317,14 +363,27 @@ public enum PprofReader: ProfileReader {
             swap(&prevLocs, &locs)
             swap(&prevEnds, &ends)
             swap(&prevMissing, &missing)
-            if mergeLines, leafLocation >= 0, defaultMetric < value.count, value[defaultMetric] > 0 {
-                leafWeight[leafLocation] += Double(value[defaultMetric])
+            if mergeLines, defaultMetric < value.count, value[defaultMetric] > 0 {
+                if let leafById, let spans {
+                    if L > 0, locationID[0] < UInt64(spans.count), spans[Int(locationID[0])] != 0 {
+                        leafById[Int(locationID[0])] += Double(value[defaultMetric])
+                    }
+                } else if leafLocation >= 0 {
+                    leafWeight[leafLocation] += Double(value[defaultMetric])
+                }
             }
             leafLocation = -1
             if value.count != M { valueCountMismatch += 1 }
             for m in 0..<M {
                 weights[m] = m < value.count ? Double(value[m]) : 0
-                if weights[m] != 0 { builder.addSelf(node, metric: m, weights[m]); columnSums[m] += weights[m] }
+                if weights[m] != 0 {
+                    let at = m * batch + batched[m]
+                    batchNodes[at] = node
+                    batchValues[at] = weights[m]
+                    batched[m] += 1
+                    if batched[m] == batch { flush(m) }
+                    columnSums[m] += weights[m]
+                }
             }
         }
         if let wire {
@@ -337,7 +396,13 @@ public enum PprofReader: ProfileReader {
                 }
             }
         }
+        for m in 0..<M where batched[m] > 0 { flush(m) }
 
+        if let leafById {
+            for (li, loc) in pb.location.enumerated() where locationIndex[loc.id] == Int32(li) {
+                leafWeight[li] = leafById[Int(loc.id)]
+            }
+        }
         for (li, w) in leafWeight.enumerated() where w > 0 {
             let loc = pb.location[li]
             guard let line = loc.line.first, line.line > 0, line.functionID != 0,
@@ -479,6 +544,15 @@ struct IdIndex {
             sparse.reserveCapacity(n)
             for (i, id) in ids.enumerated() where sparse[id] == nil { sparse[id] = Int32(i) }
         }
+    }
+
+    /// `value(index)` for each id, in a table indexed by the id (0 where no id), when the ids
+    /// are dense; nil otherwise. The caller deallocates it.
+    func denseTable(_ value: (Int) -> UInt64) -> UnsafeMutableBufferPointer<UInt64>? {
+        guard isDense else { return nil }
+        let t = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: dense.count)
+        for (id, i) in dense.enumerated() { t[id] = i < 0 ? 0 : value(Int(i)) }
+        return t
     }
 
     @inline(__always)

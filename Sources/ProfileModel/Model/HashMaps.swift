@@ -263,18 +263,29 @@ final class ChildIndex {
     }
 
     private func grow() {
+        let oldBytes = (mask + 1) * 16
         let cap = (mask + 1) * 2
         let ns = ZeroedMemory.allocate(bytes: cap * 16).assumingMemoryBound(to: UInt64.self)
         let m = cap - 1
+        // A slot j moves to j or j + old capacity (or just past, when probing), so reading the
+        // old slots in order fills the new table in two forward runs. The old table's mapping
+        // is handed back a huge page at a time behind the read: the old and new tables are then
+        // never both resident in full (that was the reader's peak on big trees).
+        let release = oldBytes >= ZeroedMemory.hugeFrom
+        let slotsPerChunk = ZeroedMemory.huge / 16
         for j in 0...mask {
             let v = slots[2 * j + 1]
-            if v == 0 { continue }
-            var i = Int(v >> 32) & m
-            while ns[2 * i + 1] != 0 { i = (i + 1) & m }
-            ns[2 * i] = slots[2 * j]
-            ns[2 * i + 1] = v
+            if v != 0 {
+                var i = Int(v >> 32) & m
+                while ns[2 * i + 1] != 0 { i = (i + 1) & m }
+                ns[2 * i] = slots[2 * j]
+                ns[2 * i + 1] = v
+            }
+            if release && (j + 1) % slotsPerChunk == 0 {
+                ZeroedMemory.freePart(UnsafeMutableRawPointer(slots + 2 * (j + 1 - slotsPerChunk)), bytes: ZeroedMemory.huge)
+            }
         }
-        ZeroedMemory.free(slots, bytes: (mask + 1) * 16)
+        ZeroedMemory.free(slots, bytes: oldBytes)    // unmapping what is already gone is no error
         slots = ns
         mask = m
     }

@@ -23,6 +23,10 @@ enum ZeroedMemory {
         return p
     }
 
+    /// Hands back `bytes` from `p`, huge-page aligned, of a table mapped by `allocate` (one of
+    /// `hugeFrom` bytes or more) before the rest of it is freed; `free` still takes the whole.
+    static func freePart(_ p: UnsafeMutableRawPointer, bytes: Int) { munmap(p, bytes) }
+
     static func free(_ p: UnsafeMutableRawPointer, bytes: Int) {
         if bytes >= hugeFrom { munmap(p, bytes); return }
         Platform.freeMemory(p)
