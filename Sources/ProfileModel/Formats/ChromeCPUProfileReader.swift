@@ -26,7 +26,9 @@ public enum ChromeCPUProfileReader: ProfileReader {
         return try input.scan { buffer in
             var s = JSONScanner(buffer)
             let p = CPUProfileData()
+            p.input = input
             try p.parseTop(&s)
+            p.input = nil
             return try p.build(format: name)
         }
     }
@@ -53,6 +55,9 @@ final class CPUProfileData {
     var endTime: Double? = nil
     var oldFormat = false
     var nodesOffset = 0
+    /// The document being parsed, told which of its bytes are no longer needed: everything is
+    /// read into the arrays above in one pass, nothing is read twice.
+    var input: JSONInput?
 
     static let none = Int.min
 
@@ -73,7 +78,10 @@ final class CPUProfileData {
             s.skipWhitespace()
             nodesOffset = s.pos
             try s.beginArray()
-            while try s.nextElement() { try parseNode(&s, parent: -1, nested: false) }
+            while try s.nextElement() {
+                input?.release(below: s.pos)
+                try parseNode(&s, parent: -1, nested: false)
+            }
         } else if k.equals("head") {
             oldFormat = true
             s.skipWhitespace()
@@ -83,10 +91,16 @@ final class CPUProfileData {
             s.skipWhitespace()
             sampleOffsets = s.pos
             try s.beginArray()
-            while try s.nextElement() { samples.append(try s.readInt()) }
+            while try s.nextElement() {
+                input?.release(below: s.pos)
+                samples.append(try s.readInt())
+            }
         } else if k.equals("timeDeltas") {
             try s.beginArray()
-            while try s.nextElement() { timeDeltas.append(try s.readLooseNumber() ?? 0) }
+            while try s.nextElement() {
+                input?.release(below: s.pos)
+                timeDeltas.append(try s.readLooseNumber() ?? 0)
+            }
         } else if k.equals("timestamps") {
             var t: [Double] = []
             try s.beginArray()

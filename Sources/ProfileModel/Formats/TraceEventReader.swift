@@ -27,7 +27,9 @@ public enum TraceEventReader: ProfileReader {
         let parser = TraceParser()
         do {
             let input = try JSONInput(source)
+            parser.input = input
             try input.scan { try parser.parse($0) }
+            parser.input = nil
         }
         return try parser.build()
     }
@@ -46,6 +48,9 @@ final class TraceParser {
     }
 
     private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
+    /// The document being parsed, told which of its bytes are no longer needed (events are
+    /// read into `events` in one pass and built from there).
+    var input: JSONInput?
     let builder = ProfileBuilder(format: TraceEventReader.name, metrics: [ValueType("time", "microseconds")])
     private var events: [Event] = []
     private var ids = ByteInterner(capacity: 64)        // pid / tid text
@@ -111,6 +116,7 @@ final class TraceParser {
             let before = s.pos
             do {
                 guard try s.nextElement() else { break }
+                input?.release(below: before)
                 try parseEvent()
             } catch let e as ProfileError where s.hitEOF && eventCount > 0 {
                 // Cut inside an event: keep the events before it.
