@@ -283,8 +283,14 @@ final class ChromeSpeedscopeTests: XCTestCase {
             "{ \"ts\": \(e.ts), \"ph\": \"\(e.ph)\", \"name\": \"\\u00\(String(e.name.utf8.first!, radix: 16))\", "
                 + "\"tid\": \(e.tid), \"pid\": 1" + (e.dur.map { ", \"dur\": \($0)" } ?? "") + " }"
         }
+        // Integer times take the byte path's own conversion, decimals `readNumber`.
+        func integers(_ e: (ph: String, name: String, tid: Int, ts: Double, dur: Double?)) -> String {
+            "{\"ph\":\"\(e.ph)\",\"name\":\"\(e.name)\",\"pid\":-1,\"tid\":\(e.tid),\"ts\":\(Int(e.ts) + 1_000_000_000_000)"
+                + (e.dur.map { ",\"dur\":\(Int($0))" } ?? "") + "}"
+        }
         let want: [String: Double] = ["a": 2, "b": 3, "c": 2, "d": 3, "e": 2, "f": 1]
-        for (form, text) in [("compact", events.map(compact)), ("spaced", events.map(spaced))] {
+        for (form, text) in [("compact", events.map(compact)), ("integers", events.map(integers)),
+                             ("spaced", events.map(spaced))] {
             for cut in [false, true] {
                 let json = "[" + text.joined(separator: ",") + (cut ? "" : "]")
                 let p = try loadText(json)
