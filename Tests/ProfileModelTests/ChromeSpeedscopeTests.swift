@@ -283,8 +283,14 @@ final class ChromeSpeedscopeTests: XCTestCase {
             "{ \"ts\": \(e.ts), \"ph\": \"\(e.ph)\", \"name\": \"\\u00\(String(e.name.utf8.first!, radix: 16))\", "
                 + "\"tid\": \(e.tid), \"pid\": 1" + (e.dur.map { ", \"dur\": \($0)" } ?? "") + " }"
         }
+        // Integer times take the byte path's own conversion, decimals `readNumber`.
+        func integers(_ e: (ph: String, name: String, tid: Int, ts: Double, dur: Double?)) -> String {
+            "{\"ph\":\"\(e.ph)\",\"name\":\"\(e.name)\",\"pid\":-1,\"tid\":\(e.tid),\"ts\":\(Int(e.ts) + 1_000_000_000_000)"
+                + (e.dur.map { ",\"dur\":\(Int($0))" } ?? "") + "}"
+        }
         let want: [String: Double] = ["a": 2, "b": 3, "c": 2, "d": 3, "e": 2, "f": 1]
-        for (form, text) in [("compact", events.map(compact)), ("spaced", events.map(spaced))] {
+        for (form, text) in [("compact", events.map(compact)), ("integers", events.map(integers)),
+                             ("spaced", events.map(spaced))] {
             for cut in [false, true] {
                 let json = "[" + text.joined(separator: ",") + (cut ? "" : "]")
                 let p = try loadText(json)
@@ -295,6 +301,47 @@ final class ChromeSpeedscopeTests: XCTestCase {
                 XCTAssertEqual(threadNodes(p).count, 2, "\(form), cut: \(cut)")
                 XCTAssertEqual(p.warnings.contains { $0.contains("cut") }, cut, "\(form): \(p.warnings)")
             }
+        }
+    }
+
+    /// `.cpuprofile` nodes written compactly are read by bytes, any other spelling key by key:
+    /// both give the tree worked out by hand, and a node of either kind can follow the other.
+    func testCPUProfileCompactAndSpacedNodesAgree() throws {
+        // (root) ⊃ a ⊃ (b, c ⊃ d); samples b, c, d, d, a every 10 µs, the last until endTime 50.
+        let nodes: [(id: Int, name: String, url: String, line: Int, children: [Int])] = [
+            (1, "(root)", "", -1, [2]), (2, "a", "app.py", 4, [3, 4]), (3, "b", "", 0, []),
+            (4, "c", "lib.py", 9, [5]), (5, "d", "lib.py", 20, []),
+        ]
+        func compact(_ n: (id: Int, name: String, url: String, line: Int, children: [Int])) -> String {
+            "{\"id\":\(n.id),\"callFrame\":{\"functionName\":\"\(n.name)\",\"scriptId\":\"7\",\"url\":\"\(n.url)\","
+                + "\"lineNumber\":\(n.line),\"columnNumber\":-1},\"hitCount\":0"
+                + (n.children.isEmpty ? "" : ",\"children\":[\(n.children.map(String.init).joined(separator: ","))]") + "}"
+        }
+        func spaced(_ n: (id: Int, name: String, url: String, line: Int, children: [Int])) -> String {
+            "{ \"children\": [\(n.children.map(String.init).joined(separator: ", "))], \"callFrame\": { \"url\": \"\(n.url)\", "
+                + "\"functionName\": \"\\u00\(String(n.name.utf8.first!, radix: 16))\(n.name.dropFirst())\", \"lineNumber\": \(n.line) }, "
+                + "\"id\": \(n.id) }"
+        }
+        let tail = "],\"startTime\":0,\"endTime\":50,\"samples\":[3,4,5,5,2],\"timeDeltas\":[0,10,10,10,10]}"
+        let forms: [(String, [String])] = [
+            ("compact", nodes.map(compact)), ("spaced", nodes.map(spaced)),
+            ("mixed", nodes.enumerated().map { $0.offset % 2 == 0 ? compact($0.element) : spaced($0.element) }),
+        ]
+        for (form, text) in forms {
+            let p = try loadText("{\"nodes\":[" + text.joined(separator: ",") + tail)
+            XCTAssertEqual(p.format, "cpuprofile", form)
+            let selfBy = Dictionary(p.selfByFrame(metric: 1).map { (p.frames.name(ofFrame: $0.key), $0.value) },
+                                    uniquingKeysWith: +)
+            XCTAssertEqual(selfBy.filter { $0.value != 0 }, ["a": 10, "b": 10, "c": 10, "d": 20], form)
+            XCTAssertEqual(p.total(metric: 0), 5, form)
+            // b and c are children of a, d of c; (root) is the profile root.
+            let a = p.tree.children(0)
+            XCTAssertEqual(a.map { p.frames.name(ofFrame: p.tree.frame[Int($0)]) }, ["a"], form)
+            let under = p.tree.children(a[0]).map { p.frames.name(ofFrame: p.tree.frame[Int($0)]) }
+            XCTAssertEqual(Set(under), ["b", "c"], form)
+            let d = (0..<p.frames.frameCount).map(Int32.init).first { p.frames.name(ofFrame: $0) == "d" }!
+            XCTAssertEqual(p.frames.file(ofFrame: d), "lib.py", form)
+            XCTAssertEqual(p.frames.line(ofFrame: d), 21, "\(form): lineNumber is 0-based")
         }
     }
 

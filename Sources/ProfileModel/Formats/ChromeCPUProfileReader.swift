@@ -26,7 +26,9 @@ public enum ChromeCPUProfileReader: ProfileReader {
         return try input.scan { buffer in
             var s = JSONScanner(buffer)
             let p = CPUProfileData()
+            p.input = input
             try p.parseTop(&s)
+            p.input = nil
             return try p.build(format: name)
         }
     }
@@ -53,6 +55,9 @@ final class CPUProfileData {
     var endTime: Double? = nil
     var oldFormat = false
     var nodesOffset = 0
+    /// The document being parsed, told which of its bytes are no longer needed: everything is
+    /// read into the arrays above in one pass, nothing is read twice.
+    var input: JSONInput?
 
     static let none = Int.min
 
@@ -73,7 +78,10 @@ final class CPUProfileData {
             s.skipWhitespace()
             nodesOffset = s.pos
             try s.beginArray()
-            while try s.nextElement() { try parseNode(&s, parent: -1, nested: false) }
+            while try s.nextElement() {
+                input?.release(below: s.pos)
+                if !compactNode(&s) { try parseNode(&s, parent: -1, nested: false) }
+            }
         } else if k.equals("head") {
             oldFormat = true
             s.skipWhitespace()
@@ -83,10 +91,16 @@ final class CPUProfileData {
             s.skipWhitespace()
             sampleOffsets = s.pos
             try s.beginArray()
-            while try s.nextElement() { samples.append(try s.readInt()) }
+            while try s.nextElement() {
+                input?.release(below: s.pos)
+                samples.append(try s.readInt())
+            }
         } else if k.equals("timeDeltas") {
             try s.beginArray()
-            while try s.nextElement() { timeDeltas.append(try s.readLooseNumber() ?? 0) }
+            while try s.nextElement() {
+                input?.release(below: s.pos)
+                timeDeltas.append(try s.readLooseNumber() ?? 0)
+            }
         } else if k.equals("timestamps") {
             var t: [Double] = []
             try s.beginArray()
@@ -108,6 +122,92 @@ final class CPUProfileData {
         guard s.peekKind() == .string else { try s.skipValue(); return -1 }
         let v = try s.readString()
         return v.count == 0 ? -1 : strings.intern(v.base, v.count)
+    }
+
+    /// A node of the `nodes` array written compactly, as V8 and converters do:
+    /// `{"id":N,"callFrame":{"functionName":"…","scriptId":"…","url":"…","lineNumber":N,
+    /// "columnNumber":N},"hitCount":N}` with `,"children":[N,…]` before the `}` or not; strings
+    /// plain ASCII with no escape, numbers integers of at most 15 digits. Read by bytes, without a
+    /// key-by-key scan; anything else leaves the position where it was and returns false, for the
+    /// general path (and its errors), which reads the same values from such a node.
+    private func compactNode(_ s: inout JSONScanner) -> Bool {
+        let start = s.pos, base = s.base, end = s.count
+        @inline(__always) func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: i, as: UInt8.self) }
+        /// The offset after `text` at `i`, nil when it is not there.
+        @inline(__always) func after(_ i: Int, _ text: StaticString) -> Int? {
+            let n = text.utf8CodeUnitCount
+            return i + n <= end && memcmp(base + i, text.utf8Start, n) == 0 ? i + n : nil
+        }
+        /// The offset of the closing quote of a plain string starting at `i`.
+        @inline(__always) func plain(_ i: Int) -> Int? {
+            var j = i
+            while j < end {
+                let c = byte(j)
+                if c == 0x22 { return j }
+                if c == 0x5C || c >= 0x80 { return nil }
+                j += 1
+            }
+            return nil
+        }
+        /// An integer at `i` and the offset after it; what follows is checked by the caller.
+        @inline(__always) func integer(_ i: Int) -> (Int, Int)? {
+            var j = i
+            let neg = j < end && byte(j) == 0x2D
+            if neg { j += 1 }
+            let digits = j
+            var v = 0
+            while j < end, byte(j) &- 0x30 < 10 {
+                v = v &* 10 &+ Int(byte(j) &- 0x30)
+                j += 1
+            }
+            guard j > digits, j - digits <= 15 else { return nil }
+            return (neg ? -v : v, j)
+        }
+        guard s.depth + 2 < s.maxDepth,
+              let a0 = after(start, "{\"id\":"), let (id, a1) = integer(a0),
+              let n0 = after(a1, ",\"callFrame\":{\"functionName\":\""), let n1 = plain(n0),
+              let c0 = after(n1, "\",\"scriptId\":\""), let c1 = plain(c0),
+              let u0 = after(c1, "\",\"url\":\""), let u1 = plain(u0),
+              let l0 = after(u1, "\",\"lineNumber\":"), let (line, l1) = integer(l0),
+              let k0 = after(l1, ",\"columnNumber\":"), let (_, k1) = integer(k0),
+              let h0 = after(k1, "},\"hitCount\":"), let (hits, h1) = integer(h0), hits >= 0 else { return false }
+        let index = Int32(ids.count)
+        let children = childIds.count
+        var close = h1
+        if let ch0 = after(h1, ",\"children\":[") {
+            var j = ch0
+            if let e = after(j, "]") {
+                close = e
+            } else {
+                while true {
+                    guard let (child, e) = integer(j) else { break }
+                    childOwner.append(index)
+                    childIds.append(child)
+                    if let next = after(e, ",") { j = next; continue }
+                    if let e2 = after(e, "]") { close = e2 }
+                    break
+                }
+            }
+            if close == h1 {
+                childOwner.removeSubrange(children...)
+                childIds.removeSubrange(children...)
+                return false
+            }
+        }
+        guard after(close, "}") != nil else {
+            childOwner.removeSubrange(children...)
+            childIds.removeSubrange(children...)
+            return false
+        }
+        s.pos = close + 1
+        ids.append(id)
+        parentId.append(CPUProfileData.none)
+        parentIndex.append(-1)
+        names.append(n1 == n0 ? -1 : strings.intern(base + n0, n1 - n0))
+        urls.append(u1 == u0 ? -1 : strings.intern(base + u0, u1 - u0))
+        lines.append(abs(line) < 2_000_000_000 ? Int32(line) : -1)
+        hitCounts.append(hits)
+        return true
     }
 
     /// A node object; `nested`: the old format, whose `children` are node objects. Recursion is

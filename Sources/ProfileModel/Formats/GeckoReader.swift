@@ -78,7 +78,9 @@ public enum GeckoReader: ProfileReader {
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = GeckoParser()
         let input = try JSONInput(source)
+        parser.input = input
         try input.scan { try parser.parse($0) }
+        parser.input = nil
         return try parser.build()
     }
 }
@@ -134,6 +136,9 @@ final class GeckoParser {
     }
 
     private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
+    /// The document being parsed, told which of its bytes are no longer needed: tables and
+    /// strings are read into arrays in one pass, and threads are built from those.
+    var input: JSONInput?
     private var threads: [RawThread] = []
     /// Shared strings per profile level, and each level's parent (nested `processes`).
     private var sharedStrings: [[String]?] = []
@@ -275,6 +280,7 @@ final class GeckoParser {
         var out: [String] = []
         try s.beginArray()
         while try s.nextElement() {
+            input?.release(below: s.pos)
             if s.peekKind() == .string { out.append(try s.readStringValue()) } else { try s.skipValue(); out.append("") }
         }
         return out
@@ -301,6 +307,7 @@ final class GeckoParser {
                 guard s.peekKind() == .array else { try s.skipValue(); continue }
                 try s.beginArray()
                 while try s.nextElement() {
+                    input?.release(below: s.pos)
                     t.rowStart.append(t.cells.count)
                     if s.peekKind() == .array {
                         try s.beginArray()
@@ -320,7 +327,10 @@ final class GeckoParser {
                 let name = k.string
                 var col: [Double] = []
                 try s.beginArray()
-                while try s.nextElement() { col.append(try readCell()) }
+                while try s.nextElement() {
+                    input?.release(below: s.pos)
+                    col.append(try readCell())
+                }
                 t.columns[name] = col
             } else {
                 try s.skipValue()

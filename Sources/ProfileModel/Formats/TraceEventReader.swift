@@ -27,7 +27,9 @@ public enum TraceEventReader: ProfileReader {
         let parser = TraceParser()
         do {
             let input = try JSONInput(source)
+            parser.input = input
             try input.scan { try parser.parse($0) }
+            parser.input = nil
         }
         return try parser.build()
     }
@@ -46,6 +48,9 @@ final class TraceParser {
     }
 
     private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
+    /// The document being parsed, told which of its bytes are no longer needed (events are
+    /// read into `events` in one pass and built from there).
+    var input: JSONInput?
     let builder = ProfileBuilder(format: TraceEventReader.name, metrics: [ValueType("time", "microseconds")])
     private var events: [Event] = []
     private var ids = ByteInterner(capacity: 64)        // pid / tid text
@@ -111,6 +116,7 @@ final class TraceParser {
             let before = s.pos
             do {
                 guard try s.nextElement() else { break }
+                input?.release(below: before)
                 try parseEvent()
             } catch let e as ProfileError where s.hitEOF && eventCount > 0 {
                 // Cut inside an event: keep the events before it.
@@ -282,16 +288,37 @@ final class TraceParser {
         let nameEnd = i
         guard matches(i, "\",\"pid\":") else { return false }
         // A number that runs to the end of the input is left to the general path, whose error
-        // there says the input was cut.
+        // there says the input was cut. An integer of up to 15 digits (nearly every pid, tid, ts
+        // and dur) is converted here, exactly as `readNumber` would; anything else goes to it.
         @inline(__always) func number(at i: Int) -> (Double, Int)? {
             guard i < end, byte(i) == 0x2D || byte(i) &- 0x30 < 10 else { return nil }
+            let neg = byte(i) == 0x2D
             var j = i + 1
+            var whole = !neg, mant = neg ? 0 : Int(byte(i) &- 0x30)
             while j < end {
                 let c = byte(j)
-                guard c &- 0x30 < 10 || c == 0x2E || c == 0x65 || c == 0x45 || c == 0x2B || c == 0x2D else { break }
+                if c &- 0x30 < 10 {
+                    mant = mant &* 10 &+ Int(c &- 0x30)
+                    whole = true
+                } else if c == 0x2E || c == 0x65 || c == 0x45 || c == 0x2B || c == 0x2D {
+                    whole = false
+                    j += 1
+                    while j < end {
+                        let c = byte(j)
+                        guard c &- 0x30 < 10 || c == 0x2E || c == 0x65 || c == 0x45 || c == 0x2B || c == 0x2D else { break }
+                        j += 1
+                    }
+                    break
+                } else {
+                    break
+                }
                 j += 1
             }
             guard j < end else { return nil }
+            if whole && j - i - (neg ? 1 : 0) <= 15 {
+                let v = Double(mant)
+                return (neg ? -v : v, j)
+            }
             s.pos = i
             guard let v = try? s.readNumber() else { return nil }
             return (v, s.pos)
