@@ -13,6 +13,8 @@ struct PprofSamples {
     let p: UnsafeRawBufferPointer
     /// Sample records (top-level field 2).
     let count: Int
+    /// The mapped file `p` is, if it is one: `forEach` hands back the pages it has passed.
+    var input: JSONInput? = nil
 
     /// The top-level fields but samples, as a message of their own, and the samples' view.
     static func split(_ p: UnsafeRawBufferPointer) -> (rest: [UInt8], samples: PprofSamples)? {
@@ -68,6 +70,7 @@ struct PprofSamples {
                     }
                 }
                 i = bodyEnd
+                input?.release(below: i)
             default: throw Malformed()
             }
         }
