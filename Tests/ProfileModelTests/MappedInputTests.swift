@@ -82,4 +82,55 @@ final class MappedInputTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("cut short by another process"), "\(error)")
         }
     }
+
+    /// A pprof file of some MiB: `n` samples of two stacks, main;work;leaf and main;work, with
+    /// values 1...n (so the total is n(n+1)/2 and the leaf's self weight the odd ones' sum).
+    private func pprofBytes(samples n: Int) throws -> [UInt8] {
+        var pb = Perftools_Profiles_Profile()
+        pb.stringTable = ["", "samples", "count", "main", "work", "leaf", "a.go"].map { Data($0.utf8) }
+        var vt = Perftools_Profiles_ValueType(); vt.type = 1; vt.unit = 2
+        pb.sampleType = [vt]
+        pb.function = (1...3).map { var f = Perftools_Profiles_Function(); f.id = UInt64($0); f.name = Int64($0 + 2); f.filename = 6; return f }
+        pb.location = (1...3).map { i in
+            var l = Perftools_Profiles_Location(); l.id = UInt64(10 * i)
+            var line = Perftools_Profiles_Line(); line.functionID = UInt64(i); line.line = Int64(i)
+            l.line = [line]
+            return l
+        }
+        pb.sample = (1...n).map { i in
+            var s = Perftools_Profiles_Sample()
+            s.locationID = i % 2 == 1 ? [30, 20, 10] : [20, 10]
+            s.value = [Int64(i)]
+            return s
+        }
+        return try pb.serializedBytes()
+    }
+
+    func testAMappedPprofFileReadsAsWritten() throws {
+        let n = 300_000
+        let bytes = try pprofBytes(samples: n)
+        XCTAssertGreaterThan(bytes.count, JSONInput.mapFrom)
+        let path = try writeTemp(bytes, "whole-pprof")
+        defer { unlink(path) }
+        XCTAssertNotNil(JSONInput.mapping(try openSniffed(path)))
+        let p = try FormatRegistry.load(path: path)
+        XCTAssertEqual(p.total(metric: 0), Double(n * (n + 1) / 2))
+        var selfByName: [String: Double] = [:]
+        for node in 1..<p.tree.count {
+            selfByName[p.frames.frame(p.tree.frame[node]).name, default: 0] += p.tree.selfWeight[0][node]
+        }
+        let odd = (n + 1) / 2                  // 1 + 3 + ... + (2 odd - 1) = odd²
+        XCTAssertEqual(selfByName, ["main": 0, "work": Double(n * (n + 1) / 2 - odd * odd), "leaf": Double(odd * odd)])
+    }
+
+    /// The pprof reader on a file cut while mapped: a one-line error, never a signal.
+    func testPprofReaderOnAFileCutWhileMapped() throws {
+        let path = try writeTemp(try pprofBytes(samples: 300_000), "cut-pprof")
+        defer { unlink(path) }
+        let input = try XCTUnwrap(JSONInput.mapping(try openSniffed(path)))
+        XCTAssertEqual(truncate(path, 8192), 0)
+        XCTAssertThrowsError(try PprofReader.read(mapped: input, options: ReadOptions())) { error in
+            XCTAssertTrue("\(error)".contains("cut short by another process"), "\(error)")
+        }
+    }
 }

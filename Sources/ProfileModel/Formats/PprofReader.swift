@@ -40,9 +40,26 @@ public enum PprofReader: ProfileReader {
     }
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
+        // A plain file is mapped, not copied: the samples are read front to back and the pages
+        // passed are handed back, so the file need not stay resident beside the tree.
+        if let input = JSONInput.mapping(source) { return try read(mapped: input, options: options) }
         let bytes = try source.readAll()
         if bytes.isEmpty { throw ProfileError("empty pprof data (expected a profile.proto message)", offset: 0) }
-        if let b = try readSamplesFromWire(bytes, options: options) { return b }
+        if let b = try bytes.withUnsafeBytes({ try readSamplesFromWire($0, options: options) }) { return b }
+        return try readDecoded(bytes, options: options)
+    }
+
+    /// A mapped file; one cut by another process meanwhile fails saying so (`JSONInput.scan`).
+    static func read(mapped input: JSONInput, options: ReadOptions) throws -> ProfileBuilder {
+        try input.scan { p in
+            if let b = try readSamplesFromWire(p, options: options, input: input) { return b }
+            return try readDecoded([UInt8](p), options: options)
+        }
+    }
+
+    /// The whole message decoded by SwiftProtobuf (samples too): for damaged data, which it
+    /// locates in its error.
+    private static func readDecoded(_ bytes: [UInt8], options: ReadOptions) throws -> ProfileBuilder {
         let profile = try decode(bytes)
         try checkSize(profile)
         return try build(profile, mergeLines: options.mergeLines, mergeThreads: options.mergeThreads,
@@ -51,23 +68,28 @@ public enum PprofReader: ProfileReader {
 
     /// The usual way: SwiftProtobuf decodes all but the samples, which are read from the wire
     /// (`PprofSamples`). nil when the data is damaged: the full decode then says where.
-    static func readSamplesFromWire(_ bytes: [UInt8], options: ReadOptions) throws -> ProfileBuilder? {
-        try bytes.withUnsafeBytes { p -> ProfileBuilder? in
-            guard let (rest, samples) = PprofSamples.split(p) else { return nil }
-            var opts = BinaryDecodingOptions()
-            opts.discardUnknownFields = true
-            guard let pb = try? Perftools_Profiles_Profile(serializedBytes: rest, options: opts) else { return nil }
-            var maxValues = 0
-            if pb.sampleType.isEmpty {
-                do { try samples.forEach { _, v, _ in maxValues = max(maxValues, v.count) } } catch { return nil }
-            }
-            try checkSize(columns: pb.sampleType.isEmpty ? maxValues : pb.sampleType.count, samples: samples.count)
-            do {
-                return try build(pb, mergeLines: options.mergeLines, mergeThreads: options.mergeThreads,
-                                 seedFrames: options.seedFrames, wire: samples, wireMaxValues: maxValues)
-            } catch is PprofSamples.Malformed {
-                return nil
-            }
+    /// `input`: the mapped file `p` is, whose pages the sample walk hands back behind it.
+    static func readSamplesFromWire(_ p: UnsafeRawBufferPointer, options: ReadOptions,
+                                    input: JSONInput? = nil) throws -> ProfileBuilder? {
+        guard let (rest, s) = PprofSamples.split(p) else { return nil }
+        var samples = s
+        samples.input = input
+        // Finding the samples touched every page; each walk of them brings them back in turn.
+        input?.releaseAll()
+        var opts = BinaryDecodingOptions()
+        opts.discardUnknownFields = true
+        guard let pb = try? Perftools_Profiles_Profile(serializedBytes: rest, options: opts) else { return nil }
+        var maxValues = 0
+        if pb.sampleType.isEmpty {
+            do { try samples.forEach { _, v, _ in maxValues = max(maxValues, v.count) } } catch { return nil }
+            input?.releaseAll()
+        }
+        try checkSize(columns: pb.sampleType.isEmpty ? maxValues : pb.sampleType.count, samples: samples.count)
+        do {
+            return try build(pb, mergeLines: options.mergeLines, mergeThreads: options.mergeThreads,
+                             seedFrames: options.seedFrames, wire: samples, wireMaxValues: maxValues)
+        } catch is PprofSamples.Malformed {
+            return nil
         }
     }
 

@@ -13,6 +13,8 @@ struct PprofSamples {
     let p: UnsafeRawBufferPointer
     /// Sample records (top-level field 2).
     let count: Int
+    /// The mapped file `p` is, if it is one: `forEach` hands back the pages it has passed.
+    var input: JSONInput? = nil
 
     /// The top-level fields but samples, as a message of their own, and the samples' view.
     static func split(_ p: UnsafeRawBufferPointer) -> (rest: [UInt8], samples: PprofSamples)? {
@@ -43,7 +45,8 @@ struct PprofSamples {
 
     /// Each sample in file order: its location ids (leaf first), values and labels.
     func forEach(_ body: (UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Label>) -> Void) throws {
-        var locs: [UInt64] = [], values: [Int64] = [], labels: [Label] = []
+        var locs = Scratch<UInt64>(), values = Scratch<Int64>(), labels = Scratch<Label>()
+        defer { locs.deallocate(); values.deallocate(); labels.deallocate() }
         let p = self.p, end = p.count
         var i = 0
         while i < end {
@@ -57,24 +60,22 @@ struct PprofSamples {
                 guard let len = PprofSamples.varint(p, &i, end), len <= UInt64(end - i) else { throw Malformed() }
                 let bodyEnd = i + Int(len)
                 if num == 2 {
-                    locs.removeAll(keepingCapacity: true)
-                    values.removeAll(keepingCapacity: true)
-                    labels.removeAll(keepingCapacity: true)
+                    locs.count = 0
+                    values.count = 0
+                    labels.count = 0
                     try PprofSamples.sample(p, i, bodyEnd, &locs, &values, &labels)
-                    locs.withUnsafeBufferPointer { l in
-                        values.withUnsafeBufferPointer { v in
-                            labels.withUnsafeBufferPointer { body(l, v, $0) }
-                        }
-                    }
+                    body(locs.buffer, values.buffer, labels.buffer)
                 }
                 i = bodyEnd
+                input?.release(below: i)
             default: throw Malformed()
             }
         }
     }
 
     private static func sample(_ p: UnsafeRawBufferPointer, _ start: Int, _ end: Int,
-                               _ locs: inout [UInt64], _ values: inout [Int64], _ labels: inout [Label]) throws {
+                               _ locs: inout Scratch<UInt64>, _ values: inout Scratch<Int64>,
+                               _ labels: inout Scratch<Label>) throws {
         var i = start
         while i < end {
             guard let tag = varint(p, &i, end) else { throw Malformed() }
@@ -128,6 +129,33 @@ struct PprofSamples {
         default: throw Malformed()
         }
         guard i <= end else { throw Malformed() }
+    }
+
+    /// A sample's fields, reused from sample to sample. Not arrays: an append to an `inout`
+    /// array checks that the array is uniquely referenced first, per value read.
+    struct Scratch<T> {
+        private var base = UnsafeMutablePointer<T>.allocate(capacity: 64)
+        private var capacity = 64
+        var count = 0
+
+        @inline(__always)
+        mutating func append(_ v: T) {
+            if count == capacity { grow() }
+            (base + count).initialize(to: v)
+            count += 1
+        }
+
+        private mutating func grow() {
+            let next = UnsafeMutablePointer<T>.allocate(capacity: 2 * capacity)
+            next.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = next
+            capacity *= 2
+        }
+
+        var buffer: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: base, count: count) }
+
+        func deallocate() { base.deallocate() }
     }
 
     @inline(__always)

@@ -610,17 +610,12 @@ final class JSONInput {
 
     init(_ source: ByteSource, limit: Int? = nil) throws {
         let limit = limit ?? MemoryBudget.limit
-        if let file = (source as? PrefixedSource)?.untouchedFile, file.size >= JSONInput.mapFrom,
-           (try? MemoryBudget.check(file.size, offset: 0)) != nil, let m = JSONInput.map(file) {
-            let slot = perftop_guard_mapping(m, file.size)
-            if slot >= 0 {
-                base = m
-                count = file.size
-                mapped = file.size
-                guardSlot = slot
-                return
-            }
-            munmap(m, file.size)
+        if let (m, size, slot) = JSONInput.mapGuarded(source) {
+            base = m
+            count = size
+            mapped = size
+            guardSlot = slot
+            return
         }
         var cap = min(1 << 20, limit)
         if let size = source.sizeHint { cap = size + 4096 }
@@ -639,6 +634,28 @@ final class JSONInput {
             if n == 0 { break }
             count += n
         }
+    }
+
+    private init(mapping m: UnsafeMutableRawPointer, size: Int, slot: Int32) {
+        base = m
+        count = size
+        mapped = size
+        guardSlot = slot
+    }
+
+    /// The input mapped when it is a plain file that can be, else nil (nothing was read from
+    /// `source` then): for readers that keep their own way of reading anything else (pprof,
+    /// whose gzip'd files inflate into memory).
+    static func mapping(_ source: ByteSource) -> JSONInput? {
+        mapGuarded(source).map { JSONInput(mapping: $0.base, size: $0.size, slot: $0.slot) }
+    }
+
+    private static func mapGuarded(_ source: ByteSource) -> (base: UnsafeMutableRawPointer, size: Int, slot: Int32)? {
+        guard let file = (source as? PrefixedSource)?.untouchedFile, file.size >= JSONInput.mapFrom,
+              (try? MemoryBudget.check(file.size, offset: 0)) != nil, let m = JSONInput.map(file) else { return nil }
+        let slot = perftop_guard_mapping(m, file.size)
+        if slot < 0 { munmap(m, file.size); return nil }
+        return (m, file.size, slot)
     }
 
     deinit {
@@ -691,6 +708,14 @@ final class JSONInput {
     }
 
     private static let releaseStep = 4 << 20
+
+    /// Hands back every mapped page, for a reader about to walk the input again from the start
+    /// (pprof's samples, after a first pass that only found where they are).
+    func releaseAll() {
+        guard mapped > 0 else { return }
+        _ = madvise(base, mapped, Int32(MADV_DONTNEED))
+        released = 0
+    }
 
     private func releasePages(below offset: Int) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
