@@ -241,7 +241,10 @@ struct RecordPlan {
             if !idle { argv += ["--mode", "cpu"] }
             argv += pid.map { ["\($0)"] } ?? Array(program.dropFirst())
         case .austin:
-            argv = [probe.austin!, "-i", "\(interval)us"]
+            // austin gives up on a program that has not mapped its Python runtime within 100 ms
+            // ("not a Python process", exit 32), which a loaded machine misses now and then; this
+            // is a limit, not a wait: sampling starts as soon as the runtime is there.
+            argv = [probe.austin!, "-t", "5s", "-i", "\(interval)us"]
             if !idle { argv.append("-s") }
             if !live { argv += ["-o", file] }
             argv += pid.map { ["-p", "\($0)"] } ?? program

@@ -130,7 +130,7 @@ final class RecordCLITests: XCTestCase {
         for tool in ["austin", "py-spy"] { _ = try fakePython(tool, answer: "") }
         let auto = try runPerftop(["record", "--dry-run", "--", py311, "app.py"], environment: ["PATH": bin.path])
         XCTAssertTrue(auto.err.contains("recording with austin: python3.11 is 3.11 (Tachyon needs 3.15+); austin is installed"), auto.err)
-        XCTAssertEqual(auto.out, "\(bin.path)/austin -i 1000us -s -o \(auto.out.split(separator: " ")[5]) \(py311) app.py\n")
+        XCTAssertEqual(auto.out, "\(bin.path)/austin -t 5s -i 1000us -s -o \(auto.out.split(separator: " ")[7]) \(py311) app.py\n")
         let native = try runPerftop(["record", "--dry-run", "--native", "--idle", "--", py311, "app.py"], environment: ["PATH": bin.path])
         XCTAssertTrue(native.err.contains("austin cannot sample native frames; py-spy records to a file"), native.err)
         XCTAssertTrue(native.out.hasPrefix("\(bin.path)/py-spy record -r 1000 -f raw -o "), native.out)

@@ -152,7 +152,7 @@ final class TmuxTests: XCTestCase {
         }
         let root = CLITests.repoRoot.path
         let run = "A=\"\(austin)\"; [ -x \"$A\" ] || A=austin; "
-            + "'\(CLITests.binary.path)' live -- \"$A\" -i 1ms \"\(python)\" SampleProfiles/workload/threads.py"
+            + "'\(CLITests.binary.path)' live -- \"$A\" -t 5s -i 1ms \"\(python)\" SampleProfiles/workload/threads.py"
         try startShell("cd '\(root)' && \(run); echo EXIT=$?; sleep 60")
         var screen = try waitFor("ENDED", timeout: 30)
         XCTAssertTrue(screen.contains("ENDED"), "the program finished and the stream ended:\n\(screen)")
