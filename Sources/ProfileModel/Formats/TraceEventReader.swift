@@ -28,6 +28,7 @@ public enum TraceEventReader: ProfileReader {
         do {
             let input = try JSONInput(source)
             parser.input = input
+            parser.reserveEvents(inputBytes: input.count)
             try input.scan { try parser.parse($0) }
             parser.input = nil
         }
@@ -36,15 +37,30 @@ public enum TraceEventReader: ProfileReader {
 }
 
 final class TraceParser {
+    /// One B/E/X event, 32 bytes: the phase is not stored but told by the other fields (E: no
+    /// frame; B: a negative `dur`, which an X never has), and the file order is the event's
+    /// index in `events`. Every byte here is one the kernel zeroes per event.
     struct Event {
-        var ph: UInt8
+        var ts: Double
+        var dur: Double       // X: its length (finite, >= 0); B: -1; E: 0
         var thread: Int32
-        var frame: Int32      // B/X
+        var frame: Int32      // B/X; -1 for E
         var name: Int32       // raw name id, -1 if none (E matching)
         var args: Int32       // raw `args` text id, -1 if none (zero-length B/E detection)
-        var ts: Double
-        var dur: Double
-        var seq: Int32
+
+        init(ph: UInt8, thread: Int32, frame: Int32, name: Int32, args: Int32, ts: Double, dur: Double) {
+            self.ts = ts
+            self.dur = ph == 0x58 ? dur : ph == 0x42 ? -1 : 0
+            self.thread = thread
+            self.frame = ph == 0x45 ? -1 : frame
+            self.name = name
+            self.args = args
+        }
+
+        var ph: UInt8 { frame < 0 ? 0x45 : dur < 0 ? 0x42 : 0x58 }
+        var isB: Bool { frame >= 0 && dur < 0 }
+        var isE: Bool { frame < 0 }
+        var isX: Bool { frame >= 0 && !(dur < 0) }
     }
 
     private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
@@ -52,7 +68,9 @@ final class TraceParser {
     /// read into `events` in one pass and built from there).
     var input: JSONInput?
     let builder = ProfileBuilder(format: TraceEventReader.name, metrics: [ValueType("time", "microseconds")])
-    private var events: [Event] = []
+    /// Reserved up front from the input's size when it is known (`reserveEvents`): growing by
+    /// doubling copied the array and faulted in each new copy, most of the reading time.
+    private(set) var events: [Event] = []
     private var ids = ByteInterner(capacity: 64)        // pid / tid text
     private var rawNames = ByteInterner(capacity: 1024)
     private var threadIndex: [UInt64: Int32] = [:]
@@ -64,7 +82,16 @@ final class TraceParser {
     /// The frame of each raw name for events without `args.filename` (nearly all): an array
     /// lookup an event instead of hashing a key with a string in it.
     private var nameFrame: [Int32] = []
-    private var phases: [UInt8: Int] = [:]
+    /// Events per `ph` byte: an array slot an event, not a dictionary update.
+    private var phaseCounts = [Int](repeating: 0, count: 256)
+    private var phases: [UInt8: Int] {
+        var d: [UInt8: Int] = [:]
+        for (p, n) in phaseCounts.enumerated() where n > 0 { d[UInt8(p)] = n }
+        return d
+    }
+    /// The last (pid, tid) looked up and its thread: events come in runs of one thread.
+    private var lastThreadKey: UInt64 = .max
+    private var lastThread: Int32 = -1
     private var eventCount = 0
     private var skippedNoTime = 0
     private var warnings: [String] = []
@@ -128,6 +155,12 @@ final class TraceParser {
         }
     }
 
+    /// Room for as many events as the input could hold (the shortest B/E/X event written is
+    /// some 36 bytes): address space only, of which the kernel backs what the events fill.
+    func reserveEvents(inputBytes: Int) {
+        events.reserveCapacity(min(inputBytes / 36, Int(Int32.max)))
+    }
+
     private func markTruncated() {
         // The scanner's lenient mode reports `truncated` only for cuts at element boundaries.
         truncatedInsideEvent = true
@@ -153,11 +186,18 @@ final class TraceParser {
 
     private func thread(_ pid: Int32, _ tid: Int32) -> Int32 {
         let key = UInt64(UInt32(bitPattern: pid)) << 32 | UInt64(UInt32(bitPattern: tid))
-        if let t = threadIndex[key] { return t }
-        let t = Int32(threadPid.count)
-        threadIndex[key] = t
-        threadPid.append(pid)
-        threadTid.append(tid)
+        if key == lastThreadKey { return lastThread }
+        let t: Int32
+        if let known = threadIndex[key] {
+            t = known
+        } else {
+            t = Int32(threadPid.count)
+            threadIndex[key] = t
+            threadPid.append(pid)
+            threadTid.append(tid)
+        }
+        lastThreadKey = key
+        lastThread = t
         return t
     }
 
@@ -229,7 +269,7 @@ final class TraceParser {
         }
         }
         eventCount += 1
-        phases[ph, default: 0] += 1
+        phaseCounts[Int(ph)] += 1
         let th = { self.thread(pid, tid) }
         switch ph {
         case 0x4D:  // M
@@ -245,8 +285,7 @@ final class TraceParser {
             if ph != 0x45 { frame = frameFor(name: name, file: file, line: line) }
             if ph == 0x58 && !(dur.isFinite && dur >= 0) { dur = 0 }
             guard events.count < Int(Int32.max) else { throw ProfileError("too many events", offset: at) }
-            events.append(Event(ph: ph, thread: th(), frame: frame, name: name, args: args, ts: ts, dur: ph == 0x58 ? dur : 0,
-                                seq: Int32(events.count)))
+            events.append(Event(ph: ph, thread: th(), frame: frame, name: name, args: args, ts: ts, dur: dur))
         default:
             guard let cpu, name >= 0 else { return }
             let n = rawNames.string(name)
@@ -514,43 +553,66 @@ final class TraceParser {
 
     private func buildEvents() {
         guard !events.isEmpty else { return }
-        var byThread: [Int32: [Int32]] = [:]
-        for (i, e) in events.enumerated() { byThread[e.thread, default: []].append(Int32(i)) }
+        // Each thread's events in file order, as runs of one array (a counting sort by
+        // thread), not an array per thread grown an event at a time.
+        let threadCount = threadPid.count
+        var start = [Int](repeating: 0, count: threadCount + 1)
+        for e in events { start[Int(e.thread) + 1] += 1 }
+        for t in 0..<threadCount { start[t + 1] += start[t] }
+        var byThread = [Int32](repeating: 0, count: events.count)
+        do {
+            var fill = start
+            for (i, e) in events.enumerated() {
+                byThread[fill[Int(e.thread)]] = Int32(i)
+                fill[Int(e.thread)] += 1
+            }
+        }
         var unmatched = 0, dangling = 0
         // Per event, by index (every thread's events are distinct): a begin's rank in its
         // thread's order, and whether it is open. Arrays, not a dictionary and a set probed
         // an event each.
-        var rank = [Int](repeating: 0, count: events.count)
+        var rank = [Int32](repeating: 0, count: events.count)
         var opened = [Bool](repeating: false, count: events.count)
-        for t in byThread.keys.sorted() {
-            let list = byThread[t]!
+        // Ends: E events and X ends, by time; at one time, X ends innermost first, then E
+        // events in file order. `key` orders both within a time and says which event: an X
+        // end's is minus its begin's rank (<= 0), an E's is 2^32 + its index.
+        struct End {
+            var ts: Double
+            var key: Int64
+            var isE: Bool { key >= 1 << 32 }
+        }
+        var begins: [Int32] = [], ends: [End] = []
+        for t in 0..<threadCount where start[t] < start[t + 1] {
+            let list = byThread[start[t]..<start[t + 1]]
             // Begins: by ts; at one ts, B events (unknown length) first in file order, then X
             // events longest first (equal: the later one first, viztracer writes children first).
-            var begins = list.filter { events[Int($0)].ph != 0x45 }
-            begins.sort { a, b in
-                let x = events[Int(a)], y = events[Int(b)]
-                if x.ts != y.ts { return x.ts < y.ts }
-                let dx = x.ph == 0x42 ? Double.infinity : x.dur, dy = y.ph == 0x42 ? Double.infinity : y.dur
-                if dx != dy { return dx > dy }
-                return x.ph == 0x42 ? x.seq < y.seq : x.seq > y.seq
+            begins.removeAll(keepingCapacity: true)
+            begins.reserveCapacity(list.count)
+            for i in list where !events[Int(i)].isE { begins.append(i) }
+            events.withUnsafeBufferPointer { ev in
+                begins.sort { a, b in
+                    let x = ev[Int(a)], y = ev[Int(b)]
+                    if x.ts != y.ts { return x.ts < y.ts }
+                    let dx = x.isB ? Double.infinity : x.dur, dy = y.isB ? Double.infinity : y.dur
+                    if dx != dy { return dx > dy }
+                    return x.isB ? a < b : a > b
+                }
             }
-            for (r, e) in begins.enumerated() { rank[Int(e)] = r }
-            // Ends: E events and X ends, by time; at one time, X ends innermost first, then E events.
-            struct End { var ts: Double; var isE: Bool; var sub: Int; var event: Int32 }
-            var ends: [End] = []
+            for (r, e) in begins.enumerated() { rank[Int(e)] = Int32(r) }
+            ends.removeAll(keepingCapacity: true)
+            ends.reserveCapacity(list.count)
             for i in list {
                 let e = events[Int(i)]
-                if e.ph == 0x45 { ends.append(End(ts: e.ts, isE: true, sub: Int(e.seq), event: i)) }
-                else if e.ph == 0x58 { ends.append(End(ts: e.ts + e.dur, isE: false, sub: -rank[Int(i)], event: i)) }
+                if e.isE { ends.append(End(ts: e.ts, key: 1 << 32 | Int64(i))) }
+                else if e.isX { ends.append(End(ts: e.ts + e.dur, key: -Int64(rank[Int(i)]))) }
             }
-            ends.sort { a, b in
-                if a.ts != b.ts { return a.ts < b.ts }
-                if a.isE != b.isE { return !a.isE }
-                return a.sub < b.sub
+            ends.sort { a, b in a.ts != b.ts ? a.ts < b.ts : a.key < b.key }
+            func event(of end: End) -> Int32 {
+                end.isE ? Int32(truncatingIfNeeded: end.key) : begins[Int(-end.key)]
             }
             var maxT = -Double.infinity
-            for i in list { let e = events[Int(i)]; maxT = max(maxT, e.ts + (e.ph == 0x58 ? e.dur : 0)) }
-            let root = threadNode(t)
+            for i in list { let e = events[Int(i)]; maxT = max(maxT, e.ts + (e.isX ? e.dur : 0)) }
+            let root = threadNode(Int32(t))
             // Begins in a row get their nodes in one `descend` (its probes prefetched together)
             // at the next end, instead of a `child(of:)` each waiting on its cache miss: until
             // then `stackNode` stops short of `stackFrame`, and the time given to the open frames
@@ -591,11 +653,11 @@ final class TraceParser {
                 else {
                     let be = events[Int(begins[bi])], en = ends[ei]
                     if be.ts != en.ts { takeBegin = be.ts < en.ts }
-                    else if !en.isE { takeBegin = !opened[Int(en.event)] }     // zero-length X
+                    else if !en.isE { takeBegin = !opened[Int(event(of: en))] }     // zero-length X
                     else {
                         // A B and an E at one time: the E first, unless it closes that very B
                         // (same name and args, as speedscope keys them): a zero-length call.
-                        let ee = events[Int(en.event)]
+                        let ee = events[Int(event(of: en))]
                         takeBegin = be.ph == 0x42 && be.name == ee.name && be.args == ee.args
                     }
                 }
@@ -612,9 +674,9 @@ final class TraceParser {
                     resolve()
                     var k: Int? = nil
                     if !en.isE {
-                        k = stackEvent.lastIndex(of: en.event)
+                        k = stackEvent.lastIndex(of: event(of: en))
                     } else {
-                        let name = events[Int(en.event)].name
+                        let name = events[Int(event(of: en))].name
                         if let top = stackEvent.last, name < 0 || events[Int(top)].name == name { k = stackEvent.count - 1 }
                         else { k = stackEvent.lastIndex { events[Int($0)].ph == 0x42 && events[Int($0)].name == name } }
                         if k == nil { unmatched += 1 }
