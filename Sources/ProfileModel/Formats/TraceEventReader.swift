@@ -7,6 +7,9 @@
 public enum TraceEventReader: ProfileReader {
     public static let name = "trace-event"
     public static let title = "Chrome Trace Event JSON (py-spy chrometrace, viztracer)"
+    /// B/E/X events are merged by line while reading (`TraceParser.mergeLines`); a trace
+    /// shown from an embedded CPU profile is not, and the caller's `merging(lines:)` does it.
+    public static let mergesLinesWhileReading = true
 
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
         let info = JSONPrefix(prefix)
@@ -25,6 +28,8 @@ public enum TraceEventReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = TraceParser()
+        parser.mergeLines = options.mergeLines
+        if let seed = options.seedFrames { parser.builder.frames = seed }
         do {
             let input = try JSONInput(source)
             parser.input = input
@@ -79,6 +84,17 @@ final class TraceParser {
     private var processNames: [Int32: String] = [:]
     private var threadNames: [Int32: String] = [:]
     private var frameCache: [FrameKey: Int32] = [:]
+    /// One frame per function instead of per executing line, for B/E/X events: the tree
+    /// `Profile.mergingLines()` would make from the line-level one, without building that one.
+    /// Each executing line's self time votes for the line that labels its function.
+    var mergeLines = false
+    /// Events name *raw frames* (each distinct name, or name with `args` file and line): the
+    /// builder frame each stands for (its function's one frame when merging lines), and the
+    /// function, line and self time it votes with.
+    private var rawFrame: [Int32] = []
+    private var rawFunction: [Int32] = []
+    private var rawLine: [Int32] = []
+    private var rawSelf: [Double] = []
     /// The frame of each raw name for events without `args.filename` (nearly all): an array
     /// lookup an event instead of hashing a key with a string in it.
     private var nameFrame: [Int32] = []
@@ -419,15 +435,34 @@ final class TraceParser {
 
     private func makeFrame(name: Int32, file: String?, line: Int) -> Int32 {
         let text = name >= 0 ? rawNames.string(name) : "(unnamed)"
-        let f: Int32
+        let frame: Frame
         if let file {
-            f = builder.frames.frame(name: text, file: file, line: line > 0 ? line : nil, kind: .function)
+            frame = Frame(name: text, file: file, line: line > 0 ? line : nil, kind: .function)
         } else {
             // viztracer: `func (path:line)`; C functions are `module.func`.
             let p = FoldedParser.parseFrame(text)
-            f = builder.frames.frame(name: p.name, file: p.file, line: p.line, kind: p.kind.isGrouping ? .function : p.kind)
+            frame = Frame(name: p.name, file: p.file, line: p.line, kind: p.kind.isGrouping ? .function : p.kind)
         }
-        return f
+        let raw = Int32(rawFrame.count)
+        if mergeLines {
+            var f = builder.frames.functionFrame(name: frame.name, file: frame.file, line: frame.line, kind: frame.kind)
+            let fn = builder.frames.frameFunction[Int(f)]
+            // `mergingLines` maps every frame of a function to one frame of the function's
+            // kind (its first frame's): a frame of another kind joins that one too.
+            if fn >= 0, builder.frames.functionKind[Int(fn)] != frame.kind {
+                f = builder.frames.functionFrame(name: frame.name, file: frame.file, line: frame.line,
+                                                 kind: builder.frames.functionKind[Int(fn)])
+            }
+            rawFrame.append(f)
+            rawFunction.append(fn)
+            rawLine.append(Int32(clamping: frame.line ?? 0))
+        } else {
+            rawFrame.append(builder.frames.frame(name: frame.name, file: frame.file, line: frame.line, kind: frame.kind))
+            rawFunction.append(-1)
+            rawLine.append(0)
+        }
+        rawSelf.append(0)
+        return raw
     }
 
     private func parseStackFrames() throws {
@@ -619,12 +654,14 @@ final class TraceParser {
             // above it waits in `pendingWeight` (stack position, time), added in order after.
             var stackNode: [Int32] = []
             var stackFrame: [Int32] = []
+            var stackRaw: [Int32] = []
             var stackEvent: [Int32] = []
             var pendingWeight: [(position: Int, weight: Double)] = []
             var walked: [Int32] = []
             var lastT = -Double.infinity
             func advance(_ time: Double) {
                 if !stackFrame.isEmpty, time > lastT {
+                    rawSelf[Int(stackRaw[stackRaw.count - 1])] += time - lastT
                     if stackNode.count == stackFrame.count { builder.addSelf(stackNode[stackNode.count - 1], metric: 0, time - lastT) }
                     else { pendingWeight.append((stackFrame.count - 1, time - lastT)) }
                 }
@@ -665,7 +702,8 @@ final class TraceParser {
                     let ev = begins[bi]; bi += 1
                     let e = events[Int(ev)]
                     advance(e.ts)
-                    stackFrame.append(e.frame)
+                    stackFrame.append(rawFrame[Int(e.frame)])
+                    stackRaw.append(e.frame)
                     stackEvent.append(ev)
                     opened[Int(ev)] = true
                 } else {
@@ -685,6 +723,7 @@ final class TraceParser {
                         stackNode.removeSubrange(k...)
                         stackFrame.removeSubrange(k...)
                         stackEvent.removeSubrange(k...)
+                        stackRaw.removeSubrange(k...)
                     }
                 }
             }
@@ -693,6 +732,10 @@ final class TraceParser {
                 advance(maxT)
                 resolve()
             }
+        }
+        // The line-level tree would have voted with each line frame's self time at freeze.
+        for r in rawSelf.indices where rawSelf[r] > 0 && rawFunction[r] >= 0 {
+            builder.voteLine(function: rawFunction[r], line: rawLine[r], rawSelf[r])
         }
         if unmatched > 0 { warnings.append("\(unmatched) end event(s) with no matching begin ignored") }
         if dangling > 0 { warnings.append("\(dangling) event(s) still open at the end (closed at the thread's last time)") }
