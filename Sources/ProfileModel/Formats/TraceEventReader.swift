@@ -29,6 +29,7 @@ public enum TraceEventReader: ProfileReader {
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = TraceParser()
         parser.mergeLines = options.mergeLines
+        parser.mergeThreads = options.mergeThreads
         if let seed = options.seedFrames { parser.builder.frames = seed }
         do {
             let input = try JSONInput(source)
@@ -88,6 +89,10 @@ final class TraceParser {
     /// `Profile.mergingLines()` would make from the line-level one, without building that one.
     /// Each executing line's self time votes for the line that labels its function.
     var mergeLines = false
+    /// B/E/X events and samples of every thread straight under the root, without process and
+    /// thread frames: the tree `Profile.mergingThreads()` would make from the one with them.
+    var mergeThreads = false
+    private var droppedThreads = Set<Int32>()
     /// Events name *raw frames* (each distinct name, or name with `args` file and line): the
     /// builder frame each stands for (its function's one frame when merging lines), and the
     /// function, line and self time it votes with.
@@ -526,6 +531,14 @@ final class TraceParser {
 
     private var threadNodes: [Int32: Int32] = [:]
 
+    /// Where thread `t`'s events and samples go: its thread node, or the root when threads are
+    /// merged while reading.
+    private func eventRoot(_ t: Int32) -> Int32 {
+        guard mergeThreads else { return threadNode(t) }
+        droppedThreads.insert(t)
+        return 0
+    }
+
     private func threadNode(_ t: Int32) -> Int32 {
         if let n = threadNodes[t] { return n }
         let b = builder
@@ -574,6 +587,7 @@ final class TraceParser {
             let ph = phases.sorted { $0.key < $1.key }.map { "\(phaseName($0.key))=\($0.value)" }.joined(separator: " ")
             throw ProfileError("no B/E/X events, samples or CPU profile to build a call tree from (\(eventCount) events: \(ph))", offset: 0)
         }
+        if !droppedThreads.isEmpty { b.mergedThreads = droppedThreads.count }
         if skippedNoTime > 0 { warnings.append("\(skippedNoTime) event(s) without a usable 'ts' skipped") }
         b.warnings += warnings
         b.metadata.append(("events", String(eventCount)))
@@ -647,7 +661,7 @@ final class TraceParser {
             }
             var maxT = -Double.infinity
             for i in list { let e = events[Int(i)]; maxT = max(maxT, e.ts + (e.isX ? e.dur : 0)) }
-            let root = threadNode(Int32(t))
+            let root = eventRoot(Int32(t))
             // Begins in a row get their nodes in one `descend` (its probes prefetched together)
             // at the next end, instead of a `child(of:)` each waiting on its cache miss: until
             // then `stackNode` stops short of `stackFrame`, and the time given to the open frames
@@ -764,7 +778,7 @@ final class TraceParser {
         var unknown = 0
         for t in byThread.keys.sorted() {
             let list = byThread[t]!.sorted { samples[$0].ts < samples[$1].ts }
-            let root = threadNode(t)
+            let root = eventRoot(t)
             let span = list.count > 1 ? (samples[list.last!].ts - samples[list[0]].ts) / Double(list.count - 1) : 0
             for (j, i) in list.enumerated() {
                 let smp = samples[i]
