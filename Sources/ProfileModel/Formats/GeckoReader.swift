@@ -11,6 +11,9 @@
 public enum GeckoReader: ProfileReader {
     public static let name = "gecko"
     public static let title = "Firefox Profiler / gecko JSON (Tachyon)"
+    /// Lines are merged and thread roots left out while reading when the caller asks
+    /// (`GeckoParser.mergeLines`, `mergeThreads`).
+    public static let mergesLinesWhileReading = true
 
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
         let info = JSONPrefix(prefix)
@@ -77,6 +80,9 @@ public enum GeckoReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = GeckoParser()
+        parser.mergeLines = options.mergeLines
+        parser.mergeThreads = options.mergeThreads
+        parser.seedFrames = options.seedFrames
         let input = try JSONInput(source)
         parser.input = input
         try input.scan { try parser.parse($0) }
@@ -139,6 +145,16 @@ final class GeckoParser {
     /// The document being parsed, told which of its bytes are no longer needed: tables and
     /// strings are read into arrays in one pass, and threads are built from those.
     var input: JSONInput?
+    /// One frame per function instead of per executing line: the tree `Profile.mergingLines()`
+    /// would make from the line-level one, without building that one. Each line's self weight
+    /// (in the default metric) votes for the line that labels its function, as the line-level
+    /// tree's frames would have at freeze.
+    var mergeLines = false
+    /// Every thread's stacks straight under the root, without thread frames: the tree
+    /// `Profile.mergingThreads()` would make.
+    var mergeThreads = false
+    /// The frame table to extend (the viewer's re-read with lines split).
+    var seedFrames: FrameTable? = nil
     private var threads: [RawThread] = []
     /// Shared strings per profile level, and each level's parent (nested `processes`).
     private var sharedStrings: [[String]?] = []
@@ -392,6 +408,9 @@ final class GeckoParser {
 
     func build() throws -> ProfileBuilder {
         let b = ProfileBuilder(format: GeckoReader.name, metrics: [])
+        if let seedFrames { b.frames = seedFrames }
+        // Line votes per thread, cast once the default metric is known: (metric, function, line, weight).
+        var lineVotes: [(metric: Int, function: Int32, line: Int32, weight: Double)] = []
         if threads.isEmpty { throw ProfileError("gecko profile has no threads", offset: 0) }
         var namesUsed: [String: Int] = [:]
         var samplesTotal = 0
@@ -409,7 +428,7 @@ final class GeckoParser {
             } else {
                 namesUsed[name] = 1
             }
-            let threadRoot = b.child(of: 0, frame: b.frames.frame(name: name, file: nil, line: nil, kind: .thread))
+            let threadRoot = mergeThreads ? 0 : b.child(of: 0, frame: b.frames.frame(name: name, file: nil, line: nil, kind: .thread))
             let label = "thread \(ti) '\(t.name ?? "")'"
             let type = t.samples?.weightType
             let vt = GeckoParser.metric(for: type)
@@ -428,7 +447,10 @@ final class GeckoParser {
                 throw ProfileError("\(label): stackTable has no 'frame' column", offset: stackTable.offset)
             }
             let stackCount = min(stackTable.count, frameCol.count)
-            let frames = try FrameResolver(thread: t, label: label, frameTable: frameTable, strings: strings(for: t), builder: b)
+            let frames = try FrameResolver(thread: t, label: label, frameTable: frameTable, strings: strings(for: t), builder: b,
+                                           mergeLines: mergeLines)
+            // Self weight per frame row (lines merged): what that row's line votes with.
+            var rowSelf = [Double](repeating: 0, count: mergeLines ? frames.count : 0)
 
             var memo = [Int32](repeating: -1, count: stackCount)
             var chain: [Int] = []
@@ -488,12 +510,24 @@ final class GeckoParser {
                     w = wc[i]
                     if !w.isFinite || abs(w) > 1e290 { nonFinite += 1; w = 0 }
                 }
-                if w != 0 { b.addSelf(nd, metric: m, w) }
+                if w != 0 {
+                    b.addSelf(nd, metric: m, w)
+                    if mergeLines, !sv.isNaN {
+                        let fi = Int(frameCol[Int(sv)])
+                        rowSelf[fi] += w
+                    }
+                }
             }
             samplesTotal += min(n, stackCol.count)
+            for (row, w) in rowSelf.enumerated() where w > 0 {
+                let (fn, line) = frames.vote(row)
+                lineVotes.append((m, fn, line, w))
+            }
         }
+        if mergeThreads { b.mergedThreads = threads.count }
         if b.metrics.isEmpty { b.addMetric(ValueType("samples", "count")) }
         b.defaultMetric = b.metrics.firstIndex { $0.name == "time" } ?? 0
+        for v in lineVotes where v.metric == b.defaultMetric { b.voteLine(function: v.function, line: v.line, v.weight) }
         b.sampleCount = samplesTotal
         if nonFinite > 0 { warnings.append("\(nonFinite) non-finite or huge weight(s) counted as 0") }
         b.warnings += warnings
@@ -521,12 +555,41 @@ private struct FrameResolver {
     // raw
     let locationCol: [Double]?
     private let cache: FrameCache
+    let mergeLines: Bool
 
-    final class FrameCache { var ids: [Int32]; init(_ n: Int) { ids = [Int32](repeating: -1, count: n) } }
+    /// Per frame row: its frame id, and (lines merged) the function and line it votes for.
+    final class FrameCache {
+        var ids: [Int32]
+        var function: [Int32]
+        var line: [Int32]
+        init(_ n: Int, votes: Bool) {
+            ids = [Int32](repeating: -1, count: n)
+            function = [Int32](repeating: -1, count: votes ? n : 0)
+            line = [Int32](repeating: 0, count: votes ? n : 0)
+        }
+    }
+
+    /// The function and line frame row `i` (resolved) votes for.
+    func vote(_ i: Int) -> (Int32, Int32) { (cache.function[i], cache.line[i]) }
+
+    /// The frame for a row: its own, or its function's one frame when lines are merged (of
+    /// the function's kind, as `mergingLines` maps them).
+    private func makeFrame(_ i: Int, name: String, file: String?, line: Int?, kind: FrameKind) -> Int32 {
+        guard mergeLines, !kind.isGrouping else { return builder.frames.frame(name: name, file: file, line: line, kind: kind) }
+        var f = builder.frames.functionFrame(name: name, file: file, line: line, kind: kind)
+        let fn = builder.frames.frameFunction[Int(f)]
+        if fn >= 0, builder.frames.functionKind[Int(fn)] != kind {
+            f = builder.frames.functionFrame(name: name, file: file, line: line, kind: builder.frames.functionKind[Int(fn)])
+        }
+        cache.function[i] = fn
+        cache.line[i] = Int32(clamping: line ?? 0)
+        return f
+    }
 
     init(thread t: GeckoParser.RawThread, label: String, frameTable: GeckoParser.Table, strings: [String]?,
-         builder: ProfileBuilder) throws {
+         builder: ProfileBuilder, mergeLines: Bool) throws {
         self.label = label
+        self.mergeLines = mergeLines
         table = frameTable
         self.strings = strings
         self.builder = builder
@@ -553,7 +616,7 @@ private struct FrameResolver {
         if strings == nil && count > 0 {
             throw ProfileError("\(label): no string table (stringTable, stringArray or shared.stringArray)", offset: t.offset)
         }
-        cache = FrameCache(count)
+        cache = FrameCache(count, votes: mergeLines)
     }
 
     private func string(_ v: Double, _ what: String) throws -> String? {
@@ -587,12 +650,12 @@ private struct FrameResolver {
             let line = rowLine ?? FrameResolver.line(funcLine.flatMap { f < $0.count ? $0[f] : nil })
             let isJS = funcIsJS.map { f < $0.count && $0[f] == 1 } ?? (file != nil)
             let kind: FrameKind = name == "(root)" ? .special : (file == nil && !isJS ? .native : .function)
-            id = builder.frames.frame(name: name.isEmpty ? "<unknown>" : name, file: file?.isEmpty == true ? nil : file,
-                                      line: line, kind: kind)
+            id = makeFrame(i, name: name.isEmpty ? "<unknown>" : name, file: file?.isEmpty == true ? nil : file,
+                           line: line, kind: kind)
         } else {
             let loc = try string(locationCol![i], "location") ?? "<unknown>"
             let p = FrameResolver.parseLocation(loc)
-            id = builder.frames.frame(name: p.name, file: p.file, line: p.line ?? rowLine, kind: p.kind)
+            id = makeFrame(i, name: p.name, file: p.file, line: p.line ?? rowLine, kind: p.kind)
         }
         cache.ids[i] = id
         return id
