@@ -150,6 +150,40 @@ final class ChromeSpeedscopeTests: XCTestCase {
         XCTAssertEqual(bytes.metrics, [ValueType("memory", "bytes")])
     }
 
+    /// Profiles named like py-spy's own `thread (TID): NAME` frames: the thread root and the
+    /// frame below it are one frame id, at two levels, which merges no siblings; equal shared
+    /// frames do, and still become one node.
+    func testSpeedscopeThreadRootNamedLikeItsThreadFrame() throws {
+        let text = """
+            {"$schema":"https://www.speedscope.app/file-format-schema.json","profiles":[
+            {"type":"sampled","name":"thread (1): A","unit":"none","startValue":0,"endValue":3,
+             "samples":[[0,2],[0,3],[0,2]],"weights":[1,2,4]},
+            {"type":"sampled","name":"thread (2): B","unit":"none","startValue":0,"endValue":1,
+             "samples":[[1,2]],"weights":[8]}],
+            "shared":{"frames":[{"name":"thread (1): A","file":""},{"name":"thread (2): B","file":""},
+             {"name":"work","file":"a.py","line":3},{"name":"work","file":"a.py","line":3}]}}
+            """
+        let p = try loadText(text)
+        XCTAssertEqual(p.total(metric: 0), 15)
+        // Children come heaviest first: B (8), then A (7).
+        let roots = Array(p.tree.children(0))
+        XCTAssertEqual(roots.map { p.frames.name(ofFrame: p.tree.frame[Int($0)]) }, ["thread (2): B", "thread (1): A"])
+        for (root, weight) in zip(roots, [8.0, 7.0]) {
+            let below = Array(p.tree.children(root))
+            XCTAssertEqual(below.map { p.tree.frame[Int($0)] }, [p.tree.frame[Int(root)]])
+            // Shared frames 2 and 3 are one frame: one `work` node under each thread.
+            let work = Array(p.tree.children(below[0]))
+            XCTAssertEqual(work.map { p.frames.name(ofFrame: p.tree.frame[Int($0)]) }, ["work"])
+            XCTAssertEqual(p.tree.selfWeight[0][Int(work[0])], weight)
+        }
+        // Without the duplicate shared frame (no replay at all), the same tree.
+        let q = try loadText(text.replacingOccurrences(of: "[0,3]", with: "[0,2]")
+            .replacingOccurrences(of: ",{\"name\":\"work\",\"file\":\"a.py\",\"line\":3}]}}", with: "]}}"))
+        XCTAssertEqual(q.tree.count, p.tree.count)
+        XCTAssertEqual(q.tree.parent, p.tree.parent)
+        XCTAssertEqual(q.tree.selfWeight[0], p.tree.selfWeight[0])
+    }
+
     func testChromeCPUProfileCorpus() throws {
         let dir = try Fixtures.requireCorpus()
         let entries = try Fixtures.expected().filter { $0.format.hasPrefix("chrome-cpuprofile") }

@@ -83,6 +83,39 @@ final class MappedInputTests: XCTestCase {
         }
     }
 
+    /// The Scalene reader on a file cut while mapped: the same one-line error as the others.
+    func testScaleneReaderOnAFileCutWhileMapped() throws {
+        let line = "{\"lineno\":1,\"line\":\"x = 1\",\"n_cpu_percent_python\":0.5,\"n_cpu_percent_c\":0,\"n_sys_percent\":0}"
+        let text = "{\"alloc_samples\":0,\"args\":[],\"elapsed_time_sec\":1.0,\"files\":{\"/srv/a.py\":{\"functions\":[],"
+            + "\"lines\":[" + Array(repeating: line, count: 20_000).joined(separator: ",") + "]}},\"memory\":false,\"stacks\":[]}"
+        let path = try writeTemp(Array(text.utf8), "cut-scalene")
+        defer { unlink(path) }
+        XCTAssertGreaterThan(text.utf8.count, JSONInput.mapFrom)
+        XCTAssertNoThrow(try ScaleneReader.read(input: JSONInput(openSniffed(path))))
+        let input = try JSONInput(openSniffed(path))
+        XCTAssertEqual(truncate(path, 8192), 0)
+        XCTAssertThrowsError(try ScaleneReader.read(input: input)) { error in
+            XCTAssertTrue("\(error)".contains("cut short by another process"), "\(error)")
+        }
+    }
+
+    /// The memray/gprof2dot reader on a file cut while mapped: the same one-line error as the others.
+    func testGprof2dotReaderOnAFileCutWhileMapped() throws {
+        let event = "{\"callchain\":[2,1,0],\"cost\":[64,1]}"
+        let text = "{\"version\":0,\"costs\":[{\"description\":\"Memory\",\"unit\":\"bytes\"},{\"description\":\"Allocations\",\"unit\":\"count\"}],"
+            + "\"events\":[" + Array(repeating: event, count: 40_000).joined(separator: ",") + "],"
+            + "\"functions\":[" + (0..<3).map { "{\"name\":\"f\($0)\",\"module\":\"a.py\"}" }.joined(separator: ",") + "]}"
+        let path = try writeTemp(Array(text.utf8), "cut-gprof2dot")
+        defer { unlink(path) }
+        XCTAssertGreaterThan(text.utf8.count, JSONInput.mapFrom)
+        XCTAssertNoThrow(try MemrayGprof2dotReader.read(input: JSONInput(openSniffed(path))))
+        let input = try JSONInput(openSniffed(path))
+        XCTAssertEqual(truncate(path, 8192), 0)
+        XCTAssertThrowsError(try MemrayGprof2dotReader.read(input: input)) { error in
+            XCTAssertTrue("\(error)".contains("cut short by another process"), "\(error)")
+        }
+    }
+
     /// A pprof file of some MiB: `n` samples of two stacks, main;work;leaf and main;work, with
     /// values 1...n (so the total is n(n+1)/2 and the leaf's self weight the odd ones' sum).
     private func pprofBytes(samples n: Int) throws -> [UInt8] {

@@ -35,11 +35,17 @@ public enum ScaleneReader: ProfileReader {
     }
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
-        let input = try JSONInput(source)
-        // The scanner reads `input`'s memory: it must live until the end (a mapped file's
-        // mapping goes with it).
-        defer { withExtendedLifetime(input) {} }
-        var s = JSONScanner(input.buffer, maxDepth: 64)
+        try read(input: JSONInput(source))
+    }
+
+    /// `scan` keeps the input (a mapped file's mapping) alive while the scanner reads it, and
+    /// turns a file cut meanwhile by another process into the error the other readers give.
+    static func read(input: JSONInput) throws -> ProfileBuilder {
+        try input.scan { try parse($0) }
+    }
+
+    static func parse(_ buffer: UnsafeRawBufferPointer) throws -> ProfileBuilder {
+        var s = JSONScanner(buffer, maxDepth: 64)
         var lines: [Line] = []
         var functions: [String: [Int: String]] = [:]      // file → definition line → name
         var stacks: [(frames: [(file: String, name: String, line: Int)], count: Double)] = []

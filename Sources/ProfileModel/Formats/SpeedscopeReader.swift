@@ -537,8 +537,13 @@ final class SpeedscopeParser {
             }
         }
         rawSelf = []
-        if !frameMap.contains(where: { $0 < 0 }) && Set(frameMap).count == frameMap.count {
-            // One to one: the tree stays as it is, with its frames renamed.
+        // Thread roots are the only children of the root, and `shared.frames` indices the only
+        // frames below them: so a thread frame equal to a shared frame (py-spy's `thread (TID):
+        // NAME` frame, under a profile of that name) never makes two siblings one. Only equal
+        // frames within one of the two sets can.
+        let distinct = Set(frameIds).count == frameIds.count && Set(threadFrame).count == threadFrame.count
+        if !threadFrame.contains(where: { $0 < 0 }) && distinct {
+            // Siblings stay distinct: the tree stays as it is, with its frames renamed.
             frameMap.withUnsafeBufferPointer { fmap in
                 b.remapFrames { f in f >= 0 ? fmap[Int(f)] : fmap[shared - Int(f) - 1] }
             }
