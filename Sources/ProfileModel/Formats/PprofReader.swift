@@ -228,6 +228,19 @@ public enum PprofReader: ProfileReader {
             locStart[li + 1] = Int32(locFrames.count)
         }
 
+        // Room for the tree's columns up front, so they are not copied into fresh memory at each
+        // doubling: a sample adds at most its frames as nodes (and a thread node), so the
+        // location ids times the most frames a location has bound the tree. The bound only
+        // reserves address space (pages are touched as nodes come), capped as `reserve` caps it
+        // and to what the columns of a reasonable tree take. Not the index: its slots are all
+        // touched at once and the bound can be far above the tree; it is sized below, from
+        // how the tree grows.
+        var mostFrames = 1
+        for li in pb.location.indices { mostFrames = max(mostFrames, Int(locStart[li + 1] - locStart[li])) }
+        let locationIds = wire?.bytes ?? pb.sample.reduce(0) { $0 + $1.locationID.count }
+        let nodeBound = min(locationIds, 1 << 30) * min(mostFrames, 1 << 30) + min(sampleRecords, 1 << 30) + 1
+        builder.reserve(nodes: min(nodeBound, (512 << 20) / (12 + 8 * M)), indexed: 0)
+
         // Each location's frames as one word: its only frame with the top bit set (most
         // locations have one line), else `start << 32 | end` in `locFrames`; 0: no location.
         // Kept by location id when the ids are dense: a sample's location is then one load, not
@@ -252,19 +265,28 @@ public enum PprofReader: ProfileReader {
         var labelKeys: [Int64: Int] = [:]
         var missingLocations = 0
         var valueCountMismatch = 0
-        var weights = [Double](repeating: 0, count: M)
-        var columnSums = [Double](repeating: 0, count: M)
-        var stack: [Int32] = []
+        // Per sample state in raw buffers, not arrays: each write to an array captured by the
+        // closure below checked that it was uniquely referenced first.
+        typealias Scratch = PprofSamples.Scratch
+        let columnSums = UnsafeMutablePointer<Double>.allocate(capacity: max(M, 1))
+        columnSums.initialize(repeating: 0, count: max(M, 1))
+        defer { columnSums.deallocate() }
+        var stack = Scratch<Int32>()
         // Consecutive samples share most of their stack: only the frames below the first
         // difference from the previous sample (under the same thread node) are walked.
-        var prevStack: [Int32] = [], prevNodes: [Int32] = [], prevTop: Int32 = -1
+        var prevStack = Scratch<Int32>(), prevNodes = Scratch<Int32>(), prevTop: Int32 = -1
         // And the locations they share keep the previous sample's frames: looking each location
         // up (id, then its frames) was most of the reader's own time. Per location of the
         // previous sample, root first: its id, where its frames end in `prevStack`, and how many
         // locations up to it name no location (counted again for the warning).
-        var locs: [UInt64] = [], prevLocs: [UInt64] = []
-        var ends: [Int32] = [], prevEnds: [Int32] = []
-        var missing: [Int32] = [], prevMissing: [Int32] = []
+        var locs = Scratch<UInt64>(), prevLocs = Scratch<UInt64>()
+        var ends = Scratch<Int32>(), prevEnds = Scratch<Int32>()
+        var missing = Scratch<Int32>(), prevMissing = Scratch<Int32>()
+        defer {
+            stack.deallocate(); prevStack.deallocate(); prevNodes.deallocate()
+            locs.deallocate(); prevLocs.deallocate(); ends.deallocate(); prevEnds.deallocate()
+            missing.deallocate(); prevMissing.deallocate()
+        }
         // Merged lines: the leaf location's weight, which votes for the line that labels its
         // function (the location's innermost line).
         var leafWeight = [Double](repeating: 0, count: mergeLines ? pb.location.count : 0)
@@ -276,14 +298,31 @@ public enum PprofReader: ProfileReader {
         let batchNodes = UnsafeMutablePointer<Int32>.allocate(capacity: batch * M)
         let batchValues = UnsafeMutablePointer<Double>.allocate(capacity: batch * M)
         defer { batchNodes.deallocate(); batchValues.deallocate() }
-        var batched = [Int](repeating: 0, count: M)
+        let batched = UnsafeMutablePointer<Int>.allocate(capacity: max(M, 1))
+        batched.initialize(repeating: 0, count: max(M, 1))
+        defer { batched.deallocate() }
         func flush(_ m: Int) {
             builder.addSelf(batchNodes + m * batch, batchValues + m * batch, count: batched[m], metric: m)
             batched[m] = 0
         }
+        // The index is sized for the whole tree once an eighth of the samples is in: nodes so
+        // far plus the rate of new nodes over the last sixteenth for each sample left. In a
+        // file whose samples come in no particular order new paths only get rarer, so this
+        // errs high, by little; a doubling still follows if the estimate falls short.
+        var samplesSeen = 0, nodesAtSixteenth = 0
+        let sixteenth = sampleRecords >= 1 << 16 ? sampleRecords / 16 : -1
         func add(_ locationID: UnsafeBufferPointer<UInt64>, _ value: UnsafeBufferPointer<Int64>,
                  _ label: UnsafeBufferPointer<PprofSamples.Label>) {
             var node: Int32 = 0
+            samplesSeen += 1
+            if samplesSeen == sixteenth {
+                nodesAtSixteenth = builder.nodeCount
+            } else if samplesSeen == 2 * sixteenth {
+                let now = builder.nodeCount
+                let rate = Double(now - nodesAtSixteenth) / Double(sixteenth)
+                let estimate = Double(now) + rate * Double(sampleRecords - samplesSeen)
+                builder.reserveIndex(for: Int(min(estimate, Double(nodeBound))))
+            }
             if !label.isEmpty {
                 labelCount += label.count
                 var thread: String? = nil
@@ -322,19 +361,15 @@ public enum PprofReader: ProfileReader {
                     sharedLocations += 1
                 }
             } else {
-                prevNodes.removeAll(keepingCapacity: true)
+                prevNodes.count = 0
             }
             let kept = sharedLocations > 0 ? Int(prevEnds[sharedLocations - 1]) : 0
             var missed = sharedLocations > 0 ? prevMissing[sharedLocations - 1] : 0
             missingLocations += Int(missed)
-            stack.removeAll(keepingCapacity: true)
-            stack.append(contentsOf: prevStack[..<kept])
-            locs.removeAll(keepingCapacity: true)
-            locs.append(contentsOf: prevLocs[..<sharedLocations])
-            ends.removeAll(keepingCapacity: true)
-            ends.append(contentsOf: prevEnds[..<sharedLocations])
-            missing.removeAll(keepingCapacity: true)
-            missing.append(contentsOf: prevMissing[..<sharedLocations])
+            stack.replace(withPrefix: kept, of: prevStack)
+            locs.replace(withPrefix: sharedLocations, of: prevLocs)
+            ends.replace(withPrefix: sharedLocations, of: prevEnds)
+            missing.replace(withPrefix: sharedLocations, of: prevMissing)
             var i = L - 1 - sharedLocations
             if let leafById, L > 0, locationID[0] < UInt64(leafById.count) {
                 perftop_prefetch(leafById.baseAddress! + Int(locationID[0]))
@@ -378,8 +413,11 @@ public enum PprofReader: ProfileReader {
                 let m = min(stack.count, prevStack.count)
                 while shared < m && stack[shared] == prevStack[shared] { shared += 1 }
             }
-            node = builder.descend(from: shared > 0 ? prevNodes[shared - 1] : top, path: stack, after: shared,
-                                   nodes: &prevNodes)
+            // `prevNodes` keeps the nodes of the shared frames; the walk writes the rest's.
+            prevNodes.resize(to: stack.count)
+            node = builder.descend(from: shared > 0 ? prevNodes[shared - 1] : top,
+                                   through: UnsafeBufferPointer(start: stack.pointer + shared, count: stack.count - shared),
+                                   nodes: prevNodes.pointer + shared)
             prevTop = top
             swap(&prevStack, &stack)
             swap(&prevLocs, &locs)
@@ -397,14 +435,14 @@ public enum PprofReader: ProfileReader {
             leafLocation = -1
             if value.count != M { valueCountMismatch += 1 }
             for m in 0..<M {
-                weights[m] = m < value.count ? Double(value[m]) : 0
-                if weights[m] != 0 {
+                let w = m < value.count ? Double(value[m]) : 0
+                if w != 0 {
                     let at = m * batch + batched[m]
                     batchNodes[at] = node
-                    batchValues[at] = weights[m]
+                    batchValues[at] = w
                     batched[m] += 1
                     if batched[m] == batch { flush(m) }
-                    columnSums[m] += weights[m]
+                    columnSums[m] += w
                 }
             }
         }

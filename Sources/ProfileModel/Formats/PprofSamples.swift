@@ -13,13 +13,15 @@ struct PprofSamples {
     let p: UnsafeRawBufferPointer
     /// Sample records (top-level field 2).
     let count: Int
+    /// The sample records' bytes: a bound on the location ids they hold (each takes one or more).
+    let bytes: Int
     /// The mapped file `p` is, if it is one: `forEach` hands back the pages it has passed.
     var input: JSONInput? = nil
 
     /// The top-level fields but samples, as a message of their own, and the samples' view.
     static func split(_ p: UnsafeRawBufferPointer) -> (rest: [UInt8], samples: PprofSamples)? {
         var rest: [UInt8] = []
-        var i = 0, n = 0
+        var i = 0, n = 0, sampleBytes = 0
         let end = p.count
         while i < end {
             let fieldStart = i
@@ -33,14 +35,14 @@ struct PprofSamples {
             case 2:
                 guard let len = varint(p, &i, end), len <= UInt64(end - i) else { return nil }
                 i += Int(len)
-                if num == 2 { n += 1; continue }
+                if num == 2 { n += 1; sampleBytes += Int(len); continue }
             default: return nil
             }
             guard i <= end else { return nil }
             if num == 2 { return nil }       // a sample that is not a message
             rest.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[fieldStart..<i]))
         }
-        return (rest, PprofSamples(p: p, count: n))
+        return (rest, PprofSamples(p: p, count: n, bytes: sampleBytes))
     }
 
     /// Each sample in file order: its location ids (leaf first), values and labels.
@@ -154,6 +156,40 @@ struct PprofSamples {
         }
 
         var buffer: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: base, count: count) }
+        var pointer: UnsafeMutablePointer<T> { base }
+
+        @inline(__always)
+        subscript(_ i: Int) -> T {
+            get { base[i] }
+            set { base[i] = newValue }
+        }
+
+        /// The first `n` values of `other` (n <= other.count), in place of this one's.
+        @inline(__always)
+        mutating func replace(withPrefix n: Int, of other: Scratch<T>) {
+            count = 0
+            reserve(n)
+            base.update(from: other.base, count: n)
+            count = n
+        }
+
+        /// `n` values: the first ones kept, any new ones uninitialised (trivial types only).
+        @inline(__always)
+        mutating func resize(to n: Int) {
+            reserve(n)
+            count = n
+        }
+
+        private mutating func reserve(_ n: Int) {
+            guard n > capacity else { return }
+            var c = capacity
+            while c < n { c *= 2 }
+            let next = UnsafeMutablePointer<T>.allocate(capacity: c)
+            next.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = next
+            capacity = c
+        }
 
         func deallocate() { base.deallocate() }
     }

@@ -86,8 +86,20 @@ public struct FunctionTable: Sendable {
                 let f = frame[n]
                 return f >= 0 ? frameFn[Int(f)] : -1
             }
+            // The filter is read no more once the walk runs: the walk's arrays go in its memory,
+            // already touched, instead of as much again in fresh pages.
+            func walk() -> UnsafeMutablePointer<Bool> {
+                return OutermostWalk.run(parent: parent, count: N, scratch: scratch, functionCount: F,
+                                         reusing: UnsafeMutableRawPointer(bloom), bytes: 16 * max(N, 1),
+                                         prefetchFunction: { perftop_prefetch(frame.baseAddress! + $0) }, function: function)
+            }
             let ahead = CallTree.ahead
+            let budget = walkBudget
             for n in 1..<max(N, 1) {
+                // Walks at a steady rate of a few steps a node (recursion all over the tree) would
+                // spend the budget only near the end, the filter's pass then wasted: they switch
+                // as soon as the rate shows, checked every 64k nodes.
+                if exact == nil && n & 0xFFFF == 0 && budget - walkBudget > 2 * n { exact = walk() }
                 let fn: Int32
                 var outer = true
                 if let exact {
@@ -113,7 +125,7 @@ public struct FunctionTable: Sendable {
                             k = Int(parent[k])
                         }
                         if walkBudget < 0 {
-                            let e = OutermostWalk.run(parent: parent, count: N, scratch: scratch, functionCount: F, function: function)
+                            let e = walk()
                             exact = e
                             outer = e[n]
                         }
@@ -224,20 +236,32 @@ public struct FunctionTable: Sendable {
 /// keeping a count per function of the nodes on the current path: linear in the nodes
 /// whatever the depth (the Bloom filter's ancestor walks are quadratic in it).
 enum OutermostWalk {
-    /// `outer[n]` for every node (parents before children); memory from `scratch`.
+    /// `outer[n]` for every node (parents before children); memory from `reused[0..<bytes]`
+    /// (a finished pass's, 64-byte aligned) while it lasts, then from `scratch`.
+    /// `prefetchFunction(n)` starts loading what `function(n)` reads.
     static func run(parent: UnsafeBufferPointer<Int32>, count N: Int, scratch: SpareMemory, functionCount F: Int,
+                    reusing reused: UnsafeMutableRawPointer? = nil, bytes: Int = 0,
+                    prefetchFunction: (Int) -> Void = { _ in },
                     function: (Int) -> Int32) -> UnsafeMutablePointer<Bool> {
-        let outer = scratch.take(max(N, 1), of: Bool.self)
+        var next = reused, left = reused == nil ? 0 : bytes
+        func take<T>(_ count: Int, of type: T.Type) -> UnsafeMutablePointer<T> {
+            let size = (count * MemoryLayout<T>.stride + 63) & ~63
+            guard let p = next, size <= left else { return scratch.take(count, of: type) }
+            next = p + size
+            left -= size
+            return p.bindMemory(to: type, capacity: count)
+        }
+        let outer = take(max(N, 1), of: Bool.self)
         outer.initialize(repeating: true, count: max(N, 1))
         guard N > 1 else { return outer }
         // Children as CSR.
-        let start = scratch.take(N + 1, of: Int32.self)
+        let start = take(N + 1, of: Int32.self)
         start.initialize(repeating: 0, count: N + 1)
         for n in 1..<N { start[Int(parent[n]) + 1] += 1 }
         for i in 0..<N { start[i + 1] += start[i] }
-        let fill = scratch.take(N, of: Int32.self)
+        let fill = take(N, of: Int32.self)
         fill.initialize(from: start, count: N)
-        let children = scratch.take(N, of: Int32.self)
+        let children = take(N, of: Int32.self)
         for n in 1..<N {
             let p = Int(parent[n])
             children[Int(fill[p])] = Int32(n)
@@ -246,7 +270,9 @@ enum OutermostWalk {
         // Pre-order walk; `path` holds the current node's ancestors, unwound on the way.
         var onPath = [Int32](repeating: 0, count: max(F, 1))
         let todo = fill          // reused: at most N - 1 nodes wait at once
-        let path = scratch.take(N, of: Int32.self)
+        // Last: it is written only as deep as the tree goes, so fresh pages past the reused
+        // memory are mostly never touched.
+        let path = take(N, of: Int32.self)
         var pending = 0, depth = 0
         path[0] = 0
         depth = 1
@@ -268,7 +294,16 @@ enum OutermostWalk {
                 }
                 path[depth] = Int32(n)
                 depth += 1
-                for c in start[n]..<start[n + 1] { todo[pending] = children[Int(c)]; pending += 1 }
+                // Children are anywhere in the columns: their entries load while the ones
+                // before them are walked.
+                for c in start[n]..<start[n + 1] {
+                    let k = Int(children[Int(c)])
+                    perftop_prefetch(parent.baseAddress! + k)
+                    perftop_prefetch(start + k)
+                    prefetchFunction(k)
+                    todo[pending] = Int32(k)
+                    pending += 1
+                }
             }
         }
         return outer

@@ -222,6 +222,24 @@ public final class ProfileBuilder {
         }
     }
 
+    /// Gives the child index room for about `n` nodes now instead of by doublings, each of
+    /// which clears a new table and moves every entry so far: for a reader that has estimated
+    /// its tree partway through. Nothing when that would not save a doubling.
+    func reserveIndex(for n: Int) {
+        guard !indexDropped else { return }
+        nodes.commit()
+        let count = nodes.count
+        let n = min(n, 1 << 24)
+        guard n >= 2 * count, nodes.pathHash.count == count else { return }
+        let index = ChildIndex(capacity: n)
+        nodes.parent.withUnsafeBufferPointer { parent in
+        nodes.frame.withUnsafeBufferPointer { frame in
+        nodes.pathHash.withUnsafeBufferPointer { hash in
+            for i in 1..<max(count, 1) { index.insertNew(parent[i], frame[i], hash: hash[i], child: Int32(i)) }
+        }}}
+        childIndex = index
+    }
+
     /// Frees the (parent, frame) → child index, the largest structure while reading. A one-shot
     /// load calls this before `freeze()` so the index and the frozen tree never coexist; the
     /// index is rebuilt if more stacks arrive.
