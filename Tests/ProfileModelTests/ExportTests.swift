@@ -29,6 +29,20 @@ final class ExportTests: XCTestCase {
         }
     }
 
+    /// Lines come out in string order, byte-wise for ASCII names and by String comparison
+    /// otherwise; frame text never carries a ';' or newline into a line. The expected order is
+    /// Swift's own sort of the lines, not the exporter's.
+    func testCollapsedLinesAreSortedAsStrings() throws {
+        let folded = "main;f2 3\nmain;f 5\nmain;f;g 1\nmain;f!x 2\nz\u{e9}ta;caf\u{e9} 4\nzeta;cafe\u{301} 6\nmain 7\n"
+        for text in [folded, folded.replacingOccurrences(of: "\u{e9}", with: "e").replacingOccurrences(of: "\u{301}", with: "")] {
+            let out = Exporter.collapsed(try FormatRegistry.load(source: MemorySource(Array(text.utf8)), name: "x.folded"), metric: 0)
+            let lines = out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            XCTAssertEqual(lines.last, "", "every line ends with a newline")
+            XCTAssertEqual(Array(lines.dropLast()), lines.dropLast().sorted())
+            XCTAssertEqual(stacks(out), stacks(text))
+        }
+    }
+
     /// speedscope -> perftop -> speedscope keeps the totals (and every function's total).
     func testSpeedscopeRoundTripKeepsTotals() throws {
         var files = [Fixtures.sample("etl.speedscope.json")]

@@ -9,7 +9,7 @@ public enum Exporter {
 
     public static func export(_ p: Profile, to target: Target, metric: Int) throws -> [UInt8] {
         switch target {
-        case .collapsed: return Array(collapsed(p, metric: metric).utf8)
+        case .collapsed: return collapsedBytes(p, metric: metric, exact: false)
         case .speedscope: return Array(speedscope(p, metric: metric).utf8)
         case .pprof: return try pprof(p)
         }
@@ -35,20 +35,74 @@ public enum Exporter {
     /// text, exponents allowed), for tests that compare stacks with a reference; not for
     /// flamegraph.pl.
     static func collapsed(_ p: Profile, metric m: Int, exact: Bool) -> String {
+        String(decoding: collapsedBytes(p, metric: m, exact: exact), as: UTF8.self)
+    }
+
+    /// The lines are made from each weighted node's ancestors into one byte buffer, then sorted
+    /// by offset: a stack string kept for every node (the obvious way) costs the tree's depth
+    /// times its size, tens of GB for a big pprof file.
+    static func collapsedBytes(_ p: Profile, metric m: Int, exact: Bool) -> [UInt8] {
         let t = p.tree
+        let n = t.count
+        guard n > 1 else { return [] }
         let scale = exact ? 1 : collapsedUnit(p, metric: m).factor
-        var text = [String](repeating: "", count: t.count)
-        var lines: [String] = []
-        for n in 1..<max(t.count, 1) {
-            let parent = Int(t.parent[n])
-            let own = frameText(p, t.frame[n]).replacingOccurrences(of: ";", with: ":")
-                .replacingOccurrences(of: "\n", with: " ")
-            text[n] = parent == 0 ? own : text[parent] + ";" + own
-            let w = scale == 1 ? t.selfWeight[m][n] : (t.selfWeight[m][n] * scale).rounded()
-            if w != 0 { lines.append(text[n] + " " + (exact && w != w.rounded() ? "\(w)" : decimal(w))) }
+        // Each frame's text once, as it appears in a line (';' separates frames, '\n' lines).
+        var frameStart = [Int](repeating: -1, count: p.frames.frameCount)
+        var frameEnd = [Int](repeating: 0, count: p.frames.frameCount)
+        var frameBytes: [UInt8] = []
+        var out: [UInt8] = []
+        var lineStart: [Int] = []
+        var path: [Int32] = []
+        var ascii = true
+        for node in 1..<n {
+            let w = scale == 1 ? t.selfWeight[m][node] : (t.selfWeight[m][node] * scale).rounded()
+            guard w != 0 else { continue }
+            path.removeAll(keepingCapacity: true)
+            var k = node
+            while k > 0 { path.append(t.frame[k]); k = Int(t.parent[k]) }
+            lineStart.append(out.count)
+            for (i, f) in path.reversed().enumerated() {
+                let fi = Int(f)
+                if frameStart[fi] < 0 {
+                    frameStart[fi] = frameBytes.count
+                    for b in frameText(p, f).utf8 {
+                        frameBytes.append(b == UInt8(ascii: ";") ? UInt8(ascii: ":") : b == UInt8(ascii: "\n") ? UInt8(ascii: " ") : b)
+                        if b >= 0x80 { ascii = false }
+                    }
+                    frameEnd[fi] = frameBytes.count
+                }
+                if i > 0 { out.append(UInt8(ascii: ";")) }
+                out.append(contentsOf: frameBytes[frameStart[fi]..<frameEnd[fi]])
+            }
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: (exact && w != w.rounded() ? "\(w)" : decimal(w)).utf8)
         }
-        lines.sort()
-        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+        guard !lineStart.isEmpty else { return [] }
+        lineStart.append(out.count)
+        var order = Array(0..<(lineStart.count - 1))
+        if ascii {
+            // ASCII strings compare as their bytes.
+            out.withUnsafeBufferPointer { b in
+                let base = b.baseAddress!
+                order.sort { x, y in
+                    let (xs, xn) = (lineStart[x], lineStart[x + 1] - lineStart[x])
+                    let (ys, yn) = (lineStart[y], lineStart[y + 1] - lineStart[y])
+                    let c = memcmp(base + xs, base + ys, min(xn, yn))
+                    return c != 0 ? c < 0 : xn < yn
+                }
+            }
+        } else {
+            // String order (canonical equivalence), as the lines were always sorted.
+            let lines = order.map { String(decoding: out[lineStart[$0]..<lineStart[$0 + 1]], as: UTF8.self) }
+            order.sort { lines[$0] < lines[$1] }
+        }
+        var sorted: [UInt8] = []
+        sorted.reserveCapacity(out.count + order.count)
+        for i in order {
+            sorted.append(contentsOf: out[lineStart[i]..<lineStart[i + 1]])
+            sorted.append(UInt8(ascii: "\n"))
+        }
+        return sorted
     }
 
     /// The unit collapsed counts are written in, and the factor from the metric's unit: times
