@@ -57,7 +57,15 @@ final class RecordCLITests: XCTestCase {
     func testAustinRecordingIsKeptAndReported() throws {
         try requireRuns("austin", ["-V"])
         let out = dir.appendingPathComponent("run.austin").path
-        let r = try runPerftop(["record", "--sampler", "austin", "--output", out, "--", "python3", dir.appendingPathComponent("work.py").path])
+        // austin 3.7 sometimes never finds the runtime of a child it started (2-3 runs in 20
+        // here, on an idle machine too, with its 5 s limit): it exits 32, "not a Python
+        // process", and perftop says "austin wrote no samples". That is austin's race, not
+        // perftop's handling, so such a run is tried again.
+        var r = try runPerftop(["record", "--sampler", "austin", "--output", out, "--", "python3", dir.appendingPathComponent("work.py").path])
+        for attempt in 2...4 where r.status != 0 && r.err.contains("austin wrote no samples (exit status 32)") {
+            print("note: austin did not find the Python runtime (exit 32); attempt \(attempt)")
+            r = try runPerftop(["record", "--sampler", "austin", "--output", out, "--", "python3", dir.appendingPathComponent("work.py").path])
+        }
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.err.contains("perftop: recording with austin: --sampler austin"), r.err)
         XCTAssertTrue(r.out.contains("fib"), r.out)
