@@ -88,15 +88,7 @@ final class MappedInputTests: XCTestCase {
         let line = "{\"lineno\":1,\"line\":\"x = 1\",\"n_cpu_percent_python\":0.5,\"n_cpu_percent_c\":0,\"n_sys_percent\":0}"
         let text = "{\"alloc_samples\":0,\"args\":[],\"elapsed_time_sec\":1.0,\"files\":{\"/srv/a.py\":{\"functions\":[],"
             + "\"lines\":[" + Array(repeating: line, count: 20_000).joined(separator: ",") + "]}},\"memory\":false,\"stacks\":[]}"
-        let path = try writeTemp(Array(text.utf8), "cut-scalene")
-        defer { unlink(path) }
-        XCTAssertGreaterThan(text.utf8.count, JSONInput.mapFrom)
-        XCTAssertNoThrow(try ScaleneReader.read(input: JSONInput(openSniffed(path))))
-        let input = try JSONInput(openSniffed(path))
-        XCTAssertEqual(truncate(path, 8192), 0)
-        XCTAssertThrowsError(try ScaleneReader.read(input: input)) { error in
-            XCTAssertTrue("\(error)".contains("cut short by another process"), "\(error)")
-        }
+        try assertCutWhileMapped(text, "cut-scalene") { _ = try ScaleneReader.read(input: $0) }
     }
 
     /// The memray/gprof2dot reader on a file cut while mapped: the same one-line error as the others.
@@ -105,14 +97,21 @@ final class MappedInputTests: XCTestCase {
         let text = "{\"version\":0,\"costs\":[{\"description\":\"Memory\",\"unit\":\"bytes\"},{\"description\":\"Allocations\",\"unit\":\"count\"}],"
             + "\"events\":[" + Array(repeating: event, count: 40_000).joined(separator: ",") + "],"
             + "\"functions\":[" + (0..<3).map { "{\"name\":\"f\($0)\",\"module\":\"a.py\"}" }.joined(separator: ",") + "]}"
-        let path = try writeTemp(Array(text.utf8), "cut-gprof2dot")
+        try assertCutWhileMapped(text, "cut-gprof2dot") { _ = try MemrayGprof2dotReader.read(input: $0) }
+    }
+
+    /// `read` takes a mapped file of `text` whole, then fails with the one-line "cut short"
+    /// error once the file is cut under it.
+    func assertCutWhileMapped(_ text: String, _ name: String, _ read: (JSONInput) throws -> Void,
+                              file: StaticString = #filePath, line: UInt = #line) throws {
+        let path = try writeTemp(Array(text.utf8), name)
         defer { unlink(path) }
-        XCTAssertGreaterThan(text.utf8.count, JSONInput.mapFrom)
-        XCTAssertNoThrow(try MemrayGprof2dotReader.read(input: JSONInput(openSniffed(path))))
+        XCTAssertGreaterThan(text.utf8.count, JSONInput.mapFrom, file: file, line: line)
+        XCTAssertNoThrow(try read(JSONInput(openSniffed(path))), file: file, line: line)
         let input = try JSONInput(openSniffed(path))
-        XCTAssertEqual(truncate(path, 8192), 0)
-        XCTAssertThrowsError(try MemrayGprof2dotReader.read(input: input)) { error in
-            XCTAssertTrue("\(error)".contains("cut short by another process"), "\(error)")
+        XCTAssertEqual(truncate(path, 8192), 0, file: file, line: line)
+        XCTAssertThrowsError(try read(input), file: file, line: line) { error in
+            XCTAssertTrue("\(error)".contains("cut short by another process"), "\(error)", file: file, line: line)
         }
     }
 
