@@ -153,8 +153,18 @@ final class TmuxTests: XCTestCase {
         let root = CLITests.repoRoot.path
         let run = "A=\"\(austin)\"; [ -x \"$A\" ] || A=austin; "
             + "'\(CLITests.binary.path)' live -- \"$A\" -t 5s -i 1ms \"\(python)\" SampleProfiles/workload/threads.py"
-        try startShell("cd '\(root)' && \(run); echo EXIT=$?; sleep 60")
-        var screen = try waitFor("ENDED", timeout: 30)
+        // austin 3.7 sometimes never finds the runtime of a child it started and exits 32
+        // before any sample (see RecordCLITests): the viewer shows that correctly, but it says
+        // nothing about perftop, so such a run is tried again.
+        var screen = ""
+        for attempt in 1...4 {
+            try startShell("cd '\(root)' && \(run); echo EXIT=$?; sleep 60")
+            screen = try waitFor("ENDED", timeout: 30)
+            guard attempt < 4, screen.contains("exited with status 32"), !screen.contains("spin") else { break }
+            print("note: austin did not find the Python runtime (exit 32); attempt \(attempt + 1)")
+            _ = try tmux(["send-keys", "-t", session, "q"])
+            _ = try? waitFor("EXIT=")
+        }
         XCTAssertTrue(screen.contains("ENDED"), "the program finished and the stream ended:\n\(screen)")
         XCTAssertTrue(screen.contains("spin"), "the hot function of the sampled program:\n\(screen)")
         _ = try tmux(["send-keys", "-t", session, "q"])
