@@ -576,11 +576,7 @@ private struct FrameResolver {
     /// the function's kind, as `mergingLines` maps them).
     private func makeFrame(_ i: Int, name: String, file: String?, line: Int?, kind: FrameKind) -> Int32 {
         guard mergeLines, !kind.isGrouping else { return builder.frames.frame(name: name, file: file, line: line, kind: kind) }
-        var f = builder.frames.functionFrame(name: name, file: file, line: line, kind: kind)
-        let fn = builder.frames.frameFunction[Int(f)]
-        if fn >= 0, builder.frames.functionKind[Int(fn)] != kind {
-            f = builder.frames.functionFrame(name: name, file: file, line: line, kind: builder.frames.functionKind[Int(fn)])
-        }
+        let (f, fn) = builder.frames.mergedLineFrame(name: name, file: file, line: line, kind: kind)
         cache.function[i] = fn
         cache.line[i] = Int32(clamping: line ?? 0)
         return f

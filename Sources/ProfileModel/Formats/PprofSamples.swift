@@ -147,13 +147,7 @@ struct PprofSamples {
             count += 1
         }
 
-        private mutating func grow() {
-            let next = UnsafeMutablePointer<T>.allocate(capacity: 2 * capacity)
-            next.moveInitialize(from: base, count: count)
-            base.deallocate()
-            base = next
-            capacity *= 2
-        }
+        private mutating func grow() { reserve(capacity + 1) }
 
         var buffer: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: base, count: count) }
         var pointer: UnsafeMutablePointer<T> { base }

@@ -450,14 +450,7 @@ final class TraceParser {
         }
         let raw = Int32(rawFrame.count)
         if mergeLines {
-            var f = builder.frames.functionFrame(name: frame.name, file: frame.file, line: frame.line, kind: frame.kind)
-            let fn = builder.frames.frameFunction[Int(f)]
-            // `mergingLines` maps every frame of a function to one frame of the function's
-            // kind (its first frame's): a frame of another kind joins that one too.
-            if fn >= 0, builder.frames.functionKind[Int(fn)] != frame.kind {
-                f = builder.frames.functionFrame(name: frame.name, file: frame.file, line: frame.line,
-                                                 kind: builder.frames.functionKind[Int(fn)])
-            }
+            let (f, fn) = builder.frames.mergedLineFrame(name: frame.name, file: frame.file, line: frame.line, kind: frame.kind)
             rawFrame.append(f)
             rawFunction.append(fn)
             rawLine.append(Int32(clamping: frame.line ?? 0))
