@@ -65,11 +65,12 @@ final class SpeedscopeParser {
         var leaves: [Int32] = []
     }
     private var profiles: [ProfileInfo] = []
-    /// Profiles (threads) straight under the root, without a thread root of their own: the
-    /// tree `Profile.mergingThreads()` would make, without building the one with them. Only
-    /// where that merge adds like to like: a profile whose unit, known before its samples or
-    /// events, is the first profile's (the nodes under the root count in the first profile's
-    /// metric). The others keep their roots, which `finish` or `mergingThreads` merges.
+    /// Evented profiles (threads) straight under the root, without a thread root of their own:
+    /// the tree `Profile.mergingThreads()` would make, without building the one with them. Only
+    /// where that merge adds like to like: a profile whose unit, known before its events, is the
+    /// first profile's (the nodes under the root count in the first profile's metric). The
+    /// others keep their roots, which `finish` or `mergingThreads` merges. Sampled profiles keep
+    /// theirs: py-spy's carry thread pseudo-frames of their own, which need that rebuild anyway.
     var mergeThreads = false
     private var mergedWhileReading: [Bool] = []
     private var meta: [(String, String)] = []
@@ -194,9 +195,9 @@ final class SpeedscopeParser {
         var info = ProfileInfo()
         var rootNode: Int32? = nil
         var merged = false
-        func root() -> Int32 {
+        func root(mergeable: Bool) -> Int32 {
             if let rootNode { return rootNode }
-            merged = mergeThreads && info.unit != nil && (p == 0 || info.unit == profiles[0].unit)
+            merged = mergeable && mergeThreads && info.unit != nil && (p == 0 || info.unit == profiles[0].unit)
             let r = merged ? 0 : rawChild(0, Int32(-(p + 1)))
             rootNode = r
             return r
@@ -223,14 +224,14 @@ final class SpeedscopeParser {
                 if s.peekKind() == .number { endValue = try s.readNumber() } else { try s.skipValue() }
             } else if k.equals("samples") {
                 info.sampled = true
-                leaves = try parseSamples(root: root())
+                leaves = try parseSamples(root: root(mergeable: false))
             } else if k.equals("weights") {
                 var w: [Double] = []
                 try s.beginArray()
                 while try s.nextElement() { w.append(clean(try s.readNumber())) }
                 weights = w
             } else if k.equals("events") {
-                evented = try parseEvents(root: root())
+                evented = try parseEvents(root: root(mergeable: true))
             } else {
                 try s.skipValue()
             }
