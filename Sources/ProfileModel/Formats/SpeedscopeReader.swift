@@ -27,6 +27,8 @@ public enum SpeedscopeReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = SpeedscopeParser()
+        parser.mergeThreads = options.mergeThreads
+        if let seed = options.seedFrames { parser.builder.frames = seed }
         do {
             let input = try JSONInput(source)
             parser.input = input
@@ -63,6 +65,14 @@ final class SpeedscopeParser {
         var leaves: [Int32] = []
     }
     private var profiles: [ProfileInfo] = []
+    /// Evented profiles (threads) straight under the root, without a thread root of their own:
+    /// the tree `Profile.mergingThreads()` would make, without building the one with them. Only
+    /// where that merge adds like to like: a profile whose unit, known before its events, is the
+    /// first profile's (the nodes under the root count in the first profile's metric). The
+    /// others keep their roots, which `finish` or `mergingThreads` merges. Sampled profiles keep
+    /// theirs: py-spy's carry thread pseudo-frames of their own, which need that rebuild anyway.
+    var mergeThreads = false
+    private var mergedWhileReading: [Bool] = []
     private var meta: [(String, String)] = []
 
     private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
@@ -182,8 +192,16 @@ final class SpeedscopeParser {
         try s.beginObject()
         let p = profiles.count
         guard p < Int(Int32.max) - 1 else { throw ProfileError("too many profiles", offset: at) }
-        let root = rawChild(0, Int32(-(p + 1)))
         var info = ProfileInfo()
+        var rootNode: Int32? = nil
+        var merged = false
+        func root(mergeable: Bool) -> Int32 {
+            if let rootNode { return rootNode }
+            merged = mergeable && mergeThreads && info.unit != nil && (p == 0 || info.unit == profiles[0].unit)
+            let r = merged ? 0 : rawChild(0, Int32(-(p + 1)))
+            rootNode = r
+            return r
+        }
         var leaves: [Int32] = []
         var weights: [Double]? = nil
         var endValue: Double? = nil
@@ -196,23 +214,29 @@ final class SpeedscopeParser {
             } else if k.equals("name") {
                 if s.peekKind() == .string { info.name = try s.readStringValue() } else { try s.skipValue() }
             } else if k.equals("unit") {
-                if s.peekKind() == .string { info.unit = try s.readStringValue() } else { try s.skipValue() }
+                if s.peekKind() == .string {
+                    let u = try s.readStringValue()
+                    // Samples already merged under the root count in the unit they were merged in.
+                    if merged && u != info.unit { warnings.append("profile \(p): a later 'unit' '\(u)' ignored") }
+                    else { info.unit = u }
+                } else { try s.skipValue() }
             } else if k.equals("endValue") {
                 if s.peekKind() == .number { endValue = try s.readNumber() } else { try s.skipValue() }
             } else if k.equals("samples") {
                 info.sampled = true
-                leaves = try parseSamples(root: root)
+                leaves = try parseSamples(root: root(mergeable: false))
             } else if k.equals("weights") {
                 var w: [Double] = []
                 try s.beginArray()
                 while try s.nextElement() { w.append(clean(try s.readNumber())) }
                 weights = w
             } else if k.equals("events") {
-                evented = try parseEvents(root: root)
+                evented = try parseEvents(root: root(mergeable: true))
             } else {
                 try s.skipValue()
             }
         }
+        if rootNode == nil { rootNode = rawChild(0, Int32(-(p + 1))) }
         if !leaves.isEmpty || weights != nil {
             let w = weights ?? []
             if weights == nil {
@@ -232,6 +256,7 @@ final class SpeedscopeParser {
             addRaw(top, end - lastAt)
         }
         profiles.append(info)
+        mergedWhileReading.append(merged)
     }
 
     @inline(__always)
@@ -507,7 +532,8 @@ final class SpeedscopeParser {
         // Thread roots, named after the profiles (a repeated name gets a number).
         var used: [String: Int] = [:]
         var threadFrame = [Int32](repeating: -1, count: profiles.count)
-        for (p, info) in profiles.enumerated() where !parallel {
+        let allMerged = !mergedWhileReading.contains(false)
+        for (p, info) in profiles.enumerated() where !parallel && !allMerged {
             var name = info.name ?? "profile \(p + 1)"
             if let n = used[name] { used[name] = n + 1; name += " [\(n + 1)]" } else { used[name] = 1 }
             threadFrame[p] = b.frames.frame(name: name, file: nil, line: nil, kind: .thread)
@@ -541,8 +567,10 @@ final class SpeedscopeParser {
         // frames below them: so a thread frame equal to a shared frame (py-spy's `thread (TID):
         // NAME` frame, under a profile of that name) never makes two siblings one. Only equal
         // frames within one of the two sets can.
-        let distinct = Set(frameIds).count == frameIds.count && Set(threadFrame).count == threadFrame.count
-        if !threadFrame.contains(where: { $0 < 0 }) && distinct {
+        // Profiles merged while reading have no thread root to map.
+        let distinct = Set(frameIds).count == frameIds.count
+            && (allMerged || Set(threadFrame).count == threadFrame.count)
+        if (allMerged || !threadFrame.contains(where: { $0 < 0 })) && distinct {
             // Siblings stay distinct: the tree stays as it is, with its frames renamed.
             frameMap.withUnsafeBufferPointer { fmap in
                 b.remapFrames { f in f >= 0 ? fmap[Int(f)] : fmap[shared - Int(f) - 1] }
@@ -557,6 +585,9 @@ final class SpeedscopeParser {
             parent = []; frame = []
         }
         for p in profiles.indices { profiles[p].leaves = [] }
+        // Parallel profiles are one recording, not threads: nothing to split again.
+        let mergedCount = mergedWhileReading.filter { $0 }.count
+        if mergedCount > 0 && !parallel { b.mergedThreads = mergedCount }
         let sampled = profiles.filter(\.sampled)
         if !sampled.isEmpty { b.sampleCount = parallel ? sampled[0].samples : sampled.reduce(0) { $0 + $1.samples } }
         if nonFiniteWeights > 0 { warnings.append("\(nonFiniteWeights) non-finite or huge value(s) counted as 0") }

@@ -329,9 +329,22 @@ final class TraceParser {
                               _ ts: inout Double, _ dur: inout Double) -> Bool {
         let start = s.pos, base = s.base, end = s.count
         guard s.depth < s.maxDepth, start + 40 <= end else { return false }
+        // Compared in place, eight bytes at a time: these keys are a few bytes each, for
+        // which a call to `memcmp` cost more than the comparison.
         @inline(__always) func matches(_ i: Int, _ text: StaticString) -> Bool {
             let n = text.utf8CodeUnitCount
-            return i + n <= end && memcmp(base + i, text.utf8Start, n) == 0
+            guard i + n <= end else { return false }
+            let t = UnsafeRawPointer(text.utf8Start)
+            var k = 0
+            while k + 8 <= n {
+                if base.loadUnaligned(fromByteOffset: i + k, as: UInt64.self) != t.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+                k += 8
+            }
+            while k < n {
+                if base.load(fromByteOffset: i + k, as: UInt8.self) != t.load(fromByteOffset: k, as: UInt8.self) { return false }
+                k += 1
+            }
+            return true
         }
         @inline(__always) func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: i, as: UInt8.self) }
         guard matches(start, "{\"ph\":\"") else { return false }
@@ -726,7 +739,14 @@ final class TraceParser {
                         else { k = stackEvent.lastIndex { events[Int($0)].ph == 0x42 && events[Int($0)].name == name } }
                         if k == nil { unmatched += 1 }
                     }
-                    if let k {
+                    if let k, k == stackEvent.count - 1 {
+                        // The usual end closes the innermost frame: a plain pop, not the
+                        // generic range removal.
+                        stackNode.removeLast()
+                        stackFrame.removeLast()
+                        stackEvent.removeLast()
+                        stackRaw.removeLast()
+                    } else if let k {
                         stackNode.removeSubrange(k...)
                         stackFrame.removeSubrange(k...)
                         stackEvent.removeSubrange(k...)
