@@ -229,6 +229,19 @@ final class ChildIndex {
         perftop_prefetch(slots + (Int(hash) & mask))
     }
 
+    /// The first child with path hash `hash`, unconfirmed, or -1: what a caller prefetches the
+    /// confirmation of (`ProfileBuilder.prefetchConfirmations`).
+    @inline(__always)
+    func firstCandidate(_ hash: UInt32) -> Int32 {
+        var i = Int(hash) & mask
+        while true {
+            let v = slots[i]
+            if v == 0 { return -1 }
+            if UInt32(truncatingIfNeeded: v >> 32) == hash { return Int32(truncatingIfNeeded: v) }
+            i = (i + 1) & mask
+        }
+    }
+
     /// The child with path hash `hash` that `isChild` confirms, or -1.
     @inline(__always)
     func get(hash: UInt32, isChild: (Int32) -> Bool) -> Int32 {

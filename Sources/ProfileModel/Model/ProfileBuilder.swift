@@ -144,6 +144,19 @@ public final class ProfileBuilder {
         return childIndex
     }
 
+    /// Prefetches the parent of each hash's first candidate child, once the caller's prefetches
+    /// of their index slots are on the way: the slots hold no key, so `walk` confirms a found
+    /// child by its parent, a second random read per frame that would otherwise wait its turn.
+    func prefetchConfirmations(_ index: ChildIndex, hashes: UnsafePointer<UInt32>, count: Int) {
+        nodes.parent.withUnsafeBufferPointer { parent in
+            guard let base = parent.baseAddress else { return }
+            for k in 0..<count {
+                let c = index.firstCandidate(hashes[k])
+                if c > 0 && Int(c) < parent.count { perftop_prefetch(base + Int(c)) }
+            }
+        }
+    }
+
     /// Walks down from `node` through `count` frames with their path hashes, creating missing
     /// children; the node for frame k goes to `nodes[k]`. Returns the last node. `index` is
     /// this builder's `index`, bound once by the caller. New nodes stay pending (see
@@ -192,6 +205,7 @@ public final class ProfileBuilder {
             scratchHashes[k] = h
             index.prefetch(h)
         }
+        prefetchConfirmations(index, hashes: scratchHashes, count: n)
         let leaf = walk(index, from: node, frames: base, hashes: scratchHashes, count: n, nodes: nodes ?? scratchNodes)
         self.nodes.commit()
         return leaf
