@@ -44,18 +44,31 @@ final class HashTableTests: XCTestCase {
 
     func testChildIndexKeysAreExactUnderOnePathHash() {
         let index = ChildIndex(capacity: 4)
-        var next: Int32 = 1
+        // The index keeps no key: its caller confirms a candidate by the child's own key.
+        var key: [(Int32, Int32)] = [(-1, -1)]
+        func child(_ parent: Int32, _ frame: Int32) -> (Int32) -> Bool { { key[Int($0)] == (parent, frame) } }
         // Every (parent, frame) pair under the same path hash: each must get its own child.
         for parent in Int32(0)..<40 {
             for frame in Int32(0)..<40 {
-                let made = index.getOrInsert(parent, frame, hash: 7) { defer { next += 1 }; return next }
-                XCTAssertEqual(made, next - 1)
+                let made = index.getOrInsert(hash: 7, isChild: child(parent, frame)) {
+                    key.append((parent, frame)); return Int32(key.count - 1)
+                }
+                XCTAssertEqual(made, Int32(key.count - 1))
             }
         }
         XCTAssertEqual(index.count, 1600)
-        XCTAssertEqual(index.get(3, 5, hash: 7), 3 * 40 + 5 + 1)
-        XCTAssertEqual(index.get(3, 40, hash: 7), -1)
-        XCTAssertEqual(index.getOrInsert(39, 39, hash: 7) { XCTFail("exists"); return -1 }, 1600)
+        XCTAssertEqual(index.get(hash: 7, isChild: child(3, 5)), 3 * 40 + 5 + 1)
+        XCTAssertEqual(index.get(hash: 7, isChild: child(3, 40)), -1)
+        XCTAssertEqual(index.getOrInsert(hash: 7, isChild: child(39, 39)) { XCTFail("exists"); return -1 }, 1600)
+    }
+
+    /// The builder confirms a child by its parent alone: under one parent's path hash, no two
+    /// frames may hash alike.
+    func testPathHashIsOneToOneInTheFrame() {
+        for parent in [ChildIndex.rootHash, 0, 1, 0xFFFF_FFFF, 0x1234_5678] {
+            var seen = Set<UInt32>()
+            for frame in Int32(-1)..<200_000 { XCTAssertTrue(seen.insert(ChildIndex.pathHash(parent, frame)).inserted) }
+        }
     }
 
     /// Grown through tables of several huge pages, whose old slots are handed back as they
@@ -63,24 +76,29 @@ final class HashTableTests: XCTestCase {
     /// probe across a huge-page boundary and hashes at the table's end that wrap to its start.
     func testChildIndexKeepsEveryKeyWhileGrowingThroughHugePages() {
         let index = ChildIndex(capacity: 4)
-        var keys: [(Int32, Int32, UInt32)] = []
+        var keys: [(Int32, Int32, UInt32)] = [(-1, -1, 0)]
         var rng = UInt64(12345)
         for i in 0..<600_000 {
             rng = rng &* 6364136223846793005 &+ 1442695040888963407
             // Runs of equal hashes at the table's last slots and at the end of its first huge
-            // page (131072 slots of 16 bytes); the rest spread.
-            let hash = i % 1000 == 0 ? 0xFFFF_FFFF - UInt32(i % 7) : i % 1000 == 1 ? 131_070 - UInt32(i % 5)
+            // page (262144 slots of 8 bytes); the rest spread.
+            let hash = i % 1000 == 0 ? 0xFFFF_FFFF - UInt32(i % 7) : i % 1000 == 1 ? 262_142 - UInt32(i % 5)
                 : UInt32(truncatingIfNeeded: rng >> 32)
             keys.append((Int32(i % 5000), Int32(i / 5000), hash))
         }
-        for (n, (p, f, h)) in keys.enumerated() {
-            XCTAssertEqual(index.getOrInsert(p, f, hash: h) { Int32(n + 1) }, Int32(n + 1))
+        func child(_ p: Int32, _ f: Int32) -> (Int32) -> Bool { { keys[Int($0)].0 == p && keys[Int($0)].1 == f } }
+        for n in 1..<keys.count {
+            let (p, f, h) = keys[n]
+            XCTAssertEqual(index.getOrInsert(hash: h, isChild: child(p, f)) { Int32(n) }, Int32(n))
         }
-        XCTAssertEqual(index.count, keys.count)
+        XCTAssertEqual(index.count, keys.count - 1)
         var wrong = 0
-        for (n, (p, f, h)) in keys.enumerated() where index.get(p, f, hash: h) != Int32(n + 1) { wrong += 1 }
+        for n in 1..<keys.count {
+            let (p, f, h) = keys[n]
+            if index.get(hash: h, isChild: child(p, f)) != Int32(n) { wrong += 1 }
+        }
         XCTAssertEqual(wrong, 0)
-        XCTAssertEqual(index.get(4999, 999, hash: 1), -1)
+        XCTAssertEqual(index.get(hash: 1, isChild: child(4999, 999)), -1)
     }
 
     /// Frame text equality against a byte-by-byte compare, for every length up to past the

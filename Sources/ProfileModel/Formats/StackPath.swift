@@ -192,6 +192,10 @@ final class StackPath {
             }
             self.sure[j] = sure
         }
+        for j in 1..<lines where self.sure[j] > self.shared[j] {
+            let off = self.offset[j], k = self.shared[j]
+            builder.prefetchConfirmations(index, hashes: self.hashes + off + k, count: self.sure[j] - k)
+        }
         // Confirm the ids (from the first text not confirmed on, new text or a 64-bit hash
         // collision, resolve exactly) and walk, line by line.
         for j in 1..<lines {

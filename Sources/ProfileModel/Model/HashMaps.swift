@@ -174,42 +174,51 @@ func packPair(_ x: Int32, _ y: Int32) -> UInt64 {
 /// The tree builder's (parent, frame) → child index. A slot's place comes from the child's
 /// *path hash* (a hash of its frame ids from the root), which a reader can compute from the
 /// frame ids of a whole stack before it knows any node id: it prefetches every probe of a
-/// stack first, so their cache misses overlap instead of running one after another. The key
-/// compared is still the exact (parent, frame) pair.
+/// stack first, so their cache misses overlap instead of running one after another.
+///
+/// A slot is 8 bytes, the child's path hash and id: the key is not stored. A slot whose hash
+/// matches is a candidate only, which the caller confirms against the child's node (`isChild`):
+/// for the builder, its parent, since under one parent `pathHash` is one to one in the frame.
+/// Storing the (parent, frame) key as well made 16-byte slots, and on big trees the index was
+/// then the largest structure while reading.
 final class ChildIndex {
-    // 2 words per slot: key (parent << 32 | frame), then (path hash << 32 | child); 0 = empty.
+    // Per slot: path hash << 32 | child; 0 = empty (a child is never node 0, the root).
     private var slots: UnsafeMutablePointer<UInt64>
     private var mask: Int
     private(set) var count = 0
+    private static let slotBytes = 8
 
     init(capacity: Int) {
         var cap = 16
         while cap < capacity * 2 { cap <<= 1 }
-        slots = ZeroedMemory.allocate(bytes: cap * 16).assumingMemoryBound(to: UInt64.self)
+        slots = ZeroedMemory.allocate(bytes: cap * Self.slotBytes).assumingMemoryBound(to: UInt64.self)
         mask = cap - 1
     }
 
-    deinit { ZeroedMemory.free(slots, bytes: (mask + 1) * 16) }
+    deinit { ZeroedMemory.free(slots, bytes: (mask + 1) * Self.slotBytes) }
 
     /// Hands the slots' memory, when it is a mapping of its own, to a `SpareMemory` lending
     /// `keep` bytes of it; the index is left empty.
     func surrender(keep: Int) -> SpareMemory? {
-        let bytes = (mask + 1) * 16
+        let bytes = (mask + 1) * Self.slotBytes
         guard bytes >= ZeroedMemory.hugeFrom, keep > 0 else { return nil }
         let spare = SpareMemory(mapping: UnsafeMutableRawPointer(slots), size: bytes, keep: keep)
-        slots = ZeroedMemory.allocate(bytes: 16 * 16).assumingMemoryBound(to: UInt64.self)
+        slots = ZeroedMemory.allocate(bytes: 16 * Self.slotBytes).assumingMemoryBound(to: UInt64.self)
         mask = 15
         count = 0
         return spare
     }
 
-    /// The path hash of `frame` under a node whose path hash is `parent`.
+    /// The path hash of `frame` under a node whose path hash is `parent`. For one `parent` it
+    /// is one to one in `frame` (an xor with a constant, then murmur3's finalizer, both
+    /// bijections on 32 bits): a child with the right parent and path hash has the right
+    /// frame, which lets the index keep no key.
     @inline(__always)
     static func pathHash(_ parent: UInt32, _ frame: Int32) -> UInt32 {
-        var h = (UInt64(parent) << 32) | UInt64(UInt32(bitPattern: frame))
-        h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
-        h = (h ^ (h >> 33)) &* 0xC4CE_B9FE_1A85_EC53
-        return UInt32(truncatingIfNeeded: h ^ (h >> 33))
+        var h = (parent &* 0x9E37_79B1) ^ UInt32(bitPattern: frame)
+        h = (h ^ (h >> 16)) &* 0x85EB_CA6B
+        h = (h ^ (h >> 13)) &* 0xC2B2_AE35
+        return h ^ (h >> 16)
     }
 
     /// The root's path hash.
@@ -217,35 +226,52 @@ final class ChildIndex {
 
     @inline(__always)
     func prefetch(_ hash: UInt32) {
-        perftop_prefetch(slots + 2 * (Int(hash) & mask))
+        perftop_prefetch(slots + (Int(hash) & mask))
     }
 
+    /// The first child with path hash `hash`, unconfirmed, or -1: what a caller prefetches the
+    /// confirmation of (`ProfileBuilder.prefetchConfirmations`).
     @inline(__always)
-    func get(_ parent: Int32, _ frame: Int32, hash: UInt32) -> Int32 {
-        let k = packPair(parent, frame)
+    func firstCandidate(_ hash: UInt32) -> Int32 {
         var i = Int(hash) & mask
         while true {
-            let v = slots[2 * i + 1]
+            let v = slots[i]
             if v == 0 { return -1 }
-            if slots[2 * i] == k { return Int32(truncatingIfNeeded: v) }
+            if UInt32(truncatingIfNeeded: v >> 32) == hash { return Int32(truncatingIfNeeded: v) }
             i = (i + 1) & mask
         }
     }
 
-    /// Returns the existing child or stores `make()`'s result.
+    /// The child with path hash `hash` that `isChild` confirms, or -1.
     @inline(__always)
-    func getOrInsert(_ parent: Int32, _ frame: Int32, hash: UInt32, _ make: () -> Int32) -> Int32 {
-        let k = packPair(parent, frame)
+    func get(hash: UInt32, isChild: (Int32) -> Bool) -> Int32 {
         var i = Int(hash) & mask
         while true {
-            let v = slots[2 * i + 1]
+            let v = slots[i]
+            if v == 0 { return -1 }
+            if UInt32(truncatingIfNeeded: v >> 32) == hash {
+                let c = Int32(truncatingIfNeeded: v)
+                if isChild(c) { return c }
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Returns the existing child (as `get`) or stores `make()`'s result.
+    @inline(__always)
+    func getOrInsert(hash: UInt32, isChild: (Int32) -> Bool, _ make: () -> Int32) -> Int32 {
+        var i = Int(hash) & mask
+        while true {
+            let v = slots[i]
             if v == 0 { break }
-            if slots[2 * i] == k { return Int32(truncatingIfNeeded: v) }
+            if UInt32(truncatingIfNeeded: v >> 32) == hash {
+                let c = Int32(truncatingIfNeeded: v)
+                if isChild(c) { return c }
+            }
             i = (i + 1) & mask
         }
         let child = make()
-        slots[2 * i] = k
-        slots[2 * i + 1] = (UInt64(hash) << 32) | UInt64(UInt32(bitPattern: child))
+        slots[i] = (UInt64(hash) << 32) | UInt64(UInt32(bitPattern: child))
         count += 1
         if count * 2 > mask + 1 { grow() }
         return child
@@ -253,36 +279,34 @@ final class ChildIndex {
 
     /// Adds a child known to be missing (a rebuild).
     @inline(__always)
-    func insertNew(_ parent: Int32, _ frame: Int32, hash: UInt32, child: Int32) {
+    func insertNew(hash: UInt32, child: Int32) {
         var i = Int(hash) & mask
-        while slots[2 * i + 1] != 0 { i = (i + 1) & mask }
-        slots[2 * i] = packPair(parent, frame)
-        slots[2 * i + 1] = (UInt64(hash) << 32) | UInt64(UInt32(bitPattern: child))
+        while slots[i] != 0 { i = (i + 1) & mask }
+        slots[i] = (UInt64(hash) << 32) | UInt64(UInt32(bitPattern: child))
         count += 1
         if count * 2 > mask + 1 { grow() }
     }
 
     private func grow() {
-        let oldBytes = (mask + 1) * 16
+        let oldBytes = (mask + 1) * Self.slotBytes
         let cap = (mask + 1) * 2
-        let ns = ZeroedMemory.allocate(bytes: cap * 16).assumingMemoryBound(to: UInt64.self)
+        let ns = ZeroedMemory.allocate(bytes: cap * Self.slotBytes).assumingMemoryBound(to: UInt64.self)
         let m = cap - 1
         // A slot j moves to j or j + old capacity (or just past, when probing), so reading the
         // old slots in order fills the new table in two forward runs. The old table's mapping
         // is handed back a huge page at a time behind the read: the old and new tables are then
         // never both resident in full (that was the reader's peak on big trees).
         let release = oldBytes >= ZeroedMemory.hugeFrom
-        let slotsPerChunk = ZeroedMemory.huge / 16
+        let slotsPerChunk = ZeroedMemory.huge / Self.slotBytes
         for j in 0...mask {
-            let v = slots[2 * j + 1]
+            let v = slots[j]
             if v != 0 {
                 var i = Int(v >> 32) & m
-                while ns[2 * i + 1] != 0 { i = (i + 1) & m }
-                ns[2 * i] = slots[2 * j]
-                ns[2 * i + 1] = v
+                while ns[i] != 0 { i = (i + 1) & m }
+                ns[i] = v
             }
             if release && (j + 1) % slotsPerChunk == 0 {
-                ZeroedMemory.freePart(UnsafeMutableRawPointer(slots + 2 * (j + 1 - slotsPerChunk)), bytes: ZeroedMemory.huge)
+                ZeroedMemory.freePart(UnsafeMutableRawPointer(slots + (j + 1 - slotsPerChunk)), bytes: ZeroedMemory.huge)
             }
         }
         ZeroedMemory.free(slots, bytes: oldBytes)    // unmapping what is already gone is no error

@@ -32,6 +32,13 @@ struct NodeColumns {
     /// Nodes so far, pending ones included.
     var count: Int { parent.count + pending }
 
+    /// The parent of `node`, pending or not: what confirms a child-index candidate.
+    @inline(__always)
+    func parentOf(_ node: Int32) -> Int32 {
+        let i = Int(node), committed = parent.count
+        return i < committed ? parent[i] : pendingParent[i - committed]
+    }
+
     /// A new (pending) node with no weight; returns its id.
     @inline(__always)
     mutating func append(parent p: Int32, frame f: Int32, hash: UInt32) -> Int32 {
@@ -66,34 +73,35 @@ struct NodeColumns {
         pending = 0
     }
 
-    /// `count` more nodes, parent, frame and weights 0, for a merge to fill (`fill`) and cut
-    /// back (`truncate`). They are in no child index, so the path hashes go (as with
+    /// `count` more nodes, frame and weights 0, for a merge to fill (`fill`) and cut back
+    /// (`truncate`). They are in no child index, so the path hashes go (as with
     /// `dropPathHashes`): the owner drops its index after a merge and rebuilds both on demand.
+    /// The parent column grows only in `fill`: a merge confirms its child-index candidates by
+    /// their parents on one thread while this runs on another.
     mutating func extend(by count: Int) {
         dropPathHashes()
         guard count > 0 else { return }
-        parent.append(contentsOf: repeatElement(0, count: count))
         frame.append(contentsOf: repeatElement(0, count: count))
         for m in weight.indices { weight[m].append(contentsOf: repeatElement(0, count: count)) }
     }
 
     /// `body` writes the parents and frames of the nodes from `start` on (see `extend`).
     mutating func fill(from start: Int, _ body: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Void) {
-        precondition(pending == 0 && start <= parent.count)
+        precondition(pending == 0 && start <= frame.count)
+        if parent.count < frame.count { parent.append(contentsOf: repeatElement(0, count: frame.count - parent.count)) }
         parent.withUnsafeMutableBufferPointer { p in
             frame.withUnsafeMutableBufferPointer { f in body(p.baseAddress! + start, f.baseAddress! + start) }
         }
     }
 
-    /// Drops the nodes from `count` on.
+    /// Drops the nodes from `count` on (in each column: after `extend`, the parents are fewer).
     mutating func truncate(to count: Int) {
-        precondition(pending == 0 && count <= parent.count)
-        let extra = parent.count - count
-        guard extra > 0 else { return }
-        parent.removeLast(extra)
-        frame.removeLast(extra)
-        if !pathHash.isEmpty { pathHash.removeLast(extra) }
-        for m in weight.indices { weight[m].removeLast(extra) }
+        precondition(pending == 0 && count <= frame.count)
+        guard frame.count > count else { return }
+        if parent.count > count { parent.removeLast(parent.count - count) }
+        if !pathHash.isEmpty { pathHash.removeLast(pathHash.count - count) }
+        frame.removeLast(frame.count - count)
+        for m in weight.indices { weight[m].removeLast(weight[m].count - count) }
     }
 
     /// Keeps the nodes `keep` accepts (and the root), in id order, each under its parent's new

@@ -123,7 +123,7 @@ public final class ProfileBuilder {
         if indexDropped { rebuildIndex() }
         nodes.commit()
         let h = ChildIndex.pathHash(nodes.pathHash[Int(node)], f)
-        let c = childIndex.getOrInsert(node, f, hash: h) { appendNode(parent: node, frame: f, hash: h) }
+        let c = childIndex.getOrInsert(hash: h, isChild: { nodes.parentOf($0) == node }) { appendNode(parent: node, frame: f, hash: h) }
         nodes.commit()
         return c
     }
@@ -144,6 +144,19 @@ public final class ProfileBuilder {
         return childIndex
     }
 
+    /// Prefetches the parent of each hash's first candidate child, once the caller's prefetches
+    /// of their index slots are on the way: the slots hold no key, so `walk` confirms a found
+    /// child by its parent, a second random read per frame that would otherwise wait its turn.
+    func prefetchConfirmations(_ index: ChildIndex, hashes: UnsafePointer<UInt32>, count: Int) {
+        nodes.parent.withUnsafeBufferPointer { parent in
+            guard let base = parent.baseAddress else { return }
+            for k in 0..<count {
+                let c = index.firstCandidate(hashes[k])
+                if c > 0 && Int(c) < parent.count { perftop_prefetch(base + Int(c)) }
+            }
+        }
+    }
+
     /// Walks down from `node` through `count` frames with their path hashes, creating missing
     /// children; the node for frame k goes to `nodes[k]`. Returns the last node. `index` is
     /// this builder's `index`, bound once by the caller. New nodes stay pending (see
@@ -154,7 +167,7 @@ public final class ProfileBuilder {
         var node = node
         for k in 0..<count {
             let f = frames[k], h = hashes[k], p = node
-            node = index.getOrInsert(p, f, hash: h) { appendNode(parent: p, frame: f, hash: h) }
+            node = index.getOrInsert(hash: h, isChild: { self.nodes.parentOf($0) == p }) { appendNode(parent: p, frame: f, hash: h) }
             nodes[k] = node
         }
         return node
@@ -192,6 +205,7 @@ public final class ProfileBuilder {
             scratchHashes[k] = h
             index.prefetch(h)
         }
+        prefetchConfirmations(index, hashes: scratchHashes, count: n)
         let leaf = walk(index, from: node, frames: base, hashes: scratchHashes, count: n, nodes: nodes ?? scratchNodes)
         self.nodes.commit()
         return leaf
@@ -232,11 +246,9 @@ public final class ProfileBuilder {
         let n = min(n, 1 << 24)
         guard n >= 2 * count, nodes.pathHash.count == count else { return }
         let index = ChildIndex(capacity: n)
-        nodes.parent.withUnsafeBufferPointer { parent in
-        nodes.frame.withUnsafeBufferPointer { frame in
         nodes.pathHash.withUnsafeBufferPointer { hash in
-            for i in 1..<max(count, 1) { index.insertNew(parent[i], frame[i], hash: hash[i], child: Int32(i)) }
-        }}}
+            for i in 1..<max(count, 1) { index.insertNew(hash: hash[i], child: Int32(i)) }
+        }
         childIndex = index
     }
 
@@ -271,7 +283,7 @@ public final class ProfileBuilder {
             for i in 1..<max(n, 1) {
                 let h = ChildIndex.pathHash(hashes[Int(parent[i])], frame[i])
                 hashes[i] = h
-                index.insertNew(parent[i], frame[i], hash: h, child: Int32(i))
+                index.insertNew(hash: h, child: Int32(i))
             }
         }}}
         nodes.setPathHashes(hashes)
@@ -299,6 +311,8 @@ public final class ProfileBuilder {
         // Room for all of other's nodes as new ones, made on another core meanwhile: the first
         // touches of ~13 MB of columns on the benchmark, which the id loop below never reads
         // (it reads other's columns and our index). Cut back to the nodes added afterwards.
+        // Our parents confirm the index's candidates; `extend` leaves their column alone.
+        nodes.parent.withUnsafeBufferPointer { ourParent in
         let grow = SideTask { self.nodes.extend(by: count - 1) }
         // Ids first: an existing child found in the index, or the next new id. Only a node that
         // existed before can have the child already; a node made here is new, and so are all
@@ -333,8 +347,7 @@ public final class ProfileBuilder {
                     }
                 }
                 let p = newId[Int(oParent[b])]
-                let f = mapped(oFrame[b])
-                var id: Int32 = p < before ? index.get(p, f, hash: hash[b]) : -1
+                var id: Int32 = p < before ? index.get(hash: hash[b], isChild: { ourParent[Int($0)] == p }) : -1
                 if id < 0 {
                     id = next
                     next += 1
@@ -344,6 +357,7 @@ public final class ProfileBuilder {
             added = Int(next - before)
         }}}
         grow.wait()
+        }
         nodes.truncate(to: Int(before) + added)
         // Other's weights added on the other core (the columns moved out, so each side owns
         // what it writes) while this one writes the new nodes' parents and frames.
@@ -445,7 +459,7 @@ public final class ProfileBuilder {
                     } else if must[i] == 0 {
                         newId[i] = appendNode(parent: p, frame: f, hash: h)
                     } else {
-                        newId[i] = index.getOrInsert(p, f, hash: h) { appendNode(parent: p, frame: f, hash: h) }
+                        newId[i] = index.getOrInsert(hash: h, isChild: { nodes.parentOf($0) == p }) { appendNode(parent: p, frame: f, hash: h) }
                     }
                 }
                 return
@@ -462,7 +476,7 @@ public final class ProfileBuilder {
             for i in 1..<n {
                 if i + ahead < n { hashOf(i + ahead) }
                 let f = mapped(i), p = newId[Int(parent[i])], h = hash[i]
-                newId[i] = f < 0 ? p : index.getOrInsert(p, f, hash: h) { appendNode(parent: p, frame: f, hash: h) }
+                newId[i] = f < 0 ? p : index.getOrInsert(hash: h, isChild: { nodes.parentOf($0) == p }) { appendNode(parent: p, frame: f, hash: h) }
             }
         }}}
         nodes.commit()
