@@ -38,9 +38,7 @@ struct ConvertCommand: ParsableCommand {
             if output == "-" {
                 writeStdout(bytes)
             } else {
-                guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
-                    throw ProfileError("cannot write \(output)")
-                }
+                try writeFile(output, bytes)
             }
         } catch {
             throw fail(error, file: input.file)

@@ -13,6 +13,26 @@ func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
     }
 }
 
+/// Writes `bytes` to the file at `path`, created or truncated in place. In place, not through
+/// a temporary file renamed over it (Foundation's `createFile` on Linux): that replaced a
+/// symlink with a file and, run as root with `-o /dev/null`, the device itself.
+func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw ProfileError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    var failure: Int32 = 0
+    bytes.withUnsafeBytes { b in
+        var off = 0
+        while off < b.count {
+            let n = write(fd, b.baseAddress! + off, b.count - off)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { failure = n < 0 ? errno : ENOSPC; return }
+            off += n
+        }
+    }
+    if close(fd) != 0 && failure == 0 && errno != EINTR { failure = errno }
+    if failure != 0 { throw ProfileError("cannot write \(path): \(String(cString: strerror(failure)))") }
+}
+
 func writeStdout(_ s: String) {
     // The last guard: whatever a command prints, a string from a file cannot reach the terminal raw.
     var s = TerminalSafe.escapeLines(s)

@@ -115,4 +115,24 @@ final class ConvertCLITests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.err.hasPrefix("perftop: SampleProfiles/etl.austin"), bad.err)
     }
+
+    /// `-o` writes into the file it names, as a shell redirection would: through a symlink, and
+    /// into a device such as /dev/null, never replacing either with a new file.
+    func testConvertWritesThroughASymlink() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-convert-link-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("target.txt").path, link = dir.appendingPathComponent("link.txt").path
+        try "old contents, longer than nothing\n".write(toFile: target, atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let r = try runPerftop(["convert", "SampleProfiles/etl.austin", "--to", "collapsed", "-o", link])
+        XCTAssertEqual(r.status, 0, r.err)
+        let toStdout = try runPerftop(["convert", "SampleProfiles/etl.austin", "--to", "collapsed", "-o", "-"])
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), target, "the link is still a link")
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), toStdout.out, "the output went to the link's target, truncated first")
+        let missing = try runPerftop(["convert", "SampleProfiles/etl.austin", "--to", "collapsed", "-o", dir.appendingPathComponent("no/such/dir").path])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.err.contains("cannot write") && missing.err.contains("No such file or directory"), missing.err)
+        XCTAssertEqual(missing.err.split(separator: "\n").count, 1, missing.err)
+    }
 }
