@@ -229,47 +229,36 @@ final class ChildIndex {
         perftop_prefetch(slots + (Int(hash) & mask))
     }
 
-    /// The first child with path hash `hash`, unconfirmed, or -1: what a caller prefetches the
-    /// confirmation of (`ProfileBuilder.prefetchConfirmations`).
+    /// Probes from `hash`'s slot: the child with that hash that `isChild` confirms and its
+    /// slot, or -1 and the empty slot where the probe ended.
     @inline(__always)
-    func firstCandidate(_ hash: UInt32) -> Int32 {
+    private func probe(_ hash: UInt32, _ isChild: (Int32) -> Bool) -> (child: Int32, slot: Int) {
         var i = Int(hash) & mask
         while true {
             let v = slots[i]
-            if v == 0 { return -1 }
-            if UInt32(truncatingIfNeeded: v >> 32) == hash { return Int32(truncatingIfNeeded: v) }
-            i = (i + 1) & mask
-        }
-    }
-
-    /// The child with path hash `hash` that `isChild` confirms, or -1.
-    @inline(__always)
-    func get(hash: UInt32, isChild: (Int32) -> Bool) -> Int32 {
-        var i = Int(hash) & mask
-        while true {
-            let v = slots[i]
-            if v == 0 { return -1 }
+            if v == 0 { return (-1, i) }
             if UInt32(truncatingIfNeeded: v >> 32) == hash {
                 let c = Int32(truncatingIfNeeded: v)
-                if isChild(c) { return c }
+                if isChild(c) { return (c, i) }
             }
             i = (i + 1) & mask
         }
     }
+
+    /// The first child with path hash `hash`, unconfirmed, or -1: what a caller prefetches the
+    /// confirmation of (`ProfileBuilder.prefetchConfirmations`).
+    @inline(__always)
+    func firstCandidate(_ hash: UInt32) -> Int32 { probe(hash) { _ in true }.child }
+
+    /// The child with path hash `hash` that `isChild` confirms, or -1.
+    @inline(__always)
+    func get(hash: UInt32, isChild: (Int32) -> Bool) -> Int32 { probe(hash, isChild).child }
 
     /// Returns the existing child (as `get`) or stores `make()`'s result.
     @inline(__always)
     func getOrInsert(hash: UInt32, isChild: (Int32) -> Bool, _ make: () -> Int32) -> Int32 {
-        var i = Int(hash) & mask
-        while true {
-            let v = slots[i]
-            if v == 0 { break }
-            if UInt32(truncatingIfNeeded: v >> 32) == hash {
-                let c = Int32(truncatingIfNeeded: v)
-                if isChild(c) { return c }
-            }
-            i = (i + 1) & mask
-        }
+        let (found, i) = probe(hash, isChild)
+        if found >= 0 { return found }
         let child = make()
         slots[i] = (UInt64(hash) << 32) | UInt64(UInt32(bitPattern: child))
         count += 1
