@@ -2,15 +2,19 @@ import ArgumentParser
 import Foundation
 import ProfileModel
 
-/// Writes all of `bytes` to a file descriptor, retrying short writes and EINTR; stops quietly
-/// when the reader has gone (a closed pipe).
-func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+/// Writes all of `bytes` to a file descriptor, retrying short writes and EINTR. Returns 0, or
+/// the errno that stopped it; the terminal and pipe writers ignore it, stopping quietly when
+/// the reader has gone (a closed pipe).
+@discardableResult
+func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
     var off = 0
     while off < bytes.count {
         let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
-        if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return n < 0 ? errno : ENOSPC }
         off += n
     }
+    return 0
 }
 
 /// Writes `bytes` to the file at `path`, created or truncated in place. In place, not through
@@ -19,16 +23,7 @@ func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw ProfileError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    var failure: Int32 = 0
-    bytes.withUnsafeBytes { b in
-        var off = 0
-        while off < b.count {
-            let n = write(fd, b.baseAddress! + off, b.count - off)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { failure = n < 0 ? errno : ENOSPC; return }
-            off += n
-        }
-    }
+    var failure = bytes.withUnsafeBytes { writeAll(fd: fd, $0) }
     if close(fd) != 0 && failure == 0 && errno != EINTR { failure = errno }
     if failure != 0 { throw ProfileError("cannot write \(path): \(String(cString: strerror(failure)))") }
 }
@@ -36,16 +31,16 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
 func writeStdout(_ s: String) {
     // The last guard: whatever a command prints, a string from a file cannot reach the terminal raw.
     var s = TerminalSafe.escapeLines(s)
-    s.withUTF8 { writeAll(fd: 1, UnsafeRawBufferPointer($0)) }
+    _ = s.withUTF8 { writeAll(fd: 1, UnsafeRawBufferPointer($0)) }
 }
 
 func writeStdout(_ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { writeAll(fd: 1, $0) }
+    _ = bytes.withUnsafeBytes { writeAll(fd: 1, $0) }
 }
 
 func writeStderr(_ s: String) {
     var s = s
-    s.withUTF8 { writeAll(fd: 2, UnsafeRawBufferPointer($0)) }
+    _ = s.withUTF8 { writeAll(fd: 2, UnsafeRawBufferPointer($0)) }
 }
 
 /// Prints `perftop: FILE[:LINE|@OFFSET]: message` and returns exit status 2.

@@ -236,7 +236,7 @@ final class SpeedscopeParser {
                 try s.skipValue()
             }
         }
-        if rootNode == nil { rootNode = rawChild(0, Int32(-(p + 1))) }
+        _ = root(mergeable: false)      // a profile with neither samples nor events has its root too
         if !leaves.isEmpty || weights != nil {
             let w = weights ?? []
             if weights == nil {
