@@ -5,10 +5,13 @@
 /// become one tree with a metric each. Samples refer to `shared.frames` by index, and py-spy
 /// writes `shared` *after* `profiles`, so the builder's tree is first keyed by raw frame index
 /// (a sample's text shared with the sample before is not parsed again, as in the folded
-/// reader), and its frames are remapped once `shared.frames` is known.
+/// reader), and its frames are remapped once `shared.frames` is known. A caller that merges
+/// lines or threads gets that tree built directly: `shared.frames` is read first (found from
+/// the end when it comes last), so samples walk the merged frames.
 public enum SpeedscopeReader: ProfileReader {
     public static let name = "speedscope"
     public static let title = "speedscope JSON (py-spy, speedscope, pyinstrument)"
+    public static let mergesLinesWhileReading = true
 
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
         let info = JSONPrefix(prefix)
@@ -26,14 +29,26 @@ public enum SpeedscopeReader: ProfileReader {
     }
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
-        let parser = SpeedscopeParser()
-        parser.mergeThreads = options.mergeThreads
-        if let seed = options.seedFrames { parser.builder.frames = seed }
-        do {
-            let input = try JSONInput(source)
+        let input = try JSONInput(source)
+        func run(merging: Bool) throws -> SpeedscopeParser {
+            let parser = SpeedscopeParser()
+            parser.mergeThreads = options.mergeThreads
+            if merging { parser.mergeFrames = (options.mergeLines, options.mergeThreads) }
+            if let seed = options.seedFrames { parser.builder.frames = seed }
             parser.input = input
             try input.scan { try parser.parse($0) }
             parser.input = nil
+            return parser
+        }
+        let parser: SpeedscopeParser
+        do {
+            parser = try run(merging: options.mergeLines || options.mergeThreads)
+        } catch is SpeedscopeParser.Unmapped {
+            // A file the merged read does not handle as it is (no `shared` found where it was
+            // guessed, a second `shared`, an index past it): read again as written, frames
+            // remapped at the end and the caller merging afterwards.
+            input.releaseAll()
+            parser = try run(merging: false)
         }
         return try parser.finish()
     }
@@ -63,6 +78,8 @@ final class SpeedscopeParser {
         var samples = 0
         /// Raw leaf node of each sample, to tell parallel profiles of one recording apart.
         var leaves: [Int32] = []
+        /// Self weight by `shared.frames` entry, in the profile's unit (lines merged while reading).
+        var votes: [(frame: Int32, weight: Double)] = []
     }
     private var profiles: [ProfileInfo] = []
     /// Evented profiles (threads) straight under the root, without a thread root of their own:
@@ -74,6 +91,28 @@ final class SpeedscopeParser {
     var mergeThreads = false
     private var mergedWhileReading: [Bool] = []
     private var meta: [(String, String)] = []
+
+    /// Merge executing lines and/or leave grouping frames out while reading: `shared.frames`
+    /// entries become the frames the caller wants (`frameIds` -1 for a grouping frame left
+    /// out), when they are known before the samples. Set by the reader; `mapped` says whether
+    /// this read's `frameIds` are such frames.
+    var mergeFrames: (lines: Bool, threads: Bool)? = nil
+    private var mapped = false
+    private var hasDrops = false
+    /// Per `shared.frames` entry when lines merge: its function and line, which the weight
+    /// of samples ending in it votes for (`ProfileBuilder.voteLine`).
+    private var rawFunction: [Int32] = []
+    private var rawLine: [Int32] = []
+    private var votingLines = false
+    /// Self weight per `shared.frames` entry in the profile being read, and the entries that
+    /// have some: moved into the profile's `votes` at its end.
+    private var voteWeight: [Double] = []
+    private var voteTouched: [Int32] = []
+    /// Where the `shared` value read ahead of `profiles` starts and ends, until `parse` meets it.
+    private var guessedShared: (start: Int, end: Int)? = nil
+    private var guessConfirmed = false
+    /// Thrown when the read with merged frames cannot go on as it started.
+    struct Unmapped: Error {}
 
     private var s = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
     /// The document being parsed, told which of its bytes are no longer needed.
@@ -101,8 +140,18 @@ final class SpeedscopeParser {
         var sawProfiles = false
         while let k = try s.nextKey() {
             if k.equals("shared") {
-                try parseShared()
+                s.skipWhitespace()
+                if let g = guessedShared {
+                    guard s.pos == g.start, !guessConfirmed else { throw Unmapped() }
+                    s.pos = g.end
+                    guessConfirmed = true
+                } else if mapped && sawProfiles {
+                    throw Unmapped()
+                } else {
+                    try parseShared(mapping: mergeFrames != nil && !sawProfiles)
+                }
             } else if k.equals("profiles") {
+                if !sawProfiles && !haveShared && mergeFrames != nil { guessShared() }
                 sawProfiles = true
                 try s.beginArray()
                 while try s.nextElement() { try parseProfile() }
@@ -118,6 +167,7 @@ final class SpeedscopeParser {
         }
         s.skipWhitespace()
         if !s.atEnd { throw s.failure("end of input after the top-level object") }
+        if guessedShared != nil && !guessConfirmed { throw Unmapped() }
         if !sawProfiles { throw ProfileError("speedscope file has no 'profiles'", offset: 0) }
         if maxIndex >= 0 && !haveShared {
             throw ProfileError("samples refer to frames but the file has no 'shared.frames'", offset: maxIndexOffset)
@@ -134,7 +184,76 @@ final class SpeedscopeParser {
 
     // MARK: shared frames
 
-    private func parseShared() throws {
+    /// The top-level `shared` value, read before `profiles` when it comes after them (py-spy
+    /// writes it last): the last `"shared"` key in the input that parses as one. A guess, which
+    /// `parse` confirms when it reaches the key (else the read starts again unmapped). A string
+    /// cannot hold the bytes `"shared"` after a ',' or '{' with both quotes unescaped.
+    private func guessShared() {
+        let base = s.base
+        var q = s.count
+        while let c = quoteAfterD(before: q, from: max(s.pos, 7)) {
+            q = c
+            guard memcmp(base + q - 7, "\"shared", 7) == 0 else { continue }
+            var i = q - 8
+            while i >= 0 && isSpace(base.load(fromByteOffset: i, as: UInt8.self)) { i -= 1 }
+            guard i >= 0, [0x2C, 0x7B].contains(base.load(fromByteOffset: i, as: UInt8.self)) else { continue }
+            var j = q + 1
+            while j < s.count && isSpace(base.load(fromByteOffset: j, as: UInt8.self)) { j += 1 }
+            guard j < s.count, base.load(fromByteOffset: j, as: UInt8.self) == 0x3A else { continue }
+            j += 1
+            while j < s.count && isSpace(base.load(fromByteOffset: j, as: UInt8.self)) { j += 1 }
+            guard j < s.count, base.load(fromByteOffset: j, as: UInt8.self) == 0x7B else { continue }
+            // Read it with the pages behind the reader kept (they are not read yet), and the
+            // frame table as it was if it is not one.
+            let (saved, savedInput, savedFrames) = (s, input, builder.frames)
+            s.pos = j
+            input = nil
+            let ok = (try? parseShared(mapping: true)) != nil && haveShared
+            let valueEnd = s.pos
+            (s, input) = (saved, savedInput)
+            if ok {
+                guessedShared = (j, valueEnd)
+            } else {
+                builder.frames = savedFrames
+                (frameIds, rawFunction, rawLine, haveShared, mapped, hasDrops, votingLines) = ([], [], [], false, false, false, false)
+            }
+            return
+        }
+    }
+
+    /// The last `"` before `end` (and at `from` or after) that follows a `d`: where a `"shared"`
+    /// token can end. Eight bytes at a time, as `shared.frames` is mostly quotes and letters.
+    private func quoteAfterD(before end: Int, from start: Int) -> Int? {
+        let base = s.base
+        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 {
+            let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+            return ~(((x & low7) &+ low7) | x | low7)      // the high bit of each zero byte, exactly
+        }
+        var e = end
+        while e - 8 >= max(start, 1) {
+            let w = e - 8
+            let quotes = zeroBytes(base.loadUnaligned(fromByteOffset: w, as: UInt64.self) ^ 0x2222_2222_2222_2222)
+            if quotes != 0 {
+                let m = quotes & zeroBytes(base.loadUnaligned(fromByteOffset: w - 1, as: UInt64.self) ^ 0x6464_6464_6464_6464)
+                if m != 0 { return w + (63 - m.leadingZeroBitCount) / 8 }
+            }
+            e = w
+        }
+        while e > start {
+            e -= 1
+            if base.load(fromByteOffset: e, as: UInt8.self) == 0x22 && base.load(fromByteOffset: e - 1, as: UInt8.self) == 0x64 { return e }
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
+
+    private func parseShared(mapping: Bool) throws {
+        if mapping {
+            mapped = true
+            votingLines = mergeFrames?.lines == true
+        }
         try s.beginObject()
         while let k = try s.nextKey() {
             guard k.equals("frames") else { try s.skipValue(); continue }
@@ -178,7 +297,23 @@ final class SpeedscopeParser {
                         if k.isGrouping { kind = k }
                     }
                 }
-                frameIds.append(builder.frames.frame(name: name, file: file, line: line, kind: kind))
+                if !mapped {
+                    frameIds.append(builder.frames.frame(name: name, file: file, line: line, kind: kind))
+                } else if kind.isGrouping && mergeFrames?.threads == true {
+                    frameIds.append(-1)
+                    hasDrops = true
+                    rawFunction.append(-1)
+                    rawLine.append(0)
+                } else if mergeFrames?.lines == true {
+                    let (f, fn) = builder.frames.mergedLineFrame(name: name, file: file, line: line, kind: kind)
+                    frameIds.append(f)
+                    rawFunction.append(fn)
+                    rawLine.append(line)
+                } else {
+                    frameIds.append(builder.frames.frame(name: name, file: file, line: line, kind: kind))
+                    rawFunction.append(-1)
+                    rawLine.append(0)
+                }
                 input?.release(below: s.pos)
             }
         }
@@ -203,9 +338,10 @@ final class SpeedscopeParser {
             return r
         }
         var leaves: [Int32] = []
+        var leafFrames: [Int32] = []
         var weights: [Double]? = nil
         var endValue: Double? = nil
-        var evented: (top: Int32, lastAt: Double)? = nil
+        var evented: (top: Int32, topFrame: Int32, lastAt: Double)? = nil
         while let k = try s.nextKey() {
             if k.equals("type") {
                 let t = try s.readStringValue()
@@ -224,7 +360,7 @@ final class SpeedscopeParser {
                 if s.peekKind() == .number { endValue = try s.readNumber() } else { try s.skipValue() }
             } else if k.equals("samples") {
                 info.sampled = true
-                leaves = try parseSamples(root: root(mergeable: false))
+                (leaves, leafFrames) = try parseSamples(root: root(mergeable: mapped))
             } else if k.equals("weights") {
                 var w: [Double] = []
                 try s.beginArray()
@@ -247,16 +383,52 @@ final class SpeedscopeParser {
             } else {
                 for i in 0..<leaves.count { addRaw(leaves[i], w[i]) }
             }
+            for i in leafFrames.indices { vote(leafFrames[i], weights == nil ? 1 : w[i]) }
             info.samples = leaves.count
             info.leaves = leaves
         }
-        if let (top, lastAt) = evented, top >= 0 {
+        if let (top, topFrame, lastAt) = evented, top >= 0 {
             // Frames still open at the end: they ran until the profile's end.
             let end = max(lastAt, clean(endValue ?? lastAt))
             addRaw(top, end - lastAt)
+            vote(topFrame, end - lastAt)
         }
+        for f in voteTouched {
+            info.votes.append((f, voteWeight[Int(f)]))
+            voteWeight[Int(f)] = 0
+        }
+        voteTouched.removeAll()
         profiles.append(info)
         mergedWhileReading.append(merged)
+    }
+
+    /// Self weight for `shared.frames` entry `f` (-1: none), when lines merge while reading.
+    @inline(__always)
+    private func vote(_ f: Int32, _ w: Double) {
+        guard votingLines, f >= 0, w > 0 else { return }
+        if voteWeight.isEmpty { voteWeight = [Double](repeating: 0, count: frameIds.count) }
+        if voteWeight[Int(f)] == 0 { voteTouched.append(f) }
+        voteWeight[Int(f)] += w
+    }
+
+    /// A frame index read while `frameIds` are merged frames: its frame (-1 for one left out).
+    /// An index past `shared.frames` stops the merged read (the plain one says where it is).
+    @inline(__always)
+    private func mappedFrame(_ raw: Int32) throws -> Int32 {
+        guard Int(raw) < frameIds.count else { throw Unmapped() }
+        return frameIds[Int(raw)]
+    }
+
+    /// `descend` through merged frames, where a frame left out (-1) is no node: its entry in
+    /// `nodes` is its parent's node.
+    private func walk(from node: Int32, through path: UnsafeBufferPointer<Int32>, nodes: UnsafeMutablePointer<Int32>) -> Int32 {
+        if !hasDrops || !path.contains(-1) { return builder.descend(from: node, through: path, nodes: nodes) }
+        var n = node
+        for (j, f) in path.enumerated() {
+            if f >= 0 { n = builder.child(of: n, frame: f) }
+            nodes[j] = n
+        }
+        return n
     }
 
     @inline(__always)
@@ -282,9 +454,13 @@ final class SpeedscopeParser {
     /// `samples`: arrays of frame indices, root first. The hot loop of big files. Consecutive
     /// samples share long prefixes: the frames whose text (and the byte after it) equals the
     /// previous sample's are that sample's, nodes included, so only the rest is parsed (digits
-    /// in place) and walked in the builder.
-    private func parseSamples(root: Int32) throws -> [Int32] {
+    /// in place) and walked in the builder. With merged frames (`mapped`) `frames` holds those,
+    /// and the second array each sample's last `shared.frames` entry, for line votes.
+    private func parseSamples(root: Int32) throws -> ([Int32], [Int32]) {
         var leaves: [Int32] = []
+        var leafFrames: [Int32] = []
+        let voting = votingLines
+        var lastRaw: Int32 = -1         // the last frame index parsed: the leaf's, once parsed
         var frames: [Int32] = []        // this sample's frames (the previous one's until parsed)
         var nodes: [Int32] = []         // their nodes
         var ends: [Int] = []            // where each frame's text ends, from the sample's '['
@@ -341,23 +517,36 @@ final class SpeedscopeParser {
                     f = Int32(truncatingIfNeeded: v)
                     if v > maxIndex { maxIndex = v; maxIndexOffset = numStart }
                 }
-                frames.append(f)
+                frames.append(mapped ? try mappedFrame(f) : f)
+                lastRaw = f
                 ends.append(i - textStart)
                 d += 1
             }
             let leaf: Int32
             if d > k {
-                leaf = builder.descend(from: k > 0 ? nodes[k - 1] : root, path: frames, after: k, nodes: &nodes)
+                let from = k > 0 ? nodes[k - 1] : root
+                if hasDrops {
+                    nodes.removeSubrange(k...)
+                    nodes.append(contentsOf: repeatElement(0, count: d - k))
+                    leaf = frames.withUnsafeBufferPointer { fr in
+                        nodes.withUnsafeMutableBufferPointer { out in
+                            walk(from: from, through: UnsafeBufferPointer(rebasing: fr[k...]), nodes: out.baseAddress! + k)
+                        }
+                    }
+                } else {
+                    leaf = builder.descend(from: from, path: frames, after: k, nodes: &nodes)
+                }
             } else {
                 leaf = k > 0 ? nodes[k - 1] : root
             }
             s.pos = i
             leaves.append(leaf)
+            if voting { leafFrames.append(d > 0 ? lastRaw : -1) }
             prevStart = textStart
             prevLength = i - textStart
             input?.release(below: prevStart)
         }
-        return leaves
+        return (leaves, leafFrames)
     }
 
     /// `events`: open/close events; time between two events goes to the innermost open frame.
@@ -366,24 +555,38 @@ final class SpeedscopeParser {
     /// prefetched) when the next close needs them, not one cache miss at a time: until then
     /// `stackNodes` stops short of `stackFrames`, and the time given to the open frames above
     /// it waits in `pendingWeight` (stack position, time), added in order once they have nodes.
-    private func parseEvents(root: Int32) throws -> (top: Int32, lastAt: Double) {
+    /// `stackFrames` holds `shared.frames` indices as the events name them; with merged frames
+    /// (`mapped`) the walk goes through theirs.
+    private func parseEvents(root: Int32) throws -> (top: Int32, topFrame: Int32, lastAt: Double) {
         var stackNodes: [Int32] = []
         var stackFrames: [Int32] = []
         var pendingWeight: [(position: Int, weight: Double)] = []
         var walked: [Int32] = []
+        var path: [Int32] = []
         func resolve() {
             let have = stackNodes.count
             guard have < stackFrames.count else { return }
             let n = stackFrames.count - have
             if walked.count < n { walked.append(contentsOf: repeatElement(0, count: n - walked.count)) }
-            stackFrames.withUnsafeBufferPointer { fr in
-                walked.withUnsafeMutableBufferPointer { out in
-                    _ = builder.descend(from: have > 0 ? stackNodes[have - 1] : root,
-                                        through: UnsafeBufferPointer(rebasing: fr[have...]), nodes: out.baseAddress!)
+            let from = have > 0 ? stackNodes[have - 1] : root
+            if mapped {
+                path.removeAll(keepingCapacity: true)
+                for f in stackFrames[have...] { path.append(frameIds[Int(f)]) }
+                path.withUnsafeBufferPointer { fr in
+                    walked.withUnsafeMutableBufferPointer { out in _ = walk(from: from, through: fr, nodes: out.baseAddress!) }
+                }
+            } else {
+                stackFrames.withUnsafeBufferPointer { fr in
+                    walked.withUnsafeMutableBufferPointer { out in
+                        _ = builder.descend(from: from, through: UnsafeBufferPointer(rebasing: fr[have...]), nodes: out.baseAddress!)
+                    }
                 }
             }
             stackNodes.append(contentsOf: walked[0..<n])
-            for (position, weight) in pendingWeight { addRaw(stackNodes[position], weight) }
+            for (position, weight) in pendingWeight {
+                addRaw(stackNodes[position], weight)
+                vote(stackFrames[position], weight)
+            }
             pendingWeight.removeAll(keepingCapacity: true)
         }
         var lastAt = -Double.infinity
@@ -413,13 +616,16 @@ final class SpeedscopeParser {
                 throw ProfileError("event without a type \"O\" or \"C\"", offset: at0)
             }
             guard frame >= 0 else { throw ProfileError("event without a 'frame'", offset: at0) }
+            if mapped && Int(frame) >= frameIds.count { throw Unmapped() }
             guard at.isFinite else { throw ProfileError("event without a finite 'at'", offset: at0) }
             input?.release(below: s.pos)
             if lastAt == -Double.infinity { lastAt = at }
             if at < lastAt { outOfOrder += 1; at = lastAt }
             if !stackFrames.isEmpty {
-                if stackNodes.count == stackFrames.count { addRaw(stackNodes[stackNodes.count - 1], at - lastAt) }
-                else { pendingWeight.append((stackFrames.count - 1, at - lastAt)) }
+                if stackNodes.count == stackFrames.count {
+                    addRaw(stackNodes[stackNodes.count - 1], at - lastAt)
+                    vote(stackFrames[stackFrames.count - 1], at - lastAt)
+                } else { pendingWeight.append((stackFrames.count - 1, at - lastAt)) }
             }
             lastAt = at
             if type == 0x4F {
@@ -441,7 +647,7 @@ final class SpeedscopeParser {
         }
         resolve()
         if !stackNodes.isEmpty { dangling += stackNodes.count }
-        return (stackNodes.last ?? -1, lastAt == -Double.infinity ? 0 : lastAt)
+        return (stackNodes.last ?? -1, stackFrames.last ?? -1, lastAt == -Double.infinity ? 0 : lastAt)
     }
 
     /// An event written as exporters write them, `{"type":"O","frame":12,"at":3.5}` with no
@@ -543,8 +749,9 @@ final class SpeedscopeParser {
         // node's weight goes to its profile's metric.
         let n = b.nodeCount
         if rawSelf.count < n { growRawSelf() }
-        let shared = frameIds.count
-        let frameMap = frameIds + threadFrame
+        // Merged frames (`mapped`) are frame ids already: the map keeps them.
+        let shared = mapped ? b.frames.frameCount : frameIds.count
+        let frameMap = (mapped ? Array(0..<Int32(shared)) : frameIds) + threadFrame
         let plain = profiles.indices.allSatisfy { metricOf[$0] == metricOf[0] && scaleOf[$0] == 1 }
         var columns = [[Double]](repeating: [], count: b.metrics.count)
         if plain {
@@ -568,12 +775,15 @@ final class SpeedscopeParser {
         // NAME` frame, under a profile of that name) never makes two siblings one. Only equal
         // frames within one of the two sets can.
         // Profiles merged while reading have no thread root to map.
-        let distinct = Set(frameIds).count == frameIds.count
+        // Merged frames were walked as themselves, so equal ones are one node already.
+        let distinct = (mapped || Set(frameIds).count == frameIds.count)
             && (allMerged || Set(threadFrame).count == threadFrame.count)
         if (allMerged || !threadFrame.contains(where: { $0 < 0 })) && distinct {
             // Siblings stay distinct: the tree stays as it is, with its frames renamed.
-            frameMap.withUnsafeBufferPointer { fmap in
-                b.remapFrames { f in f >= 0 ? fmap[Int(f)] : fmap[shared - Int(f) - 1] }
+            if !(mapped && allMerged) {
+                frameMap.withUnsafeBufferPointer { fmap in
+                    b.remapFrames { f in f >= 0 ? fmap[Int(f)] : fmap[shared - Int(f) - 1] }
+                }
             }
             for m in columns.indices where !columns[m].isEmpty { b.setSelfWeights(m, columns[m]) }
         } else {
@@ -585,6 +795,10 @@ final class SpeedscopeParser {
             parent = []; frame = []
         }
         for p in profiles.indices { profiles[p].leaves = [] }
+        // Lines merged while reading: each function is labelled by its hottest line.
+        for (p, info) in profiles.enumerated() where metricOf[p] == b.defaultMetric {
+            for (f, w) in info.votes { b.voteLine(function: rawFunction[Int(f)], line: rawLine[Int(f)], w * scaleOf[p]) }
+        }
         // Parallel profiles are one recording, not threads: nothing to split again.
         let mergedCount = mergedWhileReading.filter { $0 }.count
         if mergedCount > 0 && !parallel { b.mergedThreads = mergedCount }
@@ -611,10 +825,12 @@ final class SpeedscopeParser {
         for q in profiles.dropFirst() {
             for (a0, b0) in zip(first, q.leaves) {
                 var a = a0, c = b0
-                while true {                       // the same frames up to each profile's root
-                    let fa = rawFrame[Int(a)], fc = rawFrame[Int(c)]
-                    if fa < 0 && fc < 0 { break }
-                    if fa != fc { return false }
+                // The same frames up to each profile's root: its thread root, or the root
+                // itself for a profile merged while reading.
+                while true {
+                    let atRootA = a == 0 || rawFrame[Int(a)] < 0, atRootC = c == 0 || rawFrame[Int(c)] < 0
+                    if atRootA && atRootC { break }
+                    if atRootA != atRootC || rawFrame[Int(a)] != rawFrame[Int(c)] { return false }
                     a = rawParent[Int(a)]; c = rawParent[Int(c)]
                 }
             }

@@ -250,10 +250,16 @@ public struct FrameTable: Sendable {
     /// frame of the function's kind (its first frame's), so a frame of another kind joins that
     /// one. Returns the frame and its function, for readers that merge lines while reading.
     public mutating func mergedLineFrame(name: String, file: String?, line: Int?, kind: FrameKind) -> (frame: Int32, function: Int32) {
-        var f = functionFrame(name: name, file: file, line: line, kind: kind)
+        mergedLineFrame(name: strings.intern(name), file: file.map { strings.intern($0) } ?? -1,
+                        line: Int32(clamping: line ?? 0), kind: kind)
+    }
+
+    /// `mergedLineFrame` from interned string ids (`file` -1 for none, `line` 0 for none).
+    mutating func mergedLineFrame(name n: Int32, file fl: Int32, line l: Int32, kind: FrameKind) -> (frame: Int32, function: Int32) {
+        var f = functionFrame(name: n, file: fl, line: l, kind: kind)
         let fn = frameFunction[Int(f)]
         if fn >= 0, functionKind[Int(fn)] != kind {
-            f = functionFrame(name: name, file: file, line: line, kind: functionKind[Int(fn)])
+            f = functionFrame(name: n, file: fl, line: l, kind: functionKind[Int(fn)])
         }
         return (f, fn)
     }
