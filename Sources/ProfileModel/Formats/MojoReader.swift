@@ -5,6 +5,7 @@
 public enum MojoReader: ProfileReader {
     public static let name = "mojo"
     public static let title = "austin MOJO binary"
+    public static let mergesLinesWhileReading = true
 
     public static func sniff(_ prefix: UnsafeRawBufferPointer, complete: Bool) -> SniffResult {
         let magic: [UInt8] = [0x4D, 0x4F, 0x4A]       // "MOJ"
@@ -15,6 +16,9 @@ public enum MojoReader: ProfileReader {
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
         let parser = MojoParser()
+        parser.mergeLines = options.mergeLines
+        parser.mergeThreads = options.mergeThreads
+        if let seed = options.seedFrames { parser.builder.frames = seed }
         try source.forEachChunk { try parser.feed($0) }
         return try parser.finish()
     }
@@ -41,6 +45,12 @@ final class MojoParser {
     static let maxString = 1 << 20
     static let maxDepth = 2048
 
+    /// Build the tree as `Profile.merging` would make it, for a one-shot read: a function's
+    /// lines as one frame (the weight of each sample's leaf line votes for the function's
+    /// label), and/or no process and thread frames. A live stream keeps both.
+    var mergeLines = false
+    var mergeThreads = false
+
     private var carry = CarryOver()
     private var failure: ProfileError? = nil
     private var metrics = AustinMetrics()
@@ -50,10 +60,20 @@ final class MojoParser {
     private var pidSlots: [Int64: Int32] = [:]
     private var slotProcessFrame: [Int32] = [-1]
     private var strings = MojoRefTable()                // → builder string id
-    private var frames = MojoRefTable()                 // → builder frame id
-    private var frameIsPython: [Bool] = []              // by builder frame id
+    private var frames = MojoRefTable()                 // → raw frame
+    // Raw frames, the frames of the file as samples name them: the builder frame each walks
+    // (its function's frame when lines merge), its function and line (for line votes), and
+    // whether it is a Python frame.
+    private var rawFrame: [Int32] = []
+    private var rawFunction: [Int32] = []
+    private var rawLine: [Int32] = []
+    private var rawIsPython: [Bool] = []
+    private var rawOfFrame: [Int32: Int32] = [:]        // builder frame → raw, for frames without a key
     private var threadKeys = ByteInterner(capacity: 64)
+    /// Per thread key: the thread frame, or with threads merged a number per thread name
+    /// (the thread a thread frame of that name would be).
     private var threadFrames: [Int32] = []
+    private var threadNumbers: [String: Int32] = [:]
     private var scratch: [UInt8] = []
     private var invalidFrame: Int32 = -1
     private var gcFrame: Int32 = -1
@@ -63,7 +83,7 @@ final class MojoParser {
     // The sample being read.
     private var inSample = false
     private var curSlot: Int32 = 0
-    private var curThread: Int32 = -1        // thread frame id
+    private var curThread: Int32 = -1        // thread frame id (a number with threads merged)
     private var curFrames: [Int32] = []
     private var curTime: Int64? = nil
     private var curMemory: Int64? = nil
@@ -244,7 +264,7 @@ final class MojoParser {
             defineFrame(k, file: fileKey, scope: scopeKey, line: line, at: at)
         case 4:                                                   // FRAME_INVALID
             eventCounts[id] += 1
-            if invalidFrame < 0 { invalidFrame = builder.frames.frame(name: "INVALID", file: nil, line: nil, kind: .special) }
+            if invalidFrame < 0 { invalidFrame = raw(builder.frames.intern("INVALID"), kind: .special) }
             append(invalidFrame)
         case 5:                                                   // FRAME_REF
             let k = try key(b, &i)
@@ -253,7 +273,7 @@ final class MojoParser {
         case 6:                                                   // FRAME_KERNEL
             let s = try string(b, &i)
             eventCounts[id] += 1
-            append(builder.frames.frame(name: text(b, s), file: nil, line: nil, kind: .native))
+            append(raw(builder.frames.intern(text(b, s)), kind: .native))
         case 7:                                                   // GC
             eventCounts[id] += 1
             if inSample { curGC = true } else { orphanEvents += 1 }
@@ -304,7 +324,7 @@ final class MojoParser {
         if let s = pidSlots[pid] { return s }
         let s = Int32(slotProcessFrame.count)
         pidSlots[pid] = s
-        slotProcessFrame.append(builder.frames.frame(name: "process \(pid)", file: nil, line: nil, kind: .process))
+        slotProcessFrame.append(mergeThreads ? -1 : builder.frames.frame(name: "process \(pid)", file: nil, line: nil, kind: .process))
         return s
     }
 
@@ -324,7 +344,14 @@ final class MojoParser {
             let raw = String(decoding: tid, as: UTF8.self)
             let id = UInt64(raw, radix: 16).map { String($0) } ?? raw
             let name = iid.map { "thread \($0):\(id)" } ?? "thread \(id)"
-            threadFrames.append(builder.frames.frame(name: name, file: nil, line: nil, kind: .thread))
+            if mergeThreads {
+                let n = threadNumbers[name] ?? Int32(threadNumbers.count)
+                threadNumbers[name] = n
+                threadFrames.append(n)
+                builder.mergedThreads = threadNumbers.count
+            } else {
+                threadFrames.append(builder.frames.frame(name: name, file: nil, line: nil, kind: .thread))
+            }
         }
         curThread = threadFrames[Int(tk)]
         curFrames.removeAll(keepingCapacity: true)
@@ -363,11 +390,35 @@ final class MojoParser {
             return f.count >= 3 && f[f.count - 3] == 0x2E && f[f.count - 2] == 0x70 && f[f.count - 1] == 0x79
         }
         let empty = builder.frames.strings.withBytes(file) { $0.isEmpty }
-        let f = builder.frames.frame(name: scope, file: empty ? -1 : file, line: Int32(clamping: max(0, line)),
-                                     kind: python ? .function : .native)
-        while frameIsPython.count <= Int(f) { frameIsPython.append(false) }
-        frameIsPython[Int(f)] = python
-        frames.set(curSlot, k, f)
+        let line = Int32(clamping: max(0, line))
+        let kind: FrameKind = python ? .function : .native
+        let f: Int32, fn: Int32
+        if mergeLines {
+            (f, fn) = builder.frames.mergedLineFrame(name: scope, file: empty ? -1 : file, line: line, kind: kind)
+        } else {
+            f = builder.frames.frame(name: scope, file: empty ? -1 : file, line: line, kind: kind)
+            fn = -1
+        }
+        frames.set(curSlot, k, newRaw(f, function: fn, line: line, python: python))
+    }
+
+    private func newRaw(_ f: Int32, function: Int32, line: Int32, python: Bool) -> Int32 {
+        rawFrame.append(f)
+        rawFunction.append(function)
+        rawLine.append(line)
+        rawIsPython.append(python)
+        return Int32(rawFrame.count - 1)
+    }
+
+    /// The raw frame of a frame without a key or a line (kernel, invalid, unknown), one per
+    /// builder frame.
+    private func raw(_ name: Int32, kind: FrameKind) -> Int32 {
+        let f = mergeLines ? builder.frames.mergedLineFrame(name: name, file: -1, line: 0, kind: kind).frame
+            : builder.frames.frame(name: name, file: -1, line: 0, kind: kind)
+        if let r = rawOfFrame[f] { return r }
+        let r = newRaw(f, function: -1, line: 0, python: false)
+        rawOfFrame[f] = r
+        return r
     }
 
     private func frameRef(_ k: Int64, at: Int) -> Int32 {
@@ -375,7 +426,7 @@ final class MojoParser {
         if f < 0 && curSlot != 0 { f = frames.get(0, k) }
         if f >= 0 { return f }
         noteUndefined(at)
-        return builder.frames.frame(name: "<unknown>", file: nil, line: nil, kind: .special)
+        return raw(builder.frames.intern("<unknown>"), kind: .special)
     }
 
     @inline(__always)
@@ -390,7 +441,7 @@ final class MojoParser {
     private func repeatStack() {
         guard inSample else { orphanEvents += 1; return }
         guard var prev = lastFrames[threadKey] else { return }
-        while let last = prev.last, !(Int(last) < frameIsPython.count && frameIsPython[Int(last)]) { prev.removeLast() }
+        while let last = prev.last, !rawIsPython[Int(last)] { prev.removeLast() }
         if prev.count + curFrames.count > MojoParser.maxDepth {
             prev.removeLast(min(prev.count, prev.count + curFrames.count - MojoParser.maxDepth))
         }
@@ -404,9 +455,11 @@ final class MojoParser {
         if curFrames.count >= MojoParser.maxDepth { truncatedStacks += 1 }
         if version >= 4 { lastFrames[threadKey] = curFrames }
         path.removeAll(keepingCapacity: true)
-        path.append(slotProcessFrame[Int(curSlot)])
-        path.append(curThread)
-        path.append(contentsOf: curFrames)
+        if !mergeThreads {
+            path.append(slotProcessFrame[Int(curSlot)])
+            path.append(curThread)
+        }
+        for r in curFrames { path.append(rawFrame[Int(r)]) }
         if curGC {
             if gcFrame < 0 { gcFrame = builder.frames.frame(name: "GC", file: nil, line: nil, kind: .special) }
             path.append(gcFrame)
@@ -430,6 +483,11 @@ final class MojoParser {
         let leaf = n
         samples += 1
         metrics.add(leaf, time: curTime, memory: curMemory, idle: curIdle, builder: builder)
+        // The leaf line's weight in the default metric (0: time, or allocated memory).
+        if mergeLines, !curGC, let r = curFrames.last, rawFunction[Int(r)] >= 0 {
+            let w = metrics.time == 0 ? curTime : metrics.memory == 0 ? curMemory : nil
+            if let w, w > 0 { builder.voteLine(function: rawFunction[Int(r)], line: rawLine[Int(r)], Double(w)) }
+        }
     }
 }
 
