@@ -41,8 +41,15 @@ public struct DisplayPath: Sendable, Equatable {
 
     /// For the files of a profile's functions.
     public init(profile p: Profile, enabled: Bool = true) {
-        var files = Set<String>()
-        for fn in 0..<p.frames.functionCount { if let f = p.frames.file(ofFunction: Int32(fn)) { files.insert(f) } }
+        // Each file once, by its string id: a file names many functions (100k in a big pstats
+        // file), and only its first needs a String.
+        let ft = p.frames
+        var seen = [Bool](repeating: false, count: ft.strings.count)
+        var files: [String] = []
+        for id in ft.functionFile where id >= 0 && !seen[Int(id)] {
+            seen[Int(id)] = true
+            files.append(ft.strings.string(id))
+        }
         self.init(files: files, enabled: enabled)
     }
 
