@@ -55,35 +55,11 @@ final class MojoMergedReadTests: XCTestCase {
     /// per line): with each frame's line dropped, the function stacks of the merged read.
     func testMergedReadGivesTheGoldenFunctionStacks() throws {
         let dir = Fixtures.repoRoot.appendingPathComponent("Tests/Golden/mojo").path
-        var want: [String: Double] = [:]
-        for (stack, w) in GoldenTests.parseFolded(try String(contentsOfFile: dir + "/etl.folded", encoding: .utf8)) {
-            let names = stack.split(separator: ";", omittingEmptySubsequences: false).map { f -> String in
-                guard f.hasSuffix(")"), let open = f.range(of: " (", options: .backwards),
-                      let colon = f.lastIndex(of: ":"), colon > open.upperBound else { return String(f) }
-                return f[..<open.lowerBound] + " (" + f[open.upperBound..<colon] + ")"
-            }
-            want[names.joined(separator: ";"), default: 0] += w
-        }
+        let want = Fixtures.withoutLines(GoldenTests.parseFolded(try String(contentsOfFile: dir + "/etl.folded", encoding: .utf8)))
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/etl.mojo")))
         let p = try FormatRegistry.load(source: MemorySource(bytes), name: "etl.mojo", mergeLines: true, mergeThreads: true)
         XCTAssertFalse(p.hasThreads)
-        let m = p.defaultMetric
-        var got: [String: Double] = [:]
-        for n in 1..<p.tree.count where p.tree.selfWeight[m][n] != 0 {
-            var names: [String] = []
-            var x = Int32(n)
-            while x > 0 {
-                let f = p.tree.frame[Int(x)]
-                let fn = p.frames.frameFunction[Int(f)]
-                if fn >= 0, let file = p.frames.file(ofFunction: fn) {
-                    names.append(p.frames.name(ofFunction: fn) + " (" + file + ")")
-                } else {
-                    names.append(p.frames.name(ofFrame: f))
-                }
-                x = p.tree.parent[Int(x)]
-            }
-            got[names.reversed().joined(separator: ";"), default: 0] += p.tree.selfWeight[m][n]
-        }
+        let got = p.stacks(metric: p.defaultMetric, name: p.functionName(ofFrame:))
         XCTAssertGreaterThan(want.count, 10)
         if let diff = GoldenTests.difference(got, want) { XCTFail(diff) }
     }

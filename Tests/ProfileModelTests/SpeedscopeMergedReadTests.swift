@@ -25,17 +25,9 @@ final class SpeedscopeMergedReadTests: XCTestCase {
     static func summary(_ p: Profile) -> [String] {
         var out = ["metrics \(p.metrics) default \(p.defaultMetric) samples \(String(describing: p.sampleCount))"]
         for m in p.metrics.indices {
-            var stacks: [String: Double] = [:]
-            for n in 1..<p.tree.count where p.tree.selfWeight[m][n] != 0 {
-                var names: [String] = []
-                var x = Int32(n)
-                while x > 0 {
-                    let f = p.tree.frame[Int(x)]
-                    let fn = p.frames.frameFunction[Int(f)]
-                    names.append(fn >= 0 ? p.frames.describe(function: fn) : p.frames.name(ofFrame: f))
-                    x = p.tree.parent[Int(x)]
-                }
-                stacks[names.reversed().joined(separator: ";"), default: 0] += p.tree.selfWeight[m][n]
+            let stacks = p.stacks(metric: m) { f in
+                let fn = p.frames.frameFunction[Int(f)]
+                return fn >= 0 ? p.frames.describe(function: fn) : p.frames.name(ofFrame: f)
             }
             out += stacks.sorted { $0.key < $1.key }.map { "m\(m) \($0.key) \($0.value)" }
             var rows: [String] = []
@@ -94,35 +86,12 @@ final class SpeedscopeMergedReadTests: XCTestCase {
     /// and each frame's line dropped, against the stacks of functions the merged read gives.
     func testDeepSpeedscopeMergedWhileReadingGivesTheFunctionStacks() throws {
         let dir = Fixtures.repoRoot.appendingPathComponent("Tests/Deep").path
-        let text = try String(contentsOfFile: dir + "/deep.folded", encoding: .utf8)
-        var want: [String: Double] = [:]
-        for line in text.split(separator: "\n") {
-            let sp = line.lastIndex(of: " ")!
-            var frames = line[..<sp].split(separator: ";", omittingEmptySubsequences: false)
-            if frames.first?.hasPrefix("thread (") == true { frames.removeFirst() }
-            // "name (file:line)" -> "name file"
-            let names = frames.map { f -> String in
-                let open = f.lastIndex(of: "(")!, colon = f.lastIndex(of: ":")!
-                return f[..<f.index(before: open)] + " " + f[f.index(after: open)..<colon]
-            }
-            want[names.joined(separator: ";"), default: 0] += Double(line[line.index(after: sp)...])!
-        }
+        let want = Fixtures.withoutLines(try DeepShapeTests.expected())
         for file in ["deep.sampled.json", "deep.evented.json"] {
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + file)))
             let p = try Self.load(bytes, lines: true, threads: true)
             XCTAssertFalse(p.hasThreads, file)
-            let m = p.defaultMetric
-            var got: [String: Double] = [:]
-            for n in 1..<p.tree.count where p.tree.selfWeight[m][n] != 0 {
-                var names: [String] = []
-                var x = Int32(n)
-                while x > 0 {
-                    let fn = p.frames.frameFunction[Int(p.tree.frame[Int(x)])]
-                    names.append(p.frames.name(ofFunction: fn) + " " + (p.frames.file(ofFunction: fn) ?? ""))
-                    x = p.tree.parent[Int(x)]
-                }
-                got[names.reversed().joined(separator: ";"), default: 0] += p.tree.selfWeight[m][n]
-            }
+            let got = p.stacks(metric: p.defaultMetric, name: p.functionName(ofFrame:))
             XCTAssertGreaterThan(want.count, 50)
             if let diff = GoldenTests.difference(got, want) { XCTFail("\(file):\n\(diff)") }
             // One node per function path: no two siblings of one function.

@@ -49,6 +49,21 @@ enum Fixtures {
         }
     }
 
+    /// Folded stacks with each "name (file:line)" frame as "name (file)": what a reference that
+    /// keeps lines says of the stacks of functions. Stacks that become equal add up.
+    static func withoutLines(_ stacks: [String: Double]) -> [String: Double] {
+        var d: [String: Double] = [:]
+        for (stack, w) in stacks {
+            let names = stack.split(separator: ";", omittingEmptySubsequences: false).map { f -> String in
+                guard f.hasSuffix(")"), let open = f.range(of: " (", options: .backwards),
+                      let colon = f.lastIndex(of: ":"), colon > open.upperBound else { return String(f) }
+                return f[..<open.lowerBound] + " (" + f[open.upperBound..<colon] + ")"
+            }
+            d[names.joined(separator: ";"), default: 0] += w
+        }
+        return d
+    }
+
     static func json(_ path: String) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
     }
@@ -62,6 +77,30 @@ extension Profile {
             d[tree.frame[n], default: 0] += tree.selfWeight[metric][n]
         }
         return d
+    }
+
+    /// Self weight per stack, each stack's frames named by `name(frame)` root first and joined
+    /// with ';': a tree compared as folded text, by whatever of a frame the caller keeps.
+    func stacks(metric m: Int, name: (Int32) -> String) -> [String: Double] {
+        var d: [String: Double] = [:]
+        for n in 1..<max(tree.count, 1) where tree.selfWeight[m][n] != 0 {
+            var names: [String] = []
+            var x = Int32(n)
+            while x > 0 {
+                names.append(name(tree.frame[Int(x)]))
+                x = tree.parent[Int(x)]
+            }
+            d[names.reversed().joined(separator: ";"), default: 0] += tree.selfWeight[m][n]
+        }
+        return d
+    }
+
+    /// "name (file)" for a frame of a function with a file, else the frame's name: how a stack
+    /// of functions (lines merged) reads, to compare with `Fixtures.withoutLines`.
+    func functionName(ofFrame f: Int32) -> String {
+        let fn = frames.frameFunction[Int(f)]
+        guard fn >= 0, let file = frames.file(ofFunction: fn) else { return frames.name(ofFrame: f) }
+        return frames.name(ofFunction: fn) + " (" + file + ")"
     }
 
     var maxDepth: Int {
