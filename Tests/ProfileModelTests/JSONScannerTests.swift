@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import ProfileModel
 
@@ -67,6 +68,46 @@ final class JSONScannerTests: XCTestCase {
         XCTAssertThrowsError(try scan(#""ab\qc""#) { try $0.readString() }) { XCTAssertEqual(self.offset(of: $0), 3) }
         XCTAssertThrowsError(try scan(#""ab\u12"#) { try $0.readString() }) { XCTAssertEqual(self.offset(of: $0), 3) }
         XCTAssertTrue(try scan(#"{"k\u0041y": 1}"#) { s in try s.beginObject(); return try s.nextKey()!.equals("kAy") })
+    }
+
+    /// Strings are scanned eight bytes at a time: a quote, backslash or multi-byte character at
+    /// every position of a word, and a cut at every length, read as Foundation reads them.
+    func testStringsAtEveryAlignment() throws {
+        for specials in [#"\""#, #"\\"#, "é", #"\u00e9"#, "€x"] {
+            for before in 0..<18 {
+                let text = String(repeating: "a", count: before) + specials + String(repeating: "b", count: 17 - before)
+                let doc = "[\"" + text + "\", 1]"
+                let want = try JSONSerialization.jsonObject(with: Data(doc.utf8)) as! [Any]
+                let (got, skipped): (String, Int) = try scan(doc) { s in
+                    try s.beginArray()
+                    _ = try s.nextElement()
+                    let v = try s.readString().string
+                    return (v, s.pos)
+                }
+                XCTAssertEqual(got, want[0] as? String, doc)
+                // Skipping it lands where reading it does.
+                let afterSkip: Int = try scan(doc) { s in
+                    try s.beginArray()
+                    _ = try s.nextElement()
+                    try s.skipValue()
+                    return s.pos
+                }
+                XCTAssertEqual(afterSkip, skipped, doc)
+            }
+        }
+        // A byte that is not UTF-8 at every position: replaced wherever it falls in a word.
+        for before in 0..<18 {
+            let text = [UInt8](repeating: 0x61, count: before) + [0xFF] + [UInt8](repeating: 0x62, count: 17 - before)
+            let got = try scanBytes([0x22] + text + [0x22]) { Array(try $0.readString().bytes) }
+            XCTAssertEqual(got, Array(String(decoding: text, as: UTF8.self).utf8), "0xFF after \(before) bytes")
+        }
+        for n in 0..<20 {
+            let cut = "\"" + String(repeating: "x", count: n)
+            XCTAssertThrowsError(try scan(cut) { s in try s.readString() }) { XCTAssertEqual(self.offset(of: $0), 0, cut) }
+            XCTAssertThrowsError(try scan("[" + cut) { s in try s.beginArray(); _ = try s.nextElement(); try s.skipValue() }) {
+                XCTAssertEqual(self.offset(of: $0), 1, cut)
+            }
+        }
     }
 
     func testNumbers() throws {

@@ -234,6 +234,16 @@ struct JSONScanner {
         var i = start
         var ascii = true
         while i < count {
+            // Eight bytes at a time up to the first quote, backslash or (while the text is ASCII
+            // so far) byte of a multi-byte character.
+            while i + 8 <= count {
+                let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                var m = JSONScanner.zeroBytes(w ^ 0x2222_2222_2222_2222) | JSONScanner.zeroBytes(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+                if ascii { m |= w & 0x8080_8080_8080_8080 }
+                if m != 0 { i += m.trailingZeroBitCount >> 3; break }
+                i += 8
+            }
+            guard i < count else { break }
             let c = byte(i)
             if c == 0x22 {
                 pos = i + 1
@@ -505,10 +515,24 @@ struct JSONScanner {
         }
     }
 
+    /// The high bit of each byte of `x` that is zero, and no other bit.
+    @inline(__always)
+    static func zeroBytes(_ x: UInt64) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((x & low7) &+ low7) | x | low7)
+    }
+
     private mutating func skipString() throws {
         let quote = pos
         var i = pos + 1
         while i < count {
+            while i + 8 <= count {
+                let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let m = JSONScanner.zeroBytes(w ^ 0x2222_2222_2222_2222) | JSONScanner.zeroBytes(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+                if m != 0 { i += m.trailingZeroBitCount >> 3; break }
+                i += 8
+            }
+            guard i < count else { break }
             let c = byte(i)
             if c == 0x22 { pos = i + 1; return }
             i += c == 0x5C ? 2 : 1
