@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Chrome Trace Event JSON (FORMATS.md §4.2): a JSON array of events (possibly cut, with no
 /// closing `]`) or `{"traceEvents": [...]}`. B/E/X events become a call tree per thread, under
 /// `process PID (name)` / `thread TID (name)` roots named from `M` metadata events, weighted by
@@ -27,18 +29,23 @@ public enum TraceEventReader: ProfileReader {
     }
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
+        try parsed(source, options: options).build()
+    }
+
+    /// `source` read into a parser, not yet built. `splitFrom` is the event array size from
+    /// which its second half is read on the other core (lowered by tests, to split small files).
+    static func parsed(_ source: ByteSource, options: ReadOptions, splitFrom: Int = TraceParser.splitFrom) throws -> TraceParser {
         let parser = TraceParser()
         parser.mergeLines = options.mergeLines
         parser.mergeThreads = options.mergeThreads
+        parser.splitFrom = splitFrom
         if let seed = options.seedFrames { parser.builder.frames = seed }
-        do {
-            let input = try JSONInput(source)
-            parser.input = input
-            parser.reserveEvents(inputBytes: input.count)
-            try input.scan { try parser.parse($0) }
-            parser.input = nil
-        }
-        return try parser.build()
+        let input = try JSONInput(source)
+        parser.input = input
+        parser.reserveEvents(inputBytes: input.count)
+        try input.scan { try parser.parse($0) }
+        parser.input = nil
+        return parser
     }
 }
 
@@ -124,6 +131,20 @@ final class TraceParser {
 
     private struct FrameKey: Hashable { var name: Int32; var file: String?; var line: Int }
 
+    /// Event arrays from this size on have their second half read on the other core.
+    static let splitFrom = 8 << 20
+    var splitFrom = TraceParser.splitFrom
+    /// Whether the second half was read on the other core and taken (true) or thrown away
+    /// (false: the split was not where the first half's elements ended, or the second half did
+    /// not end cleanly); nil when not tried.
+    private(set) var splitTaken: Bool? = nil
+    /// A parser reading a second half makes no frames (they must be made in file order, in
+    /// the first half's builder): it keeps each raw frame's key for `absorb` instead.
+    private var deferFrames = false
+    private var rawKeyName: [Int32] = []
+    private var rawKeyFile: [String?] = []
+    private var rawKeyLine: [Int] = []
+
     // MARK: parsing
 
     func parse(_ buffer: UnsafeRawBufferPointer) throws {
@@ -160,8 +181,23 @@ final class TraceParser {
 
     private func parseEventArray() throws {
         try s.beginArray()
+        let half = startSecondHalf()
+        defer { half?.stop() }
+        var watching = half != nil
         while true {
             let before = s.pos
+            if watching, let half, before >= half.split {
+                // The split is an element boundary of this array only if an element ends there.
+                watching = false
+                if before == half.split, let end = half.finish() {
+                    absorb(half.parser)
+                    s.skipArrayRest(to: end)
+                    splitTaken = true
+                    return
+                }
+                half.stop()
+                splitTaken = false
+            }
             do {
                 guard try s.nextElement() else { break }
                 input?.release(below: before)
@@ -174,6 +210,117 @@ final class TraceParser {
                 return
             }
         }
+    }
+
+    /// Starts reading the rest of the event array from about its middle on the other core, for
+    /// a big array: from the first `},{"ph":` past the middle, which is most likely the end of
+    /// one event and the start of the next. Nothing proves that here; `parseEventArray` takes
+    /// the result only if an element it reads ends exactly there.
+    private func startSecondHalf() -> SecondHalf? {
+        let start = s.pos, end = s.count
+        // Each B/E/X event takes 17 bytes or more: the two halves cannot reach `Int32.max`
+        // events, whose check depends on the count so far.
+        guard end - start >= max(splitFrom, 64), end / 16 < Int(Int32.max),
+              sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 else { return nil }
+        let pattern: UInt64 = 0x3A22_6870_227B_2C7D     // `},{"ph":` read as a little-endian word
+        let base = s.base
+        var i = start + (end - start) / 2
+        let limit = min(end - 8, i + (1 << 20))
+        while i < limit && base.loadUnaligned(fromByteOffset: i, as: UInt64.self) != pattern { i += 1 }
+        guard i < limit else { return nil }
+        return SecondHalf(UnsafeRawBufferPointer(start: base, count: end), split: i + 1, depth: s.depth, input: input)
+    }
+
+    /// The second half of an event array, read on the other core into a parser of its own.
+    private final class SecondHalf: @unchecked Sendable {
+        let parser = TraceParser()
+        let split: Int
+        private let stopped = Atomic<Bool>(false)
+        private var end: Int? = nil
+        private var task: SideTask? = nil
+        private var joined = false
+
+        init(_ buffer: UnsafeRawBufferPointer, split: Int, depth: Int, input: JSONInput?) {
+            self.split = split
+            parser.deferFrames = true
+            task = SideTask { [self] in
+                end = parser.parseRest(buffer, from: split, depth: depth, input: input) { self.stopped.load(ordering: .relaxed) }
+            }
+        }
+
+        var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+        /// Waits for the read: where the array ends (just past its `]`), or nil when the read
+        /// failed or was stopped.
+        func finish() -> Int? {
+            if !joined { task?.wait(); joined = true }
+            return end
+        }
+
+        /// Stops the read and waits for it (it reads the input, which must outlive it).
+        func stop() {
+            stopped.store(true, ordering: .relaxed)
+            _ = finish()
+        }
+    }
+
+    /// For a `SecondHalf`: the rest of an event array from `split`, just past an element at
+    /// nesting `depth`. Where the array ends (just past its `]`), or nil if it does not end
+    /// cleanly: an error, a cut input, a warning or an embedded CPU profile, all left to the
+    /// one-core read, whose handling of them depends on what came before.
+    private func parseRest(_ buffer: UnsafeRawBufferPointer, from split: Int, depth: Int, input: JSONInput?,
+                           stopped: () -> Bool) -> Int? {
+        s = JSONScanner(buffer)
+        s.lenientEOF = true
+        s.resumeArray(at: split, depth: depth)
+        reserveEvents(inputBytes: buffer.count - split)
+        var released = split
+        do {
+            while try s.nextElement() {
+                if stopped() { return nil }
+                if s.pos - released >= JSONInput.releaseStep { released = input?.release(from: released, below: s.pos) ?? s.pos }
+                try parseEvent()
+            }
+        } catch {
+            return nil
+        }
+        guard !s.truncated, warnings.isEmpty, cpuProfiles.isEmpty else { return nil }
+        return s.pos
+    }
+
+    /// Takes in the events `later` read from the rest of the array, as if read here: its
+    /// names, pids and tids, threads and raw frames are looked up here in the order it first
+    /// saw each, the order this parser would have met the new ones in, so every id (and every
+    /// frame made) comes out as reading on would have.
+    private func absorb(_ later: TraceParser) {
+        func remap(_ table: ByteInterner, into own: inout ByteInterner) -> [Int32] {
+            (0..<table.count).map { i in
+                table.withBytes(Int32(i)) { t in t.isEmpty ? own.intern("") : own.intern(t.baseAddress!, t.count) }
+            }
+        }
+        let nameMap = remap(later.rawNames, into: &rawNames)
+        let idMap = remap(later.ids, into: &ids)
+        func id(_ i: Int32) -> Int32 { i >= 0 ? idMap[Int(i)] : i }
+        let threadMap = later.threadPid.indices.map { thread(id(later.threadPid[$0]), id(later.threadTid[$0])) }
+        let frameMap = later.rawKeyName.indices.map { r in
+            let name = later.rawKeyName[r]
+            return frameFor(name: name >= 0 ? nameMap[Int(name)] : name, file: later.rawKeyFile[r], line: later.rawKeyLine[r])
+        }
+        for (pid, name) in later.processNames { processNames[id(pid)] = name }
+        for (t, name) in later.threadNames { threadNames[threadMap[Int(t)]] = name }
+        for p in phaseCounts.indices { phaseCounts[p] += later.phaseCounts[p] }
+        eventCount += later.eventCount
+        skippedNoTime += later.skippedNoTime
+        later.events.withUnsafeMutableBufferPointer { ev in
+            for i in ev.indices {
+                ev[i].thread = threadMap[Int(ev[i].thread)]
+                if ev[i].frame >= 0 { ev[i].frame = frameMap[Int(ev[i].frame)] }
+                if ev[i].name >= 0 { ev[i].name = nameMap[Int(ev[i].name)] }
+                if ev[i].args >= 0 { ev[i].args = nameMap[Int(ev[i].args)] }
+            }
+        }
+        events.append(contentsOf: later.events)
+        later.events = []
     }
 
     /// Room for as many events as the input could hold (the shortest B/E/X event written is
@@ -452,6 +599,12 @@ final class TraceParser {
     }
 
     private func makeFrame(name: Int32, file: String?, line: Int) -> Int32 {
+        if deferFrames {
+            rawKeyName.append(name)
+            rawKeyFile.append(file)
+            rawKeyLine.append(line)
+            return Int32(rawKeyName.count - 1)
+        }
         let text = name >= 0 ? rawNames.string(name) : "(unnamed)"
         let frame: Frame
         if let file {
