@@ -767,59 +767,76 @@ final class TraceParser {
         var start = [Int](repeating: 0, count: threadCount + 1)
         for e in events { start[Int(e.thread) + 1] += 1 }
         for t in 0..<threadCount { start[t + 1] += start[t] }
-        var byThread = [Int32](repeating: 0, count: events.count)
-        do {
+        let byThread: [Int32] = {
+            var byThread = [Int32](repeating: 0, count: events.count)
             var fill = start
             for (i, e) in events.enumerated() {
                 byThread[fill[Int(e.thread)]] = Int32(i)
                 fill[Int(e.thread)] += 1
             }
-        }
+            return byThread
+        }()
         var unmatched = 0, dangling = 0
-        // Per event, by index (every thread's events are distinct): a begin's rank in its
-        // thread's order, and whether it is open. Arrays, not a dictionary and a set probed
-        // an event each.
-        var rank = [Int32](repeating: 0, count: events.count)
+        // Whether each event (by index) is open. An array, not a set probed an event each.
         var opened = [Bool](repeating: false, count: events.count)
+        // A begin's rank in its thread's order, by event index: written for each thread by
+        // whichever core orders it, at its own events only.
+        let rank = UnsafeMutablePointer<Int32>.allocate(capacity: events.count)
+        defer { rank.deallocate() }
+        let all = events
+        // A thread's begins and ends in the order the walk takes them, and its last time.
+        // Begins: by ts; at one ts, B events (unknown length) first in file order, then X
+        // events longest first (equal: the later one first, viztracer writes children first).
         // Ends: E events and X ends, by time; at one time, X ends innermost first, then E
-        // events in file order. `key` orders both within a time and says which event: an X
-        // end's is minus its begin's rank (<= 0), an E's is 2^32 + its index.
-        struct End {
-            var ts: Double
-            var key: Int64
-            var isE: Bool { key >= 1 << 32 }
-        }
-        var begins: [Int32] = [], ends: [End] = []
-        for t in 0..<threadCount where start[t] < start[t + 1] {
+        // events in file order.
+        func order(_ t: Int) -> EventOrder {
+            var o = EventOrder()
             let list = byThread[start[t]..<start[t + 1]]
-            // Begins: by ts; at one ts, B events (unknown length) first in file order, then X
-            // events longest first (equal: the later one first, viztracer writes children first).
-            begins.removeAll(keepingCapacity: true)
-            begins.reserveCapacity(list.count)
-            for i in list where !events[Int(i)].isE { begins.append(i) }
-            events.withUnsafeBufferPointer { ev in
-                begins.sort { a, b in
+            all.withUnsafeBufferPointer { ev in
+                o.begins.reserveCapacity(list.count)
+                for i in list where !ev[Int(i)].isE { o.begins.append(i) }
+                o.begins.sort { a, b in
                     let x = ev[Int(a)], y = ev[Int(b)]
                     if x.ts != y.ts { return x.ts < y.ts }
                     let dx = x.isB ? Double.infinity : x.dur, dy = y.isB ? Double.infinity : y.dur
                     if dx != dy { return dx > dy }
                     return x.isB ? a < b : a > b
                 }
+                for (r, e) in o.begins.enumerated() { rank[Int(e)] = Int32(r) }
+                o.ends.reserveCapacity(list.count)
+                for i in list {
+                    let e = ev[Int(i)]
+                    if e.isE { o.ends.append(EventOrder.End(ts: e.ts, key: 1 << 32 | Int64(i))) }
+                    else if e.isX { o.ends.append(EventOrder.End(ts: e.ts + e.dur, key: -Int64(rank[Int(i)]))) }
+                    o.maxT = max(o.maxT, e.ts + (e.isX ? e.dur : 0))
+                }
             }
-            for (r, e) in begins.enumerated() { rank[Int(e)] = Int32(r) }
-            ends.removeAll(keepingCapacity: true)
-            ends.reserveCapacity(list.count)
-            for i in list {
-                let e = events[Int(i)]
-                if e.isE { ends.append(End(ts: e.ts, key: 1 << 32 | Int64(i))) }
-                else if e.isX { ends.append(End(ts: e.ts + e.dur, key: -Int64(rank[Int(i)]))) }
+            o.ends.sort { a, b in a.ts != b.ts ? a.ts < b.ts : a.key < b.key }
+            return o
+        }
+        let threads = (0..<threadCount).filter { start[$0] < start[$0 + 1] }
+        // The next thread's order, made on the other core while this one walks the thread
+        // before it (when it is worth a hand-off).
+        var ahead: (task: SideTask, box: OrderBox)? = nil
+        var walkedEvents = 0, indexReserved = false
+        for (k, t) in threads.enumerated() {
+            let list = byThread[start[t]..<start[t + 1]]
+            let o: EventOrder
+            if let a = ahead {
+                a.task.wait()
+                o = a.box.order
+                ahead = nil
+            } else {
+                o = order(t)
             }
-            ends.sort { a, b in a.ts != b.ts ? a.ts < b.ts : a.key < b.key }
-            func event(of end: End) -> Int32 {
+            if k + 1 < threads.count, start[threads[k + 1] + 1] - start[threads[k + 1]] >= 1 << 14 {
+                let box = OrderBox(), next = threads[k + 1]
+                ahead = (SideTask { box.order = order(next) }, box)
+            }
+            let begins = o.begins, ends = o.ends, maxT = o.maxT
+            func event(of end: EventOrder.End) -> Int32 {
                 end.isE ? Int32(truncatingIfNeeded: end.key) : begins[Int(-end.key)]
             }
-            var maxT = -Double.infinity
-            for i in list { let e = events[Int(i)]; maxT = max(maxT, e.ts + (e.isX ? e.dur : 0)) }
             let root = eventRoot(Int32(t))
             // Begins in a row get their nodes in one `descend` (its probes prefetched together)
             // at the next end, instead of a `child(of:)` each waiting on its cache miss: until
@@ -912,6 +929,15 @@ final class TraceParser {
                 advance(maxT)
                 resolve()
             }
+            // The threads so far tell about how many nodes the rest will make: room for them
+            // in the child index now saves its doublings (each clears a bigger table and moves
+            // every entry into it). A thread has nodes of its own, so the count scales.
+            walkedEvents += list.count
+            if !indexReserved && walkedEvents * 8 >= events.count && walkedEvents < events.count {
+                indexReserved = true
+                let estimate = Double(builder.nodeCount) * Double(events.count) / Double(walkedEvents)
+                builder.reserveIndex(for: Int(min(estimate, Double(events.count + 2 * threadCount + 1))))
+            }
         }
         // The line-level tree would have voted with each line frame's self time at freeze.
         for r in rawSelf.indices where rawSelf[r] > 0 && rawFunction[r] >= 0 {
@@ -958,6 +984,25 @@ final class TraceParser {
         if unknown > 0 { warnings.append("\(unknown) sample(s) refer to unknown stack frames") }
         builder.sampleCount = samples.count
     }
+}
+
+/// A thread's B/E/X events in the order `buildEvents` walks them.
+private struct EventOrder {
+    /// An E event or an X event's end. `key` orders ends within a time and says which event:
+    /// an X end's is minus its begin's rank (<= 0), an E's is 2^32 + its index.
+    struct End {
+        var ts: Double
+        var key: Int64
+        var isE: Bool { key >= 1 << 32 }
+    }
+    var begins: [Int32] = []
+    var ends: [End] = []
+    var maxT = -Double.infinity
+}
+
+/// An `EventOrder` made on the other core (`SideTask`), read after `wait()`.
+private final class OrderBox: @unchecked Sendable {
+    var order = EventOrder()
 }
 
 extension CPUProfileData {
