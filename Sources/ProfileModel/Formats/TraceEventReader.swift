@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Chrome Trace Event JSON (FORMATS.md §4.2): a JSON array of events (possibly cut, with no
 /// closing `]`) or `{"traceEvents": [...]}`. B/E/X events become a call tree per thread, under
 /// `process PID (name)` / `thread TID (name)` roots named from `M` metadata events, weighted by
@@ -27,18 +29,23 @@ public enum TraceEventReader: ProfileReader {
     }
 
     public static func read(_ source: ByteSource, options: ReadOptions) throws -> ProfileBuilder {
+        try parsed(source, options: options).build()
+    }
+
+    /// `source` read into a parser, not yet built. `splitFrom` is the event array size from
+    /// which its second half is read on the other core (lowered by tests, to split small files).
+    static func parsed(_ source: ByteSource, options: ReadOptions, splitFrom: Int = TraceParser.splitFrom) throws -> TraceParser {
         let parser = TraceParser()
         parser.mergeLines = options.mergeLines
         parser.mergeThreads = options.mergeThreads
+        parser.splitFrom = splitFrom
         if let seed = options.seedFrames { parser.builder.frames = seed }
-        do {
-            let input = try JSONInput(source)
-            parser.input = input
-            parser.reserveEvents(inputBytes: input.count)
-            try input.scan { try parser.parse($0) }
-            parser.input = nil
-        }
-        return try parser.build()
+        let input = try JSONInput(source)
+        parser.input = input
+        parser.reserveEvents(inputBytes: input.count)
+        try input.scan { try parser.parse($0) }
+        parser.input = nil
+        return parser
     }
 }
 
@@ -124,6 +131,20 @@ final class TraceParser {
 
     private struct FrameKey: Hashable { var name: Int32; var file: String?; var line: Int }
 
+    /// Event arrays from this size on have their second half read on the other core.
+    static let splitFrom = 8 << 20
+    var splitFrom = TraceParser.splitFrom
+    /// Whether the second half was read on the other core and taken (true) or thrown away
+    /// (false: the split was not where the first half's elements ended, or the second half did
+    /// not end cleanly); nil when not tried.
+    private(set) var splitTaken: Bool? = nil
+    /// A parser reading a second half makes no frames (they must be made in file order, in
+    /// the first half's builder): it keeps each raw frame's key for `absorb` instead.
+    private var deferFrames = false
+    private var rawKeyName: [Int32] = []
+    private var rawKeyFile: [String?] = []
+    private var rawKeyLine: [Int] = []
+
     // MARK: parsing
 
     func parse(_ buffer: UnsafeRawBufferPointer) throws {
@@ -160,8 +181,23 @@ final class TraceParser {
 
     private func parseEventArray() throws {
         try s.beginArray()
+        let half = startSecondHalf()
+        defer { half?.stop() }
+        var watching = half != nil
         while true {
             let before = s.pos
+            if watching, let half, before >= half.split {
+                // The split is an element boundary of this array only if an element ends there.
+                watching = false
+                if before == half.split, let end = half.finish() {
+                    absorb(half.parser)
+                    s.skipArrayRest(to: end)
+                    splitTaken = true
+                    return
+                }
+                half.stop()
+                splitTaken = false
+            }
             do {
                 guard try s.nextElement() else { break }
                 input?.release(below: before)
@@ -174,6 +210,117 @@ final class TraceParser {
                 return
             }
         }
+    }
+
+    /// Starts reading the rest of the event array from about its middle on the other core, for
+    /// a big array: from the first `},{"ph":` past the middle, which is most likely the end of
+    /// one event and the start of the next. Nothing proves that here; `parseEventArray` takes
+    /// the result only if an element it reads ends exactly there.
+    private func startSecondHalf() -> SecondHalf? {
+        let start = s.pos, end = s.count
+        // Each B/E/X event takes 17 bytes or more: the two halves cannot reach `Int32.max`
+        // events, whose check depends on the count so far.
+        guard end - start >= max(splitFrom, 64), end / 16 < Int(Int32.max),
+              sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 else { return nil }
+        let pattern: UInt64 = 0x3A22_6870_227B_2C7D     // `},{"ph":` read as a little-endian word
+        let base = s.base
+        var i = start + (end - start) / 2
+        let limit = min(end - 8, i + (1 << 20))
+        while i < limit && base.loadUnaligned(fromByteOffset: i, as: UInt64.self) != pattern { i += 1 }
+        guard i < limit else { return nil }
+        return SecondHalf(UnsafeRawBufferPointer(start: base, count: end), split: i + 1, depth: s.depth, input: input)
+    }
+
+    /// The second half of an event array, read on the other core into a parser of its own.
+    private final class SecondHalf: @unchecked Sendable {
+        let parser = TraceParser()
+        let split: Int
+        private let stopped = Atomic<Bool>(false)
+        private var end: Int? = nil
+        private var task: SideTask? = nil
+        private var joined = false
+
+        init(_ buffer: UnsafeRawBufferPointer, split: Int, depth: Int, input: JSONInput?) {
+            self.split = split
+            parser.deferFrames = true
+            task = SideTask { [self] in
+                end = parser.parseRest(buffer, from: split, depth: depth, input: input) { self.stopped.load(ordering: .relaxed) }
+            }
+        }
+
+        var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+        /// Waits for the read: where the array ends (just past its `]`), or nil when the read
+        /// failed or was stopped.
+        func finish() -> Int? {
+            if !joined { task?.wait(); joined = true }
+            return end
+        }
+
+        /// Stops the read and waits for it (it reads the input, which must outlive it).
+        func stop() {
+            stopped.store(true, ordering: .relaxed)
+            _ = finish()
+        }
+    }
+
+    /// For a `SecondHalf`: the rest of an event array from `split`, just past an element at
+    /// nesting `depth`. Where the array ends (just past its `]`), or nil if it does not end
+    /// cleanly: an error, a cut input, a warning or an embedded CPU profile, all left to the
+    /// one-core read, whose handling of them depends on what came before.
+    private func parseRest(_ buffer: UnsafeRawBufferPointer, from split: Int, depth: Int, input: JSONInput?,
+                           stopped: () -> Bool) -> Int? {
+        s = JSONScanner(buffer)
+        s.lenientEOF = true
+        s.resumeArray(at: split, depth: depth)
+        reserveEvents(inputBytes: buffer.count - split)
+        var released = split
+        do {
+            while try s.nextElement() {
+                if stopped() { return nil }
+                if s.pos - released >= JSONInput.releaseStep { released = input?.release(from: released, below: s.pos) ?? s.pos }
+                try parseEvent()
+            }
+        } catch {
+            return nil
+        }
+        guard !s.truncated, warnings.isEmpty, cpuProfiles.isEmpty else { return nil }
+        return s.pos
+    }
+
+    /// Takes in the events `later` read from the rest of the array, as if read here: its
+    /// names, pids and tids, threads and raw frames are looked up here in the order it first
+    /// saw each, the order this parser would have met the new ones in, so every id (and every
+    /// frame made) comes out as reading on would have.
+    private func absorb(_ later: TraceParser) {
+        func remap(_ table: ByteInterner, into own: inout ByteInterner) -> [Int32] {
+            (0..<table.count).map { i in
+                table.withBytes(Int32(i)) { t in t.isEmpty ? own.intern("") : own.intern(t.baseAddress!, t.count) }
+            }
+        }
+        let nameMap = remap(later.rawNames, into: &rawNames)
+        let idMap = remap(later.ids, into: &ids)
+        func id(_ i: Int32) -> Int32 { i >= 0 ? idMap[Int(i)] : i }
+        let threadMap = later.threadPid.indices.map { thread(id(later.threadPid[$0]), id(later.threadTid[$0])) }
+        let frameMap = later.rawKeyName.indices.map { r in
+            let name = later.rawKeyName[r]
+            return frameFor(name: name >= 0 ? nameMap[Int(name)] : name, file: later.rawKeyFile[r], line: later.rawKeyLine[r])
+        }
+        for (pid, name) in later.processNames { processNames[id(pid)] = name }
+        for (t, name) in later.threadNames { threadNames[threadMap[Int(t)]] = name }
+        for p in phaseCounts.indices { phaseCounts[p] += later.phaseCounts[p] }
+        eventCount += later.eventCount
+        skippedNoTime += later.skippedNoTime
+        later.events.withUnsafeMutableBufferPointer { ev in
+            for i in ev.indices {
+                ev[i].thread = threadMap[Int(ev[i].thread)]
+                if ev[i].frame >= 0 { ev[i].frame = frameMap[Int(ev[i].frame)] }
+                if ev[i].name >= 0 { ev[i].name = nameMap[Int(ev[i].name)] }
+                if ev[i].args >= 0 { ev[i].args = nameMap[Int(ev[i].args)] }
+            }
+        }
+        events.append(contentsOf: later.events)
+        later.events = []
     }
 
     /// Room for as many events as the input could hold (the shortest B/E/X event written is
@@ -452,6 +599,12 @@ final class TraceParser {
     }
 
     private func makeFrame(name: Int32, file: String?, line: Int) -> Int32 {
+        if deferFrames {
+            rawKeyName.append(name)
+            rawKeyFile.append(file)
+            rawKeyLine.append(line)
+            return Int32(rawKeyName.count - 1)
+        }
         let text = name >= 0 ? rawNames.string(name) : "(unnamed)"
         let frame: Frame
         if let file {
@@ -614,59 +767,76 @@ final class TraceParser {
         var start = [Int](repeating: 0, count: threadCount + 1)
         for e in events { start[Int(e.thread) + 1] += 1 }
         for t in 0..<threadCount { start[t + 1] += start[t] }
-        var byThread = [Int32](repeating: 0, count: events.count)
-        do {
+        let byThread: [Int32] = {
+            var byThread = [Int32](repeating: 0, count: events.count)
             var fill = start
             for (i, e) in events.enumerated() {
                 byThread[fill[Int(e.thread)]] = Int32(i)
                 fill[Int(e.thread)] += 1
             }
-        }
+            return byThread
+        }()
         var unmatched = 0, dangling = 0
-        // Per event, by index (every thread's events are distinct): a begin's rank in its
-        // thread's order, and whether it is open. Arrays, not a dictionary and a set probed
-        // an event each.
-        var rank = [Int32](repeating: 0, count: events.count)
+        // Whether each event (by index) is open. An array, not a set probed an event each.
         var opened = [Bool](repeating: false, count: events.count)
+        // A begin's rank in its thread's order, by event index: written for each thread by
+        // whichever core orders it, at its own events only.
+        let rank = UnsafeMutablePointer<Int32>.allocate(capacity: events.count)
+        defer { rank.deallocate() }
+        let all = events
+        // A thread's begins and ends in the order the walk takes them, and its last time.
+        // Begins: by ts; at one ts, B events (unknown length) first in file order, then X
+        // events longest first (equal: the later one first, viztracer writes children first).
         // Ends: E events and X ends, by time; at one time, X ends innermost first, then E
-        // events in file order. `key` orders both within a time and says which event: an X
-        // end's is minus its begin's rank (<= 0), an E's is 2^32 + its index.
-        struct End {
-            var ts: Double
-            var key: Int64
-            var isE: Bool { key >= 1 << 32 }
-        }
-        var begins: [Int32] = [], ends: [End] = []
-        for t in 0..<threadCount where start[t] < start[t + 1] {
+        // events in file order.
+        func order(_ t: Int) -> EventOrder {
+            var o = EventOrder()
             let list = byThread[start[t]..<start[t + 1]]
-            // Begins: by ts; at one ts, B events (unknown length) first in file order, then X
-            // events longest first (equal: the later one first, viztracer writes children first).
-            begins.removeAll(keepingCapacity: true)
-            begins.reserveCapacity(list.count)
-            for i in list where !events[Int(i)].isE { begins.append(i) }
-            events.withUnsafeBufferPointer { ev in
-                begins.sort { a, b in
+            all.withUnsafeBufferPointer { ev in
+                o.begins.reserveCapacity(list.count)
+                for i in list where !ev[Int(i)].isE { o.begins.append(i) }
+                o.begins.sort { a, b in
                     let x = ev[Int(a)], y = ev[Int(b)]
                     if x.ts != y.ts { return x.ts < y.ts }
                     let dx = x.isB ? Double.infinity : x.dur, dy = y.isB ? Double.infinity : y.dur
                     if dx != dy { return dx > dy }
                     return x.isB ? a < b : a > b
                 }
+                for (r, e) in o.begins.enumerated() { rank[Int(e)] = Int32(r) }
+                o.ends.reserveCapacity(list.count)
+                for i in list {
+                    let e = ev[Int(i)]
+                    if e.isE { o.ends.append(EventOrder.End(ts: e.ts, key: 1 << 32 | Int64(i))) }
+                    else if e.isX { o.ends.append(EventOrder.End(ts: e.ts + e.dur, key: -Int64(rank[Int(i)]))) }
+                    o.maxT = max(o.maxT, e.ts + (e.isX ? e.dur : 0))
+                }
             }
-            for (r, e) in begins.enumerated() { rank[Int(e)] = Int32(r) }
-            ends.removeAll(keepingCapacity: true)
-            ends.reserveCapacity(list.count)
-            for i in list {
-                let e = events[Int(i)]
-                if e.isE { ends.append(End(ts: e.ts, key: 1 << 32 | Int64(i))) }
-                else if e.isX { ends.append(End(ts: e.ts + e.dur, key: -Int64(rank[Int(i)]))) }
+            o.ends.sort { a, b in a.ts != b.ts ? a.ts < b.ts : a.key < b.key }
+            return o
+        }
+        let threads = (0..<threadCount).filter { start[$0] < start[$0 + 1] }
+        // The next thread's order, made on the other core while this one walks the thread
+        // before it (when it is worth a hand-off).
+        var ahead: (task: SideTask, box: OrderBox)? = nil
+        var walkedEvents = 0, indexReserved = false
+        for (k, t) in threads.enumerated() {
+            let list = byThread[start[t]..<start[t + 1]]
+            let o: EventOrder
+            if let a = ahead {
+                a.task.wait()
+                o = a.box.order
+                ahead = nil
+            } else {
+                o = order(t)
             }
-            ends.sort { a, b in a.ts != b.ts ? a.ts < b.ts : a.key < b.key }
-            func event(of end: End) -> Int32 {
+            if k + 1 < threads.count, start[threads[k + 1] + 1] - start[threads[k + 1]] >= 1 << 14 {
+                let box = OrderBox(), next = threads[k + 1]
+                ahead = (SideTask { box.order = order(next) }, box)
+            }
+            let begins = o.begins, ends = o.ends, maxT = o.maxT
+            func event(of end: EventOrder.End) -> Int32 {
                 end.isE ? Int32(truncatingIfNeeded: end.key) : begins[Int(-end.key)]
             }
-            var maxT = -Double.infinity
-            for i in list { let e = events[Int(i)]; maxT = max(maxT, e.ts + (e.isX ? e.dur : 0)) }
             let root = eventRoot(Int32(t))
             // Begins in a row get their nodes in one `descend` (its probes prefetched together)
             // at the next end, instead of a `child(of:)` each waiting on its cache miss: until
@@ -759,6 +929,15 @@ final class TraceParser {
                 advance(maxT)
                 resolve()
             }
+            // The threads so far tell about how many nodes the rest will make: room for them
+            // in the child index now saves its doublings (each clears a bigger table and moves
+            // every entry into it). A thread has nodes of its own, so the count scales.
+            walkedEvents += list.count
+            if !indexReserved && walkedEvents * 8 >= events.count && walkedEvents < events.count {
+                indexReserved = true
+                let estimate = Double(builder.nodeCount) * Double(events.count) / Double(walkedEvents)
+                builder.reserveIndex(for: Int(min(estimate, Double(events.count + 2 * threadCount + 1))))
+            }
         }
         // The line-level tree would have voted with each line frame's self time at freeze.
         for r in rawSelf.indices where rawSelf[r] > 0 && rawFunction[r] >= 0 {
@@ -805,6 +984,25 @@ final class TraceParser {
         if unknown > 0 { warnings.append("\(unknown) sample(s) refer to unknown stack frames") }
         builder.sampleCount = samples.count
     }
+}
+
+/// A thread's B/E/X events in the order `buildEvents` walks them.
+private struct EventOrder {
+    /// An E event or an X event's end. `key` orders ends within a time and says which event:
+    /// an X end's is minus its begin's rank (<= 0), an E's is 2^32 + its index.
+    struct End {
+        var ts: Double
+        var key: Int64
+        var isE: Bool { key >= 1 << 32 }
+    }
+    var begins: [Int32] = []
+    var ends: [End] = []
+    var maxT = -Double.infinity
+}
+
+/// An `EventOrder` made on the other core (`SideTask`), read after `wait()`.
+private final class OrderBox: @unchecked Sendable {
+    var order = EventOrder()
 }
 
 extension CPUProfileData {

@@ -175,6 +175,24 @@ struct JSONScanner {
         kinds[depth] = kind
     }
 
+    /// Puts the scanner inside an array at nesting `depth`, at `pos` just past one of its
+    /// elements: as if it had read the array up to there. For a second reader that takes over
+    /// an array part-way (the caller must know `pos` is such a place).
+    mutating func resumeArray(at pos: Int, depth: Int) {
+        precondition(depth >= 1 && depth <= maxDepth)
+        self.pos = pos
+        self.depth = depth
+        first[depth] = false
+        kinds[depth] = 0x5B
+    }
+
+    /// Moves past the rest of the array being read, up to `end` just past its closing `]`:
+    /// another reader read it.
+    mutating func skipArrayRest(to end: Int) {
+        pos = end
+        depth -= 1
+    }
+
     /// The next key of the object being read (the value follows: read or skip it), or nil
     /// after the closing `}`.
     public mutating func nextKey() throws -> JSONString? {
@@ -731,7 +749,19 @@ final class JSONInput {
         if mapped > 0 && offset - released >= JSONInput.releaseStep { releasePages(below: offset) }
     }
 
-    private static let releaseStep = 4 << 20
+    static let releaseStep = 4 << 20
+
+    /// Hands back the whole mapped pages within `start..<end`, leaving `release(below:)`'s mark
+    /// alone: for a second reader walking a later part of the input on another thread. Returns
+    /// where the pages handed back end, the `start` of the next call.
+    func release(from start: Int, below end: Int) -> Int {
+        guard mapped > 0 else { return end }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = (start + page - 1) / page * page, hi = min(end, count) / page * page
+        guard hi > lo else { return start }
+        _ = madvise(base + lo, hi - lo, Int32(MADV_DONTNEED))
+        return hi
+    }
 
     /// Hands back every mapped page, for a reader about to walk the input again from the start
     /// (pprof's samples, after a first pass that only found where they are).
