@@ -225,16 +225,12 @@ final class SpeedscopeParser {
     /// token can end. Eight bytes at a time, as `shared.frames` is mostly quotes and letters.
     private func quoteAfterD(before end: Int, from start: Int) -> Int? {
         let base = s.base
-        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 {
-            let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-            return ~(((x & low7) &+ low7) | x | low7)      // the high bit of each zero byte, exactly
-        }
         var e = end
         while e - 8 >= max(start, 1) {
             let w = e - 8
-            let quotes = zeroBytes(base.loadUnaligned(fromByteOffset: w, as: UInt64.self) ^ 0x2222_2222_2222_2222)
+            let quotes = JSONScanner.zeroBytes(base.loadUnaligned(fromByteOffset: w, as: UInt64.self) ^ 0x2222_2222_2222_2222)
             if quotes != 0 {
-                let m = quotes & zeroBytes(base.loadUnaligned(fromByteOffset: w - 1, as: UInt64.self) ^ 0x6464_6464_6464_6464)
+                let m = quotes & JSONScanner.zeroBytes(base.loadUnaligned(fromByteOffset: w - 1, as: UInt64.self) ^ 0x6464_6464_6464_6464)
                 if m != 0 { return w + (63 - m.leadingZeroBitCount) / 8 }
             }
             e = w

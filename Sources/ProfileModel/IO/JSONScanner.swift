@@ -252,15 +252,9 @@ struct JSONScanner {
         var i = start
         var ascii = true
         while i < count {
-            // Eight bytes at a time up to the first quote, backslash or (while the text is ASCII
-            // so far) byte of a multi-byte character.
-            while i + 8 <= count {
-                let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                var m = JSONScanner.zeroBytes(w ^ 0x2222_2222_2222_2222) | JSONScanner.zeroBytes(w ^ 0x5C5C_5C5C_5C5C_5C5C)
-                if ascii { m |= w & 0x8080_8080_8080_8080 }
-                if m != 0 { i += m.trailingZeroBitCount >> 3; break }
-                i += 8
-            }
+            // Up to the first quote, backslash or (while the text is ASCII so far) byte of a
+            // multi-byte character.
+            i = quoteOrBackslash(from: i, orHighByte: ascii)
             guard i < count else { break }
             let c = byte(i)
             if c == 0x22 {
@@ -540,16 +534,26 @@ struct JSONScanner {
         return ~(((x & low7) &+ low7) | x | low7)
     }
 
+    /// Where the first quote or backslash (or, with `orHighByte`, byte from 0x80) at `i` or
+    /// after is, eight bytes at a time; or the last up to eight bytes' start, left to the caller.
+    @inline(__always)
+    private func quoteOrBackslash(from start: Int, orHighByte: Bool) -> Int {
+        var i = start
+        while i + 8 <= count {
+            let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            var m = JSONScanner.zeroBytes(w ^ 0x2222_2222_2222_2222) | JSONScanner.zeroBytes(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+            if orHighByte { m |= w & 0x8080_8080_8080_8080 }
+            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        return i
+    }
+
     private mutating func skipString() throws {
         let quote = pos
         var i = pos + 1
         while i < count {
-            while i + 8 <= count {
-                let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                let m = JSONScanner.zeroBytes(w ^ 0x2222_2222_2222_2222) | JSONScanner.zeroBytes(w ^ 0x5C5C_5C5C_5C5C_5C5C)
-                if m != 0 { i += m.trailingZeroBitCount >> 3; break }
-                i += 8
-            }
+            i = quoteOrBackslash(from: i, orHighByte: false)
             guard i < count else { break }
             let c = byte(i)
             if c == 0x22 { pos = i + 1; return }
