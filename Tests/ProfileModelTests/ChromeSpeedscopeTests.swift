@@ -301,6 +301,24 @@ final class ChromeSpeedscopeTests: XCTestCase {
         XCTAssertTrue((0..<ct.frames.frameCount).contains { ct.frames.file(ofFrame: Int32($0)) == "/srv/app/sampled.py" })
     }
 
+    /// pid and tid are often left out of hand-written and tool-written traces. Such events are
+    /// one thread of their own, apart from the (1, 1) events between them; each thread's
+    /// time is its events' durations worked out by hand.
+    func testEventsWithoutPidOrTid() throws {
+        let text = #"[{"ph":"B","ts":1,"name":"a"},{"ph":"E","ts":5},"# +
+            #"{"ph":"X","ts":10,"dur":3,"name":"b","pid":1,"tid":1},"# +
+            #"{"ph":"X","ts":20,"dur":2,"name":"c"}]"#
+        for chunk in [1 << 20, 7] {
+            let p = try loadText(text, chunk: chunk)
+            XCTAssertEqual(p.total(metric: 0), 9, "chunk \(chunk)")
+            XCTAssertEqual(threadNodes(p).count, 2, "chunk \(chunk)")
+            let selfBy = Dictionary(uniqueKeysWithValues: p.selfByFrame(metric: 0).map { (p.frames.name(ofFrame: $0.key), $0.value) })
+            XCTAssertEqual(selfBy["a"], 4)
+            XCTAssertEqual(selfBy["b"], 3)
+            XCTAssertEqual(selfBy["c"], 2)
+        }
+    }
+
     /// Events written compactly are read by bytes, any other spelling key by key: both give the
     /// tree worked out by hand (self time = duration less the children's), cut or not.
     func testTraceEventCompactAndSpacedEventsAgree() throws {

@@ -354,7 +354,9 @@ final class TraceParser {
 
     private func thread(_ pid: Int32, _ tid: Int32) -> Int32 {
         let key = UInt64(UInt32(bitPattern: pid)) << 32 | UInt64(UInt32(bitPattern: tid))
-        if key == lastThreadKey { return lastThread }
+        // lastThread < 0 until the first lookup: an event with neither pid nor tid has the
+        // sentinel's key.
+        if key == lastThreadKey && lastThread >= 0 { return lastThread }
         let t: Int32
         if let known = threadIndex[key] {
             t = known
