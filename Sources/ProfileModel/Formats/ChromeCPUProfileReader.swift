@@ -152,20 +152,10 @@ final class CPUProfileData {
         @inline(__always) func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: i, as: UInt8.self) }
         /// The offset after `text` at `i`, nil when it is not there.
         @inline(__always) func after(_ i: Int, _ text: StaticString) -> Int? {
-            let n = text.utf8CodeUnitCount
-            return i + n <= end && memcmp(base + i, text.utf8Start, n) == 0 ? i + n : nil
+            s.matches(i, text) ? i + text.utf8CodeUnitCount : nil
         }
         /// The offset of the closing quote of a plain string starting at `i`.
-        @inline(__always) func plain(_ i: Int) -> Int? {
-            var j = i
-            while j < end {
-                let c = byte(j)
-                if c == 0x22 { return j }
-                if c == 0x5C || c >= 0x80 { return nil }
-                j += 1
-            }
-            return nil
-        }
+        @inline(__always) func plain(_ i: Int) -> Int? { s.plainStringEnd(from: i) }
         /// An integer at `i` and the offset after it; what follows is checked by the caller.
         @inline(__always) func integer(_ i: Int) -> (Int, Int)? {
             var j = i

@@ -653,10 +653,7 @@ final class SpeedscopeParser {
     private func compactEvent(_ type: inout UInt8, _ frame: inout Int32, _ at: inout Double) -> Bool {
         let start = s.pos, base = s.base, end = s.count
         guard s.depth < s.maxDepth, start + 24 <= end else { return false }
-        @inline(__always) func matches(_ i: Int, _ text: StaticString) -> Bool {
-            let n = text.utf8CodeUnitCount
-            return i + n <= end && memcmp(base + i, text.utf8Start, n) == 0
-        }
+        @inline(__always) func matches(_ i: Int, _ text: StaticString) -> Bool { s.matches(i, text) }
         guard matches(start, "{\"type\":\"") else { return false }
         let t = base.load(fromByteOffset: start + 9, as: UInt8.self)
         guard t == 0x4F || t == 0x43, matches(start + 10, "\",\"frame\":") else { return false }

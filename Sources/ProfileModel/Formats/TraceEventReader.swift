@@ -478,36 +478,14 @@ final class TraceParser {
                               _ ts: inout Double, _ dur: inout Double) -> Bool {
         let start = s.pos, base = s.base, end = s.count
         guard s.depth < s.maxDepth, start + 40 <= end else { return false }
-        // Compared in place, eight bytes at a time: these keys are a few bytes each, for
-        // which a call to `memcmp` cost more than the comparison.
-        @inline(__always) func matches(_ i: Int, _ text: StaticString) -> Bool {
-            let n = text.utf8CodeUnitCount
-            guard i + n <= end else { return false }
-            let t = UnsafeRawPointer(text.utf8Start)
-            var k = 0
-            while k + 8 <= n {
-                if base.loadUnaligned(fromByteOffset: i + k, as: UInt64.self) != t.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
-                k += 8
-            }
-            while k < n {
-                if base.load(fromByteOffset: i + k, as: UInt8.self) != t.load(fromByteOffset: k, as: UInt8.self) { return false }
-                k += 1
-            }
-            return true
-        }
+        @inline(__always) func matches(_ i: Int, _ text: StaticString) -> Bool { s.matches(i, text) }
         @inline(__always) func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: i, as: UInt8.self) }
         guard matches(start, "{\"ph\":\"") else { return false }
         let p = byte(start + 7)
         guard p != 0x22, p != 0x5C, p < 0x80, matches(start + 8, "\",\"name\":\"") else { return false }
         let nameStart = start + 18
-        var i = nameStart
-        while i < end {
-            let c = byte(i)
-            if c == 0x22 { break }
-            if c == 0x5C || c >= 0x80 { return false }
-            i += 1
-        }
-        let nameEnd = i
+        guard let nameEnd = s.plainStringEnd(from: nameStart) else { return false }
+        let i = nameEnd
         guard matches(i, "\",\"pid\":") else { return false }
         // A number that runs to the end of the input is left to the general path, whose error
         // there says the input was cut. An integer of up to 15 digits (nearly every pid, tid, ts

@@ -534,6 +534,41 @@ struct JSONScanner {
         return ~(((x & low7) &+ low7) | x | low7)
     }
 
+    /// Whether the input holds `text` at `i`, for the readers' compact fast paths. Compared in
+    /// place, eight bytes at a time: their keys are a few bytes each, for which a call to
+    /// `memcmp` costs more than the comparison.
+    @inline(__always)
+    func matches(_ i: Int, _ text: StaticString) -> Bool {
+        let n = text.utf8CodeUnitCount
+        guard i >= 0, i + n <= count else { return false }
+        let t = UnsafeRawPointer(text.utf8Start)
+        var k = 0
+        while k + 8 <= n {
+            if base.loadUnaligned(fromByteOffset: i + k, as: UInt64.self) != t.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+            k += 8
+        }
+        while k < n {
+            if base.load(fromByteOffset: i + k, as: UInt8.self) != t.load(fromByteOffset: k, as: UInt8.self) { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// The offset of the quote that ends a plain string (ASCII, no escape) whose first byte is
+    /// at `i`, for the compact fast paths; nil when a backslash or a byte from 0x80 comes first
+    /// or the input ends inside it.
+    @inline(__always)
+    func plainStringEnd(from i: Int) -> Int? {
+        var j = quoteOrBackslash(from: i, orHighByte: true)
+        while j < count {
+            let c = byte(j)
+            if c == 0x22 { return j }
+            if c == 0x5C || c >= 0x80 { return nil }
+            j += 1
+        }
+        return nil
+    }
+
     /// Where the first quote or backslash (or, with `orHighByte`, byte from 0x80) at `i` or
     /// after is, eight bytes at a time; or the last up to eight bytes' start, left to the caller.
     @inline(__always)
