@@ -214,6 +214,37 @@ final class PyinstrumentGeckoTests: XCTestCase {
         XCTAssertEqual(wrapped.total(metric: 0), 3)
     }
 
+    /// Frames written as pyinstrument's renderer writes them are read by bytes, any other
+    /// spelling key by key: the golden file as written (a space after each colon), without the
+    /// spaces, with two, and with an escape in every name all give its independent reference
+    /// stacks (`Scripts/golden_folded.py`), read whole and a few bytes at a time.
+    func testPyinstrumentCompactAndOtherSpellingsAgree() throws {
+        let json = try String(contentsOfFile: ImportTimeMemrayTests.golden("pyinstrument/pyinstrument.json"), encoding: .utf8)
+        let want = GoldenTests.parseFolded(try String(contentsOfFile: ImportTimeMemrayTests.golden("pyinstrument/pyinstrument.folded"), encoding: .utf8))
+        XCTAssertTrue(json.contains(#""function": "#), "the golden file is in the renderer's spelling")
+        let spellings = [
+            "as written": json,
+            "no spaces": json.replacingOccurrences(of: #"": "#, with: #"":"#),
+            "two spaces": json.replacingOccurrences(of: #"": "#, with: #"":  "#),
+            // \u escapes of the same characters: those frames take the key-by-key path.
+            "escaped names": json.replacingOccurrences(of: #""function": "m"#, with: #""function": "\u006d"#)
+                .replacingOccurrences(of: #""function": "<"#, with: #""function": "\u003c"#)
+                .replacingOccurrences(of: #""file_path": "s"#, with: #""file_path": "\u0073"#),
+        ]
+        for (label, text) in spellings {
+            for chunk in [7, 1 << 20] {
+                let got = GoldenTests.parseFolded(GoldenTests.canonical(try loadText(text, chunk: chunk)))
+                if let d = GoldenTests.difference(got, want) { XCTFail("\(label), chunk \(chunk):\n\(d)") }
+            }
+        }
+        // The full path is the frame's file, not the short one; a later key still counts.
+        let p = try loadText(#"{"root_frame": {"function": "f","file_path_short": "a.py","file_path": "/src/a.py","line_no": 12,"time": 0.5,"await_time": 0.000000,"is_application_code": true,"children": [],"class_name": "K"}}"#)
+        let f = try XCTUnwrap(p.functionIndex(name: "K.f"))
+        XCTAssertEqual(p.frames.file(ofFunction: Int32(f)), "/src/a.py")
+        XCTAssertEqual(p.frames.line(ofFunction: Int32(f)), 12)
+        XCTAssertEqual(p.total(metric: 0), 0.5)
+    }
+
     func testPyinstrumentSessionRecords() throws {
         let text = #"""
         {"start_time": 1.5, "duration": 1.0, "sample_count": 5, "start_call_stack": [], "program": "x.py", "cpu_time": 0.5,

@@ -177,6 +177,7 @@ final class PyinstrumentParser {
         // Open frames: (raw node, inside its `children` array).
         var stack: [(node: Int32, inChildren: Bool)] = []
         try beginFrame(parent: -1)
+        if !identifierForm { compactFrameHead(rawParent.count - 1) }
         stack.append((Int32(rawParent.count - 1), false))
         while let top = stack.last {
             if top.inChildren {
@@ -185,6 +186,7 @@ final class PyinstrumentParser {
                         throw ProfileError("frame tree nested deeper than \(PyinstrumentParser.maxDepth) levels", offset: s.pos)
                     }
                     try beginFrame(parent: top.node)
+                    if !identifierForm { compactFrameHead(rawParent.count - 1) }
                     stack.append((Int32(rawParent.count - 1), false))
                 } else {
                     stack[stack.count - 1].inChildren = false
@@ -223,6 +225,54 @@ final class PyinstrumentParser {
                 try s.skipValue()
             }
         }
+    }
+
+    /// The head of frame `n`'s object as pyinstrument's JSON renderer writes it, read by bytes
+    /// just past its `{`: `"function": "…","file_path_short": "…","file_path": "…","line_no": N,
+    /// "time": N`, then `,"await_time": N` and `,"is_application_code": true|false` if they
+    /// follow (a space after each colon or none), the strings plain ASCII. The key-by-key path
+    /// cost most of the read. Anything else leaves the position where it was for that path,
+    /// which reads the same values from such a head, and the rest of any object.
+    private func compactFrameHead(_ n: Int) {
+        let start = s.pos, base = s.base, end = s.count
+        var i = start
+        @inline(__always) func key(_ text: StaticString) -> Bool {
+            guard s.matches(i, text) else { return false }
+            i += text.utf8CodeUnitCount
+            if i < end && base.load(fromByteOffset: i, as: UInt8.self) == 0x20 { i += 1 }
+            return true
+        }
+        /// A plain string at `i`: where its bytes start and how many.
+        @inline(__always) func string() -> (start: Int, count: Int)? {
+            guard i < end, base.load(fromByteOffset: i, as: UInt8.self) == 0x22,
+                  let close = s.plainStringEnd(from: i + 1) else { return nil }
+            defer { i = close + 1 }
+            return (i + 1, close - i - 1)
+        }
+        /// A number at `i` that the input goes on after, read as `readNumber` reads it.
+        @inline(__always) func number() -> Double? {
+            guard i < end, base.load(fromByteOffset: i, as: UInt8.self) &- 0x30 < 10 || base.load(fromByteOffset: i, as: UInt8.self) == 0x2D else { return nil }
+            s.pos = i
+            guard let v = try? s.readNumber(), s.pos < end else { return nil }
+            i = s.pos
+            return v
+        }
+        guard key("\"function\":"), let function = string(),
+              key(",\"file_path_short\":"), string() != nil,
+              key(",\"file_path\":"), let file = string(),
+              key(",\"line_no\":"), let line = number(),
+              key(",\"time\":"), let time = number() else { s.pos = start; return }
+        var read = i
+        if key(",\"await_time\":"), number() != nil { read = i }
+        i = read
+        if key(",\"is_application_code\":"), s.matches(i, "true") || s.matches(i, "false") {
+            read = i + (s.matches(i, "true") ? 4 : 5)
+        }
+        s.resumeObject(at: read)
+        rawName[n] = function.count == 0 ? emptyText : texts.intern(base + function.start, function.count)
+        rawFile[n] = file.count == 0 ? -1 : texts.intern(base + file.start, file.count)
+        rawLine[n] = line.isFinite && line >= 1 && line <= 2e9 ? Int(line) : 0
+        rawTime[n] = cleanTime(time)
     }
 
     private func beginFrame(parent: Int32) throws {

@@ -186,6 +186,13 @@ struct JSONScanner {
         kinds[depth] = 0x5B
     }
 
+    /// Goes on inside the object being read at `pos`, just past one of its members that a
+    /// fast path read by bytes (the caller must know `pos` is such a place).
+    mutating func resumeObject(at pos: Int) {
+        self.pos = pos
+        first[depth] = false
+    }
+
     /// Moves past the rest of the array being read, up to `end` just past its closing `]`:
     /// another reader read it.
     mutating func skipArrayRest(to end: Int) {
