@@ -183,6 +183,41 @@ final class JSONScannerTests: XCTestCase {
         }
     }
 
+    /// `appendPlainNumbers` (in runs of `limit`, the rest element by element) reads every array
+    /// as `nextElement` and `readNumber` alone do: the same values (bit for bit), the same
+    /// end, the same error at the same offset, strict and lenient, wherever it hands over.
+    func testPlainNumberRunsReadAsElementByElement() throws {
+        let arrays = ["[]", "[ ]", "[1]", "[1,2,3]", "[ 1 , 2 ,\n3 ]", "[1.5,-2,0.25,-0.0,007]", "[1e3,2]", "[1,2E-2]",
+                      "[1,null,3]", "[1,true,2]", "[1,2,]", "[1,", "[1", "[1,2", "[1.", "[-", "[-,1]", "[1.,2]", "[.5]",
+                      "[123456789012345,1]", "[1234567890123456,1]", "[0.123456789012345,1]", "[1 2]", "[1,,2]",
+                      "[1]x", "[1,[2],3]", "[\"a\",1]", "[3.25, 4, 5]  "]
+        struct Outcome: Equatable { var values: [UInt64]; var pos: Int; var error: Int? }
+        func read(_ text: String, lenient: Bool, runs limit: Int?) -> Outcome {
+            scan(text, lenient: lenient) { s in
+                var values: [Double] = []
+                do {
+                    try s.beginArray()
+                    while true {
+                        if let limit, s.appendPlainNumbers(to: &values, limit: limit) { break }
+                        guard try s.nextElement() else { break }
+                        if s.peekKind() == .number { values.append(try s.readNumber()) } else { try s.skipValue(); values.append(-99) }
+                    }
+                    return Outcome(values: values.map(\.bitPattern), pos: s.pos, error: nil)
+                } catch {
+                    return Outcome(values: values.map(\.bitPattern), pos: -1, error: self.offset(of: error) ?? -2)
+                }
+            }
+        }
+        for text in arrays {
+            for lenient in [false, true] {
+                let want = read(text, lenient: lenient, runs: nil)
+                for limit in [1, 2, 1 << 14] {
+                    XCTAssertEqual(read(text, lenient: lenient, runs: limit), want, "\(text) lenient \(lenient) limit \(limit)")
+                }
+            }
+        }
+    }
+
     func testTokens() throws {
         let tokens: [JSONToken] = try scan(#"{"a": [1, "x", true, null]}"#) { s in
             var t: [JSONToken] = []

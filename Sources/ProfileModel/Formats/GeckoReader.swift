@@ -343,8 +343,12 @@ final class GeckoParser {
                 let name = k.string
                 var col: [Double] = []
                 try s.beginArray()
-                while try s.nextElement() {
+                while true {
+                    // Plain numbers in runs (nearly all of a column), anything else one by one.
+                    let closed = s.appendPlainNumbers(to: &col, limit: 1 << 14)
                     input?.release(below: s.pos)
+                    if closed { break }
+                    guard try s.nextElement() else { break }
                     col.append(try readCell())
                 }
                 t.columns[name] = col
