@@ -183,7 +183,8 @@ final class MojoParser {
             n |= Int64(c & 0x7F) << shift
             shift += 7
         }
-        return negative ? -n : n
+        // Wrapping: the magnitude can be 2^63, whose negation is Int64.min itself.
+        return negative ? 0 &- n : n
     }
 
     /// A reference key (austin uses addresses, or their low bits).

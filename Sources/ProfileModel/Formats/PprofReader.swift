@@ -533,6 +533,7 @@ public enum PprofReader: ProfileReader {
 
     /// `2022-06-09T18:22:12Z` (UTC) from nanoseconds since the epoch.
     static func formatTime(_ ns: Int64) -> String {
+        let ns = max(ns, Int64.min + 1_000_000_000)   // room for the rounding down below
         let secs = ns >= 0 ? ns / 1_000_000_000 : (ns - 999_999_999) / 1_000_000_000
         let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
         let rem = secs - days * 86_400
@@ -552,6 +553,7 @@ public enum PprofReader: ProfileReader {
 
     /// `12.345 s`, with `(4h35m0s)` added past a minute.
     static func formatNanos(_ ns: Int64) -> String {
+        let ns = min(max(ns, Int64.min + 500_000), Int64.max - 500_000)   // room for the rounding
         let ms = (ns + (ns >= 0 ? 500_000 : -500_000)) / 1_000_000
         let whole = ms / 1000, frac = abs(ms % 1000)
         var text = "\(ms < 0 && whole == 0 ? "-" : "")\(whole).\(String(frac).leftPad(3)) s"

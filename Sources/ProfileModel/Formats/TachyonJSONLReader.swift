@@ -122,7 +122,9 @@ final class TachyonJSONLParser: LineParser {
         switch type {
         case "meta":
             sawMeta = true
-            if let v = fields["v"] { meta.append(("schema", "v \(Int(v))")) }
+            if let v = fields["v"] {
+                meta.append(("schema", "v \(v.isFinite && abs(v) < 1e15 && v == v.rounded() ? String(Int(v)) : String(v))"))
+            }
             if let i = fields["sample_interval_usec"], i.isFinite, i >= 0, i < 1e15 {
                 interval = Int(i)
             }
