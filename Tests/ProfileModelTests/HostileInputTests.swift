@@ -331,3 +331,102 @@ final class HostileInputTests: XCTestCase {
         return UnsafeRawBufferPointer(p)      // leaked: a few bytes per test
     }
 }
+
+/// Inputs the fuzzing of stop 34 found: numbers at the ends of their types, negative weights, and
+/// stacks deep enough to make a per-node walk up the stack quadratic.
+final class ExtremeInputTests: XCTestCase {
+    /// `a;b;c N` lines into stacks of frame texts (independent of the reader).
+    static func foldedStacks(_ text: String) -> [([String], Double)] {
+        text.split(separator: "\n").compactMap { line in
+            guard let sp = line.lastIndex(of: " "), let w = Double(line[line.index(after: sp)...]) else { return nil }
+            return (line[..<sp].split(separator: ";").map(String.init), w)
+        }
+    }
+
+    /// Collapse recursion worked out on raw stacks: a frame whose function (its text without
+    /// the line) is already on the new stack cuts the stack back to that outer frame.
+    static func collapsedByHand(_ stacks: [([String], Double)]) -> [String: Double] {
+        func function(_ frame: String) -> String {
+            guard frame.hasSuffix(")"), let colon = frame.lastIndex(of: ":"), let open = frame.lastIndex(of: "("), colon > open else { return frame }
+            return String(frame[..<colon]) + ")"
+        }
+        var out: [String: Double] = [:]
+        for (frames, w) in stacks {
+            var path: [String] = [], fns: [String] = [], at: [String: Int] = [:]
+            for f in frames {
+                let fn = function(f)
+                if let i = at[fn] {
+                    for gone in fns[(i + 1)...] { at[gone] = nil }
+                    path.removeSubrange((i + 1)...); fns.removeSubrange((i + 1)...)
+                } else {
+                    at[fn] = path.count
+                    path.append(f); fns.append(fn)
+                }
+            }
+            out[path.joined(separator: ";"), default: 0] += w
+        }
+        return out
+    }
+
+    func testCollapseRecursionMatchesTheRawStacksOnDeepInputs() throws {
+        // Real recursive shapes (deep, with lines), and a chain of 30,000 distinct functions
+        // with recursion at its end (a walk up the path per node took minutes on it).
+        var inputs: [(String, String)] = []
+        for f in ["Tests/Deep/deep.folded", "Tests/Recursive/walk.pyspy.txt"] {
+            inputs.append((f, try String(contentsOfFile: Fixtures.repoRoot.appendingPathComponent(f).path, encoding: .utf8)))
+        }
+        // A function placed deeper in one branch (d under the cut-back b) and found again at
+        // its first depth in the next (d under d), in either order of the visit.
+        inputs.append(("restore", "a;b;c;d;b;d 5\na;b;c;d;d 1\n"))
+        inputs.append(("restore, other order", "a;b;c;d;b;d 1\na;b;c;d;d 5\n"))
+        let chain = (0..<30_000).map { "f\($0)" }
+        inputs.append(("chain", (chain + ["f5", "g", "f29999", "h"]).joined(separator: ";") + " 3\n" + chain.joined(separator: ";") + ";f7 2\n"))
+        for (label, text) in inputs {
+            let p = try FormatRegistry.load(source: MemorySource(Array(text.utf8), chunk: 1 << 20), name: label)
+            let got = p.collapsingRecursion().stacks(metric: 0) { Exporter.frameText(p, $0) }
+            let want = Self.collapsedByHand(Self.foldedStacks(text))
+            XCTAssertEqual(got.count, want.count, label)
+            XCTAssertNil(GoldenTests.difference(got, want), label)
+        }
+    }
+
+    func testExtremeNumbersAreRefusedOrShownNotTrapped() throws {
+        // pprof export: a weight past Int64 is a located refusal.
+        let huge = try FormatRegistry.load(source: MemorySource(Array("a 10000000000000000000\n".utf8), chunk: 1 << 20), name: "x")
+        XCTAssertThrowsError(try Exporter.pprof(huge)) { e in
+            XCTAssertTrue("\(e)".contains("does not fit"), "\(e)")
+        }
+        // pprof's durations and times at the ends of Int64 still print.
+        for ns in [Int64.max, Int64.min, 0, -1] {
+            XCTAssertFalse(PprofReader.formatNanos(ns).isEmpty)
+            XCTAssertFalse(PprofReader.formatTime(ns).isEmpty)
+        }
+        XCTAssertEqual(PprofReader.formatNanos(1_500_000_000), "1.500 s")
+        XCTAssertEqual(PprofReader.formatTime(0), "1970-01-01T00:00:00Z")
+    }
+
+    /// A function with only negative weight (austin's memory mode frees) still gets its row,
+    /// named, in a diff.
+    func testDiffOfNegativeWeights() throws {
+        let text = "P1;T1;a.py:f:1;a.py:g:2 -8\nP1;T1;a.py:f:1 3\n"
+        let p = try FormatRegistry.load(source: MemorySource(Array(text.utf8), chunk: 1 << 20), name: "neg.austin")
+        let d = try RunsDiff(base: [p], baseFiles: ["a"], new: [p], newFiles: ["b"])
+        XCTAssertTrue(d.rows.contains { $0.name == "g" }, "\(d.rows.map(\.name))")
+    }
+
+    /// The diff's tree lists every node with its whole path: a stack 3,000 frames deep would
+    /// hold ~4.5M names; whole depth levels past the limit are left out, with a note.
+    func testDiffTreeOfAVeryDeepStackIsBounded() throws {
+        let deep = (0..<3_000).map { "f\($0)" }.joined(separator: ";") + " 10\n"
+        let a = try FormatRegistry.load(source: MemorySource(Array(deep.utf8), chunk: 1 << 20), name: "a")
+        let b = try FormatRegistry.load(source: MemorySource(Array("x;y 10\n".utf8), chunk: 1 << 20), name: "b")
+        let d = try RunsDiff(base: [a], baseFiles: ["a"], new: [b], newFiles: ["b"])
+        let names = d.nodes.reduce(0) { $0 + $1.path.count }
+        XCTAssertLessThanOrEqual(names, RunsDiff.maxTreeNames)
+        XCTAssertGreaterThan(names, RunsDiff.maxTreeNames / 2)
+        let deepest = d.nodes.map(\.path.count).max() ?? 0
+        XCTAssertTrue(d.notes.contains { $0.contains("deeper than \(deepest) frames left out") }, "\(d.notes)")
+        // Every level up to there is whole: the chain's node at each depth is in the tree.
+        XCTAssertEqual(Set(d.nodes.filter { $0.path.first == "f0" }.map(\.path.count)).count, deepest)
+    }
+}

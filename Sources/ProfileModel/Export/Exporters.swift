@@ -219,7 +219,14 @@ public enum Exporter {
             }
         }
         for n in 0..<t.count {            // node 0: samples with no frame (an empty stack)
-            let values = (0..<p.metrics.count).map { Int64((t.selfWeight[$0][n] * scale[$0]).rounded()) }
+            let values = try (0..<p.metrics.count).map { m -> Int64 in
+                let v = (t.selfWeight[m][n] * scale[m]).rounded()
+                // pprof holds 64-bit integers: a weight past them (or not finite) is refused, not cut.
+                guard v.isFinite, abs(v) < 9.2e18 else {
+                    throw ProfileError("weight \(t.selfWeight[m][n]) (\(p.metrics[m].name), \(p.metrics[m].unit)) does not fit pprof's 64-bit integer values")
+                }
+                return Int64(v)
+            }
             guard values.contains(where: { $0 != 0 }) else { continue }
             var sample = Perftools_Profiles_Sample()
             var k = Int32(n)

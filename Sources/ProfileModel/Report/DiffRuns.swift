@@ -188,6 +188,9 @@ public struct RunsDiff: Sendable {
         }
     }
 
+    /// The most frame names the tree's paths hold in all (see where `nodes` is made).
+    static let maxTreeNames = 4_000_000
+
     static func key(_ p: Profile, _ f: Int32, lines: Bool, loose: Bool) -> String {
         let name = p.frames.name(ofFunction: f), file = p.frames.file(ofFunction: f)
         if loose {
@@ -206,7 +209,8 @@ public struct RunsDiff: Sendable {
             let s = p.functions.selfWeight[m][f] * scale, w = p.functions.totalWeight[m][f] * scale
             t.selfByKey[k, default: 0] += s
             t.totalByKey[k, default: 0] += w
-            if w >= t.info[k]?.weight ?? -1 {
+            // Any weight (a negative one too) names the key: the rows take their names from it.
+            if w >= t.info[k]?.weight ?? -.infinity {
                 t.info[k] = (p.frames.name(ofFunction: Int32(f)), p.frames.file(ofFunction: Int32(f)), p.frames.line(ofFunction: Int32(f)), w)
             }
         }
@@ -419,7 +423,26 @@ public struct RunsDiff: Sendable {
         paths = keep.map { paths[$0] }
         nodeItems = keep.map { nodeItems[$0] }
         nodeMethod = judge(&nodeItems)
-        nodes = paths.indices.map { i in Node(path: interner.names(paths[i]), values: nodeItems[i].shown) }.sorted { $0.path.count != $1.path.count ? $0.path.count < $1.path.count : $0.path.lexicographicallyPrecedes($1.path) }
+        // Each node carries its whole path, so a very deep tree (a stack thousands of frames deep,
+        // every node of it kept) would take memory and output quadratic in its depth: whole depth
+        // levels are kept, shallowest first, up to `maxTreeNames` names in all; a note says where
+        // the tree stops.
+        var depth = [Int32](repeating: 0, count: interner.parent.count)
+        for id in depth.indices { depth[id] = interner.parent[id] < 0 ? 1 : depth[interner.parent[id]] + 1 }
+        var perDepth: [Int: Int] = [:]
+        for i in paths.indices { perDepth[Int(depth[paths[i]]), default: 0] += 1 }
+        var names = 0, deepest = Int.max
+        for (d, count) in perDepth.sorted(by: { $0.key < $1.key }) {
+            names += d * count
+            if names > RunsDiff.maxTreeNames { deepest = d - 1; break }
+        }
+        if deepest < Int.max {
+            let cut = paths.indices.filter { Int(depth[paths[$0]]) > deepest }.count
+            notes.append("tree: \(cut) path(s) deeper than \(deepest) frames left out (the tree lists at most \(RunsDiff.maxTreeNames) frame names)")
+        }
+        nodes = paths.indices.filter { Int(depth[paths[$0]]) <= deepest }
+            .map { i in Node(path: interner.names(paths[i]), values: nodeItems[i].shown) }
+            .sorted { $0.path.count != $1.path.count ? $0.path.count < $1.path.count : $0.path.lexicographicallyPrecedes($1.path) }
 
         if !repeated && sampledBoth { notes.append(RunsDiff.singleRunSampledNote) }
         if !repeated && !sampledBoth { notes.append(RunsDiff.measuredOnceNote) }
