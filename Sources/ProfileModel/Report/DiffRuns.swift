@@ -346,11 +346,12 @@ public struct RunsDiff: Sendable {
             }
             let adjusted = DiffStats.holm(inFamily.map { raw[$0] })
             var adj = [Double](repeating: 1, count: items.count)
-            for (k, i) in inFamily.enumerated() { adj[i] = adjusted[k] }
+            var tested = [Bool](repeating: false, count: items.count)
+            for (k, i) in inFamily.enumerated() { adj[i] = adjusted[k]; tested[i] = true }
             for i in items.indices {
                 var s = items[i].judged
                 if method == .measuredOnce { items[i].shown.verdict = .measuredOnce; continue }
-                let tested = inFamily.contains(i)
+                let tested = tested[i]
                 if tested { s.p = raw[i]; s.adjustedP = adj[i] }
                 let size = abs(s.delta), noise = max(floor, samplingNoise(s))
                 var significant = false
