@@ -31,10 +31,13 @@ struct ConvertCommand: ParsableCommand {
         do {
             // Keep executing lines: the output should say what the input said.
             let (p, m) = try input.loadKeepingLines()
-            let bytes = try Exporter.export(p, to: target, metric: m)
             if target == .collapsed {
                 for note in Exporter.collapsedNotes(p, metric: m) { writeStderr("perftop: \(note.terminalSafe)\n") }
+                // Streamed: the text can be many times the tree's size.
+                try writeFile(output == "-" ? nil : output) { write in try Exporter.writeCollapsed(p, metric: m, to: write) }
+                return
             }
+            let bytes = try Exporter.export(p, to: target, metric: m)
             if output == "-" {
                 writeStdout(bytes)
             } else {

@@ -28,6 +28,30 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     if failure != 0 { throw ProfileError("cannot write \(path): \(String(cString: strerror(failure)))") }
 }
 
+/// `writeFile` (or standard output for a nil path) for output made in pieces: `body` is given
+/// a function that writes one.
+func writeFile(_ path: String?, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    let fd = path.map { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } ?? 1
+    let name = path ?? "standard output"
+    guard fd >= 0 else { throw ProfileError("cannot write \(name): \(String(cString: strerror(errno)))") }
+    var failure: Int32 = 0
+    do {
+        try body { bytes in
+            // Standard output that went away (a closed pipe) ends the output quietly, as
+            // `writeStdout` does.
+            guard failure == 0 else { return }
+            failure = writeAll(fd: fd, bytes)
+            if failure != 0 && path != nil { throw ProfileError("cannot write \(name): \(String(cString: strerror(failure)))") }
+        }
+    } catch {
+        if path != nil { close(fd) }
+        throw error
+    }
+    if path != nil && close(fd) != 0 && errno != EINTR {
+        throw ProfileError("cannot write \(name): \(String(cString: strerror(errno)))")
+    }
+}
+
 func writeStdout(_ s: String) {
     // The last guard: whatever a command prints, a string from a file cannot reach the terminal raw.
     var s = TerminalSafe.escapeLines(s)

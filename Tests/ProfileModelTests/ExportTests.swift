@@ -32,6 +32,25 @@ final class ExportTests: XCTestCase {
     /// Lines come out in string order, byte-wise for ASCII names and by String comparison
     /// otherwise; frame text never carries a ';' or newline into a line. The expected order is
     /// Swift's own sort of the lines, not the exporter's.
+    /// Output far bigger than the tree (a deep stack's lines repeat its path) is written in
+    /// pieces: joined, they are the input's lines sorted, byte for byte.
+    func testCollapsedOutputInPiecesIsTheSortedInput() throws {
+        var rng = SeededRNG(seed: 34)
+        let chain = (0..<3_000).map { "fn_\($0)" }
+        var counts: [String: UInt64] = [:]
+        while counts.count < 300 {
+            let depth = 1 + Int(rng.next() % 3_000)
+            counts[chain[0..<depth].joined(separator: ";") + (rng.next() % 2 == 0 ? ";leaf" : ""), default: 0] += 1 + rng.next() % 1000
+        }
+        let want = counts.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n") + "\n"
+        let p = try FormatRegistry.load(source: MemorySource(Array(want.utf8), chunk: 1 << 20), name: "deep")
+        var pieces = 0
+        var got: [UInt8] = []
+        Exporter.writeCollapsed(p, metric: 0) { got.append(contentsOf: $0); pieces += 1 }
+        XCTAssertGreaterThan(pieces, 1, "\(got.count) bytes")
+        XCTAssertEqual(String(decoding: got, as: UTF8.self), want)
+    }
+
     func testCollapsedLinesAreSortedAsStrings() throws {
         let folded = "main;f2 3\nmain;f 5\nmain;f;g 1\nmain;f!x 2\nz\u{e9}ta;caf\u{e9} 4\nzeta;cafe\u{301} 6\nmain 7\n"
         for text in [folded, folded.replacingOccurrences(of: "\u{e9}", with: "e").replacingOccurrences(of: "\u{301}", with: "")] {

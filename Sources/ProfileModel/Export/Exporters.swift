@@ -38,24 +38,72 @@ public enum Exporter {
         String(decoding: collapsedBytes(p, metric: m, exact: exact), as: UTF8.self)
     }
 
+    static func collapsedBytes(_ p: Profile, metric m: Int, exact: Bool) -> [UInt8] {
+        var sorted: [UInt8] = []
+        writeCollapsed(p, metric: m, exact: exact) { sorted.append(contentsOf: $0) }
+        return sorted
+    }
+
+    /// The collapsed text handed to `write` in pieces of about a megabyte, in order: the output
+    /// can be far bigger than the tree (a deep tree's lines repeat its paths), so it is not
+    /// joined into a second copy of itself.
+    public static func writeCollapsed(_ p: Profile, metric m: Int, exact: Bool = false,
+                                      to write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        guard let (out, lineStart, order) = collapsedLines(p, metric: m, exact: exact) else { return }
+        var piece: [UInt8] = []
+        piece.reserveCapacity(1 << 20)
+        for i in order {
+            piece.append(contentsOf: out[lineStart[i]..<lineStart[i + 1]])
+            piece.append(UInt8(ascii: "\n"))
+            if piece.count >= 1 << 20 {
+                try piece.withUnsafeBytes(write)
+                piece.removeAll(keepingCapacity: true)
+            }
+        }
+        if !piece.isEmpty { try piece.withUnsafeBytes(write) }
+    }
+
     /// The lines are made from each weighted node's ancestors into one byte buffer, then sorted
     /// by offset: a stack string kept for every node (the obvious way) costs the tree's depth
-    /// times its size, tens of GB for a big pprof file.
-    static func collapsedBytes(_ p: Profile, metric m: Int, exact: Bool) -> [UInt8] {
+    /// times its size, tens of GB for a big pprof file. Nil when there is no line.
+    private static func collapsedLines(_ p: Profile, metric m: Int, exact: Bool) -> (bytes: [UInt8], lineStart: [Int], order: [Int])? {
         let t = p.tree
         let n = t.count
-        guard n > 1 else { return [] }
+        guard n > 1 else { return nil }
         let scale = exact ? 1 : collapsedUnit(p, metric: m).factor
         // Each frame's text once, as it appears in a line (';' separates frames, '\n' lines).
         var frameStart = [Int](repeating: -1, count: p.frames.frameCount)
         var frameEnd = [Int](repeating: 0, count: p.frames.frameCount)
+        var frameASCII = [Bool](repeating: true, count: p.frames.frameCount)
         var frameBytes: [UInt8] = []
+        func weight(_ node: Int) -> Double {
+            scale == 1 ? t.selfWeight[m][node] : (t.selfWeight[m][node] * scale).rounded()
+        }
+        // Each node's path text length (parents come first), so that the lines' buffer is sized
+        // once: doubling a buffer of hundreds of MB held the old and the new one at once.
+        var pathLength = [Int](repeating: 0, count: n)
+        var total = 0
+        for node in 1..<n {
+            let fi = Int(t.frame[node]), parent = Int(t.parent[node])
+            if frameStart[fi] < 0 {
+                frameStart[fi] = frameBytes.count
+                for b in frameText(p, Int32(fi)).utf8 {
+                    frameBytes.append(b == UInt8(ascii: ";") ? UInt8(ascii: ":") : b == UInt8(ascii: "\n") ? UInt8(ascii: " ") : b)
+                    if b >= 0x80 { frameASCII[fi] = false }
+                }
+                frameEnd[fi] = frameBytes.count
+            }
+            pathLength[node] = (parent == 0 ? 0 : pathLength[parent] + 1) + frameEnd[fi] - frameStart[fi]
+            if weight(node) != 0 { total += pathLength[node] + 32 }
+        }
+        pathLength = []
         var out: [UInt8] = []
+        out.reserveCapacity(total)
         var lineStart: [Int] = []
         var path: [Int32] = []
         var ascii = true
         for node in 1..<n {
-            let w = scale == 1 ? t.selfWeight[m][node] : (t.selfWeight[m][node] * scale).rounded()
+            let w = weight(node)
             guard w != 0 else { continue }
             path.removeAll(keepingCapacity: true)
             var k = node
@@ -63,21 +111,14 @@ public enum Exporter {
             lineStart.append(out.count)
             for (i, f) in path.reversed().enumerated() {
                 let fi = Int(f)
-                if frameStart[fi] < 0 {
-                    frameStart[fi] = frameBytes.count
-                    for b in frameText(p, f).utf8 {
-                        frameBytes.append(b == UInt8(ascii: ";") ? UInt8(ascii: ":") : b == UInt8(ascii: "\n") ? UInt8(ascii: " ") : b)
-                        if b >= 0x80 { ascii = false }
-                    }
-                    frameEnd[fi] = frameBytes.count
-                }
+                if !frameASCII[fi] { ascii = false }
                 if i > 0 { out.append(UInt8(ascii: ";")) }
                 out.append(contentsOf: frameBytes[frameStart[fi]..<frameEnd[fi]])
             }
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: (exact && w != w.rounded() ? "\(w)" : decimal(w)).utf8)
         }
-        guard !lineStart.isEmpty else { return [] }
+        guard !lineStart.isEmpty else { return nil }
         lineStart.append(out.count)
         var order = Array(0..<(lineStart.count - 1))
         if ascii {
@@ -96,13 +137,7 @@ public enum Exporter {
             let lines = order.map { String(decoding: out[lineStart[$0]..<lineStart[$0 + 1]], as: UTF8.self) }
             order.sort { lines[$0] < lines[$1] }
         }
-        var sorted: [UInt8] = []
-        sorted.reserveCapacity(out.count + order.count)
-        for i in order {
-            sorted.append(contentsOf: out[lineStart[i]..<lineStart[i + 1]])
-            sorted.append(UInt8(ascii: "\n"))
-        }
-        return sorted
+        return (out, lineStart, order)
     }
 
     /// The unit collapsed counts are written in, and the factor from the metric's unit: times
