@@ -195,3 +195,51 @@ final class TransformStackTests: XCTestCase {
         XCTAssertNil(session.transformFailure(for: s))
     }
 }
+
+/// Key sequences the key fuzzing of stop 34 found: a step made in one view, then a switch, an
+/// undo or a page key in another, whose state was kept from another tree.
+final class StaleViewStateTests: XCTestCase {
+    static let samples = ["etl.pyspy.txt", "etl-fixed.pyspy.txt", "calls.prof", "etl.prof", "recursive.pyspy.txt", "etl.austin"]
+
+    func testStepsThenOtherViewsNeverLoseTheSelection() throws {
+        // Each crashed (a node id of the tree before the step, or of none, used as an index).
+        for sample in Self.samples {
+            for keys in ["f<Tab>d<S-Tab>", "d4F<C-b>", "d3<Tab>F<C-b>", "d3<Tab>u<C-b>", "f<Tab>d<S-Tab><C-b><Up><Down>"] {
+                let (_, screen) = try runKeys(try TUIFixtures.session(sample), keys: keys)
+                let lines = screen.split(separator: "\n")
+                XCTAssertTrue(lines.contains { $0.hasPrefix(">") } || screen.contains("(empty profile)"), "\(sample) \(keys):\n\(screen)")
+            }
+        }
+    }
+
+    /// After an undo back to a view first opened after the step, its cursor row and the status
+    /// line name the same function.
+    func testUndoIntoAViewOpenedAfterTheStepAgreesWithTheStatusLine() throws {
+        for sample in ["etl-fixed.pyspy.txt", "etl.pyspy.txt"] {
+            for keys in ["d1u", "C1u", "x1u", "C1F"] {
+                let (s, screen) = try runKeys(try TUIFixtures.session(sample), keys: keys, width: 80, height: 8)
+                let session = try TUIFixtures.session(sample)
+                let p = session.profile(for: s)
+                let f = try XCTUnwrap(s.selectedFunction, "\(sample) \(keys)")
+                let name = p.frames.name(ofFunction: f)
+                let cursor = try XCTUnwrap(screen.split(separator: "\n").first { $0.hasPrefix(">") }, screen)
+                XCTAssertTrue(cursor.contains(name), "\(sample) \(keys): cursor \(cursor), selected \(name)\n\(screen)")
+            }
+        }
+    }
+
+    /// Shares past 999.9% (a profile whose weights partly cancel) keep every digit beside the
+    /// selection marker: without the decimal, never cut.
+    func testLargeAndNegativeSharesKeepTheirDigits() throws {
+        let text = "P1;T1;a.py:main:1 10\nP1;T1;a.py:main:1;a.py:gone:2 -8\n"
+        let session = Session(profile: try FormatRegistry.load(source: MemorySource(Array(text.utf8)), name: "neg.austin"), fileName: "neg.austin")
+        let (_, screen) = try runKeys(session, keys: "2/gone<Enter>", width: 60, height: 8)
+        let row = try XCTUnwrap(screen.split(separator: "\n").first { $0.hasPrefix(">") }, screen)
+        XCTAssertTrue(row.hasPrefix(">  -400%") || row.hasPrefix("> -400%"), "\(row)")
+        XCTAssertEqual(ValueFormat.percent(18.789, of: 1, width: 6), "1879%")
+        XCTAssertEqual(ValueFormat.percent(-4, of: 1, width: 6), "-400%")
+        XCTAssertEqual(ValueFormat.percent(5000, of: 1, width: 6), ">9999%")
+        XCTAssertEqual(ValueFormat.percent(-5000, of: 1, width: 6), "<-999%")
+        XCTAssertEqual(ValueFormat.percent(0.5, of: 1, width: 6), "50.0%")
+    }
+}

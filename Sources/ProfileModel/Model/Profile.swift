@@ -93,6 +93,8 @@ public final class Profile: Sendable {
 
     /// The function of a tree node, or -1 for the root and grouping frames.
     public func function(ofNode n: Int32) -> Int32 {
+        // -1 too for no node (an empty tree's selection, a stale id): callers ask of any id.
+        guard n >= 0, Int(n) < tree.count else { return -1 }
         let f = tree.frame[Int(n)]
         return f < 0 ? -1 : frames.frameFunction[Int(f)]
     }

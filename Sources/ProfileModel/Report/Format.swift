@@ -61,4 +61,16 @@ public enum ValueFormat {
         guard total != 0 else { return "-" }
         return fixed(part / total * 100, 1) + "%"
     }
+
+    /// `percent` for a column `width` characters wide: past it, without the decimal (`1879%`,
+    /// `-400%`), and past that a bound (`>9999%`), so a share never runs into the next column or
+    /// under the selection marker and loses a digit.
+    public static func percent(_ part: Double, of total: Double, width: Int) -> String {
+        let s = percent(part, of: total)
+        guard s.count > width else { return s }
+        let whole = fixed(part / total * 100, 0) + "%"
+        guard whole.count > width else { return whole }
+        let nines = String(repeating: "9", count: max(1, width - (part / total < 0 ? 3 : 2)))
+        return (part / total < 0 ? "<-" : ">") + nines + "%"
+    }
 }

@@ -195,12 +195,12 @@ extension AppState {
         case .undo:
             guard !transforms.isEmpty else { message = "no transform to undo"; break }
             // With the screen kept from before the step, nothing is carried over.
-            if undo() { return false }
+            if undo() { openViewIfNeeded(deriver: deriver, size: size); return false }
         case .clearFocus:
             guard !transforms.isEmpty else { message = "no transform to undo"; break }
             var restored = false
             while !transforms.isEmpty { restored = undo() }
-            if restored { return false }
+            if restored { openViewIfNeeded(deriver: deriver, size: size); return false }
         case .unhideAll:
             // Every merge step goes, with its memo; the steps after it keep their ids (a merge
             // adds no frame), and the selection is carried over by frame path.
@@ -274,6 +274,17 @@ extension AppState {
         callersSelected = m.callersSelected; callersTop = m.callersTop
         selectedFunction = m.selectedFunction
         return true
+    }
+
+    /// After an undo: the kept screen is from before the step, when this view may not have been
+    /// opened yet (the step was made in another view). It opens now, as switching to it does,
+    /// so its cursor and the selected function agree.
+    mutating func openViewIfNeeded(deriver: any Deriver, size: Size) {
+        switch view {
+        case .functions where !fnOpened, .tree where !tree.opened, .inverted where !inverted.opened:
+            syncViewToSelectedFunction(deriver: deriver, size: size)
+        default: break
+        }
     }
 
     /// The library rule for a function's file: the standard library, site-packages, Python's
@@ -508,6 +519,9 @@ extension AppState {
         let t = p.tree
         if ts.selected < 0 || Int(ts.selected) >= t.count { ts.selected = t.firstChild(0) }
         guard ts.selected >= 0 else { return nil }
+        // A state kept from another tree (an undone step's, a view never opened) may name no
+        // row of this one at the top: paging starts from the selection then.
+        if ts.top < 0 || Int(ts.top) >= t.count { ts.top = ts.selected }
         let h = layout.bodyHeight
         var nav = TreeNav(tree: t, expanded: ts.expanded, minPercent: minPercent, metric: metric)
         var sel = ts.selected

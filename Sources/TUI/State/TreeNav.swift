@@ -45,7 +45,9 @@ struct TreeNav {
         return n
     }
 
+    /// The row after `n` (-1: none, or `n` is no node of this tree).
     func next(_ n: Int32) -> Int32 {
+        guard n >= 0, Int(n) < tree.count else { return -1 }
         if isOpen(n), firstChild(n) >= 0 { return firstChild(n) }
         var k = n
         while k > 0 {
@@ -56,7 +58,9 @@ struct TreeNav {
         return -1
     }
 
+    /// The row before `n` (-1: none, or `n` is no node of this tree).
     func previous(_ n: Int32) -> Int32 {
+        guard n > 0, Int(n) < tree.count else { return -1 }
         let s = tree.previousSibling(n)
         if s >= 0 {
             var d = s

@@ -42,7 +42,7 @@ enum CallersView {
                 f = model.function; w = fTotal
                 if let n = ft.calls?[Int(f)], n >= 0 { calls = String(n) }
             }
-            let tp = ValueFormat.percent(w, of: total)
+            let tp = ValueFormat.percent(w, of: total, width: 6)
             g.put(tp, x: 7 - DisplayWidth.width(tp), y: y, role: selected ? .selection : Theme.heat(total > 0 ? w / total : 0))
             if let diff, let base = l.base {
                 let r = diff.change(new: w, base: base)
@@ -50,7 +50,7 @@ enum CallersView {
                 let text = (coloured ? "" : "~") + Theme.signedPercent(r)
                 g.put(text, x: 15 - DisplayWidth.width(text), y: y, role: selected ? .selection : coloured ? Theme.change(r) : .dim)
             } else {
-                let of = l.edge == nil ? "" : ValueFormat.percent(w, of: fTotal)
+                let of = l.edge == nil ? "" : ValueFormat.percent(w, of: fTotal, width: 6)
                 g.put(of, x: 14 - DisplayWidth.width(of), y: y, role: selected ? .selection : .dim)
             }
             g.put(calls, x: 22 - min(8, DisplayWidth.width(calls)), y: y, role: selected ? .selection : .normal, maxWidth: 8)

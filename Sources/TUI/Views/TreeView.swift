@@ -27,7 +27,7 @@ enum TreeView {
             let selected = n == ts.selected
             if selected { g.fill(x: 0, y: y, count: g.width, role: .selection) }
             let w = t.totalWeight[m][Int(n)], sw = t.selfWeight[m][Int(n)]
-            let tp = ValueFormat.percent(w, of: root), sp = ValueFormat.percent(sw, of: root)
+            let tp = ValueFormat.percent(w, of: root, width: 6), sp = ValueFormat.percent(sw, of: root, width: 7)
             g.put(tp, x: 7 - DisplayWidth.width(tp), y: y, role: selected ? .selection : Theme.heat(root > 0 ? w / root : 0))
             if let diff {
                 // The change of the node's total since the base: red grew, blue shrank; the sign
