@@ -62,62 +62,23 @@ extension Profile {
     /// the inner `g` stays `f -> g`), as Firefox Profiler's "collapse recursion".
     /// `only`: just these functions (nil: every function).
     public func collapsingRecursion(_ only: Set<Int32>? = nil) -> Profile {
+        // Paths of more than 64 functions fill the filter of the pass in id order, which then
+        // walks up each node's path: quadratic in depth. The depth-first pass looks up in one
+        // step but visits the nodes out of order, a cache miss each: 2-4x slower on the 50-80
+        // frame stacks of real profiles. It takes the trees a walk would make slow.
+        collapsingRecursion(only, depthFirst: (tree.depth.max() ?? 0) > 256)
+    }
+
+    /// `collapsingRecursion` by either pass (the tests run both).
+    func collapsingRecursion(_ only: Set<Int32>?, depthFirst: Bool) -> Profile {
         let n = tree.count
         var r = Relink(count: n)
         var changed = false
-        // Depth first, keeping the new path of the node visited: at each new depth its function
-        // and the node of this tree that made it, and each function's depth on it. Whether a
-        // node's function is on its new path is then one lookup, however deep the stacks (a
-        // walk up the path per node was quadratic in depth once a path held many functions).
-        // A node's new path depends only on its ancestors, so the order of the visit is free.
-        var pathFn: [Int32] = [-1], pathNode: [Int32] = [0]
-        var place = [Int32](repeating: -1, count: frames.functionCount)
-        struct Visit {
-            var next: Int32, end: Int32
-            /// The new depth of this node's new node, and what it overwrote there (`wrote`).
-            var depth: Int32
-            var wrote: Bool
-            var fn: Int32, savedFn: Int32, savedNode: Int32, savedPlace: Int32
+        if depthFirst {
+            recursionDepthFirst(only, &r, &changed)
+        } else {
+            recursionInIdOrder(only, &r, &changed)
         }
-        tree.childStart.withUnsafeBufferPointer { start in
-        tree.childList.withUnsafeBufferPointer { list in
-        tree.frame.withUnsafeBufferPointer { frame in
-        frames.frameFunction.withUnsafeBufferPointer { frameFunction in
-            var stack = [Visit(next: start[0], end: start[1], depth: 0, wrote: false, fn: -1, savedFn: -1, savedNode: 0, savedPlace: -1)]
-            while let top = stack.last {
-                if top.next == top.end {
-                    stack.removeLast()
-                    if top.wrote {
-                        pathFn[Int(top.depth)] = top.savedFn
-                        pathNode[Int(top.depth)] = top.savedNode
-                        if top.fn >= 0 { place[Int(top.fn)] = top.savedPlace }
-                    }
-                    continue
-                }
-                stack[stack.count - 1].next += 1
-                let i = Int(list[Int(top.next)]), f = frame[i]
-                let fn = f >= 0 ? frameFunction[Int(f)] : -1
-                let cur = top.depth
-                r.under[i] = tree.parent[i]
-                if fn >= 0, case let e = place[Int(fn)], e >= 0, e <= cur, pathFn[Int(e)] == fn, only?.contains(fn) ?? true {
-                    // Back to the outer call's node: its new path is this node's children's.
-                    r.under[i] = pathNode[Int(e)]
-                    changed = true
-                    stack.append(Visit(next: start[i], end: start[i + 1], depth: e, wrote: false,
-                                       fn: -1, savedFn: -1, savedNode: 0, savedPlace: -1))
-                    continue
-                }
-                r.frame[i] = f
-                let d = cur + 1
-                if pathFn.count <= Int(d) { pathFn.append(-1); pathNode.append(0) }
-                let v = Visit(next: start[i], end: start[i + 1], depth: d, wrote: true, fn: fn,
-                              savedFn: pathFn[Int(d)], savedNode: pathNode[Int(d)], savedPlace: fn >= 0 ? place[Int(fn)] : -1)
-                pathFn[Int(d)] = fn
-                pathNode[Int(d)] = Int32(i)
-                if fn >= 0 { place[Int(fn)] = d }
-                stack.append(v)
-            }
-        }}}}
         guard changed else { return self }
         // A cut-back stack can leave a node with no weight in any metric (in `f -> g -> f`, `g`
         // keeps a node though all its time went back to `f`): cut from the builder's columns,
@@ -126,6 +87,111 @@ extension Profile {
         let b = relinkedBuilder(r, frames: frames, sameFunctions: false)
         let totals = b.cutEmptyNodes()
         return freezeDerived(b, totals: totals)
+    }
+
+    /// The pass in id order (parents first): a 64-bit Bloom filter of the functions on each
+    /// node's new path, so most nodes skip the walk up it.
+    private func recursionInIdOrder(_ only: Set<Int32>?, _ r: inout Relink, _ changed: inout Bool) {
+        let n = tree.count
+        // For each node, the node of this tree that made its new node (`maker`), and a 64-bit
+        // Bloom filter of the functions on its new path, so most nodes skip the walk up.
+        var maker = [Int32](repeating: 0, count: n)
+        var bloom = [UInt64](repeating: 0, count: n)
+        for i in 1..<max(n, 1) {
+            let p = Int(tree.parent[i]), f = tree.frame[i]
+            let fn = f >= 0 ? frames.frameFunction[Int(f)] : -1
+            r.under[i] = Int32(p)
+            let bit: UInt64 = fn >= 0 ? 1 << (UInt64(UInt32(bitPattern: fn) &* 2654435761) >> 26) : 0
+            if fn >= 0, bloom[p] & bit != 0, only?.contains(fn) ?? true {
+                // Walk up the new path of the parent for a node of `fn`.
+                var s = Int(maker[p])
+                while s > 0 {
+                    let sf = tree.frame[s]
+                    if sf >= 0 && frames.frameFunction[Int(sf)] == fn { break }
+                    s = Int(maker[Int(r.under[s])])
+                }
+                if s > 0 {
+                    r.under[i] = Int32(s)
+                    maker[i] = Int32(s)
+                    bloom[i] = bloom[s]
+                    changed = true
+                    continue
+                }
+            }
+            r.frame[i] = f
+            maker[i] = Int32(i)
+            bloom[i] = bloom[p] | bit
+        }
+    }
+
+    /// The depth-first pass.
+    private func recursionDepthFirst(_ only: Set<Int32>?, _ r: inout Relink, _ changed: inout Bool) {
+        // Depth first, keeping the new path of the node visited: at each new depth its function
+        // and the node of this tree that made it, and each function's depth on it. Whether a
+        // node's function is on its new path is then one lookup, however deep the stacks (a
+        // walk up the path per node was quadratic in depth once a path held many functions).
+        // A node's new path depends only on its ancestors, so the order of the visit is free.
+        struct Visit {
+            var next: Int32, end: Int32
+            /// The new depth of this node's new node, and what it overwrote there (`wrote`).
+            var depth: Int32
+            var wrote: Bool
+            var fn: Int32, savedFn: Int32, savedNode: Int32, savedPlace: Int32
+        }
+        // A new path is never deeper than the old one: every buffer is sized by the tree's depth.
+        let levels = Int(tree.depth.max() ?? 0) + 2
+        let pathFn = UnsafeMutablePointer<Int32>.allocate(capacity: levels)
+        let pathNode = UnsafeMutablePointer<Int32>.allocate(capacity: levels)
+        let stack = UnsafeMutablePointer<Visit>.allocate(capacity: levels)
+        defer { pathFn.deallocate(); pathNode.deallocate(); stack.deallocate() }
+        pathFn.initialize(repeating: -1, count: levels)
+        pathNode.initialize(repeating: 0, count: levels)
+        var place = [Int32](repeating: -1, count: frames.functionCount)
+        tree.childStart.withUnsafeBufferPointer { start in
+        tree.childList.withUnsafeBufferPointer { list in
+        tree.frame.withUnsafeBufferPointer { frame in
+        tree.parent.withUnsafeBufferPointer { parent in
+        frames.frameFunction.withUnsafeBufferPointer { frameFunction in
+        place.withUnsafeMutableBufferPointer { place in
+        r.under.withUnsafeMutableBufferPointer { under in
+        r.frame.withUnsafeMutableBufferPointer { newFrame in
+            stack[0] = Visit(next: start[0], end: start[1], depth: 0, wrote: false, fn: -1, savedFn: -1, savedNode: 0, savedPlace: -1)
+            var top = 0
+            while top >= 0 {
+                let v = stack[top]
+                if v.next == v.end {
+                    top -= 1
+                    if v.wrote {
+                        pathFn[Int(v.depth)] = v.savedFn
+                        pathNode[Int(v.depth)] = v.savedNode
+                        if v.fn >= 0 { place[Int(v.fn)] = v.savedPlace }
+                    }
+                    continue
+                }
+                stack[top].next = v.next + 1
+                let i = Int(list[Int(v.next)]), f = frame[i]
+                let fn = f >= 0 ? frameFunction[Int(f)] : -1
+                let cur = v.depth
+                under[i] = parent[i]
+                if fn >= 0, case let e = place[Int(fn)], e >= 0, e <= cur, pathFn[Int(e)] == fn, only?.contains(fn) ?? true {
+                    // Back to the outer call's node: its new path is this node's children's.
+                    under[i] = pathNode[Int(e)]
+                    changed = true
+                    top += 1
+                    stack[top] = Visit(next: start[i], end: start[i + 1], depth: e, wrote: false,
+                                       fn: -1, savedFn: -1, savedNode: 0, savedPlace: -1)
+                    continue
+                }
+                newFrame[i] = f
+                let d = Int(cur) + 1
+                top += 1
+                stack[top] = Visit(next: start[i], end: start[i + 1], depth: Int32(d), wrote: true, fn: fn,
+                                   savedFn: pathFn[d], savedNode: pathNode[d], savedPlace: fn >= 0 ? place[Int(fn)] : -1)
+                pathFn[d] = fn
+                pathNode[d] = Int32(i)
+                if fn >= 0 { place[Int(fn)] = Int32(d) }
+            }
+        }}}}}}}}
     }
 
     /// Only the stacks of one node (found by its frames from the root), re-rooted at it: the
