@@ -399,4 +399,29 @@ final class TransformStepTests: XCTestCase {
         XCTAssertLessThan(d.tree.totalWeight[0][0], p.tree.totalWeight[0][0])
         XCTAssertNil(d.functionIndex(name: "leaf").flatMap { d.functions.selfWeight[0][$0] > 0 ? $0 : nil })
     }
+
+    /// A step on an estimated tree takes its total from the tree, as its function table does:
+    /// a focus keeps the time the call graph could not place under a function ("(callees not
+    /// recorded)"), which no function's self holds. So no function passes 100% of the focused
+    /// total, and the focused function is all of it.
+    func testFocusOnAnEstimatedTreeKeepsSharesWithinTheWhole() throws {
+        for sample in ["recursive.prof", "etl.prof", "threads-shared.prof", "calls.prof"] {
+            let p = try load(Fixtures.sample(sample))
+            let m = p.defaultMetric
+            let top = (0..<p.functions.count).sorted { p.functions.totalWeight[m][$0] > p.functions.totalWeight[m][$1] }.prefix(12)
+            for f in top {
+                let q = try p.applying(.focusFunction(Int32(f)))
+                let total = q.total(metric: m)
+                guard total > 0 else { continue }
+                let name = p.frames.name(ofFunction: Int32(f))
+                for g in 0..<q.functions.count {
+                    XCTAssertLessThanOrEqual(q.functions.totalWeight[m][g], total * (1 + 1e-9), "\(sample) focus \(name): \(q.frames.name(ofFunction: Int32(g)))")
+                }
+                // A focus keeps the frame table, so the function's id is the same.
+                XCTAssertEqual(q.functions.totalWeight[m][f], total, accuracy: total * 1e-9, "\(sample) focus \(name)")
+            }
+            // The file's own table still gives the total pstats gives: the sum of its self times.
+            XCTAssertEqual(p.total(metric: m), p.functions.selfWeight[m].reduce(0, +))
+        }
+    }
 }
