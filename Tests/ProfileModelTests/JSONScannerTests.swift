@@ -183,7 +183,7 @@ final class JSONScannerTests: XCTestCase {
         }
     }
 
-    /// `appendPlainNumbers` (in runs of `limit`, the rest element by element) reads every array
+    /// `appendNumbers` (in runs of `limit`, the rest element by element) reads every array
     /// as `nextElement` and `readNumber` alone do: the same values (bit for bit), the same
     /// end, the same error at the same offset, strict and lenient, wherever it hands over.
     func testPlainNumberRunsReadAsElementByElement() throws {
@@ -198,7 +198,7 @@ final class JSONScannerTests: XCTestCase {
                 do {
                     try s.beginArray()
                     while true {
-                        if let limit, s.appendPlainNumbers(to: &values, limit: limit) { break }
+                        if let limit, s.appendNumbers(to: &values, limit: limit) { break }
                         guard try s.nextElement() else { break }
                         if s.peekKind() == .number { values.append(try s.readNumber()) } else { try s.skipValue(); values.append(-99) }
                     }

@@ -344,8 +344,8 @@ final class GeckoParser {
                 var col: [Double] = []
                 try s.beginArray()
                 while true {
-                    // Plain numbers in runs (nearly all of a column), anything else one by one.
-                    let closed = s.appendPlainNumbers(to: &col, limit: 1 << 14)
+                    // Numbers in runs (nearly all of a column), anything else one by one.
+                    let closed = s.appendNumbers(to: &col, limit: 1 << 14)
                     input?.release(below: s.pos)
                     if closed { break }
                     guard try s.nextElement() else { break }

@@ -109,11 +109,17 @@ struct JSONScanner {
     public var atEnd: Bool { pos >= count }
 
     @inline(__always)
-    public mutating func skipWhitespace() {
-        while pos < count {
-            let c = byte(pos)
-            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { return }
+    public mutating func skipWhitespace() { pos = spaceEnd(from: pos) }
+
+    /// The first offset at `i` or after that is not JSON whitespace.
+    @inline(__always)
+    private func spaceEnd(from i: Int) -> Int {
+        var j = i
+        while j < count {
+            let c = byte(j)
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { j += 1 } else { break }
         }
+        return j
     }
 
     // MARK: errors
@@ -466,24 +472,16 @@ struct JSONScanner {
     }
 
     /// Reads on in the array being read (after `beginArray`, or `nextElement` and its value)
-    /// while its elements are plain numbers: up to 15 digits, a fraction or not, no exponent,
-    /// each valued as `readNumber` values it and appended to `out`, at most `limit` of them.
-    /// For the long number columns of some formats, where a `nextElement` and a `readNumber`
-    /// per element were most of the read. Returns true past the array's `]`; else `pos` is
-    /// just past the last element read (where it was if none), for `nextElement` to go on
-    /// with the next one (and with any error a cut or a bad element gives).
-    mutating func appendPlainNumbers(to out: inout [Double], limit: Int) -> Bool {
+    /// while its elements are numbers, each read by `readNumber` and appended to `out`, at most
+    /// `limit` of them: for the long number columns of some formats, where the dispatch of a
+    /// `nextElement` and a value per element was most of the read. Returns true past the
+    /// array's `]`; else `pos` is just past the last element read (where it was if none), for
+    /// `nextElement` to go on with the next one (and with any error a cut or a bad element gives).
+    mutating func appendNumbers(to out: inout [Double], limit: Int) -> Bool {
         var i = pos, n = 0
         var isFirst = first[depth]
-        @inline(__always) func skipSpace(_ j: inout Int) {
-            while j < count {
-                let c = byte(j)
-                if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { j += 1 } else { return }
-            }
-        }
         while n < limit {
-            var j = i
-            skipSpace(&j)
+            var j = spaceEnd(from: i)
             guard j < count else { break }
             if byte(j) == 0x5D {
                 pos = j + 1
@@ -492,38 +490,18 @@ struct JSONScanner {
             }
             if !isFirst {
                 guard byte(j) == 0x2C else { break }
-                j += 1
-                skipSpace(&j)
+                j = spaceEnd(from: j + 1)
             }
-            let neg = j < count && byte(j) == 0x2D
-            if neg { j += 1 }
-            var mant: UInt64 = 0, digits = 0, frac = 0
-            while j < count, byte(j) &- 0x30 < 10 {
-                mant = mant &* 10 &+ UInt64(byte(j) &- 0x30)
-                digits += 1
-                j += 1
-            }
-            guard digits > 0 else { break }
-            if j < count && byte(j) == 0x2E {
-                j += 1
-                while j < count, byte(j) &- 0x30 < 10 {
-                    mant = mant &* 10 &+ UInt64(byte(j) &- 0x30)
-                    digits += 1
-                    frac += 1
-                    j += 1
-                }
-                guard frac > 0 else { break }
-            }
-            // The element must end here, before the input does (a cut is the general path's).
-            guard digits <= 15, j < count else { break }
-            let c = byte(j)
+            guard j < count, byte(j) &- 0x30 < 10 || byte(j) == 0x2D else { break }
+            pos = j
+            // The element must end before the input does (a cut is the general path's).
+            guard let v = try? readNumber(), pos < count else { break }
+            let c = byte(pos)
             guard c == 0x2C || c == 0x5D || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { break }
-            var v = Double(mant)
-            if frac > 0 { v /= pow10Table[frac] }
-            out.append(neg ? -v : v)
+            out.append(v)
             n += 1
             isFirst = false
-            i = j
+            i = pos
         }
         pos = i
         if n > 0 { first[depth] = false }
