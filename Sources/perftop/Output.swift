@@ -21,11 +21,7 @@ func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
 /// a temporary file renamed over it (Foundation's `createFile` on Linux): that replaced a
 /// symlink with a file and, run as root with `-o /dev/null`, the device itself.
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw ProfileError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    var failure = bytes.withUnsafeBytes { writeAll(fd: fd, $0) }
-    if close(fd) != 0 && failure == 0 && errno != EINTR { failure = errno }
-    if failure != 0 { throw ProfileError("cannot write \(path): \(String(cString: strerror(failure)))") }
+    try writeFile(path) { write in try bytes.withUnsafeBytes(write) }
 }
 
 /// `writeFile` (or standard output for a nil path) for output made in pieces: `body` is given
