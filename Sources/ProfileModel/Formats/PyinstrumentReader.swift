@@ -265,8 +265,8 @@ final class PyinstrumentParser {
         var read = i
         if key(",\"await_time\":"), number() != nil { read = i }
         i = read
-        if key(",\"is_application_code\":"), s.matches(i, "true") || s.matches(i, "false") {
-            read = i + (s.matches(i, "true") ? 4 : 5)
+        if key(",\"is_application_code\":") {
+            if s.matches(i, "true") { read = i + 4 } else if s.matches(i, "false") { read = i + 5 }
         }
         s.resumeObject(at: read)
         rawName[n] = function.count == 0 ? emptyText : texts.intern(base + function.start, function.count)

@@ -485,8 +485,7 @@ final class TraceParser {
         guard p != 0x22, p != 0x5C, p < 0x80, matches(start + 8, "\",\"name\":\"") else { return false }
         let nameStart = start + 18
         guard let nameEnd = s.plainStringEnd(from: nameStart) else { return false }
-        let i = nameEnd
-        guard matches(i, "\",\"pid\":") else { return false }
+        guard matches(nameEnd, "\",\"pid\":") else { return false }
         // A number that runs to the end of the input is left to the general path, whose error
         // there says the input was cut. An integer of up to 15 digits (nearly every pid, tid, ts
         // and dur) is converted here, exactly as `readNumber` would; anything else goes to it.
@@ -523,7 +522,7 @@ final class TraceParser {
             guard let v = try? s.readNumber() else { return nil }
             return (v, s.pos)
         }
-        guard let (_, pidEnd) = number(at: i + 8), matches(pidEnd, ",\"tid\":"),
+        guard let (_, pidEnd) = number(at: nameEnd + 8), matches(pidEnd, ",\"tid\":"),
               let (_, tidEnd) = number(at: pidEnd + 7), matches(tidEnd, ",\"ts\":"),
               let (t, tsEnd) = number(at: tidEnd + 6) else { s.pos = start; return false }
         var d = Double.nan, close = tsEnd
@@ -536,7 +535,7 @@ final class TraceParser {
         s.pos = close + 1
         ph = p
         name = nameEnd == nameStart ? rawNames.intern("") : rawNames.intern(base + nameStart, nameEnd - nameStart)
-        pid = ids.intern(base + i + 8, pidEnd - (i + 8))
+        pid = ids.intern(base + nameEnd + 8, pidEnd - (nameEnd + 8))
         tid = ids.intern(base + pidEnd + 7, tidEnd - (pidEnd + 7))
         ts = t
         dur = d

@@ -128,8 +128,7 @@ extension Profile {
     private func recursionDepthFirst(_ only: Set<Int32>?, _ r: inout Relink, _ changed: inout Bool) {
         // Depth first, keeping the new path of the node visited: at each new depth its function
         // and the node of this tree that made it, and each function's depth on it. Whether a
-        // node's function is on its new path is then one lookup, however deep the stacks (a
-        // walk up the path per node was quadratic in depth once a path held many functions).
+        // node's function is on its new path is then one lookup, however deep the stacks.
         // A node's new path depends only on its ancestors, so the order of the visit is free.
         struct Visit {
             var next: Int32, end: Int32
