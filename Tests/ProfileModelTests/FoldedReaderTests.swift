@@ -427,7 +427,7 @@ final class MergeLinesAtReadTests: XCTestCase {
             XCTAssertEqual(p.tree.childList, q.tree.childList)
             XCTAssertEqual(p.tree.childStart, q.tree.childStart)
             XCTAssertEqual(p.tree.childPosition, q.tree.childPosition)
-            XCTAssertEqual(p.tree.depth, q.tree.depth)
+            XCTAssertEqual(p.tree.depths(), q.tree.depths())
             XCTAssertEqual(p.functions.selfWeight, q.functions.selfWeight)
             XCTAssertEqual(p.functions.totalWeight, q.functions.totalWeight)
             XCTAssertEqual(p.functions.nodes, q.functions.nodes)

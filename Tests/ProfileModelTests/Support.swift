@@ -103,11 +103,7 @@ extension Profile {
         return frames.name(ofFunction: fn) + " (" + file + ")"
     }
 
-    var maxDepth: Int {
-        var m = 0
-        for n in 0..<tree.count { m = max(m, Int(tree.depth[n])) }
-        return m
-    }
+    var maxDepth: Int { tree.maxDepth }
 
     /// Names of functions, for lookups in tests.
     func functionIndex(name: String, fileSuffix: String? = nil) -> Int? {

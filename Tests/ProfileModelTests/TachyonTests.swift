@@ -53,7 +53,7 @@ final class TachyonTests: XCTestCase {
             }
         }
         // Depth in frames below the thread root.
-        for n in 0..<p.tree.count { f.maxDepth = max(f.maxDepth, Int(p.tree.depth[n]) - 1) }
+        f.maxDepth = max(f.maxDepth, p.tree.maxDepth - 1)
         f.threads.sort()
         return f
     }

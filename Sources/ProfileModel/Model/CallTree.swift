@@ -9,7 +9,6 @@ import CPrefetch
 public struct CallTree: Sendable {
     public let parent: [Int32]
     public let frame: [Int32]
-    public let depth: [Int32]
     /// `selfWeight[metric][node]`
     public let selfWeight: [[Double]]
     /// `totalWeight[metric][node]`: self plus all descendants.
@@ -64,7 +63,7 @@ public struct CallTree: Sendable {
 
     /// With the totals summed elsewhere meanwhile: `totals()` is called only once the children
     /// are grouped, before they are sorted by weight (`freeze` sums them on its other core).
-    /// `columns`: arrays made ahead for the four per-node columns (see `SpareColumns`).
+    /// `columns`: arrays made ahead for the three per-node columns (see `SpareColumns`).
     init(parent: [Int32], frame: [Int32], selfWeight: [[Double]], totalWeight totalsWhenNeeded: () -> [[Double]],
          orderMetric: Int, scratch: SpareMemory, columns: SpareColumns? = nil) {
         let n = parent.count
@@ -72,22 +71,17 @@ public struct CallTree: Sendable {
         self.frame = frame
         self.selfWeight = selfWeight
         self.orderMetric = orderMetric
-        var depth = columns?.take(n, repeating: 0) ?? [Int32].big(repeating: 0, count: n)
         var start = columns?.take(n + 1, repeating: 0) ?? [Int32].big(repeating: 0, count: n + 1)
         parent.withUnsafeBufferPointer { p in
-            depth.withUnsafeMutableBufferPointer { d in
-                start.withUnsafeMutableBufferPointer { s in
-                    let d0 = d.baseAddress!, s0 = s.baseAddress!
-                    for i in 1..<max(n, 1) {
-                        if i + CallTree.ahead < n { let q = Int(p[i + CallTree.ahead]); perftop_prefetch(d0 + q); perftop_prefetch(s0 + q + 1) }
-                        d[i] = d[Int(p[i])] + 1
-                        s[Int(p[i]) + 1] += 1
-                    }
-                    for i in 0..<n { s[i + 1] += s[i] }
+            start.withUnsafeMutableBufferPointer { s in
+                let s0 = s.baseAddress!
+                for i in 1..<max(n, 1) {
+                    if i + CallTree.ahead < n { perftop_prefetch(s0 + Int(p[i + CallTree.ahead]) + 1) }
+                    s[Int(p[i]) + 1] += 1
                 }
+                for i in 0..<n { s[i + 1] += s[i] }
             }
         }
-        self.depth = depth
         // Children grouped by parent (CSR), each group sorted heaviest first (ties: older
         // first), and each child's position in its group. Flat buffers: with array bounds and
         // uniqueness checks this was the slower half of a freeze on 1.5M nodes.
@@ -148,6 +142,29 @@ public struct CallTree: Sendable {
         childList = list
         childPosition = pos
     }
+
+    /// How many frames deep `n` is (the root's children are 1). Not stored: views ask it for
+    /// the rows they draw, and a column would cost every tree four bytes a node.
+    public func depth(of n: Int32) -> Int {
+        var d = 0, i = n
+        while i > 0 { d += 1; i = parent[Int(i)] }
+        return d
+    }
+
+    /// Every node's depth, for passes over the whole tree (parents come first).
+    public func depths() -> [Int32] {
+        let n = count
+        var d = [Int32].big(repeating: 0, count: n)
+        d.withUnsafeMutableBufferPointer { d in
+            parent.withUnsafeBufferPointer { p in
+                for i in 1..<max(n, 1) { d[i] = d[Int(p[i])] + 1 }
+            }
+        }
+        return d
+    }
+
+    /// The deepest node's depth.
+    public var maxDepth: Int { Int(depths().max() ?? 0) }
 
     /// The next sibling in weight order, or -1.
     @inline(__always)

@@ -687,7 +687,7 @@ public final class ProfileBuilder {
 
     /// Starts faulting in the freeze's fresh memory for a tree of up to `nodes` nodes on the
     /// other core, for a transform about to rebuild a big tree on this one: the scratch, and
-    /// the call tree's four per-node columns. The kernel zeroes fresh pages at their first
+    /// the call tree's three per-node columns. The kernel zeroes fresh pages at their first
     /// touch, which inside the freeze made a good part of both its sides. A tree with more
     /// nodes takes fresh memory past the scratch, and new columns.
     /// Call it once `exactFunctions` and `functionTotals` are set: a freeze with either takes
@@ -699,7 +699,7 @@ public final class ProfileBuilder {
         let box = ScratchBox()
         scratchAhead = (SideTask {
             box.memory = SpareMemory.faulted(bytes: bytes)
-            box.columns = SpareColumns(count: 4, capacity: n + 1)
+            box.columns = SpareColumns(count: 3, capacity: n + 1)
         }, box)
     }
 

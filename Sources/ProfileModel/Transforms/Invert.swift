@@ -12,7 +12,8 @@ extension Profile {
         // than twice the tree's.
         func weighted(_ i: Int) -> Bool { (0..<metrics.count).contains { tree.selfWeight[$0][i] != 0 } }
         var bound = 0
-        for i in 1..<max(tree.count, 1) where weighted(i) { bound += Int(tree.depth[i]) }
+        let depth = tree.depths()
+        for i in 1..<max(tree.count, 1) where weighted(i) { bound += Int(depth[i]) }
         b.reserve(nodes: min(bound, 2 * tree.count) + 1)
         var path: [Int32] = []
         for i in 1..<max(tree.count, 1) where weighted(i) {

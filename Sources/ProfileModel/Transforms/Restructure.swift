@@ -66,7 +66,7 @@ extension Profile {
         // walks up each node's path: quadratic in depth. The depth-first pass looks up in one
         // step but visits the nodes out of order, a cache miss each: 2-4x slower on the 50-80
         // frame stacks of real profiles. It takes the trees a walk would make slow.
-        collapsingRecursion(only, depthFirst: (tree.depth.max() ?? 0) > 256)
+        collapsingRecursion(only, depthFirst: tree.maxDepth > 256)
     }
 
     /// `collapsingRecursion` by either pass (the tests run both).
@@ -138,7 +138,7 @@ extension Profile {
             var fn: Int32, savedFn: Int32, savedNode: Int32, savedPlace: Int32
         }
         // A new path is never deeper than the old one: every buffer is sized by the tree's depth.
-        let levels = Int(tree.depth.max() ?? 0) + 2
+        let levels = tree.maxDepth + 2
         let pathFn = UnsafeMutablePointer<Int32>.allocate(capacity: levels)
         let pathNode = UnsafeMutablePointer<Int32>.allocate(capacity: levels)
         let stack = UnsafeMutablePointer<Visit>.allocate(capacity: levels)

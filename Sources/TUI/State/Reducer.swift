@@ -592,8 +592,8 @@ extension AppState {
 
     mutating func keepFlameSelectionVisible(profile p: Profile, layout: Layout) {
         guard flame.selected >= 0 else { return }
-        let base = flame.zoom.last.map { Int(p.tree.depth[Int($0)]) } ?? 0
-        let d = Int(p.tree.depth[Int(flame.selected)]) - base
+        let base = flame.zoom.last.map { p.tree.depth(of: $0) } ?? 0
+        let d = p.tree.depth(of: flame.selected) - base
         if d < flame.topDepth { flame.topDepth = d }
         if d >= flame.topDepth + layout.bodyHeight { flame.topDepth = d - layout.bodyHeight + 1 }
         flame.topDepth = max(0, flame.topDepth)

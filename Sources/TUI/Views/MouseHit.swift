@@ -63,7 +63,7 @@ public enum MouseHit {
         var n = ts.top > 0 && Int(ts.top) < t.count && nav.isVisible(ts.top) ? ts.top : nav.first
         for _ in 0..<row where n >= 0 { n = nav.next(n) }
         guard n > 0 else { return .none }
-        let depth = Int(t.depth[Int(n)])
+        let depth = t.depth(of: n)
         let maxLevels = max(2, min(30, (width - 40) / 2))
         var markerX = 17 + 2 * min(max(0, depth - 1), maxLevels)
         if depth - 1 > maxLevels { markerX += DisplayWidth.width("[\(depth)]") }

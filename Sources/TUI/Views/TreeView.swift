@@ -41,7 +41,7 @@ enum TreeView {
                 g.put(sp, x: 15 - DisplayWidth.width(sp), y: y, role: selected ? .selection : .dim)
             }
             // Indent guides: a bar for each ancestor level that has more siblings below.
-            let depth = Int(t.depth[Int(n)])
+            let depth = t.depth(of: n)
             var guides: [Bool] = []
             var a = t.parent[Int(n)]
             while a > 0 && guides.count < maxLevels { guides.append(t.nextSibling(a) >= 0); a = t.parent[Int(a)] }
