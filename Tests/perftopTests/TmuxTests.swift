@@ -51,7 +51,13 @@ final class TmuxTests: XCTestCase {
         }
     }
 
-    override func tearDown() { _ = try? tmux(["kill-server"]) }
+    override func tearDown() {
+        _ = try? tmux(["kill-server"])
+        // The files of this process's tests, which would otherwise pile up in the temporary directory.
+        for suffix in ["-out", "-editor"] {
+            try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent(session + suffix))
+        }
+    }
 
     /// After perftop exits: the main screen is back and the cursor is visible.
     func assertTerminalRestored(_ label: String) throws {

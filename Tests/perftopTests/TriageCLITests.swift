@@ -51,8 +51,12 @@ final class TriageCLITests: XCTestCase {
         XCTAssertEqual((found["source"] as? String)?.trimmingCharacters(in: .whitespaces), "if key in seen:")
     }
 
+    static var tempDir: URL { FileManager.default.temporaryDirectory.appendingPathComponent("perftop-rules-\(getpid())") }
+
+    override class func tearDown() { try? FileManager.default.removeItem(at: tempDir) }
+
     func writeTemp(_ name: String, _ text: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("perftop-rules-\(getpid())")
+        let dir = Self.tempDir
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent(name).path
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
