@@ -22,4 +22,4 @@ paste "$tmp/a" "$tmp/b" | awk -v label="$label" '
         for (i = 2; i <= n; i++) { t = x[i]; for (j = i - 1; j >= 1 && x[j] > t; j--) x[j + 1] = x[j]; x[j + 1] = t }
         return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
     }
-    END { printf "| %s | %.3f s, peak %.0f MB | %.3f s | %.3fx | %d pairs |\n", label, median(ta, NR), m / 1024, median(tb, NR), median(r, NR), NR }'
+    END { printf "| %s | %.3f s, peak %.0f MB | %.3f s | %.3fx | %d pairs |\n", label, median(ta, NR), m * 1024 / 1e6, median(tb, NR), median(r, NR), NR }'

@@ -33,7 +33,8 @@ if [ ! -f "$DIR/deep2.trace.json" ]; then
 fi
 [ -f "$DIR/deep.pb" ] || $BIN/perftop convert "$DIR/deep.folded" --threads split --lines --to pprof -o "$DIR/deep.pb"
 
-# Median wall time of 3 runs and the largest peak RSS, via GNU time.
+# Median wall time of 3 runs and the largest peak RSS, via GNU time. Peaks are in MB of 10^6
+# bytes, as file sizes are (GNU time counts KiB); with FILE= set, also as a multiple of its size.
 measure() {
     local label=$1; shift
     local ts=() rss=0
@@ -47,7 +48,12 @@ measure() {
     done
     local med
     med=$(printf '%s\n' "${ts[@]}" | sort -n | sed -n 2p)
-    printf '| %s | %s s | %s MB |\n' "$label" "$med" "$((rss / 1024))"
+    if [ -n "${FILE:-}" ]; then
+        awk -v l="$label" -v t="$med" -v k="$rss" -v b="$(stat -c %s "$FILE")" \
+            'BEGIN { printf "| %s | %s s | %.0f MB (%.2fx) |\n", l, t, k * 1024 / 1e6, k * 1024 / b }'
+    else
+        awk -v l="$label" -v t="$med" -v k="$rss" 'BEGIN { printf "| %s | %s s | %.0f MB |\n", l, t, k * 1024 / 1e6 }'
+    fi
 }
 
 P="$BIN/perftop"
@@ -76,11 +82,11 @@ done
 pair "deep.pb $(mb "$DIR/deep.pb") MB / deep.folded $(mb "$DIR/deep.folded") MB" "$P report $DIR/deep.pb --limit 5" "$P report $DIR/deep.folded --limit 5"
 echo
 echo "## First screen (view --batch, 80x24): median of 3, peak RSS against the file size"
-echo "| input | time | peak RSS |"
+echo "| input | time | peak RSS (x file) |"
 echo "|---|---:|---:|"
 for f in big.folded deep.folded big.speedscope.json deep.sampled.json deep.evented.json deep.cpuprofile.json deep.trace.json \
          deep2.trace.json deep.gecko.json deep.pyinstrument.json big.pb big.mojo big.perf.txt; do
-    measure "view --batch $f ($(mb "$DIR/$f") MB)" "$P" view "$DIR/$f" --batch
+    FILE="$DIR/$f" measure "view --batch $f ($(mb "$DIR/$f") MB)" "$P" view "$DIR/$f" --batch
 done
 echo
 echo "## perftop-bench (in-process load + tree, 5 runs)"

@@ -22,7 +22,7 @@ done
 i=0
 for b in "$@"; do
     sort -n "$tmp/$i" | awk -v b="$b" '{t[NR]=$1; if ($2 > m) m = $2}
-        END {printf "%s: median %.2f s, fastest %.2f s, peak %.0f MB (%d runs)\n", b, t[int((NR+1)/2)], t[1], m/1024, NR}'
+        END {printf "%s: median %.2f s, fastest %.2f s, peak %.0f MB (%d runs)\n", b, t[int((NR+1)/2)], t[1], m * 1024 / 1e6, NR}'
     i=$((i + 1))
 done
 # Two binaries: the median of the per-round ratios (second / first), which a slow phase of the
