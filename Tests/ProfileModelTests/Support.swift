@@ -103,7 +103,7 @@ extension Profile {
         return frames.name(ofFunction: fn) + " (" + file + ")"
     }
 
-    var maxDepth: Int { tree.maxDepth }
+    var maxDepth: Int { tree.maxDepth() }
 
     /// Names of functions, for lookups in tests.
     func functionIndex(name: String, fileSuffix: String? = nil) -> Int? {

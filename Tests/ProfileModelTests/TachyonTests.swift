@@ -53,7 +53,7 @@ final class TachyonTests: XCTestCase {
             }
         }
         // Depth in frames below the thread root.
-        f.maxDepth = max(f.maxDepth, p.tree.maxDepth - 1)
+        f.maxDepth = max(f.maxDepth, p.tree.maxDepth() - 1)
         f.threads.sort()
         return f
     }

@@ -163,8 +163,9 @@ public struct CallTree: Sendable {
         return d
     }
 
-    /// The deepest node's depth.
-    public var maxDepth: Int { Int(depths().max() ?? 0) }
+    /// The deepest node's depth: a pass over every node (and a column for it), so a caller that
+    /// needs it twice keeps it.
+    public func maxDepth() -> Int { Int(depths().max() ?? 0) }
 
     /// The next sibling in weight order, or -1.
     @inline(__always)

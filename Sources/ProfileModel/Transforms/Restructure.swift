@@ -66,16 +66,18 @@ extension Profile {
         // walks up each node's path: quadratic in depth. The depth-first pass looks up in one
         // step but visits the nodes out of order, a cache miss each: 2-4x slower on the 50-80
         // frame stacks of real profiles. It takes the trees a walk would make slow.
-        collapsingRecursion(only, depthFirst: tree.maxDepth > 256)
+        let deepest = tree.maxDepth()
+        return collapsingRecursion(only, depthFirst: deepest > 256, deepest: deepest)
     }
 
-    /// `collapsingRecursion` by either pass (the tests run both).
-    func collapsingRecursion(_ only: Set<Int32>?, depthFirst: Bool) -> Profile {
+    /// `collapsingRecursion` by either pass (the tests run both); `deepest`: the tree's
+    /// `maxDepth()` when the caller has it.
+    func collapsingRecursion(_ only: Set<Int32>?, depthFirst: Bool, deepest: Int? = nil) -> Profile {
         let n = tree.count
         var r = Relink(count: n)
         var changed = false
         if depthFirst {
-            recursionDepthFirst(only, &r, &changed)
+            recursionDepthFirst(only, deepest: deepest ?? tree.maxDepth(), &r, &changed)
         } else {
             recursionInIdOrder(only, &r, &changed)
         }
@@ -125,7 +127,7 @@ extension Profile {
     }
 
     /// The depth-first pass.
-    private func recursionDepthFirst(_ only: Set<Int32>?, _ r: inout Relink, _ changed: inout Bool) {
+    private func recursionDepthFirst(_ only: Set<Int32>?, deepest: Int, _ r: inout Relink, _ changed: inout Bool) {
         // Depth first, keeping the new path of the node visited: at each new depth its function
         // and the node of this tree that made it, and each function's depth on it. Whether a
         // node's function is on its new path is then one lookup, however deep the stacks.
@@ -138,7 +140,7 @@ extension Profile {
             var fn: Int32, savedFn: Int32, savedNode: Int32, savedPlace: Int32
         }
         // A new path is never deeper than the old one: every buffer is sized by the tree's depth.
-        let levels = tree.maxDepth + 2
+        let levels = deepest + 2
         let pathFn = UnsafeMutablePointer<Int32>.allocate(capacity: levels)
         let pathNode = UnsafeMutablePointer<Int32>.allocate(capacity: levels)
         let stack = UnsafeMutablePointer<Visit>.allocate(capacity: levels)
